@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import type { ControlId, Severity } from './controls';
+
+/** A resource a control guards. `arn` uses the stable formats of DESIGN.md §7. */
+export type ResourceRef =
+  | { type: 'AWS::S3::Bucket'; arn: string; bucket: string; region?: string; account?: string }
+  | { type: 'AWS::ApiGateway::Stage'; arn: string; region: string; restApiId: string; stageName: string; account?: string }
+  | { type: 'AWS::ApiGateway::UsagePlan'; arn: string; region: string; usagePlanId: string; account?: string };
+
+/** Who made the change that revealed a finding, from CloudTrail `userIdentity`. */
+export interface Actor {
+  type?: string;
+  arn?: string;
+  principalId?: string;
+  accountId?: string;
+  userName?: string;
+  /** For assumed roles: the role behind the session (what loop-exclusion and humans care about). */
+  sessionIssuerArn?: string;
+  /** For calls an AWS service made on someone's behalf (`cloudformation.amazonaws.com`). */
+  invokedBy?: string;
+}
+
+/** What revealed a finding: an event (CloudTrail or Config) or a sweep of the account. */
+export interface Provenance {
+  /** CloudTrail `eventID`; for Config events the EventBridge event id; for a sweep, the sweep id. */
+  eventId: string;
+  eventName?: string;
+  eventSource?: string;
+  eventTime?: string;
+  actor?: Actor;
+}
+
+/** The result of judging one resource's state against the policy. */
+export type Evaluation =
+  | { status: 'compliant' }
+  | { status: 'violation'; observed: unknown; desired: unknown; reason: string }
+  | { status: 'unknown'; reason: string };
+
+export const FINDING_STATUSES = ['open', 'awaiting-approval', 'remediating', 'closed'] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+
+/** A violation of one control by one resource. */
+export interface Finding {
+  /** Stable for control + resource, so repeated events dedupe onto one finding. */
+  id: string;
+  control: ControlId;
+  severity: Severity;
+  resourceArn: string;
+  resourceType: ResourceRef['type'];
+  region?: string;
+  account?: string;
+  observed: unknown;
+  desired: unknown;
+  reason: string;
+  eventId: string;
+  eventName?: string;
+  eventSource?: string;
+  eventTime?: string;
+  actor?: Actor;
+}
+
+/**
+ * The id of the (single) open finding for a control and a resource: the first 24 hex digits
+ * of a SHA-256, short enough for a Step Functions execution name.
+ *
+ * @example findingId('s3-default-encryption', 'arn:aws:s3:::logs') // 'c4e1…' (24 chars)
+ */
+export function findingId(control: ControlId, resourceArn: string): string {
+  return createHash('sha256').update(`${control}\n${resourceArn}`).digest('hex').slice(0, 24);
+}

@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, isNode, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { PolicyError, type PolicyIssue } from './errors';
+
+/**
+ * The policy file (`rampart.config.yaml` or `.json`): which controls are on and what they
+ * require. The same file feeds infra at synth time and the Lambdas at run time.
+ * Unknown keys are errors: a typo must not silently switch a control off.
+ */
+
+const riskSchema = z.enum(['low', 'high']);
+const webAclArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[^/]+\/[^/]+$/, {
+    message: 'expected a REGIONAL WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)',
+  });
+
+export const s3EncryptionPolicySchema = z
+  .strictObject({
+    algorithm: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']),
+    /** Key ARN (preferred), key id, alias name or alias ARN. Only with aws:kms / aws:kms:dsse. */
+    kmsKeyId: z.string().min(1).optional(),
+    /** S3 Bucket Keys; only meaningful with KMS. Unset = not checked. */
+    bucketKeyEnabled: z.boolean().optional(),
+    risk: riskSchema.default('low'),
+  })
+  .superRefine((value, ctx) => {
+    if (value.algorithm === 'AES256' && value.kmsKeyId !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['kmsKeyId'], message: 'kmsKeyId applies only with algorithm aws:kms or aws:kms:dsse' });
+    }
+    if (value.algorithm === 'AES256' && value.bucketKeyEnabled === true) {
+      ctx.addIssue({ code: 'custom', path: ['bucketKeyEnabled'], message: 'S3 Bucket Keys apply only with algorithm aws:kms' });
+    }
+  });
+
+export const wafPolicySchema = z.strictObject({
+  /** The web ACL every REST API stage must carry unless `stages` maps it to another. */
+  defaultWebAclArn: webAclArn.optional(),
+  /** Per stage (`<restApiId>/<stage>`) or per API (`<restApiId>`) web ACL. */
+  stages: z
+    .record(z.string().regex(/^[A-Za-z0-9]+(\/[^/]+)?$/, { message: 'expected "<restApiId>" or "<restApiId>/<stageName>"' }), webAclArn)
+    .default({}),
+  risk: riskSchema.default('low'),
+});
+
+const limit = z.number().nonnegative();
+export const throttlingPolicySchema = z.strictObject({
+  /** Maximum steady-state requests per second for a stage's default method throttling (`*\/*`). */
+  rateLimit: limit,
+  /** Maximum burst for a stage's default method throttling. */
+  burstLimit: z.number().int().nonnegative(),
+  /** Maxima for usage plans; each defaults to the stage value. */
+  usagePlans: z
+    .strictObject({
+      rateLimit: limit.optional(),
+      burstLimit: z.number().int().nonnegative().optional(),
+      /** Maximum request quota per period; unset = quotas not checked. */
+      quotaLimit: z.number().int().positive().optional(),
+    })
+    .default({}),
+  // tightening limits can reject live traffic: a human approves by default
+  risk: riskSchema.default('high'),
+});
+
+export const policySchema = z.strictObject({
+  mode: z.enum(['enforce', 'dry-run']).default('enforce'),
+  /** Regions the sweep and the CLI scan (S3 buckets are found in every region regardless). */
+  regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected a region name such as us-east-1' })).default([]),
+  notifications: z
+    .strictObject({
+      emails: z.array(z.email()).default([]),
+      slack: z
+        .strictObject({
+          webhookSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, { message: 'expected a Secrets Manager secret ARN' }),
+        })
+        .optional(),
+    })
+    .default({ emails: [] }),
+  approvals: z.strictObject({ timeoutHours: z.number().positive().max(24 * 365).default(24) }).default({ timeoutHours: 24 }),
+  exemptions: z
+    .strictObject({
+      /** A resource carrying any of these tag key/value pairs is exempt. */
+      tags: z.record(z.string(), z.string()).default({}),
+      /** Exempt resource ARNs; `*` matches any run of characters. */
+      arns: z.array(z.string().min(1)).default([]),
+    })
+    .default({ tags: {}, arns: [] }),
+  controls: z
+    .strictObject({
+      's3-default-encryption': s3EncryptionPolicySchema.optional(),
+      'apigateway-waf': wafPolicySchema.optional(),
+      'apigateway-throttling': throttlingPolicySchema.optional(),
+    })
+    .default({}),
+});
+
+export type Policy = z.infer<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+export type S3EncryptionPolicy = z.infer<typeof s3EncryptionPolicySchema>;
+export type WafPolicy = z.infer<typeof wafPolicySchema>;
+export type ThrottlingPolicy = z.infer<typeof throttlingPolicySchema>;
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.');
+}
+
+/**
+ * Validates a parsed policy object; throws {@link PolicyError} listing every bad field.
+ * `locate` turns a field path into a position in the source (`line 12`), when known.
+ */
+export function parsePolicy(value: unknown, source = 'policy', locate?: (path: PropertyKey[]) => string | undefined): Policy {
+  const result = policySchema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issues: PolicyIssue[] = result.error.issues.map((issue) => {
+    const where = locate?.(issue.path as PropertyKey[]);
+    return { path: pathOf(issue.path as PropertyKey[]), message: where ? `${issue.message} (${where})` : issue.message };
+  });
+  throw new PolicyError(source, issues);
+}
+
+/**
+ * Parses policy text, YAML or JSON (JSON is YAML). Syntax errors and schema errors both come
+ * back as a {@link PolicyError} with the line of the problem.
+ *
+ * @example parsePolicyText('controls:\n  apigateway-throttling: { rateLimit: 100, burstLimit: 50 }\n')
+ */
+export function parsePolicyText(text: string, source = 'policy'): Policy {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new PolicyError(
+      source,
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { path: '', message: `syntax error at line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}` };
+      }),
+    );
+  }
+  const locate = (path: PropertyKey[]): string | undefined => {
+    for (let depth = path.length; depth > 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth), true);
+      if (isNode(node) && node.range) return `line ${lineCounter.linePos(node.range[0]).line}`;
+    }
+    return undefined;
+  };
+  return parsePolicy(doc.toJS(), source, locate);
+}
+
+/** Reads and validates a policy file; a missing or unreadable file is a {@link PolicyError} too. */
+export function loadPolicyFile(file: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new PolicyError(file, [{ path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code})` }], {
+      cause: error,
+    });
+  }
+  return parsePolicyText(text, file);
+}

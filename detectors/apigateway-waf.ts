@@ -1,0 +1,141 @@
+import { GetStagesCommand, paginateGetRestApis } from '@aws-sdk/client-api-gateway';
+import { GetWebACLForResourceCommand } from '@aws-sdk/client-wafv2';
+import { refFromArn, stageRef } from '../core/arns';
+import type { AwsClients } from '../core/aws';
+import type { Detector, Observation } from '../core/control';
+import type { RampartEvent } from '../core/events';
+import type { Evaluation, ResourceRef } from '../core/finding';
+import type { WafPolicy } from '../core/policy';
+import { stageFromRecord } from './apigateway-records';
+import { awsErrorName } from './aws-errors';
+
+/** The WAFv2 web ACL attached to a REST API stage (`null`: none). */
+export interface StageWafState {
+  webAclArn: string | null;
+}
+
+// AWS Firewall Manager owns ACLs with this prefix; replacing them would start a fight with it.
+const FIREWALL_MANAGER_ACL = /:regional\/webacl\/FMManagedWebACLV2-/;
+
+/** The ACL the policy wants on a stage: the stage mapping, else the API mapping, else the default. */
+export function requiredWebAcl(policy: WafPolicy, ref: ResourceRef): string | undefined {
+  if (ref.type !== 'AWS::ApiGateway::Stage') return undefined;
+  return policy.stages[`${ref.restApiId}/${ref.stageName}`] ?? policy.stages[ref.restApiId] ?? policy.defaultWebAclArn;
+}
+
+/**
+ * Pure: is the required web ACL attached? Without a mapping or default, any ACL will do.
+ * A Firewall Manager ACL is accepted as it is.
+ */
+export function evaluateStageWaf(state: StageWafState, policy: WafPolicy, ref: ResourceRef): Evaluation {
+  const required = requiredWebAcl(policy, ref);
+  const desired = { webAclArn: required ?? 'any web ACL' };
+  const observed = { webAclArn: state.webAclArn };
+  if (state.webAclArn === null) {
+    return { status: 'violation', observed, desired, reason: 'no WAF web ACL is attached to the stage' };
+  }
+  if (FIREWALL_MANAGER_ACL.test(state.webAclArn)) return { status: 'compliant' };
+  if (required !== undefined && state.webAclArn !== required) {
+    return { status: 'violation', observed, desired, reason: `stage carries web ACL ${state.webAclArn}, policy requires ${required}` };
+  }
+  return { status: 'compliant' };
+}
+
+function isRestStage(ref: ResourceRef | undefined): ref is Extract<ResourceRef, { type: 'AWS::ApiGateway::Stage' }> {
+  return ref?.type === 'AWS::ApiGateway::Stage';
+}
+
+export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
+  id: 'apigateway-waf',
+  title: 'REST API stages have the required WAF web ACL',
+  severity: 'high',
+  resourceTypes: ['AWS::ApiGateway::Stage'],
+  triggers: {
+    cloudTrail: [
+      { source: 'aws.wafv2', eventSource: 'wafv2.amazonaws.com', eventNames: ['AssociateWebACL', 'DisassociateWebACL'] },
+      { source: 'aws.apigateway', eventSource: 'apigateway.amazonaws.com', eventNames: ['CreateStage', 'CreateDeployment'] },
+    ],
+    configResourceTypes: ['AWS::ApiGateway::Stage'],
+  },
+
+  resourcesFrom(event: RampartEvent): ResourceRef[] {
+    if (event.kind === 'cloudtrail') {
+      const record = event.record;
+      if (record.eventSource === 'wafv2.amazonaws.com') {
+        const arn = record.requestParameters?.resourceArn;
+        // ALBs, AppSync, Cognito... can carry web ACLs too: only REST stages are ours
+        const ref = typeof arn === 'string' ? refFromArn(arn, record.recipientAccountId) : undefined;
+        return isRestStage(ref) ? [ref] : [];
+      }
+      const ref = stageFromRecord(record);
+      return ref ? [ref] : [];
+    }
+    if (event.kind === 'config-item' || event.kind === 'config-oversized' || event.kind === 'config-compliance') {
+      if (event.resource.resourceType !== 'AWS::ApiGateway::Stage') return [];
+      // the stage's Config resource id is its ARN
+      const ref = refFromArn(event.resource.arn ?? event.resource.resourceId, event.resource.account);
+      return isRestStage(ref) ? [ref] : [];
+    }
+    return [];
+  },
+
+  stateFrom(event: RampartEvent): Observation<StageWafState> {
+    switch (event.kind) {
+      case 'cloudtrail': {
+        const { eventName, requestParameters } = event.record;
+        if (eventName === 'DisassociateWebACL') return { status: 'known', state: { webAclArn: null } };
+        if (eventName === 'AssociateWebACL') {
+          const acl = requestParameters?.webACLArn;
+          return typeof acl === 'string' && acl !== ''
+            ? { status: 'known', state: { webAclArn: acl } }
+            : { status: 'unknown', reason: 'AssociateWebACL record carries no webACLArn' };
+        }
+        // a new stage starts without any web ACL
+        if (eventName === 'CreateStage') return { status: 'known', state: { webAclArn: null } };
+        return { status: 'unknown', reason: `${eventName} may target an existing stage; its web ACL is not in the event` };
+      }
+      case 'config-item': {
+        if (event.resource.status.startsWith('ResourceDeleted')) return { status: 'gone', reason: 'AWS Config reports the stage deleted' };
+        const config = event.item.configuration as { webAclArn?: unknown } | null | undefined;
+        if (!config) return { status: 'unknown', reason: 'Config item carries no configuration' };
+        const acl = typeof config.webAclArn === 'string' && config.webAclArn !== '' ? config.webAclArn : null;
+        return { status: 'known', state: { webAclArn: acl }, tags: event.item.tags ?? undefined };
+      }
+      case 'config-oversized':
+        return { status: 'unknown', reason: 'oversized Config notification: the state is only in S3, read the stage' };
+      case 'config-compliance':
+        return { status: 'unknown', reason: `Config rule ${event.ruleName} reports ${event.complianceType}; the state must be read` };
+      default:
+        return { status: 'unknown', reason: 'event does not concern API Gateway stages' };
+    }
+  },
+
+  async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<StageWafState>> {
+    if (!isRestStage(ref)) throw new TypeError(`not a REST API stage: ${ref.arn}`);
+    try {
+      const out = await clients.wafv2(ref.region).send(new GetWebACLForResourceCommand({ ResourceArn: ref.arn }));
+      return { status: 'known', state: { webAclArn: out.WebACL?.ARN ?? null } };
+    } catch (error) {
+      if (awsErrorName(error) === 'WAFNonexistentItemException') return { status: 'gone', reason: `stage ${ref.arn} does not exist` };
+      throw error;
+    }
+  },
+
+  evaluate: (state, policy, ref) => evaluateStageWaf(state, policy, ref),
+
+  list: listRestStages,
+};
+
+/** Every REST API stage in the client set's regions. */
+export async function* listRestStages(clients: AwsClients): AsyncIterable<ResourceRef> {
+  for (const region of clients.regions) {
+    const client = clients.apiGateway(region);
+    for await (const page of paginateGetRestApis({ client }, { limit: 500 })) {
+      for (const api of page.items ?? []) {
+        if (!api.id) continue;
+        const stages = await client.send(new GetStagesCommand({ restApiId: api.id }));
+        for (const stage of stages.item ?? []) if (stage.stageName) yield stageRef(region, api.id, stage.stageName);
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import type { AnyDetector } from '../core/control';
+import type { ControlId } from '../core/controls';
+import { apigatewayThrottling } from './apigateway-throttling';
+import { apigatewayWaf } from './apigateway-waf';
+import { s3DefaultEncryption } from './s3-default-encryption';
+
+/** Every detector, one per control. Infra builds rules and grants from this list; the CLI routes with it. */
+export const DETECTORS: readonly AnyDetector[] = [s3DefaultEncryption, apigatewayWaf, apigatewayThrottling];
+
+export function detectorFor(id: ControlId): AnyDetector {
+  const detector = DETECTORS.find((d) => d.id === id);
+  if (!detector) throw new Error(`no detector registered for control ${id}`);
+  return detector;
+}
+
+export { apigatewayThrottling, apigatewayWaf, s3DefaultEncryption };

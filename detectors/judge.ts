@@ -1,0 +1,98 @@
+import type { AnyDetector, Observation } from '../core/control';
+import type { ControlId } from '../core/controls';
+import { actorOf, eventTimeOf, type RampartEvent } from '../core/events';
+import { exemptionOf } from '../core/exemptions';
+import { findingId, type Finding, type Provenance, type ResourceRef } from '../core/finding';
+import type { Policy } from '../core/policy';
+import type { EventRouter } from './router';
+
+/** What one control concluded about one resource. */
+export type Judgement =
+  | { outcome: 'violation'; control: ControlId; ref: ResourceRef; finding: Finding }
+  | { outcome: 'compliant'; control: ControlId; ref: ResourceRef; state: unknown }
+  | { outcome: 'unknown'; control: ControlId; ref: ResourceRef; eventId: string; reason: string }
+  | { outcome: 'exempt'; control: ControlId; ref: ResourceRef; reason: string }
+  | { outcome: 'gone'; control: ControlId; ref: ResourceRef; reason: string };
+
+/**
+ * Pure: one control's verdict on one resource, from an observation of its state (taken from
+ * an event, or read from AWS). Exemptions by ARN apply before anything else; exemptions by
+ * tag apply when the observation carries the resource's tags.
+ */
+export function judgeObservation(
+  detector: AnyDetector,
+  ref: ResourceRef,
+  observation: Observation<unknown>,
+  policy: Policy,
+  provenance: Provenance,
+): Judgement {
+  const control = detector.id as ControlId;
+  const controlPolicy = policy.controls[control];
+  if (!controlPolicy) throw new Error(`control ${control} is not enabled in the policy`);
+  const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, policy.exemptions);
+  if (exempt) return { outcome: 'exempt', control, ref, reason: exempt };
+  if (observation.status === 'gone') return { outcome: 'gone', control, ref, reason: observation.reason };
+  if (observation.status === 'unknown') return { outcome: 'unknown', control, ref, eventId: provenance.eventId, reason: observation.reason };
+  const evaluation = detector.evaluate(observation.state, controlPolicy, ref);
+  if (evaluation.status === 'compliant') return { outcome: 'compliant', control, ref, state: observation.state };
+  if (evaluation.status === 'unknown') return { outcome: 'unknown', control, ref, eventId: provenance.eventId, reason: evaluation.reason };
+  const finding: Finding = {
+    id: findingId(control, ref.arn),
+    control,
+    severity: detector.severity,
+    resourceArn: ref.arn,
+    resourceType: ref.type,
+    ...(ref.region !== undefined ? { region: ref.region } : {}),
+    ...(ref.account !== undefined ? { account: ref.account } : {}),
+    observed: evaluation.observed,
+    desired: evaluation.desired,
+    reason: evaluation.reason,
+    ...provenance,
+  };
+  return { outcome: 'violation', control, ref, finding };
+}
+
+/** Where an event came from, in the words of a finding. */
+export function provenanceOf(event: RampartEvent): Provenance {
+  if (event.kind === 'cloudtrail') {
+    const actor = actorOf(event.record);
+    return {
+      eventId: event.id,
+      eventName: event.record.eventName,
+      eventSource: event.record.eventSource,
+      eventTime: event.record.eventTime,
+      ...(actor ? { actor } : {}),
+    };
+  }
+  const eventName = event.kind === 'config-compliance' ? 'ComplianceChangeNotification' : event.kind === 'other' ? event.envelope.detailType : 'ConfigurationItemChangeNotification';
+  return { eventId: event.id, eventName, eventSource: event.envelope.source, eventTime: eventTimeOf(event) };
+}
+
+export interface EventVerdict {
+  /** At least one enabled control's triggers matched the event. */
+  matched: boolean;
+  judgements: Judgement[];
+}
+
+/**
+ * Pure: every enabled control's verdict on an event, the state taken from the event alone
+ * (what `rampart replay` shows). Controls absent from the policy are off.
+ */
+export function judgeEvent(event: RampartEvent, policy: Policy, router: EventRouter): EventVerdict {
+  const detectors = router.route(event);
+  if (detectors.length === 0) return NO_MATCH;
+  let matched = false;
+  const judgements: Judgement[] = [];
+  let provenance: Provenance | undefined;
+  for (const detector of detectors) {
+    if (!policy.controls[detector.id as ControlId]) continue;
+    const refs = detector.resourcesFrom(event);
+    if (refs.length === 0) continue;
+    matched = true;
+    provenance ??= provenanceOf(event);
+    for (const ref of refs) judgements.push(judgeObservation(detector, ref, detector.stateFrom(event, ref), policy, provenance));
+  }
+  return matched ? { matched, judgements } : NO_MATCH;
+}
+
+const NO_MATCH: EventVerdict = Object.freeze({ matched: false, judgements: [] }) as EventVerdict;

@@ -1,0 +1,239 @@
+import {
+  GetBucketEncryptionCommand,
+  GetBucketLocationCommand,
+  GetBucketTaggingCommand,
+  paginateListBuckets,
+  type ServerSideEncryptionRule,
+} from '@aws-sdk/client-s3';
+import { bucketRef } from '../core/arns';
+import type { AwsClients } from '../core/aws';
+import type { Detector, Observation } from '../core/control';
+import type { RampartEvent } from '../core/events';
+import type { Evaluation, ResourceRef } from '../core/finding';
+import type { S3EncryptionPolicy } from '../core/policy';
+import { awsErrorName } from './aws-errors';
+import { compareKmsKeys } from './kms-keys';
+
+/** A bucket's default encryption: the first (and in practice only) rule of its configuration. */
+export interface S3EncryptionState {
+  /** `null`: no default encryption at all (only buckets untouched since before January 2023). */
+  algorithm: string | null;
+  kmsKeyId?: string;
+  bucketKeyEnabled: boolean;
+}
+
+// Since January 2023 S3 applies SSE-S3 to every bucket: a new bucket, and a bucket whose
+// encryption configuration was deleted, are encrypted with AES256 and no bucket key.
+const SSE_S3_BASELINE: S3EncryptionState = { algorithm: 'AES256', bucketKeyEnabled: false };
+
+type Json = Record<string, unknown>;
+const asObject = (value: unknown): Json | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : value);
+
+/** CloudTrail renders the XML body: `Rule` is an object for one rule, a list when the element repeats. */
+function stateFromCloudTrailBody(config: Json | undefined): Observation<S3EncryptionState> {
+  const rule = asObject(first(config?.Rule));
+  const byDefault = asObject(rule?.ApplyServerSideEncryptionByDefault);
+  const algorithm = byDefault?.SSEAlgorithm;
+  if (typeof algorithm !== 'string') {
+    return { status: 'unknown', reason: 'PutBucketEncryption record carries no ApplyServerSideEncryptionByDefault.SSEAlgorithm' };
+  }
+  return {
+    status: 'known',
+    state: {
+      algorithm,
+      ...(typeof byDefault?.KMSMasterKeyID === 'string' ? { kmsKeyId: byDefault.KMSMasterKeyID } : {}),
+      bucketKeyEnabled: rule?.BucketKeyEnabled === true || rule?.BucketKeyEnabled === 'true',
+    },
+  };
+}
+
+/** Config renders the same configuration with lower-camel keys and a `rules` list. */
+function stateFromConfigItem(supplementary: Json | undefined): Observation<S3EncryptionState> {
+  const sse = asObject(supplementary?.ServerSideEncryptionConfiguration);
+  if (!sse) {
+    return { status: 'unknown', reason: 'Config item carries no ServerSideEncryptionConfiguration' };
+  }
+  const rule = asObject(first(sse.rules));
+  const byDefault = asObject(rule?.applyServerSideEncryptionByDefault);
+  if (!byDefault || typeof byDefault.sseAlgorithm !== 'string') return { status: 'known', state: { algorithm: null, bucketKeyEnabled: false } };
+  return {
+    status: 'known',
+    state: {
+      algorithm: byDefault.sseAlgorithm,
+      ...(typeof byDefault.kmsMasterKeyID === 'string' ? { kmsKeyId: byDefault.kmsMasterKeyID } : {}),
+      bucketKeyEnabled: rule?.bucketKeyEnabled === true,
+    },
+  };
+}
+
+/** The SDK's view of a rule, as GetBucketEncryption returns it. */
+export function stateFromRule(rule: ServerSideEncryptionRule | undefined): S3EncryptionState {
+  const byDefault = rule?.ApplyServerSideEncryptionByDefault;
+  if (!byDefault?.SSEAlgorithm) return { algorithm: null, bucketKeyEnabled: false };
+  return {
+    algorithm: byDefault.SSEAlgorithm,
+    ...(byDefault.KMSMasterKeyID ? { kmsKeyId: byDefault.KMSMasterKeyID } : {}),
+    bucketKeyEnabled: rule?.BucketKeyEnabled === true,
+  };
+}
+
+function describe(state: S3EncryptionState): Json {
+  return {
+    algorithm: state.algorithm,
+    ...(state.kmsKeyId !== undefined ? { kmsKeyId: state.kmsKeyId } : {}),
+    bucketKeyEnabled: state.bucketKeyEnabled,
+  };
+}
+
+function desiredOf(policy: S3EncryptionPolicy): Json {
+  return {
+    algorithm: policy.algorithm,
+    ...(policy.kmsKeyId !== undefined ? { kmsKeyId: policy.kmsKeyId } : {}),
+    ...(policy.bucketKeyEnabled !== undefined ? { bucketKeyEnabled: policy.bucketKeyEnabled } : {}),
+  };
+}
+
+/**
+ * Pure: does the bucket's default encryption match the policy? The violation is "not the
+ * required configuration", since every bucket has at least SSE-S3 nowadays.
+ *
+ * @example evaluateS3Encryption({ algorithm: 'AES256', bucketKeyEnabled: false }, { algorithm: 'aws:kms', risk: 'low' }).status // 'violation'
+ */
+export function evaluateS3Encryption(state: S3EncryptionState, policy: S3EncryptionPolicy): Evaluation {
+  const observed = describe(state);
+  const desired = desiredOf(policy);
+  if (state.algorithm !== policy.algorithm) {
+    const what = state.algorithm === null ? 'no default encryption' : `default encryption ${state.algorithm}`;
+    return { status: 'violation', observed, desired, reason: `bucket has ${what}, policy requires ${policy.algorithm}` };
+  }
+  if (policy.kmsKeyId !== undefined) {
+    if (state.kmsKeyId === undefined) {
+      return {
+        status: 'violation',
+        observed,
+        desired,
+        reason: `bucket uses the AWS managed key aws/s3, policy requires ${policy.kmsKeyId}`,
+      };
+    }
+    const keys = compareKmsKeys(state.kmsKeyId, policy.kmsKeyId);
+    if (keys === 'different') {
+      return { status: 'violation', observed, desired, reason: `bucket uses KMS key ${state.kmsKeyId}, policy requires ${policy.kmsKeyId}` };
+    }
+    if (keys === 'undecidable') {
+      return {
+        status: 'unknown',
+        reason: `whether ${state.kmsKeyId} and ${policy.kmsKeyId} name the same KMS key takes a KMS lookup`,
+      };
+    }
+  }
+  if (policy.bucketKeyEnabled !== undefined && state.bucketKeyEnabled !== policy.bucketKeyEnabled) {
+    return {
+      status: 'violation',
+      observed,
+      desired,
+      reason: `S3 Bucket Key is ${state.bucketKeyEnabled ? 'enabled' : 'disabled'}, policy requires it ${policy.bucketKeyEnabled ? 'enabled' : 'disabled'}`,
+    };
+  }
+  return { status: 'compliant' };
+}
+
+const EVENT_NAMES = ['PutBucketEncryption', 'DeleteBucketEncryption', 'CreateBucket'] as const;
+
+export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryption'> = {
+  id: 's3-default-encryption',
+  title: 'S3 buckets have the required default encryption',
+  severity: 'medium',
+  resourceTypes: ['AWS::S3::Bucket'],
+  triggers: {
+    cloudTrail: [{ source: 'aws.s3', eventSource: 's3.amazonaws.com', eventNames: EVENT_NAMES }],
+    configResourceTypes: ['AWS::S3::Bucket'],
+  },
+
+  resourcesFrom(event: RampartEvent): ResourceRef[] {
+    if (event.kind === 'cloudtrail') {
+      const bucket = event.record.requestParameters?.bucketName;
+      // real records can carry an empty bucketName (the S3 docs' PutBucketAcl sample)
+      if (typeof bucket !== 'string' || bucket === '') return [];
+      return [bucketRef(bucket, event.record.awsRegion, event.record.recipientAccountId)];
+    }
+    if (event.kind === 'config-item' || event.kind === 'config-oversized' || event.kind === 'config-compliance') {
+      if (event.resource.resourceType !== 'AWS::S3::Bucket') return [];
+      return [bucketRef(event.resource.resourceId, event.resource.region, event.resource.account)];
+    }
+    return [];
+  },
+
+  stateFrom(event: RampartEvent): Observation<S3EncryptionState> {
+    switch (event.kind) {
+      case 'cloudtrail': {
+        const name = event.record.eventName;
+        if (name === 'CreateBucket' || name === 'DeleteBucketEncryption') return { status: 'known', state: SSE_S3_BASELINE };
+        if (name === 'PutBucketEncryption') {
+          return stateFromCloudTrailBody(asObject(event.record.requestParameters?.ServerSideEncryptionConfiguration));
+        }
+        return { status: 'unknown', reason: `${name} does not reveal the bucket's encryption` };
+      }
+      case 'config-item': {
+        if (event.resource.status === 'ResourceDeleted' || event.resource.status === 'ResourceDeletedNotRecorded') {
+          return { status: 'gone', reason: 'AWS Config reports the bucket deleted' };
+        }
+        const observation = stateFromConfigItem(asObject(event.item.supplementaryConfiguration));
+        return observation.status === 'known' ? { ...observation, tags: event.item.tags ?? undefined } : observation;
+      }
+      case 'config-oversized':
+        return { status: 'unknown', reason: 'oversized Config notification: the state is only in S3, read the bucket' };
+      case 'config-compliance':
+        return {
+          status: 'unknown',
+          reason: `Config rule ${event.ruleName} reports ${event.complianceType}; the state must be read`,
+        };
+      default:
+        return { status: 'unknown', reason: 'event does not concern S3 buckets' };
+    }
+  },
+
+  async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<S3EncryptionState>> {
+    if (ref.type !== 'AWS::S3::Bucket') throw new TypeError(`not a bucket: ${ref.arn}`);
+    const s3 = clients.s3(ref.region);
+    const owner = ref.account ? { ExpectedBucketOwner: ref.account } : {};
+    let state: S3EncryptionState;
+    try {
+      const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: ref.bucket, ...owner }));
+      state = stateFromRule(out.ServerSideEncryptionConfiguration?.Rules?.[0]);
+    } catch (error) {
+      const name = awsErrorName(error);
+      if (name === 'NoSuchBucket') return { status: 'gone', reason: `bucket ${ref.bucket} does not exist` };
+      // buckets not touched since before 2023 may still have no default encryption
+      if (name === 'ServerSideEncryptionConfigurationNotFoundError') state = { algorithm: null, bucketKeyEnabled: false };
+      else throw error;
+    }
+    let tags: Record<string, string> = {};
+    try {
+      const out = await s3.send(new GetBucketTaggingCommand({ Bucket: ref.bucket, ...owner }));
+      tags = Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+    } catch (error) {
+      if (awsErrorName(error) !== 'NoSuchTagSet') throw error;
+    }
+    return { status: 'known', state, tags };
+  },
+
+  evaluate: (state, policy) => evaluateS3Encryption(state, policy),
+
+  async *list(clients: AwsClients): AsyncIterable<ResourceRef> {
+    const s3 = clients.s3(clients.region);
+    for await (const page of paginateListBuckets({ client: s3 }, { MaxBuckets: 1000 })) {
+      for (const bucket of page.Buckets ?? []) {
+        if (!bucket.Name) continue;
+        let region = bucket.BucketRegion;
+        if (!region) {
+          const location = await s3.send(new GetBucketLocationCommand({ Bucket: bucket.Name }));
+          // us-east-1 buckets report an empty LocationConstraint
+          region = location.LocationConstraint || 'us-east-1';
+        }
+        yield bucketRef(bucket.Name, region);
+      }
+    }
+  },
+};
