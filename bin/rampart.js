@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 // Runs the TypeScript sources directly (tsx), so `npx rampart` works right after `npm ci`.
 require('tsx/cjs');
+
+// `rampart replay | head`: a closed pipe ends the run quietly
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { run } = require('../cli/main.ts');
 
 run(process.argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then(

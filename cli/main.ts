@@ -24,8 +24,10 @@ const PACKAGE_ROOT = resolve(__dirname, '..');
 export const DEFAULT_POLICY = resolve(PACKAGE_ROOT, 'examples/rampart.config.yaml');
 export const DEFAULT_INCIDENT = resolve(PACKAGE_ROOT, 'examples/incident');
 
-function write(stream: Writable, text: string): void {
-  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+/** Writes a line; the promise settles when the stream can take more (backpressure). */
+function write(stream: Writable, text: string): Promise<void> | undefined {
+  const ok = stream.write(text.endsWith('\n') ? text : `${text}\n`);
+  return ok ? undefined : new Promise((resolve) => stream.once('drain', () => resolve()));
 }
 
 function loadPolicy(file: string, controls: readonly string[] | undefined, io: CliIo): Policy | undefined {
@@ -55,8 +57,9 @@ async function replayCommand(paths: string[], options: { config: string; json?: 
   const emit = options.json
     ? (line: ReplayLine) => write(io.stdout, JSON.stringify(line))
     : (line: ReplayLine) => {
-        if (line.type === 'error') write(io.stderr, `error: ${line.file} ${line.position}: ${line.message}`);
-        else shown.push(line);
+        if (line.type === 'error') return write(io.stderr, `error: ${line.file} ${line.position}: ${line.message}`);
+        shown.push(line);
+        return undefined;
       };
   const summary = await replayEvents(allInputs(inputs, io), policy, router, emit);
   if (options.json) {

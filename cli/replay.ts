@@ -37,14 +37,15 @@ export interface ReplaySummary {
 
 /**
  * Replays events against a policy: parse → route → state from the event → evaluate. Calls
- * `emit` for every finding, unknown and error as it goes (memory stays flat however long the
- * input) and returns the summary.
+ * `emit` for every finding, unknown and error as it goes, awaiting it when it returns a
+ * promise (a slow stdout holds the reading back, so memory stays flat however long the input),
+ * and returns the summary.
  */
 export async function replayEvents(
   items: AsyncIterable<InputItem>,
   policy: Policy,
   router: EventRouter,
-  emit: (line: ReplayLine) => void,
+  emit: (line: ReplayLine) => void | Promise<void>,
 ): Promise<ReplaySummary> {
   const summary: ReplaySummary = { type: 'summary', events: 0, matched: 0, findings: 0, unknown: 0, errors: 0, compliant: 0, exempt: 0, files: 0 };
   const files = new Set<string>();
@@ -53,7 +54,7 @@ export async function replayEvents(
     if ('error' in item) {
       if (item.position !== 'file') summary.events++;
       summary.errors++;
-      emit({ type: 'error', file: item.file, position: item.position, message: item.error });
+      await emit({ type: 'error', file: item.file, position: item.position, message: item.error });
       continue;
     }
     summary.events++;
@@ -62,7 +63,7 @@ export async function replayEvents(
       verdict = judgeEvent(parseEvent(item.value), policy, router);
     } catch (error) {
       summary.errors++;
-      emit({ type: 'error', file: item.file, position: item.position, message: messageOf(error) });
+      await emit({ type: 'error', file: item.file, position: item.position, message: messageOf(error) });
       continue;
     }
     if (verdict.matched) summary.matched++;
@@ -70,11 +71,11 @@ export async function replayEvents(
       switch (j.outcome) {
         case 'violation':
           summary.findings++;
-          emit({ type: 'finding', ...j.finding });
+          await emit({ type: 'finding', ...j.finding });
           break;
         case 'unknown':
           summary.unknown++;
-          emit({ type: 'unknown', control: j.control, resourceArn: j.ref.arn, eventId: j.eventId, reason: j.reason });
+          await emit({ type: 'unknown', control: j.control, resourceArn: j.ref.arn, eventId: j.eventId, reason: j.reason });
           break;
         case 'compliant':
           summary.compliant++;

@@ -1,0 +1,163 @@
+import { APIGatewayClient, GetRestApisCommand, GetStagesCommand } from '@aws-sdk/client-api-gateway';
+import { GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { bucketRef, stageRef } from '../../core/arns';
+import { createAwsClients } from '../../core/aws';
+import { parseEvent } from '../../core/events';
+import { parsePolicy } from '../../core/policy';
+import { apigatewayWaf, evaluateStageWaf, requiredWebAcl } from '../../detectors/apigateway-waf';
+import { LEGACY_ACL, RAMPART_GUARD_ACL, fixture, fixtureEvent } from '../helpers';
+
+const STAGE = stageRef('us-east-1', 'a1b2c3d4e5', 'prod');
+const OTHER_ACL = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/partner-api/5e6f7a8b-1111-4222-8333-944455556666';
+const FMS_ACL = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
+const wafPolicy = (input: object) => parsePolicy({ controls: { 'apigateway-waf': input } }).controls['apigateway-waf']!;
+
+describe('apigateway-waf evaluate', () => {
+  it('resolves the ACL per stage, then per API, then the default', () => {
+    const policy = wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL, stages: { 'a1b2c3d4e5/prod': OTHER_ACL, k2l3m4n5o6: LEGACY_ACL } });
+
+    expect(requiredWebAcl(policy, STAGE)).toBe(OTHER_ACL);
+    expect(requiredWebAcl(policy, stageRef('us-east-1', 'a1b2c3d4e5', 'dev'))).toBe(RAMPART_GUARD_ACL);
+    expect(requiredWebAcl(policy, stageRef('us-east-1', 'k2l3m4n5o6', 'beta'))).toBe(LEGACY_ACL);
+    expect(requiredWebAcl(policy, bucketRef('b'))).toBeUndefined();
+  });
+
+  it('flags a stage without any ACL', () => {
+    expect(evaluateStageWaf({ webAclArn: null }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), STAGE)).toEqual({
+      status: 'violation',
+      observed: { webAclArn: null },
+      desired: { webAclArn: RAMPART_GUARD_ACL },
+      reason: 'no WAF web ACL is attached to the stage',
+    });
+  });
+
+  it('flags another ACL than the stage mapping, and accepts the mapped one', () => {
+    const policy = wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL, stages: { 'a1b2c3d4e5/prod': OTHER_ACL } });
+
+    expect(evaluateStageWaf({ webAclArn: RAMPART_GUARD_ACL }, policy, STAGE).status).toBe('violation');
+    expect(evaluateStageWaf({ webAclArn: OTHER_ACL }, policy, STAGE)).toEqual({ status: 'compliant' });
+  });
+
+  it('accepts any ACL when the policy names none, but not no ACL', () => {
+    const policy = wafPolicy({});
+
+    expect(evaluateStageWaf({ webAclArn: LEGACY_ACL }, policy, STAGE)).toEqual({ status: 'compliant' });
+    expect(evaluateStageWaf({ webAclArn: null }, policy, STAGE)).toMatchObject({ status: 'violation', desired: { webAclArn: 'any web ACL' } });
+  });
+
+  it('leaves a Firewall Manager ACL alone', () => {
+    expect(evaluateStageWaf({ webAclArn: FMS_ACL }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), STAGE)).toEqual({ status: 'compliant' });
+  });
+});
+
+describe('apigateway-waf from events', () => {
+  const { resourcesFrom, stateFrom } = apigatewayWaf;
+
+  it('reads the stage and the new ACL from AssociateWebACL', () => {
+    const event = fixtureEvent('wafv2-AssociateWebACL.other-acl-adapted.json');
+    const [ref] = resourcesFrom(event);
+
+    expect(ref).toEqual({ ...STAGE, account: '111122223333' });
+    expect(stateFrom(event, ref!)).toEqual({ status: 'known', state: { webAclArn: LEGACY_ACL } });
+  });
+
+  it('knows DisassociateWebACL leaves the stage without ACL', () => {
+    const event = fixtureEvent('wafv2-DisassociateWebACL.rest-stage-adapted.json');
+    const [ref] = resourcesFrom(event);
+
+    expect(ref?.arn).toBe('arn:aws:apigateway:us-east-1::/restapis/f6g7h8i9j0/stages/v1');
+    expect(stateFrom(event, ref!)).toEqual({ status: 'known', state: { webAclArn: null } });
+  });
+
+  it('ignores web ACL changes on resources that are not REST stages (an ALB)', () => {
+    const raw = fixture('wafv2-DisassociateWebACL.rest-stage-adapted.json');
+    (raw.detail as { requestParameters: Record<string, string> }).requestParameters.resourceArn =
+      'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/web/50dc6c495c0c9188';
+
+    expect(resourcesFrom(parseEvent(raw))).toEqual([]);
+  });
+
+  it('builds the stage ARN of CreateStage from restApiId, the wrapped stageName and the region', () => {
+    const event = fixtureEvent('apigateway-CreateStage.rest-constructed.json');
+    const [ref] = resourcesFrom(event);
+
+    expect(ref?.arn).toBe('arn:aws:apigateway:us-east-1::/restapis/k2l3m4n5o6/stages/beta');
+    expect(stateFrom(event, ref!)).toEqual({ status: 'known', state: { webAclArn: null } });
+  });
+
+  it('accepts an unwrapped CreateStage body too', () => {
+    const raw = fixture('apigateway-CreateStage.rest-constructed.json');
+    const params = (raw.detail as { requestParameters: Record<string, unknown> }).requestParameters;
+    Object.assign(params, params.createStageInput as object);
+    delete params.createStageInput;
+
+    expect(resourcesFrom(parseEvent(raw))[0]?.arn).toBe('arn:aws:apigateway:us-east-1::/restapis/k2l3m4n5o6/stages/beta');
+  });
+
+  it('says unknown for CreateDeployment, which may target an existing stage', () => {
+    const event = fixtureEvent('apigateway-CreateDeployment.with-stage-constructed.json');
+    const [ref] = resourcesFrom(event);
+
+    expect(ref?.arn).toBe('arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/staging');
+    expect(stateFrom(event, ref!).status).toBe('unknown');
+  });
+
+  it('reads configuration.webAclArn of a Config stage item, absent meaning none', () => {
+    const compliant = fixtureEvent('config-ConfigurationItemChangeNotification.stage-compliant-constructed.json');
+    const noAcl = fixtureEvent('config-ConfigurationItemChangeNotification.stage-no-acl-constructed.json');
+
+    expect(stateFrom(compliant, resourcesFrom(compliant)[0]!)).toMatchObject({ status: 'known', state: { webAclArn: RAMPART_GUARD_ACL } });
+    expect(stateFrom(noAcl, resourcesFrom(noAcl)[0]!)).toMatchObject({ status: 'known', state: { webAclArn: null } });
+  });
+});
+
+describe('apigateway-waf readState and list', () => {
+  const waf = mockClient(WAFV2Client);
+  const apigw = mockClient(APIGatewayClient);
+  const clients = createAwsClients({ region: 'us-east-1', regions: ['us-east-1', 'eu-west-1'], credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  beforeEach(() => {
+    waf.reset();
+    apigw.reset();
+  });
+
+  it('reads the ACL with GetWebACLForResource on the stage ARN', async () => {
+    waf.on(GetWebACLForResourceCommand).resolves({ WebACL: { ARN: RAMPART_GUARD_ACL, Name: 'rampart-guard', Id: '1a2b', DefaultAction: {}, VisibilityConfig: undefined } as never });
+
+    expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: RAMPART_GUARD_ACL } });
+    expect(waf).toHaveReceivedCommandWith(GetWebACLForResourceCommand, { ResourceArn: STAGE.arn });
+  });
+
+  it('reads "no ACL" from an empty answer', async () => {
+    waf.on(GetWebACLForResourceCommand).resolves({});
+
+    expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: null } });
+  });
+
+  it('says gone on WAFNonexistentItemException', async () => {
+    waf.on(GetWebACLForResourceCommand).rejects(new WAFNonexistentItemException({ message: 'gone', $metadata: {} }));
+
+    expect((await apigatewayWaf.readState(STAGE, clients)).status).toBe('gone');
+  });
+
+  it('lists the stages of every REST API over all pages and regions', async () => {
+    apigw
+      .on(GetRestApisCommand)
+      .resolvesOnce({ items: [{ id: 'api1' }], position: 'p2' })
+      .resolvesOnce({ items: [{ id: 'api2' }] })
+      .resolves({ items: [] });
+    apigw.on(GetStagesCommand, { restApiId: 'api1' }).resolves({ item: [{ stageName: 'prod' }, { stageName: 'dev' }] });
+    apigw.on(GetStagesCommand, { restApiId: 'api2' }).resolves({ item: [{ stageName: 'v1' }] });
+
+    const arns = [];
+    for await (const ref of apigatewayWaf.list(clients)) arns.push(ref.arn);
+
+    expect(arns).toEqual([
+      'arn:aws:apigateway:us-east-1::/restapis/api1/stages/prod',
+      'arn:aws:apigateway:us-east-1::/restapis/api1/stages/dev',
+      'arn:aws:apigateway:us-east-1::/restapis/api2/stages/v1',
+    ]);
+    expect(apigw).toHaveReceivedCommandWith(GetRestApisCommand, { position: 'p2' });
+    expect(apigw).toHaveReceivedCommandTimes(GetRestApisCommand, 3);
+  });
+});

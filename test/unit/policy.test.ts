@@ -1,0 +1,139 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PolicyError } from '../../core/errors';
+import { loadPolicyFile, parsePolicy, parsePolicyText } from '../../core/policy';
+import { RAMPART_GUARD_ACL } from '../helpers';
+
+function issuesOf(fn: () => unknown): { path: string; message: string }[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof PolicyError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a PolicyError');
+}
+
+const DESIGN_EXAMPLE = `
+mode: enforce            # enforce | dry-run (alert only)
+notifications: { emails: [secops@example.com], slack: { webhookSecretArn: "arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-AbCdEf" } }
+approvals: { timeoutHours: 24 }
+exemptions: { tags: { "rampart:exempt": "true" }, arns: [] }
+controls:
+  s3-default-encryption: { algorithm: aws:kms, kmsKeyId: alias/rampart, bucketKeyEnabled: true, risk: low }
+  apigateway-waf:        { defaultWebAclArn: "${RAMPART_GUARD_ACL}", stages: { "abc123/prod": "${RAMPART_GUARD_ACL}" } }
+  apigateway-throttling: { rateLimit: 1000, burstLimit: 500, risk: high }
+`;
+
+describe('policy file', () => {
+  it('accepts the keys of DESIGN.md §5 as written there', () => {
+    const policy = parsePolicyText(DESIGN_EXAMPLE, 'rampart.config.yaml');
+
+    expect(policy.mode).toBe('enforce');
+    expect(policy.notifications.emails).toEqual(['secops@example.com']);
+    expect(policy.approvals.timeoutHours).toBe(24);
+    expect(policy.exemptions.tags).toEqual({ 'rampart:exempt': 'true' });
+    expect(policy.controls['s3-default-encryption']).toEqual({
+      algorithm: 'aws:kms',
+      kmsKeyId: 'alias/rampart',
+      bucketKeyEnabled: true,
+      risk: 'low',
+    });
+    expect(policy.controls['apigateway-waf']?.stages).toEqual({ 'abc123/prod': RAMPART_GUARD_ACL });
+    expect(policy.controls['apigateway-throttling']).toMatchObject({ rateLimit: 1000, burstLimit: 500, risk: 'high' });
+  });
+
+  it('fills defaults: enforce mode, 24 h approvals, no exemptions, throttling fixes need approval', () => {
+    const policy = parsePolicy({ controls: { 'apigateway-throttling': { rateLimit: 10, burstLimit: 5 } } });
+
+    expect(policy.mode).toBe('enforce');
+    expect(policy.approvals.timeoutHours).toBe(24);
+    expect(policy.exemptions).toEqual({ tags: {}, arns: [] });
+    expect(policy.controls['apigateway-throttling']?.risk).toBe('high');
+    expect(policy.controls['s3-default-encryption']).toBeUndefined();
+  });
+
+  it('reads JSON as well as YAML', () => {
+    const policy = parsePolicyText(JSON.stringify({ controls: { 's3-default-encryption': { algorithm: 'AES256' } } }), 'p.json');
+
+    expect(policy.controls['s3-default-encryption']).toEqual({ algorithm: 'AES256', risk: 'low' });
+  });
+
+  it('names the path, the expectation and the line of a field of the wrong type', () => {
+    const text = 'controls:\n  apigateway-throttling:\n    rateLimit: "fast"\n    burstLimit: 10\n';
+
+    const issues = issuesOf(() => parsePolicyText(text, 'bad.yaml'));
+
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe('controls.apigateway-throttling.rateLimit');
+    expect(issues[0]!.message).toMatch(/expected number/);
+    expect(issues[0]!.message).toMatch(/line 3/);
+  });
+
+  it('lists every bad field at once, not only the first', () => {
+    const issues = issuesOf(() =>
+      parsePolicy({ mode: 'sometimes', controls: { 's3-default-encryption': { algorithm: 'rot13' }, 'apigateway-waf': { defaultWebAclArn: 'acl-1' } } }),
+    );
+
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'controls.apigateway-waf.defaultWebAclArn',
+      'controls.s3-default-encryption.algorithm',
+      'mode',
+    ]);
+  });
+
+  it('rejects an unknown key, so a typo cannot switch a control off silently', () => {
+    const issues = issuesOf(() => parsePolicy({ controls: { 's3-default-encryptoin': { algorithm: 'AES256' } } }));
+
+    expect(issues[0]!.path).toBe('controls');
+    expect(issues[0]!.message).toMatch(/s3-default-encryptoin/);
+  });
+
+  it('refuses a KMS key or bucket key with SSE-S3, where they mean nothing', () => {
+    const issues = issuesOf(() =>
+      parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'AES256', kmsKeyId: 'alias/x', bucketKeyEnabled: true } } }),
+    );
+
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'controls.s3-default-encryption.bucketKeyEnabled',
+      'controls.s3-default-encryption.kmsKeyId',
+    ]);
+  });
+
+  it('checks stage mapping keys and web ACL ARNs', () => {
+    const issues = issuesOf(() =>
+      parsePolicy({ controls: { 'apigateway-waf': { stages: { 'abc/prod/extra': RAMPART_GUARD_ACL, abc: 'arn:aws:wafv2:us-east-1:111122223333:global/webacl/x/y' } } } }),
+    );
+
+    expect(issues.map((i) => i.path).sort()).toEqual(['controls.apigateway-waf.stages.abc', 'controls.apigateway-waf.stages.abc/prod/extra']);
+  });
+
+  it('reports a YAML syntax error with its line and column', () => {
+    const issues = issuesOf(() => parsePolicyText('controls:\n  s3-default-encryption: { algorithm: AES256\n', 'broken.yaml'));
+
+    expect(issues[0]!.message).toMatch(/syntax error at line \d+, column \d+/);
+  });
+
+  it('says a missing file is missing', () => {
+    const error = (() => {
+      try {
+        loadPolicyFile('/nonexistent/rampart.config.yaml');
+      } catch (e) {
+        return e as PolicyError;
+      }
+      throw new Error('expected failure');
+    })();
+
+    expect(error).toBeInstanceOf(PolicyError);
+    expect(error.message).toBe('invalid policy /nonexistent/rampart.config.yaml:\n  - (top level): file not found');
+  });
+
+  it('loads a file from disk', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-policy-'));
+    const file = join(dir, 'rampart.config.yaml');
+    writeFileSync(file, DESIGN_EXAMPLE);
+
+    expect(loadPolicyFile(file).controls['apigateway-throttling']?.burstLimit).toBe(500);
+  });
+});
