@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { Command, CommanderError, Option } from 'commander';
-import { CONTROL_IDS, type ControlId } from '../core/controls';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { CONTROL_IDS } from '../core/controls';
 import { PolicyError, messageOf } from '../core/errors';
 import { loadPolicyFile, type Policy } from '../core/policy';
 import { DETECTORS } from '../detectors';
@@ -85,6 +85,13 @@ function validateCommand(file: string, io: CliIo): number {
   return EXIT.ok;
 }
 
+function collectControls(value: string, previous: string[] | undefined): string[] {
+  const ids = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const bad = ids.filter((id) => !(CONTROL_IDS as readonly string[]).includes(id));
+  if (bad.length > 0) throw new InvalidArgumentError(`unknown control ${bad.join(', ')}; known: ${CONTROL_IDS.join(', ')}`);
+  return [...(previous ?? []), ...ids];
+}
+
 /**
  * Runs the `rampart` command line and returns its exit code.
  *
@@ -104,7 +111,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .argument('[paths...]', 'event files, directories, CloudTrail log files (.json, .json.gz, NDJSON), or - for stdin', [])
     .option('-c, --config <file>', 'policy file (YAML or JSON)', DEFAULT_POLICY)
     .option('--json', 'print NDJSON lines (finding, unknown, error, then summary) for scripts')
-    .addOption(new Option('--control <ids...>', 'judge only these controls').choices(CONTROL_IDS as readonly ControlId[] as string[]))
+    .option('--control <id>', `judge only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
     .action(async (paths: string[], options) => {
       exitCode = await replayCommand(paths, options, io);
     });
