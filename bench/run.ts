@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: the speed and size figures of the issues, measured on this machine.
+ * - routing + evaluate alone (events already parsed), one core; target ≥ 50,000 events/s
+ * - replay from a file (read → split → JSON.parse → validate → route → evaluate), for a
+ *   10 MB and a 100 MB CloudTrail log; target: memory flat as the file grows
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEvent } from '../core/events';
+import { loadPolicyFile } from '../core/policy';
+import { DETECTORS } from '../detectors';
+import { judgeEvent } from '../detectors/judge';
+import { EventRouter } from '../detectors/router';
+import { DEFAULT_POLICY } from '../cli/main';
+import { mixEvents, mixRecords } from './fixtures';
+
+function routingAndEvaluate(): void {
+  const policy = loadPolicyFile(DEFAULT_POLICY);
+  const router = new EventRouter(DETECTORS);
+  const events = mixEvents().map(parseEvent);
+  let findings = 0;
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) findings += judgeEvent(events[i % events.length]!, policy, router).judgements.length;
+  };
+  run(50_000); // warm-up
+  const rounds: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const n = 500_000;
+    const start = process.hrtime.bigint();
+    run(n);
+    rounds.push(n / (Number(process.hrtime.bigint() - start) / 1e9));
+  }
+  rounds.sort((a, b) => a - b);
+  console.log(`routing + evaluate: ${Math.round(rounds[2]!).toLocaleString('en-US')} events/s (median of 5 × 500,000; target ≥ 50,000) [${findings > 0 ? 'ok' : 'no verdicts!'}]`);
+}
+
+async function writeLog(file: string, megabytes: number): Promise<number> {
+  const records = mixRecords();
+  const out = createWriteStream(file);
+  let bytes = 0;
+  let count = 0;
+  const write = (s: string) => new Promise<void>((resolve) => (out.write(s) ? resolve() : out.once('drain', () => resolve())));
+  await write('{"Records":[');
+  bytes += 12;
+  while (bytes < megabytes * 1024 * 1024) {
+    const record = { ...records[count % records.length], eventID: `bench-${count}` };
+    const text = (count > 0 ? ',' : '') + JSON.stringify(record);
+    bytes += text.length;
+    count++;
+    await write(text);
+  }
+  await write(']}');
+  await new Promise<void>((resolve) => out.end(() => resolve()));
+  return count;
+}
+
+async function replayFromFile(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rampart-bench-'));
+  try {
+    for (const mb of [10, 100]) {
+      const file = join(dir, `log-${mb}mb.json`);
+      const records = await writeLog(file, mb);
+      const raw = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'replay-file.ts'), file], { encoding: 'utf8' });
+      const r = JSON.parse(raw) as { seconds: number; events: number; maxRssKb: number };
+      const size = statSync(file).size / 1024 / 1024;
+      if (r.events !== records) throw new Error(`replayed ${r.events} of ${records} records`);
+      console.log(
+        `replay ${size.toFixed(0).padStart(3)} MB CloudTrail log: ${r.events.toLocaleString('en-US')} events in ${r.seconds.toFixed(2)} s = ` +
+          `${Math.round(r.events / r.seconds).toLocaleString('en-US')} events/s, ${(size / r.seconds).toFixed(1)} MB/s, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+  routingAndEvaluate();
+  await replayFromFile();
+}
+
+void main();
