@@ -1,80 +1,26 @@
 import { resolve } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type { AwsClients } from '../core/aws';
 import { CONTROL_IDS } from '../core/controls';
-import { PolicyError, messageOf } from '../core/errors';
-import { loadPolicyFile, type Policy } from '../core/policy';
-import { DETECTORS } from '../detectors';
-import { EventRouter } from '../detectors/router';
-import { expandPaths, readInput, type InputItem } from './event-input';
-import { findingRows, summaryText, table } from './render';
-import { replayEvents, type ReplayLine } from './replay';
+import { messageOf } from '../core/errors';
+import { remediateCommand } from './commands/remediate';
+import { replayCommand } from './commands/replay';
+import { EXIT, loadPolicy, write, type CliIo } from './io';
 
-/** Where the CLI reads and writes; tests pass their own. */
-export interface CliIo {
-  stdout: Writable;
-  stderr: Writable;
-  stdin: Readable;
-}
-
-/** Exit codes: scripts depend on them. */
-export const EXIT = { ok: 0, badInput: 1, usage: 2 } as const;
+export { EXIT, type CliIo } from './io';
 
 const PACKAGE_ROOT = resolve(__dirname, '..');
 export const DEFAULT_POLICY = resolve(PACKAGE_ROOT, 'examples/rampart.config.yaml');
 export const DEFAULT_INCIDENT = resolve(PACKAGE_ROOT, 'examples/incident');
 
-/** Writes a line; the promise settles when the stream can take more (backpressure). */
-function write(stream: Writable, text: string): Promise<void> | undefined {
-  const ok = stream.write(text.endsWith('\n') ? text : `${text}\n`);
-  return ok ? undefined : new Promise((resolve) => stream.once('drain', () => resolve()));
-}
-
-function loadPolicy(file: string, controls: readonly string[] | undefined, io: CliIo): Policy | undefined {
-  try {
-    const policy = loadPolicyFile(file);
-    if (!controls) return policy;
-    const only = Object.fromEntries(Object.entries(policy.controls).filter(([id]) => controls.includes(id)));
-    return { ...policy, controls: only };
-  } catch (error) {
-    write(io.stderr, error instanceof PolicyError ? error.message : `cannot load policy ${file}: ${messageOf(error)}`);
-    return undefined;
-  }
-}
-
-async function* allInputs(paths: string[], io: CliIo): AsyncIterable<InputItem> {
-  const { files, errors } = await expandPaths(paths);
-  yield* errors;
-  for (const file of files) yield* readInput(file, io.stdin);
-}
-
-async function replayCommand(paths: string[], options: { config: string; json?: boolean; control?: string[] }, io: CliIo): Promise<number> {
-  const policy = loadPolicy(options.config, options.control, io);
-  if (!policy) return EXIT.usage;
-  const inputs = paths.length > 0 ? paths : [DEFAULT_INCIDENT];
-  const router = new EventRouter(DETECTORS);
-  const shown: ReplayLine[] = [];
-  const emit = options.json
-    ? (line: ReplayLine) => write(io.stdout, JSON.stringify(line))
-    : (line: ReplayLine) => {
-        if (line.type === 'error') return write(io.stderr, `error: ${line.file} ${line.position}: ${line.message}`);
-        shown.push(line);
-        return undefined;
-      };
-  const summary = await replayEvents(allInputs(inputs, io), policy, router, emit);
-  if (options.json) {
-    write(io.stdout, JSON.stringify(summary));
-  } else {
-    const rows = findingRows(shown);
-    if (rows.length > 0) write(io.stdout, table(['CONTROL', 'RESOURCE', 'OBSERVED → DESIRED', 'ACTOR', 'TIME'], rows));
-    const unknown = shown.filter((l) => l.type === 'unknown');
-    if (unknown.length > 0) {
-      write(io.stdout, `\nNot enough state in the event to judge (the live guard reads it):`);
-      for (const u of unknown) if (u.type === 'unknown') write(io.stdout, `  ${u.control}  ${u.resourceArn}: ${u.reason}`);
-    }
-    write(io.stdout, `${rows.length > 0 || unknown.length > 0 ? '\n' : ''}${summaryText(summary)}`);
-  }
-  return summary.errors > 0 ? EXIT.badInput : EXIT.ok;
+function collectControls(value: string, previous: string[] | undefined): string[] {
+  const ids = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const bad = ids.filter((id) => !(CONTROL_IDS as readonly string[]).includes(id));
+  if (bad.length > 0) throw new InvalidArgumentError(`unknown control ${bad.join(', ')}; known: ${CONTROL_IDS.join(', ')}`);
+  return [...(previous ?? []), ...ids];
 }
 
 function validateCommand(file: string, io: CliIo): number {
@@ -85,11 +31,9 @@ function validateCommand(file: string, io: CliIo): number {
   return EXIT.ok;
 }
 
-function collectControls(value: string, previous: string[] | undefined): string[] {
-  const ids = value.split(',').map((v) => v.trim()).filter(Boolean);
-  const bad = ids.filter((id) => !(CONTROL_IDS as readonly string[]).includes(id));
-  if (bad.length > 0) throw new InvalidArgumentError(`unknown control ${bad.join(', ')}; known: ${CONTROL_IDS.join(', ')}`);
-  return [...(previous ?? []), ...ids];
+/** Dependencies a caller may inject (tests, embedding): AWS clients. */
+export interface CliDeps {
+  clients?: AwsClients;
 }
 
 /**
@@ -97,7 +41,7 @@ function collectControls(value: string, previous: string[] | undefined): string[
  *
  * @example await run(['node', 'rampart', 'replay', '--json', 'events.ndjson'], { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin })
  */
-export async function run(argv: string[], io: CliIo): Promise<number> {
+export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command('rampart')
     .description('Continuous-remediation guard for AWS accounts')
@@ -112,8 +56,25 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('-c, --config <file>', 'policy file (YAML or JSON)', DEFAULT_POLICY)
     .option('--json', 'print NDJSON lines (finding, unknown, error, then summary) for scripts')
     .option('--control <id>', `judge only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
+    .option('--plan', 'show the exact change each finding would get and whether it needs approval')
+    .option('--apply', 'after the replay, fix each resource found in violation against the real account (read → plan → apply → verify)')
+    .option('--include-high-risk', 'with --apply: also apply fixes whose risk is high (otherwise they are listed for approval)')
+    .option('--region <region>', 'with --apply: home region (default: AWS_REGION)')
+    .option('--endpoint <url>', 'with --apply: send every AWS call to this endpoint (an emulator)')
     .action(async (paths: string[], options) => {
-      exitCode = await replayCommand(paths, options, io);
+      exitCode = await replayCommand(paths, { incident: DEFAULT_INCIDENT }, options, io, deps.clients);
+    });
+
+  program
+    .command('remediate')
+    .description('fix one finding against the real account: read → plan → apply → verify; exit 0 only when verified compliant')
+    .requiredOption('--finding <json>', 'one `finding` line of `replay --json` (or - to read it from stdin)')
+    .option('-c, --config <file>', 'policy file (YAML or JSON)', DEFAULT_POLICY)
+    .option('--json', 'print the outcome as one JSON line')
+    .option('--region <region>', 'home region (default: AWS_REGION)')
+    .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
+    .action(async (options) => {
+      exitCode = await remediateCommand(options, io, deps.clients);
     });
 
   program

@@ -1,5 +1,5 @@
 import type { Actor } from '../core/finding';
-import type { ReplayLine, ReplaySummary } from './replay';
+import type { FindingLine, ReplayLine, ReplaySummary } from './replay';
 
 /** Human rendering of replay output. Machines use `--json`. */
 
@@ -51,4 +51,11 @@ export function summaryText(s: ReplaySummary): string {
     `${plural(s.events, 'event')} from ${plural(s.files, 'input')}: ${s.matched} matched a control, ` +
     `${plural(s.findings, 'finding')}, ${s.unknown} unknown, ${s.compliant} compliant, ${s.exempt} exempt, ${plural(s.errors, 'error')}`
   );
+}
+
+/** One line on a planned change: the call and whether a human must approve it. */
+export function changeText(f: FindingLine): string {
+  if (!f.change) return `no change: ${f.reason ?? 'none planned'}`;
+  const approval = f.risk === 'high' ? 'needs approval' : 'automatic';
+  return `${f.change.operation} in ${f.change.region} (${approval}): ${JSON.stringify(f.change.input)}`;
 }

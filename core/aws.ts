@@ -1,4 +1,5 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
@@ -12,6 +13,7 @@ export interface AwsClients {
   s3(region?: string): S3Client;
   apiGateway(region: string): APIGatewayClient;
   wafv2(region: string): WAFV2Client;
+  kms(region: string): KMSClient;
   /** The home region: where region-less calls (ListBuckets) go. */
   readonly region: string;
   /** Regions in which regional resources (API Gateway stages, usage plans) are listed. */
@@ -60,5 +62,6 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     s3: (r = region) => memo(`s3:${r}`, () => new S3Client({ ...common, region: r, forcePathStyle: Boolean(options.endpoint) })),
     apiGateway: (r) => memo(`apigateway:${r}`, () => new APIGatewayClient({ ...common, region: r })),
     wafv2: (r) => memo(`wafv2:${r}`, () => new WAFV2Client({ ...common, region: r })),
+    kms: (r) => memo(`kms:${r}`, () => new KMSClient({ ...common, region: r })),
   };
 }

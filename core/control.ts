@@ -1,7 +1,7 @@
 import type { AwsClients } from './aws';
-import type { ControlId, ResourceType, Severity } from './controls';
+import type { ControlId, ResourceType, Risk, Severity } from './controls';
 import type { RampartEvent } from './events';
-import type { Evaluation, ResourceRef } from './finding';
+import type { Evaluation, Finding, ResourceRef } from './finding';
 import type { Policy } from './policy';
 
 /**
@@ -49,6 +49,11 @@ export interface Detector<State = unknown, Id extends ControlId = ControlId> {
   stateFrom(event: RampartEvent, ref: ResourceRef): Observation<State>;
   /** The real current state. */
   readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<State>>;
+  /**
+   * Online only, optional: settles with AWS what `evaluate` cannot tell offline (a KMS alias
+   * against a key ARN), returning the state in the policy's terms where they agree.
+   */
+  resolveState?(state: State, policy: ControlPolicy<Id>, ref: ResourceRef, clients: AwsClients): Promise<State>;
   /** Pure: the state judged against the control's policy. */
   evaluate(state: State, policy: ControlPolicy<Id>, ref: ResourceRef): Evaluation;
   /** Every resource of the control's types, for the sweep. */
@@ -58,3 +63,55 @@ export interface Detector<State = unknown, Id extends ControlId = ControlId> {
 /** A detector of any control, as the registry holds them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyDetector = Detector<any, any>;
+
+/**
+ * The remediator contract (DESIGN.md §3): one module per control, `plan` pure, `apply` and
+ * `verify` small I/O, `permissions` exactly what infra grants.
+ */
+
+/** One AWS API call that fixes a finding: what `replay --plan` shows and `apply` sends. */
+export interface Change {
+  service: 's3' | 'wafv2' | 'apigateway';
+  /** The API name of the SDK command (`PutBucketEncryption`, `AssociateWebACL`, `UpdateStage`, `UpdateUsagePlan`). */
+  operation: string;
+  /** Where the call goes: the bucket's or the stage's own region. */
+  region: string;
+  /** Exactly the SDK v3 command input `apply` sends. */
+  input: Record<string, unknown>;
+}
+
+export type Plan = { change: Change } | { change: null; reason: string };
+
+/** IAM actions on resource ARN patterns; `${Partition}` is left to infra. */
+export interface Permission {
+  actions: readonly string[];
+  resources: readonly string[];
+}
+
+/** What a re-read after a fix says. */
+export interface Verification {
+  compliant: boolean;
+  /** The state read back (for the outcome and last-known-good). */
+  state?: unknown;
+  reason?: string;
+}
+
+export interface Remediator<State = unknown, Id extends ControlId = ControlId> {
+  id: Id;
+  /** `high` sends the fix through a human approval first. */
+  risk(finding: Finding, policy: ControlPolicy<Id>): Risk;
+  /** Pure: the exact call that brings `state` to the policy, or why there is none. */
+  plan(finding: Finding, state: State, policy: ControlPolicy<Id>, lastKnownGood?: State): Plan;
+  apply(change: Change, clients: AwsClients): Promise<void>;
+  /** Re-reads the resource: compliant with the policy, or carrying exactly what `change` wrote. */
+  verify(ref: ResourceRef, clients: AwsClients, policy: ControlPolicy<Id>, change: Change): Promise<Verification>;
+  /** The ARN a change writes to, so nothing is ever written to another resource than the finding's. */
+  targetOf(change: Change): string;
+  /** Write permissions, by operation: infra grants exactly these; an AccessDenied names them. */
+  permissions: Readonly<Record<string, Permission>>;
+  /** Read permissions (readState/verify). */
+  readPermissions: readonly Permission[];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRemediator = Remediator<any, any>;

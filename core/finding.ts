@@ -51,7 +51,8 @@ export interface Finding {
   account?: string;
   observed: unknown;
   desired: unknown;
-  reason: string;
+  /** What is wrong, in a sentence (`bucket has default encryption AES256, policy requires aws:kms`). */
+  violation: string;
   eventId: string;
   eventName?: string;
   eventSource?: string;

@@ -57,8 +57,10 @@ export const throttlingPolicySchema = z.strictObject({
       burstLimit: z.number().int().nonnegative().optional(),
       /** Maximum request quota per period; unset = quotas not checked. */
       quotaLimit: z.number().int().positive().optional(),
+      /** The period of a quota Rampart adds to a plan that has none. */
+      quotaPeriod: z.enum(['DAY', 'WEEK', 'MONTH']).default('MONTH'),
     })
-    .default({}),
+    .default({ quotaPeriod: 'MONTH' }),
   // tightening limits can reject live traffic: a human approves by default
   risk: riskSchema.default('high'),
 });
@@ -77,6 +79,13 @@ export const policySchema = z.strictObject({
         .optional(),
     })
     .default({ emails: [] }),
+  /** Per-resource fix budget: beyond it a fix is refused as `loop-suspected` and a human decides. */
+  fixBudget: z
+    .strictObject({
+      maxFixes: z.number().int().positive().default(3),
+      windowMinutes: z.number().positive().default(60),
+    })
+    .default({ maxFixes: 3, windowMinutes: 60 }),
   approvals: z.strictObject({ timeoutHours: z.number().positive().max(24 * 365).default(24) }).default({ timeoutHours: 24 }),
   exemptions: z
     .strictObject({

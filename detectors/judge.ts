@@ -8,7 +8,7 @@ import type { EventRouter } from './router';
 
 /** What one control concluded about one resource. */
 export type Judgement =
-  | { outcome: 'violation'; control: ControlId; ref: ResourceRef; finding: Finding }
+  | { outcome: 'violation'; control: ControlId; ref: ResourceRef; finding: Finding; state: unknown }
   | { outcome: 'compliant'; control: ControlId; ref: ResourceRef; state: unknown }
   | { outcome: 'unknown'; control: ControlId; ref: ResourceRef; eventId: string; reason: string }
   | { outcome: 'exempt'; control: ControlId; ref: ResourceRef; reason: string }
@@ -46,10 +46,10 @@ export function judgeObservation(
     ...(ref.account !== undefined ? { account: ref.account } : {}),
     observed: evaluation.observed,
     desired: evaluation.desired,
-    reason: evaluation.reason,
+    violation: evaluation.reason,
     ...provenance,
   };
-  return { outcome: 'violation', control, ref, finding };
+  return { outcome: 'violation', control, ref, finding, state: observation.state };
 }
 
 /** Where an event came from, in the words of a finding. */

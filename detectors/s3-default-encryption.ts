@@ -5,6 +5,7 @@ import {
   paginateListBuckets,
   type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { bucketRef } from '../core/arns';
 import type { AwsClients } from '../core/aws';
 import type { Detector, Observation } from '../core/control';
@@ -20,6 +21,8 @@ export interface S3EncryptionState {
   algorithm: string | null;
   kmsKeyId?: string;
   bucketKeyEnabled: boolean;
+  /** Encryption types the bucket refuses (newer buckets block SSE-C); kept as they are by a fix. */
+  blockedEncryptionTypes?: string[];
 }
 
 // Since January 2023 S3 applies SSE-S3 to every bucket: a new bucket, and a bucket whose
@@ -39,12 +42,15 @@ function stateFromCloudTrailBody(config: Json | undefined): Observation<S3Encryp
   if (typeof algorithm !== 'string') {
     return { status: 'unknown', reason: 'PutBucketEncryption record carries no ApplyServerSideEncryptionByDefault.SSEAlgorithm' };
   }
+  const blocked = asObject(rule?.BlockedEncryptionTypes)?.EncryptionType;
+  const blockedList = (Array.isArray(blocked) ? blocked : [blocked]).filter((t): t is string => typeof t === 'string');
   return {
     status: 'known',
     state: {
       algorithm,
       ...(typeof byDefault?.KMSMasterKeyID === 'string' ? { kmsKeyId: byDefault.KMSMasterKeyID } : {}),
       bucketKeyEnabled: rule?.BucketKeyEnabled === true || rule?.BucketKeyEnabled === 'true',
+      ...(blockedList.length > 0 ? { blockedEncryptionTypes: blockedList } : {}),
     },
   };
 }
@@ -71,11 +77,12 @@ function stateFromConfigItem(supplementary: Json | undefined): Observation<S3Enc
 /** The SDK's view of a rule, as GetBucketEncryption returns it. */
 export function stateFromRule(rule: ServerSideEncryptionRule | undefined): S3EncryptionState {
   const byDefault = rule?.ApplyServerSideEncryptionByDefault;
-  if (!byDefault?.SSEAlgorithm) return { algorithm: null, bucketKeyEnabled: false };
+  const blocked = rule?.BlockedEncryptionTypes?.EncryptionType;
   return {
-    algorithm: byDefault.SSEAlgorithm,
-    ...(byDefault.KMSMasterKeyID ? { kmsKeyId: byDefault.KMSMasterKeyID } : {}),
+    algorithm: byDefault?.SSEAlgorithm ?? null,
+    ...(byDefault?.KMSMasterKeyID ? { kmsKeyId: byDefault.KMSMasterKeyID } : {}),
     bucketKeyEnabled: rule?.BucketKeyEnabled === true,
+    ...(blocked && blocked.length > 0 ? { blockedEncryptionTypes: [...blocked] } : {}),
   };
 }
 
@@ -217,6 +224,19 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryp
       if (awsErrorName(error) !== 'NoSuchTagSet') throw error;
     }
     return { status: 'known', state, tags };
+  },
+
+  async resolveState(state, policy, ref, clients) {
+    if (!state.kmsKeyId || !policy.kmsKeyId || compareKmsKeys(state.kmsKeyId, policy.kmsKeyId) !== 'undecidable') return state;
+    const region = ref.region ?? clients.region;
+    // resolve both identifiers in the bucket's region, where the bucket's key must live
+    const [observed, desired] = await Promise.all(
+      [state.kmsKeyId, policy.kmsKeyId].map(async (keyId) => {
+        const out = await clients.kms(region).send(new DescribeKeyCommand({ KeyId: keyId }));
+        return out.KeyMetadata?.Arn;
+      }),
+    );
+    return observed !== undefined && observed === desired ? { ...state, kmsKeyId: policy.kmsKeyId } : { ...state, kmsKeyId: observed ?? state.kmsKeyId };
   },
 
   evaluate: (state, policy) => evaluateS3Encryption(state, policy),

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { createAwsClients, type AwsClients } from '../../core/aws';
+import { CONTROL_IDS } from '../../core/controls';
+import { messageOf } from '../../core/errors';
+import type { Finding } from '../../core/finding';
+import { InMemoryFixLedger } from '../../core/fix-budget';
+import { InMemoryLastKnownGood } from '../../core/last-known-good';
+import type { RemediationResult } from '../../core/outcome';
+import type { Policy } from '../../core/policy';
+import { remediate, type RemediationContext } from '../../remediators/remediate';
+import { EXIT, loadPolicy, write, type CliIo } from '../io';
+import { compact } from '../render';
+
+/** A `finding` line of `replay --json`: only what a fix needs is required. */
+const findingLineSchema = z.looseObject({
+  type: z.literal('finding').optional(),
+  id: z.string().optional(),
+  control: z.enum(CONTROL_IDS),
+  resourceArn: z.string().min(1),
+  resourceType: z.string().optional(),
+  severity: z.enum(['low', 'medium', 'high']).default('medium'),
+  region: z.string().optional(),
+  account: z.string().optional(),
+  observed: z.unknown().optional(),
+  desired: z.unknown().optional(),
+  violation: z.string().default(''),
+  eventId: z.string().default('cli'),
+});
+
+export function parseFindingLine(text: string): Finding {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--finding is not JSON: ${messageOf(error)}`);
+  }
+  const parsed = findingLineSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`--finding: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return parsed.data as unknown as Finding;
+}
+
+export interface AwsOptions {
+  region?: string;
+  endpoint?: string;
+}
+
+export function contextFor(policy: Policy, options: AwsOptions, clients?: AwsClients): RemediationContext {
+  return {
+    policy,
+    clients: clients ?? createAwsClients({ region: options.region, regions: policy.regions, endpoint: options.endpoint }),
+    lastKnownGood: new InMemoryLastKnownGood(),
+    fixes: new InMemoryFixLedger(),
+    clock: () => new Date(),
+  };
+}
+
+/** The human report of one remediation. */
+export function resultText(r: RemediationResult): string {
+  const lines = [`${r.control}  ${r.resourceArn}: ${r.outcome}`, `  ${r.reason}`];
+  if (r.change) lines.push(`  ${r.change.operation} (${r.change.region}): ${JSON.stringify(r.change.input)}`);
+  if (r.verifiedState !== undefined) lines.push(`  now: ${compact(r.verifiedState)}`);
+  return lines.join('\n');
+}
+
+export const isCompliantOutcome = (r: RemediationResult) => r.outcome === 'remediated' || r.outcome === 'already-compliant';
+
+export async function remediateCommand(
+  options: AwsOptions & { config: string; finding: string; json?: boolean },
+  io: CliIo,
+  clients?: AwsClients,
+): Promise<number> {
+  const policy = loadPolicy(options.config, undefined, io);
+  if (!policy) return EXIT.usage;
+  let finding: Finding;
+  try {
+    const text = options.finding === '-' ? await readAll(io) : options.finding;
+    finding = parseFindingLine(text);
+  } catch (error) {
+    write(io.stderr, messageOf(error));
+    return EXIT.usage;
+  }
+  if (!policy.controls[finding.control]) {
+    write(io.stderr, `control ${finding.control} is not enabled in ${options.config}`);
+    return EXIT.usage;
+  }
+  let result: RemediationResult;
+  try {
+    result = await remediate(finding, contextFor(policy, options, clients));
+  } catch (error) {
+    // a read that fails (no credentials, AccessDenied on the read) is reported, not thrown
+    write(io.stderr, `cannot remediate ${finding.resourceArn}: ${messageOf(error)}`);
+    return EXIT.notCompliant;
+  }
+  write(io.stdout, options.json ? JSON.stringify({ type: 'remediation', ...result }) : resultText(result));
+  return isCompliantOutcome(result) ? EXIT.ok : EXIT.notCompliant;
+}
+
+async function readAll(io: CliIo): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,94 @@
+import type { AwsClients } from '../../core/aws';
+import { messageOf } from '../../core/errors';
+import type { Finding } from '../../core/finding';
+import { InMemoryLastKnownGood } from '../../core/last-known-good';
+import { DETECTORS } from '../../detectors';
+import { EventRouter } from '../../detectors/router';
+import { remediate } from '../../remediators/remediate';
+import { expandPaths, readInput, type InputItem } from '../event-input';
+import { EXIT, loadPolicy, write, type CliIo } from '../io';
+import { changeText, findingRows, summaryText, table } from '../render';
+import { replayEvents, type FindingLine, type ReplayLine } from '../replay';
+import { contextFor, isCompliantOutcome, resultText, type AwsOptions } from './remediate';
+
+export interface ReplayCommandOptions extends AwsOptions {
+  config: string;
+  json?: boolean;
+  control?: string[];
+  plan?: boolean;
+  apply?: boolean;
+  includeHighRisk?: boolean;
+}
+
+async function* allInputs(paths: string[], io: CliIo): AsyncIterable<InputItem> {
+  const { files, errors } = await expandPaths(paths);
+  yield* errors;
+  for (const file of files) yield* readInput(file, io.stdin);
+}
+
+export async function replayCommand(paths: string[], defaults: { incident: string }, options: ReplayCommandOptions, io: CliIo, clients?: AwsClients): Promise<number> {
+  const policy = loadPolicy(options.config, options.control, io);
+  if (!policy) return EXIT.usage;
+  const inputs = paths.length > 0 ? paths : [defaults.incident];
+  const plan = Boolean(options.plan || options.apply);
+  const shown: ReplayLine[] = [];
+  // one fix per resource: the live state is read anyway, the last event says enough
+  const toFix = new Map<string, FindingLine>();
+  const emit = (line: ReplayLine) => {
+    if (line.type === 'finding' && options.apply) toFix.set(`${line.control} ${line.resourceArn}`, line);
+    if (options.json) return write(io.stdout, JSON.stringify(line));
+    if (line.type === 'error') return write(io.stderr, `error: ${line.file} ${line.position}: ${line.message}`);
+    shown.push(line);
+    return undefined;
+  };
+  const summary = await replayEvents(allInputs(inputs, io), policy, new EventRouter(DETECTORS), emit, {
+    plan,
+    lastKnownGood: plan ? new InMemoryLastKnownGood() : undefined,
+  });
+  if (options.json) await write(io.stdout, JSON.stringify(summary));
+  else printTable(shown, plan, summary, io);
+  let exit: number = summary.errors > 0 ? EXIT.badInput : EXIT.ok;
+  if (options.apply) exit = Math.max(exit, await applyAll([...toFix.values()], options, policy, io, clients));
+  return exit;
+}
+
+function printTable(shown: ReplayLine[], plan: boolean, summary: Parameters<typeof summaryText>[0], io: CliIo): void {
+  const findings = shown.filter((l): l is FindingLine => l.type === 'finding');
+  if (findings.length > 0) write(io.stdout, table(['CONTROL', 'RESOURCE', 'OBSERVED → DESIRED', 'ACTOR', 'TIME'], findingRows(findings)));
+  if (plan && findings.length > 0) {
+    write(io.stdout, '\nPlanned changes:');
+    for (const f of findings) write(io.stdout, `  ${f.control}  ${f.resourceArn}\n    ${changeText(f)}`);
+  }
+  const unknown = shown.filter((l) => l.type === 'unknown');
+  if (unknown.length > 0) {
+    write(io.stdout, `\nNot enough state in the event to judge (the live guard reads it):`);
+    for (const u of unknown) if (u.type === 'unknown') write(io.stdout, `  ${u.control}  ${u.resourceArn}: ${u.reason}`);
+  }
+  write(io.stdout, `${findings.length > 0 || unknown.length > 0 ? '\n' : ''}${summaryText(summary)}`);
+}
+
+async function applyAll(findings: FindingLine[], options: ReplayCommandOptions, policy: NonNullable<ReturnType<typeof loadPolicy>>, io: CliIo, clients?: AwsClients): Promise<number> {
+  if (policy.mode === 'dry-run') {
+    write(io.stderr, 'the policy is in dry-run mode: nothing applied (set mode: enforce to fix)');
+    return findings.length > 0 ? EXIT.notCompliant : EXIT.ok;
+  }
+  const ctx = contextFor(policy, options, clients);
+  let allCompliant = true;
+  for (const line of findings) {
+    if (line.risk === 'high' && !options.includeHighRisk) {
+      allCompliant = false;
+      write(io.stderr, `skipped ${line.control} ${line.resourceArn}: a high-risk fix; it needs approval (--include-high-risk applies it)`);
+      continue;
+    }
+    const { type: _type, risk: _risk, change: _change, reason: _reason, ...finding } = line;
+    try {
+      const result = await remediate(finding as Finding, ctx);
+      allCompliant &&= isCompliantOutcome(result);
+      write(options.json ? io.stdout : io.stderr, options.json ? JSON.stringify({ type: 'remediation', ...result }) : resultText(result));
+    } catch (error) {
+      allCompliant = false;
+      write(io.stderr, `cannot remediate ${line.resourceArn}: ${messageOf(error)}`);
+    }
+  }
+  return allCompliant ? EXIT.ok : EXIT.notCompliant;
+}

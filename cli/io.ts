@@ -1,0 +1,32 @@
+import type { Readable, Writable } from 'node:stream';
+import { PolicyError, messageOf } from '../core/errors';
+import { loadPolicyFile, type Policy } from '../core/policy';
+
+/** Where the CLI reads and writes; tests pass their own. */
+export interface CliIo {
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable;
+}
+
+/** Exit codes: scripts depend on them. */
+export const EXIT = { ok: 0, badInput: 1, notCompliant: 1, usage: 2 } as const;
+
+/** Writes a line; the promise settles when the stream can take more (backpressure). */
+export function write(stream: NodeJS.WritableStream, text: string): Promise<void> | undefined {
+  const ok = stream.write(text.endsWith('\n') ? text : `${text}\n`);
+  return ok ? undefined : new Promise((resolve) => stream.once('drain', () => resolve()));
+}
+
+/** Loads the policy, keeping only `controls` when given; reports a bad file on stderr and returns undefined. */
+export function loadPolicy(file: string, controls: readonly string[] | undefined, io: CliIo): Policy | undefined {
+  try {
+    const policy = loadPolicyFile(file);
+    if (!controls) return policy;
+    const only = Object.fromEntries(Object.entries(policy.controls).filter(([id]) => controls.includes(id)));
+    return { ...policy, controls: only };
+  } catch (error) {
+    write(io.stderr, error instanceof PolicyError ? error.message : `cannot load policy ${file}: ${messageOf(error)}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,115 @@
+import {
+  UpdateStageCommand,
+  UpdateUsagePlanCommand,
+  type PatchOperation,
+  type UpdateStageCommandInput,
+  type UpdateUsagePlanCommandInput,
+} from '@aws-sdk/client-api-gateway';
+import { refFromArn, stageRef, usagePlanRef } from '../core/arns';
+import type { Plan, Remediator } from '../core/control';
+import type { Finding } from '../core/finding';
+import type { ThrottlingPolicy } from '../core/policy';
+import {
+  STAGE_WIDE,
+  apigatewayThrottling,
+  evaluateThrottling,
+  type Limit,
+  type ThrottleLimits,
+  type ThrottlingState,
+} from '../detectors/apigateway-throttling';
+
+/**
+ * The value to set for one limit, or `undefined` to leave it: only a limit that is unset or
+ * above the maximum changes; it goes back to the last known good value when that is within
+ * the maximum, else to the maximum. A lower (tighter) value is never raised.
+ */
+function target(current: Limit, max: number, lastKnownGood: Limit, requireSet: boolean): number | undefined {
+  if (current === undefined) return undefined; // not known: never write blind
+  if (current === null && !requireSet) return undefined;
+  if (current !== null && current <= max) return undefined;
+  const restore = typeof lastKnownGood === 'number' && lastKnownGood <= max ? lastKnownGood : max;
+  return current === null ? restore : Math.min(restore, current);
+}
+
+const replace = (path: string, value: number): PatchOperation => ({ op: 'replace', path, value: String(value) });
+
+function limitOps(prefix: string, current: ThrottleLimits, lkg: ThrottleLimits | undefined, rate: number, burst: number, requireSet: boolean): PatchOperation[] {
+  const ops: PatchOperation[] = [];
+  const r = target(current.rateLimit, rate, lkg?.rateLimit, requireSet);
+  const b = target(current.burstLimit, burst, lkg?.burstLimit, requireSet);
+  if (r !== undefined) ops.push(replace(`${prefix}/rateLimit`, r));
+  if (b !== undefined) ops.push(replace(`${prefix}/burstLimit`, b));
+  return ops;
+}
+
+/** Pure: the UpdateStage / UpdateUsagePlan patch that brings the limits within the policy. */
+export function planThrottling(finding: Finding, state: ThrottlingState, policy: ThrottlingPolicy, lastKnownGood?: ThrottlingState): Plan {
+  if (evaluateThrottling(state, policy).status === 'compliant') return { change: null, reason: 'the limits are already within the policy' };
+  const ref = refFromArn(finding.resourceArn);
+  if (state.kind === 'stage' && ref?.type === 'AWS::ApiGateway::Stage') {
+    const lkg = lastKnownGood?.kind === 'stage' ? lastKnownGood.methods : undefined;
+    const stageWide = state.methods[STAGE_WIDE] ?? (state.complete ? { rateLimit: null, burstLimit: null } : {});
+    const ops = limitOps(`/${STAGE_WIDE}/throttling`, stageWide, lkg?.[STAGE_WIDE], policy.rateLimit, policy.burstLimit, true);
+    for (const [key, limits] of Object.entries(state.methods)) {
+      if (key !== STAGE_WIDE) ops.push(...limitOps(`/${key}/throttling`, limits, lkg?.[key], policy.rateLimit, policy.burstLimit, false));
+    }
+    if (ops.length === 0) return { change: null, reason: 'the event does not reveal which limits to restore' };
+    const input: UpdateStageCommandInput = { restApiId: ref.restApiId, stageName: ref.stageName, patchOperations: ops };
+    return { change: { service: 'apigateway', operation: 'UpdateStage', region: ref.region, input: input as unknown as Record<string, unknown> } };
+  }
+  if (state.kind === 'usage-plan' && ref?.type === 'AWS::ApiGateway::UsagePlan') {
+    const lkg = lastKnownGood?.kind === 'usage-plan' ? lastKnownGood : undefined;
+    const throttle = state.complete ? { rateLimit: null, burstLimit: null, ...state.throttle } : state.throttle;
+    const rate = policy.usagePlans.rateLimit ?? policy.rateLimit;
+    const burst = policy.usagePlans.burstLimit ?? policy.burstLimit;
+    const ops = limitOps('/throttle', throttle, lkg?.throttle, rate, burst, true);
+    if (policy.usagePlans.quotaLimit !== undefined) {
+      const quota = state.complete ? (state.quotaLimit ?? null) : state.quotaLimit;
+      const q = target(quota, policy.usagePlans.quotaLimit, lkg?.quotaLimit, true);
+      if (q !== undefined) {
+        ops.push(replace('/quota/limit', q));
+        // a plan without any quota needs its period too
+        if (quota === null) ops.push({ op: 'replace', path: '/quota/period', value: policy.usagePlans.quotaPeriod });
+      }
+    }
+    if (ops.length === 0) return { change: null, reason: 'the event does not reveal which limits to restore' };
+    const input: UpdateUsagePlanCommandInput = { usagePlanId: ref.usagePlanId, patchOperations: ops };
+    return { change: { service: 'apigateway', operation: 'UpdateUsagePlan', region: ref.region, input: input as unknown as Record<string, unknown> } };
+  }
+  return { change: null, reason: `${finding.resourceArn} is not a REST API stage or usage plan` };
+}
+
+export const apigatewayThrottlingRemediator: Remediator<ThrottlingState, 'apigateway-throttling'> = {
+  id: 'apigateway-throttling',
+  risk: (_finding, policy) => policy.risk,
+  plan: planThrottling,
+
+  async apply(change, clients) {
+    const client = clients.apiGateway(change.region);
+    if (change.operation === 'UpdateStage') await client.send(new UpdateStageCommand(change.input as unknown as UpdateStageCommandInput));
+    else if (change.operation === 'UpdateUsagePlan') await client.send(new UpdateUsagePlanCommand(change.input as unknown as UpdateUsagePlanCommandInput));
+    else throw new TypeError(`apigateway-throttling cannot apply ${change.operation}`);
+  },
+
+  async verify(ref, clients, policy) {
+    const observation = await apigatewayThrottling.readState(ref, clients);
+    if (observation.status !== 'known') return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
+    const evaluation = evaluateThrottling(observation.state, policy);
+    return evaluation.status === 'compliant'
+      ? { compliant: true, state: observation.state }
+      : { compliant: false, state: observation.state, reason: evaluation.reason };
+  },
+
+  targetOf(change) {
+    const input = change.input as { restApiId?: string; stageName?: string; usagePlanId?: string };
+    if (change.operation === 'UpdateStage') return stageRef(change.region, String(input.restApiId), String(input.stageName)).arn;
+    return usagePlanRef(change.region, String(input.usagePlanId)).arn;
+  },
+
+  permissions: {
+    // API Gateway's IAM actions are HTTP verbs on resource paths
+    UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:*::/restapis/*/stages/*'] },
+    UpdateUsagePlan: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:*::/usageplans/*'] },
+  },
+  readPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/restapis/*/stages/*', 'arn:${Partition}:apigateway:*::/usageplans/*'] }],
+};

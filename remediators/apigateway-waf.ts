@@ -1,0 +1,68 @@
+import { AssociateWebACLCommand, type AssociateWebACLCommandInput } from '@aws-sdk/client-wafv2';
+import { parse } from '@aws-sdk/util-arn-parser';
+import type { Plan, Remediator } from '../core/control';
+import type { Finding } from '../core/finding';
+import { refFromArn } from '../core/arns';
+import type { WafPolicy } from '../core/policy';
+import { apigatewayWaf, evaluateStageWaf, type StageWafState } from '../detectors/apigateway-waf';
+
+const FIREWALL_MANAGER_ACL = /:regional\/webacl\/FMManagedWebACLV2-/;
+
+/**
+ * The ACL to restore on a stage: the policy mapping for the stage or its API, else the last
+ * ACL the stage was seen compliant with, else the policy default.
+ */
+export function aclToRestore(policy: WafPolicy, restApiId: string, stageName: string, lastKnownGood?: StageWafState): string | undefined {
+  return policy.stages[`${restApiId}/${stageName}`] ?? policy.stages[restApiId] ?? lastKnownGood?.webAclArn ?? policy.defaultWebAclArn;
+}
+
+/** Pure: the AssociateWebACL that puts the right ACL on the stage, or why there is none. */
+export function planStageWaf(finding: Finding, state: StageWafState, policy: WafPolicy, lastKnownGood?: StageWafState): Plan {
+  const ref = refFromArn(finding.resourceArn);
+  if (ref?.type !== 'AWS::ApiGateway::Stage') return { change: null, reason: `${finding.resourceArn} is not a REST API stage` };
+  if (evaluateStageWaf(state, policy, ref).status === 'compliant') return { change: null, reason: 'the stage already carries the required web ACL' };
+  if (state.webAclArn && FIREWALL_MANAGER_ACL.test(state.webAclArn)) {
+    return { change: null, reason: 'the stage carries a Firewall Manager web ACL; Firewall Manager owns it' };
+  }
+  const acl = aclToRestore(policy, ref.restApiId, ref.stageName, lastKnownGood);
+  if (!acl) {
+    return { change: null, reason: 'no web ACL to restore: the policy maps none to this stage, has no default, and none was recorded for it' };
+  }
+  const aclRegion = parse(acl).region;
+  if (aclRegion !== ref.region) return { change: null, reason: `web ACL ${acl} is in ${aclRegion}, the stage in ${ref.region}: a REGIONAL ACL must be in the stage's region` };
+  const input: AssociateWebACLCommandInput = { WebACLArn: acl, ResourceArn: ref.arn };
+  return { change: { service: 'wafv2', operation: 'AssociateWebACL', region: ref.region, input: input as unknown as Record<string, unknown> } };
+}
+
+export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'> = {
+  id: 'apigateway-waf',
+  risk: (_finding, policy) => policy.risk,
+  plan: planStageWaf,
+
+  async apply(change, clients) {
+    await clients.wafv2(change.region).send(new AssociateWebACLCommand(change.input as unknown as AssociateWebACLCommandInput));
+  },
+
+  async verify(ref, clients, policy, change) {
+    const observation = await apigatewayWaf.readState(ref, clients);
+    if (observation.status !== 'known') return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
+    const written = (change.input as unknown as AssociateWebACLCommandInput).WebACLArn;
+    // a restored last-known-good ACL is right even where the policy has no mapping for it
+    if (observation.state.webAclArn === written || evaluateStageWaf(observation.state, policy, ref).status === 'compliant') {
+      return { compliant: true, state: observation.state };
+    }
+    // association takes seconds to minutes to show: the caller retries
+    return { compliant: false, state: observation.state, reason: `the stage reads back web ACL ${observation.state.webAclArn ?? 'none'}` };
+  },
+
+  targetOf: (change) => String(change.input.ResourceArn),
+
+  permissions: {
+    // associating an ACL with an API Gateway stage takes both: WAF's action and API Gateway's SetWebACL
+    AssociateWebACL: {
+      actions: ['wafv2:AssociateWebACL', 'apigateway:SetWebACL'],
+      resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:*::/restapis/*/stages/*'],
+    },
+  },
+  readPermissions: [{ actions: ['wafv2:GetWebACLForResource'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:*::/restapis/*/stages/*'] }],
+};

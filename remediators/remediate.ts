@@ -1,0 +1,150 @@
+import type { AwsClients } from '../core/aws';
+import type { Change } from '../core/control';
+import type { Risk } from '../core/controls';
+import { exemptionOf } from '../core/exemptions';
+import type { Finding, ResourceRef } from '../core/finding';
+import type { FixLedger } from '../core/fix-budget';
+import type { LastKnownGoodStore } from '../core/last-known-good';
+import type { RemediationResult } from '../core/outcome';
+import type { Policy } from '../core/policy';
+import { refFromArn } from '../core/arns';
+import { detectorFor } from '../detectors';
+import { describeFailure } from './failures';
+import { remediatorFor } from '.';
+
+/** What a remediation needs besides the finding; time is injected so tests are deterministic. */
+export interface RemediationContext {
+  policy: Policy;
+  clients: AwsClients;
+  lastKnownGood: LastKnownGoodStore;
+  fixes: FixLedger;
+  clock: () => Date;
+  /** Reads after a fix may lag (WAF associations take seconds to minutes): how often to re-read. Default 5. */
+  verifyAttempts?: number;
+  /** Delay between re-reads, doubled each time. Default 2,000 ms. */
+  verifyDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The finding's resource, with the region and owner the finding carries. */
+export function refOf(finding: Finding): ResourceRef {
+  const ref = refFromArn(finding.resourceArn, finding.account);
+  if (!ref) throw new TypeError(`not a resource Rampart guards: ${finding.resourceArn}`);
+  return ref.type === 'AWS::S3::Bucket' ? { ...ref, region: finding.region ?? ref.region } : ref;
+}
+
+function controlPolicy(finding: Finding, policy: Policy) {
+  const p = policy.controls[finding.control];
+  if (!p) throw new TypeError(`control ${finding.control} is not enabled in the policy`);
+  return p;
+}
+
+const result = (finding: Finding, rest: Omit<RemediationResult, 'control' | 'resourceArn'>): RemediationResult => ({
+  control: finding.control,
+  resourceArn: finding.resourceArn,
+  ...rest,
+});
+
+export type PlanStep = { done: RemediationResult } | { change: Change; risk: Risk };
+
+/**
+ * Read → exempt? → compliant? → fix budget → plan. Ends early with an outcome when there is
+ * nothing to apply. Never writes.
+ */
+export async function planRemediation(finding: Finding, ctx: RemediationContext): Promise<PlanStep> {
+  const detector = detectorFor(finding.control);
+  const remediator = remediatorFor(finding.control);
+  const policy = controlPolicy(finding, ctx.policy);
+  const ref = refOf(finding);
+  const observation = await detector.readState(ref, ctx.clients);
+  if (observation.status === 'gone') return { done: result(finding, { outcome: 'resource-gone', change: null, reason: observation.reason }) };
+  const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, ctx.policy.exemptions);
+  if (exempt) return { done: result(finding, { outcome: 'exempt', change: null, reason: `exempt: ${exempt}` }) };
+  if (observation.status !== 'known') return { done: result(finding, { outcome: 'failed', change: null, reason: observation.reason }) };
+  const state = detector.resolveState ? await detector.resolveState(observation.state, policy, ref, ctx.clients) : observation.state;
+  const evaluation = detector.evaluate(state, policy, ref);
+  if (evaluation.status === 'compliant') {
+    await ctx.lastKnownGood.put(finding.control, ref.arn, observation.state, ctx.clock());
+    return { done: result(finding, { outcome: 'already-compliant', change: null, reason: 'the resource already complies with the policy' }) };
+  }
+  if (evaluation.status === 'unknown') return { done: result(finding, { outcome: 'failed', change: null, reason: evaluation.reason }) };
+  const windowStart = new Date(ctx.clock().getTime() - ctx.policy.fixBudget.windowMinutes * 60_000);
+  const fixes = await ctx.fixes.fixesSince(finding.control, ref.arn, windowStart);
+  if (fixes >= ctx.policy.fixBudget.maxFixes) {
+    return {
+      done: result(finding, {
+        outcome: 'loop-suspected',
+        change: null,
+        reason: `fixed ${fixes} times in the last ${ctx.policy.fixBudget.windowMinutes} minutes: something keeps undoing the fix; a human must look`,
+      }),
+    };
+  }
+  const lastKnownGood = await ctx.lastKnownGood.get(finding.control, ref.arn);
+  const plan = remediator.plan(finding, observation.state, policy, lastKnownGood);
+  if (plan.change === null) return { done: result(finding, { outcome: 'failed', change: null, reason: plan.reason }) };
+  return { change: plan.change, risk: remediator.risk(finding, policy) };
+}
+
+/** Sends the change, after checking it writes to the finding's own resource. Records the fix against the budget. */
+export async function applyChange(finding: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult | undefined> {
+  const remediator = remediatorFor(finding.control);
+  const target = remediator.targetOf(change);
+  if (target !== finding.resourceArn) {
+    return result(finding, { outcome: 'failed', change, reason: `refused: the change writes to ${target}, not to the finding's ${finding.resourceArn}` });
+  }
+  try {
+    await remediator.apply(change, ctx.clients);
+  } catch (error) {
+    return result(finding, { change, ...describeFailure(error, change, remediator) });
+  }
+  await ctx.fixes.recordFix(finding.control, finding.resourceArn, ctx.clock());
+  return undefined;
+}
+
+/** Re-reads until the resource complies (or the attempts run out); a compliant read feeds last-known-good. */
+export async function verifyChange(finding: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult> {
+  const remediator = remediatorFor(finding.control);
+  const policy = controlPolicy(finding, ctx.policy);
+  const ref = refOf(finding);
+  const attempts = ctx.verifyAttempts ?? 5;
+  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let delay = ctx.verifyDelayMs ?? 2_000;
+  let last = { compliant: false, reason: 'not verified' } as Awaited<ReturnType<typeof remediator.verify>>;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      last = await remediator.verify(ref, ctx.clients, policy, change);
+    } catch (error) {
+      const failure = describeFailure(error, change, remediator);
+      return result(finding, { change, ...failure, reason: `verify: ${failure.reason}` });
+    }
+    if (last.compliant) {
+      await ctx.lastKnownGood.put(finding.control, ref.arn, last.state, ctx.clock());
+      return result(finding, { outcome: 'remediated', change, reason: `${change.operation} applied and verified`, verifiedState: last.state });
+    }
+    if (attempt < attempts) {
+      await sleep(delay);
+      delay *= 2;
+    }
+  }
+  return result(finding, {
+    outcome: 'failed',
+    errorCode: 'VerifyMismatch',
+    change,
+    reason: `${change.operation} was applied but the resource does not read back compliant: ${last.reason ?? 'unknown'}`,
+    verifiedState: last.state,
+  });
+}
+
+/**
+ * The whole fix of one finding, for the CLI (the workflow runs the same steps as tasks, with
+ * an approval between plan and apply): read → plan → apply → verify.
+ *
+ * @example const outcome = await remediate(finding, { policy, clients, lastKnownGood, fixes, clock: () => new Date() })
+ */
+export async function remediate(finding: Finding, ctx: RemediationContext): Promise<RemediationResult> {
+  const step = await planRemediation(finding, ctx);
+  if ('done' in step) return step.done;
+  const failure = await applyChange(finding, step.change, ctx);
+  if (failure) return failure;
+  return verifyChange(finding, step.change, ctx);
+}

@@ -1,0 +1,103 @@
+import { PutBucketEncryptionCommand, type PutBucketEncryptionCommandInput, type ServerSideEncryptionRule } from '@aws-sdk/client-s3';
+import { partitionOf } from '../core/arns';
+import type { Change, Plan, Remediator } from '../core/control';
+import type { Finding, ResourceRef } from '../core/finding';
+import type { S3EncryptionPolicy } from '../core/policy';
+import { evaluateS3Encryption, s3DefaultEncryption, stateFromRule, type S3EncryptionState } from '../detectors/s3-default-encryption';
+
+const KEY_ARN = /^arn:(aws[a-z-]*):kms:([^:]+):(\d{12}):(key|alias)\/.+$/;
+
+/**
+ * The key identifier to write: always a full ARN, because an alias or key id given to S3 is
+ * resolved in the caller's account, not in the bucket owner's. Aliases become alias ARNs in
+ * the bucket's own region, which is where KMS keys for the bucket must live.
+ */
+export function fullKeyArn(kmsKeyId: string, region: string | undefined, account: string | undefined): { arn: string } | { reason: string } {
+  const arn = KEY_ARN.exec(kmsKeyId);
+  if (arn) {
+    return region && arn[2] !== region
+      ? { reason: `KMS key ${kmsKeyId} is in ${arn[2]}, the bucket in ${region}: S3 needs a key of the bucket's region` }
+      : { arn: kmsKeyId };
+  }
+  if (!region || !account) {
+    return { reason: `cannot make ${kmsKeyId} a full ARN without the bucket's region and owner account; give kmsKeyId as a key ARN` };
+  }
+  const resource = kmsKeyId.startsWith('alias/') ? kmsKeyId : `key/${kmsKeyId}`;
+  return { arn: `arn:${partitionOf(region)}:kms:${region}:${account}:${resource}` };
+}
+
+/**
+ * Pure: the PutBucketEncryption that brings the bucket to the policy. Only what the policy
+ * sets changes; the rest of the rule (the bucket key when the policy is silent, blocked
+ * encryption types) is written back as it was.
+ */
+export function planS3Encryption(finding: Finding, state: S3EncryptionState, policy: S3EncryptionPolicy): Plan {
+  const evaluation = evaluateS3Encryption(state, policy);
+  if (evaluation.status === 'compliant') return { change: null, reason: 'the bucket already has the required default encryption' };
+  const bucket = finding.resourceArn.split(':::')[1];
+  if (!bucket || !finding.region) return { change: null, reason: `cannot tell the bucket and its region from ${finding.resourceArn}` };
+  const isKms = policy.algorithm !== 'AES256';
+  let keyId: string | undefined;
+  if (isKms && policy.kmsKeyId !== undefined) {
+    const key = fullKeyArn(policy.kmsKeyId, finding.region, finding.account);
+    if ('reason' in key) return { change: null, reason: key.reason };
+    keyId = key.arn;
+  } else if (isKms && state.algorithm === policy.algorithm && state.kmsKeyId) {
+    keyId = state.kmsKeyId; // the policy names no key: keep the bucket's
+  }
+  const bucketKey = isKms ? (policy.bucketKeyEnabled ?? (state.algorithm !== 'AES256' ? state.bucketKeyEnabled : undefined)) : undefined;
+  const rule: ServerSideEncryptionRule = {
+    ApplyServerSideEncryptionByDefault: { SSEAlgorithm: policy.algorithm, ...(keyId ? { KMSMasterKeyID: keyId } : {}) },
+    ...(bucketKey !== undefined ? { BucketKeyEnabled: bucketKey } : {}),
+    ...(state.blockedEncryptionTypes ? { BlockedEncryptionTypes: { EncryptionType: state.blockedEncryptionTypes as never } } : {}),
+  };
+  const input: PutBucketEncryptionCommandInput = {
+    Bucket: bucket,
+    ServerSideEncryptionConfiguration: { Rules: [rule] },
+    ...(finding.account ? { ExpectedBucketOwner: finding.account } : {}),
+  };
+  return { change: { service: 's3', operation: 'PutBucketEncryption', region: finding.region, input: input as unknown as Record<string, unknown> } };
+}
+
+function writtenRule(change: Change): ServerSideEncryptionRule | undefined {
+  return (change.input as unknown as PutBucketEncryptionCommandInput).ServerSideEncryptionConfiguration?.Rules?.[0];
+}
+
+export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, 's3-default-encryption'> = {
+  id: 's3-default-encryption',
+  risk: (_finding, policy) => policy.risk,
+  plan: (finding, state, policy) => planS3Encryption(finding, state, policy),
+
+  async apply(change, clients) {
+    await clients.s3(change.region).send(new PutBucketEncryptionCommand(change.input as unknown as PutBucketEncryptionCommandInput));
+  },
+
+  async verify(ref: ResourceRef, clients, policy, change) {
+    const observation = await s3DefaultEncryption.readState(ref, clients);
+    if (observation.status !== 'known') return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
+    const resolved = await s3DefaultEncryption.resolveState!(observation.state, policy, ref, clients);
+    const evaluation = evaluateS3Encryption(resolved, policy);
+    if (evaluation.status === 'compliant') return { compliant: true, state: observation.state };
+    // an alias written as an alias ARN may read back as such: what we wrote is what the policy wants
+    const written = stateFromRule(writtenRule(change));
+    const same =
+      written.algorithm === observation.state.algorithm &&
+      written.kmsKeyId === observation.state.kmsKeyId &&
+      (policy.bucketKeyEnabled === undefined || observation.state.bucketKeyEnabled === policy.bucketKeyEnabled);
+    return same
+      ? { compliant: true, state: observation.state }
+      : { compliant: false, state: observation.state, reason: evaluation.reason };
+  },
+
+  targetOf: (change) => `arn:${partitionOf(change.region)}:s3:::${String(change.input.Bucket)}`,
+
+  permissions: {
+    // the IAM action behind PutBucketEncryption is s3:PutEncryptionConfiguration
+    PutBucketEncryption: { actions: ['s3:PutEncryptionConfiguration'], resources: ['arn:${Partition}:s3:::*'] },
+  },
+  readPermissions: [
+    { actions: ['s3:GetEncryptionConfiguration', 's3:GetBucketTagging'], resources: ['arn:${Partition}:s3:::*'] },
+    // resolving a policy alias against the bucket's key ARN
+    { actions: ['kms:DescribeKey'], resources: ['arn:${Partition}:kms:*:*:key/*', 'arn:${Partition}:kms:*:*:alias/*'] },
+  ],
+};
