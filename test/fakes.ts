@@ -1,0 +1,153 @@
+import {
+  APIGatewayClient,
+  GetStageCommand,
+  GetUsagePlanCommand,
+  NotFoundException,
+  UpdateStageCommand,
+  UpdateUsagePlanCommand,
+  type MethodSetting,
+  type PatchOperation,
+  type QuotaSettings,
+  type ThrottleSettings,
+} from '@aws-sdk/client-api-gateway';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketTaggingCommand,
+  PutBucketEncryptionCommand,
+  S3Client,
+  S3ServiceException,
+  type ServerSideEncryptionRule,
+} from '@aws-sdk/client-s3';
+import { AssociateWebACLCommand, GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
+import { mockClient } from 'aws-sdk-client-mock';
+
+export function s3Error(name: string, status = 404): S3ServiceException {
+  return new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
+}
+
+interface FakeBucket {
+  rule?: ServerSideEncryptionRule;
+  tags?: Record<string, string>;
+}
+interface FakeStage {
+  methodSettings: Record<string, MethodSetting>;
+  webAclArn?: string;
+  tags?: Record<string, string>;
+}
+interface FakePlan {
+  throttle?: ThrottleSettings;
+  quota?: QuotaSettings;
+}
+
+/**
+ * A small in-memory AWS behind mocked SDK v3 clients: S3 default encryption, API Gateway
+ * stages and usage plans, WAFv2 associations, KMS aliases. Writes change the state and are
+ * logged, so a test sees what a fix really did.
+ */
+export class FakeAws {
+  readonly buckets = new Map<string, FakeBucket>();
+  readonly stages = new Map<string, FakeStage>();
+  readonly usagePlans = new Map<string, FakePlan>();
+  readonly webAcls = new Set<string>();
+  readonly aliases = new Map<string, string>();
+  readonly writes: string[] = [];
+  readonly s3 = mockClient(S3Client);
+  readonly apiGateway = mockClient(APIGatewayClient);
+  readonly wafv2 = mockClient(WAFV2Client);
+  readonly kms = mockClient(KMSClient);
+  /** Reads of an association after it was written that still show the old one (eventual consistency). */
+  associationLag = 0;
+
+  constructor() {
+    this.install();
+  }
+
+  restore(): void {
+    for (const m of [this.s3, this.apiGateway, this.wafv2, this.kms]) m.restore();
+  }
+
+  private install(): void {
+    this.s3.on(GetBucketEncryptionCommand).callsFake((input: { Bucket: string }) => {
+      const bucket = this.buckets.get(input.Bucket);
+      if (!bucket) throw s3Error('NoSuchBucket');
+      if (!bucket.rule) throw s3Error('ServerSideEncryptionConfigurationNotFoundError');
+      return { ServerSideEncryptionConfiguration: { Rules: [structuredClone(bucket.rule)] } };
+    });
+    this.s3.on(GetBucketTaggingCommand).callsFake((input: { Bucket: string }) => {
+      const bucket = this.buckets.get(input.Bucket);
+      if (!bucket) throw s3Error('NoSuchBucket');
+      if (!bucket.tags) throw s3Error('NoSuchTagSet');
+      return { TagSet: Object.entries(bucket.tags).map(([Key, Value]) => ({ Key, Value })) };
+    });
+    this.s3.on(PutBucketEncryptionCommand).callsFake((input: { Bucket: string; ServerSideEncryptionConfiguration: { Rules: ServerSideEncryptionRule[] } }) => {
+      const bucket = this.buckets.get(input.Bucket);
+      if (!bucket) throw s3Error('NoSuchBucket');
+      bucket.rule = structuredClone(input.ServerSideEncryptionConfiguration.Rules[0]);
+      this.writes.push(`PutBucketEncryption ${input.Bucket}`);
+      return {};
+    });
+
+    this.wafv2.on(GetWebACLForResourceCommand).callsFake((input: { ResourceArn: string }) => {
+      const stage = this.stages.get(input.ResourceArn);
+      if (!stage) throw new WAFNonexistentItemException({ message: 'no such resource', $metadata: {} });
+      if (this.associationLag > 0) {
+        this.associationLag--;
+        return {};
+      }
+      return stage.webAclArn ? { WebACL: { ARN: stage.webAclArn, Name: stage.webAclArn.split('/')[2], Id: 'id' } } : {};
+    });
+    this.wafv2.on(AssociateWebACLCommand).callsFake((input: { WebACLArn: string; ResourceArn: string }) => {
+      const stage = this.stages.get(input.ResourceArn);
+      if (!stage || !this.webAcls.has(input.WebACLArn)) throw new WAFNonexistentItemException({ message: 'no such item', $metadata: {} });
+      stage.webAclArn = input.WebACLArn;
+      this.writes.push(`AssociateWebACL ${input.ResourceArn}`);
+      return {};
+    });
+
+    const stageOf = (restApiId: string, stageName: string) => this.stages.get(`arn:aws:apigateway:us-east-1::/restapis/${restApiId}/stages/${stageName}`);
+    this.apiGateway.on(GetStageCommand).callsFake((input: { restApiId: string; stageName: string }) => {
+      const stage = stageOf(input.restApiId, input.stageName);
+      if (!stage) throw new NotFoundException({ message: 'Invalid stage identifier specified', $metadata: {} });
+      return { stageName: input.stageName, methodSettings: structuredClone(stage.methodSettings), webAclArn: stage.webAclArn, tags: stage.tags };
+    });
+    this.apiGateway.on(UpdateStageCommand).callsFake((input: { restApiId: string; stageName: string; patchOperations: PatchOperation[] }) => {
+      const stage = stageOf(input.restApiId, input.stageName);
+      if (!stage) throw new NotFoundException({ message: 'Invalid stage identifier specified', $metadata: {} });
+      for (const op of input.patchOperations) {
+        const m = /^\/([^/]+)\/([^/]+)\/throttling\/(rateLimit|burstLimit)$/.exec(op.path ?? '');
+        if (!m || op.op !== 'replace' || typeof op.value !== 'string') throw new Error(`fake UpdateStage: unsupported ${JSON.stringify(op)}`);
+        const setting = (stage.methodSettings[`${m[1]}/${m[2]}`] ??= {});
+        if (m[3] === 'rateLimit') setting.throttlingRateLimit = Number(op.value);
+        else setting.throttlingBurstLimit = Number(op.value);
+      }
+      this.writes.push(`UpdateStage ${input.restApiId}/${input.stageName}`);
+      return {};
+    });
+    this.apiGateway.on(GetUsagePlanCommand).callsFake((input: { usagePlanId: string }) => {
+      const plan = this.usagePlans.get(input.usagePlanId);
+      if (!plan) throw new NotFoundException({ message: 'Invalid Usage Plan ID specified', $metadata: {} });
+      return { id: input.usagePlanId, ...structuredClone(plan) };
+    });
+    this.apiGateway.on(UpdateUsagePlanCommand).callsFake((input: { usagePlanId: string; patchOperations: PatchOperation[] }) => {
+      const plan = this.usagePlans.get(input.usagePlanId);
+      if (!plan) throw new NotFoundException({ message: 'Invalid Usage Plan ID specified', $metadata: {} });
+      for (const op of input.patchOperations) {
+        const value = String(op.value);
+        if (op.path === '/throttle/rateLimit') (plan.throttle ??= {}).rateLimit = Number(value);
+        else if (op.path === '/throttle/burstLimit') (plan.throttle ??= {}).burstLimit = Number(value);
+        else if (op.path === '/quota/limit') (plan.quota ??= {}).limit = Number(value);
+        else if (op.path === '/quota/period') (plan.quota ??= {}).period = value as QuotaSettings['period'];
+        else throw new Error(`fake UpdateUsagePlan: unsupported ${JSON.stringify(op)}`);
+      }
+      this.writes.push(`UpdateUsagePlan ${input.usagePlanId}`);
+      return {};
+    });
+
+    this.kms.on(DescribeKeyCommand).callsFake((input: { KeyId: string }) => {
+      const arn = input.KeyId.startsWith('arn:aws:kms') && input.KeyId.includes(':key/') ? input.KeyId : this.aliases.get(input.KeyId);
+      if (!arn) throw new Error(`fake KMS: unknown key ${input.KeyId}`);
+      return { KeyMetadata: { KeyId: arn.split('/')[1], Arn: arn } };
+    });
+  }
+}

@@ -1,0 +1,181 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeAws } from '../fakes';
+import { ARTIFACTS_KEY, FIXTURES, LEGACY_ACL, RAMPART_GUARD_ACL, fixture, jsonLines, runCli } from '../helpers';
+
+const tmp = mkdtempSync(join(tmpdir(), 'rampart-cli-fix-'));
+const POLICY = join(tmp, 'policy.yaml');
+writeFileSync(
+  POLICY,
+  [
+    'controls:',
+    `  s3-default-encryption: { algorithm: "aws:kms", kmsKeyId: "${ARTIFACTS_KEY}", bucketKeyEnabled: true }`,
+    `  apigateway-waf: { defaultWebAclArn: "${RAMPART_GUARD_ACL}" }`,
+    '  apigateway-throttling: { rateLimit: 1000, burstLimit: 500 }',
+    '',
+  ].join('\n'),
+);
+const PROD = 'arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod';
+
+describe('rampart replay --plan', () => {
+  it('adds risk and the exact SDK command input to each finding line', async () => {
+    const result = await runCli(['replay', '--json', '--plan', '--config', POLICY, join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json'), join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json')]);
+    const findings = jsonLines(result.stdout).filter((l) => l.type === 'finding');
+
+    expect(findings.map((f) => [f.control, f.risk, f.change])).toEqual([
+      [
+        's3-default-encryption',
+        'low',
+        {
+          service: 's3',
+          operation: 'PutBucketEncryption',
+          region: 'us-east-1',
+          input: {
+            Bucket: 'rampart-demo-logs',
+            ExpectedBucketOwner: '111122223333',
+            ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true }] },
+          },
+        },
+      ],
+      [
+        'apigateway-throttling',
+        'high',
+        {
+          service: 'apigateway',
+          operation: 'UpdateStage',
+          region: 'us-east-1',
+          input: {
+            restApiId: 'a1b2c3d4e5',
+            stageName: 'prod',
+            patchOperations: [
+              { op: 'replace', path: '/*/*/throttling/rateLimit', value: '1000' },
+              { op: 'replace', path: '/*/*/throttling/burstLimit', value: '500' },
+            ],
+          },
+        },
+      ],
+    ]);
+  });
+
+  it('says change null and why when no fix can be planned', async () => {
+    const noDefault = join(tmp, 'waf-any.yaml');
+    writeFileSync(noDefault, 'controls:\n  apigateway-waf: {}\n');
+
+    const result = await runCli(['replay', '--json', '--plan', '--config', noDefault, join(FIXTURES, 'wafv2-DisassociateWebACL.rest-stage-adapted.json')]);
+    const [finding] = jsonLines(result.stdout);
+
+    expect(finding).toMatchObject({
+      type: 'finding',
+      risk: 'low',
+      change: null,
+      reason: 'no web ACL to restore: the policy maps none to this stage, has no default, and none was recorded for it',
+      violation: 'no WAF web ACL is attached to the stage',
+    });
+  });
+
+  it('restores the ACL an earlier event showed the stage compliant with', async () => {
+    const noDefault = join(tmp, 'waf-any-2.yaml');
+    writeFileSync(noDefault, 'controls:\n  apigateway-waf: {}\n');
+    const associate = fixture('wafv2-DisassociateWebACL.rest-stage-adapted.json');
+    const detail = associate.detail as { eventName: string; eventTime: string; eventID: string; requestParameters: Record<string, string> };
+    detail.eventName = 'AssociateWebACL';
+    detail.eventTime = '2024-06-03T15:00:00Z';
+    detail.eventID = 'earlier-association';
+    detail.requestParameters.webACLArn = LEGACY_ACL;
+    const file = join(tmp, 'story.ndjson');
+    writeFileSync(file, `${JSON.stringify(associate)}\n${JSON.stringify(fixture('wafv2-DisassociateWebACL.rest-stage-adapted.json'))}\n`);
+
+    const [finding] = jsonLines((await runCli(['replay', '--json', '--plan', '--config', noDefault, file])).stdout);
+
+    expect(finding).toMatchObject({ change: { operation: 'AssociateWebACL', input: { WebACLArn: LEGACY_ACL } } });
+  });
+
+  it('shows planned changes and approvals in the table', async () => {
+    const result = await runCli(['replay', '--plan', '--config', POLICY, join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json')]);
+
+    expect(result.stdout).toContain('Planned changes:');
+    expect(result.stdout).toContain('UpdateStage in us-east-1 (needs approval): {"restApiId":"a1b2c3d4e5"');
+  });
+});
+
+describe('rampart remediate and replay --apply', () => {
+  let aws: FakeAws;
+  beforeEach(() => {
+    aws = new FakeAws();
+    aws.buckets.set('rampart-demo-logs', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
+    aws.stages.set(PROD, { methodSettings: { '*/*': { throttlingRateLimit: 2000, throttlingBurstLimit: 1000 } } });
+  });
+  afterEach(() => aws.restore());
+
+  async function findingLine(name: string): Promise<string> {
+    const lines = jsonLines((await runCli(['replay', '--json', '--config', POLICY, join(FIXTURES, name)])).stdout);
+    return JSON.stringify(lines.find((l) => l.type === 'finding'));
+  }
+
+  it('fixes one finding line, prints what changed, and exits 0 once verified', async () => {
+    const result = await runCli(['remediate', '--config', POLICY, '--region', 'us-east-1', '--finding', await findingLine('s3-DeleteBucketEncryption-constructed.json')]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('s3-default-encryption  arn:aws:s3:::rampart-demo-logs: remediated');
+    expect(result.stdout).toContain(`now: algorithm=aws:kms kmsKeyId=${ARTIFACTS_KEY} bucketKeyEnabled=true`);
+    expect(aws.writes).toEqual(['PutBucketEncryption rampart-demo-logs']);
+  });
+
+  it('reads the finding from stdin with --finding - and prints JSON with --json', async () => {
+    const result = await runCli(['remediate', '--json', '--config', POLICY, '--finding', '-'], await findingLine('s3-DeleteBucketEncryption-constructed.json'));
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ type: 'remediation', outcome: 'remediated', resourceArn: 'arn:aws:s3:::rampart-demo-logs' });
+  });
+
+  it('exits 1 when the resource is not verified compliant', async () => {
+    aws.buckets.delete('rampart-demo-logs');
+
+    const result = await runCli(['remediate', '--config', POLICY, '--finding', await findingLine('s3-DeleteBucketEncryption-constructed.json')]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('resource-gone');
+  });
+
+  it('exits 2 on a finding that is not a finding', async () => {
+    const result = await runCli(['remediate', '--config', POLICY, '--finding', '{"control":"s3-default-encryption"}']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--finding: resourceArn: ');
+  });
+
+  it('applies low-risk fixes after a replay and leaves high-risk ones for approval', async () => {
+    const result = await runCli([
+      'replay',
+      '--apply',
+      '--config',
+      POLICY,
+      join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json'),
+      join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json'),
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('s3-default-encryption  arn:aws:s3:::rampart-demo-logs: remediated');
+    expect(result.stderr).toContain(`skipped apigateway-throttling ${PROD}: a high-risk fix; it needs approval (--include-high-risk applies it)`);
+    expect(aws.writes).toEqual(['PutBucketEncryption rampart-demo-logs']);
+  });
+
+  it('applies high-risk fixes too with --include-high-risk', async () => {
+    const result = await runCli(['replay', '--apply', '--include-high-risk', '--json', '--config', POLICY, join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json')]);
+
+    expect(result.code).toBe(0);
+    expect(jsonLines(result.stdout).map((l) => l.type)).toEqual(['finding', 'summary', 'remediation']);
+    expect(aws.stages.get(PROD)?.methodSettings['*/*']).toEqual({ throttlingRateLimit: 1000, throttlingBurstLimit: 500 });
+  });
+
+  it('applies nothing when the policy is in dry-run mode', async () => {
+    const dryRun = join(tmp, 'dry.yaml');
+    writeFileSync(dryRun, `mode: dry-run\ncontrols:\n  s3-default-encryption: { algorithm: "aws:kms", kmsKeyId: "${ARTIFACTS_KEY}" }\n`);
+
+    const result = await runCli(['replay', '--apply', '--config', dryRun, join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json')]);
+
+    expect(result.stderr).toContain('the policy is in dry-run mode: nothing applied');
+    expect(aws.writes).toEqual([]);
+  });
+});
