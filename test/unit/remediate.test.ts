@@ -227,7 +227,7 @@ describe('remediate against a stateful fake account', () => {
     const clients = createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 
     expect(await clients.s3('eu-west-1').config.maxAttempts()).toBe(5);
-    expect((await clients.apiGateway('us-east-1').config.retryStrategy()).mode).toBe('adaptive');
+    expect(((await clients.apiGateway('us-east-1').config.retryStrategy()) as { mode?: string }).mode).toBe('adaptive');
     expect(await clients.wafv2('us-east-1').config.region()).toBe('us-east-1');
   });
 });
