@@ -74,7 +74,10 @@ export const policySchema = z.strictObject({
       emails: z.array(z.email()).default([]),
       slack: z
         .strictObject({
+          /** Secret holding the Slack incoming webhook URL (notifications). */
           webhookSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, { message: 'expected a Secrets Manager secret ARN' }),
+          /** Secret holding the Slack app's signing secret: enables the Approve/Reject buttons. */
+          signingSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, { message: 'expected a Secrets Manager secret ARN' }).optional(),
         })
         .optional(),
     })
@@ -86,7 +89,10 @@ export const policySchema = z.strictObject({
       windowMinutes: z.number().positive().default(60),
     })
     .default({ maxFixes: 3, windowMinutes: 60 }),
+  // Step Functions waits at most a year for a task token
   approvals: z.strictObject({ timeoutHours: z.number().positive().max(24 * 365).default(24) }).default({ timeoutHours: 24 }),
+  /** Closed findings are kept this long (DynamoDB TTL), for the audit trail. */
+  findings: z.strictObject({ retentionDays: z.number().int().positive().default(90) }).default({ retentionDays: 90 }),
   exemptions: z
     .strictObject({
       /** A resource carrying any of these tag key/value pairs is exempt. */

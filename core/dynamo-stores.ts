@@ -1,0 +1,272 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { ControlId } from './controls';
+import type { Finding } from './finding';
+import type { FixLedger } from './fix-budget';
+import type { LastKnownGoodStore } from './last-known-good';
+import type { ApprovalRecord, ApprovalStatus, ApprovalStore, DecideResult, FindingHistoryEntry, FindingRecord, FindingStatus, FindingsStore } from './stores';
+
+/**
+ * The guard's state in one DynamoDB table (`pk`, `sk`; TTL attribute `ttl`; sparse GSI
+ * `pending` on `pendingApproval`):
+ * - `FINDING#<id>` / `STATE`: a finding, its status and history
+ * - `APPROVAL#<id>` / `STATE`: an approval request and its task token
+ * - `LKG#<control>#<arn>` / `STATE`: the last state seen compliant
+ * - `FIXES#<control>#<arn>` / `<ISO time>`: one item per fix, for the fix budget
+ */
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttl: 'ttl', pendingIndex: 'pending', pendingAttribute: 'pendingApproval' } as const;
+
+const STATE = 'STATE';
+const DAY_SECONDS = 86_400;
+const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoFindingsStore implements FindingsStore {
+  /** @param retentionDays closed findings expire (TTL) this long after closing */
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly retentionDays = 90,
+  ) {}
+
+  private key(id: string) {
+    return { pk: `FINDING#${id}`, sk: STATE };
+  }
+
+  async open(finding: Finding, at: Date): Promise<{ opened: boolean; generation: number }> {
+    const now = at.toISOString();
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(finding.id),
+          // a closed (or never seen) finding re-opens; an open one is left to its workflow
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :closed',
+          UpdateExpression:
+            'SET #status = :open, finding = :finding, control = :control, resourceArn = :arn, openedAt = :now, updatedAt = :now, lastSeenAt = :now, ' +
+            'generation = if_not_exists(generation, :zero) + :one, history = :history, seenCount = :zero REMOVE outcome, closedAt, #ttl',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_KEYS.ttl },
+          ExpressionAttributeValues: {
+            ':open': 'open',
+            ':closed': 'closed',
+            ':finding': finding,
+            ':control': finding.control,
+            ':arn': finding.resourceArn,
+            ':now': now,
+            ':zero': 0,
+            ':one': 1,
+            ':history': [{ at: now, event: 'detected', detail: finding.violation }],
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { opened: true, generation: Number(out.Attributes?.generation ?? 1) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: this.key(finding.id),
+        UpdateExpression: 'SET lastSeenAt = :now, seenCount = if_not_exists(seenCount, :zero) + :one',
+        ExpressionAttributeValues: { ':now': now, ':zero': 0, ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return { opened: false, generation: Number(out.Attributes?.generation ?? 1) };
+  }
+
+  async get(id: string): Promise<FindingRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: this.key(id), ConsistentRead: true }));
+    return out.Item ? toFindingRecord(out.Item) : undefined;
+  }
+
+  async update(id: string, change: { status?: FindingStatus; outcome?: string; entry: FindingHistoryEntry }): Promise<void> {
+    const sets = ['history = list_append(history, :entry)', 'updatedAt = :at'];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':entry': [change.entry], ':at': change.entry.at };
+    if (change.status) {
+      sets.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = change.status;
+    }
+    if (change.outcome) {
+      sets.push('outcome = :outcome');
+      values[':outcome'] = change.outcome;
+    }
+    if (change.status === 'closed') {
+      sets.push('closedAt = :at', '#ttl = :ttl');
+      names['#ttl'] = TABLE_KEYS.ttl;
+      values[':ttl'] = epochSeconds(new Date(change.entry.at)) + this.retentionDays * DAY_SECONDS;
+    }
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: this.key(id),
+        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async *list(): AsyncIterable<FindingRecord> {
+    const pages = paginateScan(
+      { client: this.db },
+      { TableName: this.table, FilterExpression: 'begins_with(pk, :prefix)', ExpressionAttributeValues: { ':prefix': 'FINDING#' } },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) yield toFindingRecord(item);
+  }
+}
+
+function toFindingRecord(item: Record<string, unknown>): FindingRecord {
+  return {
+    id: String(item.pk).slice('FINDING#'.length),
+    finding: item.finding as Finding,
+    status: item.status as FindingStatus,
+    ...(item.outcome ? { outcome: String(item.outcome) } : {}),
+    generation: Number(item.generation),
+    openedAt: String(item.openedAt),
+    updatedAt: String(item.updatedAt),
+    lastSeenAt: String(item.lastSeenAt),
+    ...(item.seenCount !== undefined ? { seenCount: Number(item.seenCount) } : {}),
+    ...(item.closedAt ? { closedAt: String(item.closedAt) } : {}),
+    history: (item.history as FindingHistoryEntry[]) ?? [],
+  };
+}
+
+export class DynamoApprovalStore implements ApprovalStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private key(id: string) {
+    return { pk: `APPROVAL#${id}`, sk: STATE };
+  }
+
+  async create(record: ApprovalRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...this.key(record.id),
+          ...record,
+          [TABLE_KEYS.pendingAttribute]: 'PENDING',
+          // the record outlives its link by a month, for the audit trail
+          [TABLE_KEYS.ttl]: epochSeconds(new Date(record.expiresAt)) + 30 * DAY_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(id: string): Promise<ApprovalRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: this.key(id), ConsistentRead: true }));
+    return out.Item ? toApproval(out.Item) : undefined;
+  }
+
+  async decide(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string, at: Date): Promise<DecideResult> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(id),
+          ConditionExpression: '#status = :pending',
+          UpdateExpression: `SET #status = :status, decidedBy = :by, decidedAt = :at REMOVE ${TABLE_KEYS.pendingAttribute}`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':status': status, ':by': by, ':at': at.toISOString() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { decided: toApproval(out.Attributes ?? {}) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return { refused: (await this.get(id)) ? 'not-pending' : 'not-found' };
+    }
+  }
+
+  async listPending(): Promise<ApprovalRecord[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: TABLE_KEYS.pendingIndex,
+        KeyConditionExpression: `${TABLE_KEYS.pendingAttribute} = :pending`,
+        ExpressionAttributeValues: { ':pending': 'PENDING' },
+      }),
+    );
+    return (out.Items ?? []).map(toApproval);
+  }
+}
+
+function toApproval(item: Record<string, unknown>): ApprovalRecord {
+  const { pk: _pk, sk: _sk, [TABLE_KEYS.ttl]: _ttl, [TABLE_KEYS.pendingAttribute]: _pending, ...rest } = item;
+  return rest as unknown as ApprovalRecord;
+}
+
+export class DynamoLastKnownGood implements LastKnownGoodStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async get(control: ControlId, resourceArn: string): Promise<unknown | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `LKG#${control}#${resourceArn}`, sk: STATE } }));
+    return out.Item?.state;
+  }
+
+  async put(control: ControlId, resourceArn: string, state: unknown, seenAt: Date): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `LKG#${control}#${resourceArn}`, sk: STATE, state, seenAt: seenAt.toISOString() },
+          // events arrive out of order: an older observation never replaces a newer one
+          ConditionExpression: 'attribute_not_exists(pk) OR seenAt <= :seenAt',
+          ExpressionAttributeValues: { ':seenAt': seenAt.toISOString() },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}
+
+export class DynamoFixLedger implements FixLedger {
+  /** @param keepSeconds how long a fix is remembered (at least the budget window) */
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly keepSeconds = DAY_SECONDS,
+  ) {}
+
+  async fixesSince(control: ControlId, resourceArn: string, since: Date): Promise<number> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk >= :since',
+        ExpressionAttributeValues: { ':pk': `FIXES#${control}#${resourceArn}`, ':since': since.toISOString() },
+        Select: 'COUNT',
+        ConsistentRead: true,
+      }),
+    );
+    return out.Count ?? 0;
+  }
+
+  async recordFix(control: ControlId, resourceArn: string, at: Date): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `FIXES#${control}#${resourceArn}`, sk: at.toISOString(), [TABLE_KEYS.ttl]: epochSeconds(at) + this.keepSeconds },
+      }),
+    );
+  }
+}

@@ -1,0 +1,107 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import type { Policy } from '../../core/policy';
+import { RampartFunction } from './functions';
+
+export interface ApprovalApiProps {
+  policy: Policy;
+  key: kms.IKey;
+  table: dynamodb.ITable;
+  approvalSecret: secretsmanager.ISecret;
+  /** Requests per second the API accepts (a human clicks; anything more is abuse). Default 5. */
+  rateLimit?: number;
+  burstLimit?: number;
+}
+
+/**
+ * The approval API: signed links from emails and Slack's button callbacks. It follows what
+ * Rampart enforces: a WAFv2 web ACL on the stage, stage throttling, access logs.
+ */
+export class ApprovalApi extends Construct {
+  readonly api: apigateway.RestApi;
+  readonly handler: RampartFunction;
+  readonly webAcl: wafv2.CfnWebACL;
+
+  constructor(scope: Construct, id: string, props: ApprovalApiProps) {
+    super(scope, id);
+    const slackSigning = props.policy.notifications.slack?.signingSecretArn;
+    this.handler = new RampartFunction(this, 'Callback', {
+      entry: 'remediators/handlers/approval-callback.ts',
+      handler: 'handler',
+      description: 'Rampart approvals: verify a signed link or a Slack callback and resume the workflow',
+      key: props.key,
+      environment: {
+        RAMPART_POLICY: JSON.stringify(props.policy),
+        RAMPART_TABLE: props.table.tableName,
+        RAMPART_APPROVAL_SECRET_ARN: props.approvalSecret.secretArn,
+        ...(slackSigning ? { RAMPART_SLACK_SIGNING_SECRET_ARN: slackSigning } : {}),
+      },
+    });
+    props.table.grantReadWriteData(this.handler);
+    props.approvalSecret.grantRead(this.handler);
+    if (slackSigning) secretsmanager.Secret.fromSecretCompleteArn(this, 'SlackSigning', slackSigning).grantRead(this.handler);
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.key, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    this.api = new apigateway.RestApi(this, 'Api', {
+      description: 'Rampart approvals',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: 'approvals',
+        throttlingRateLimit: props.rateLimit ?? 5,
+        throttlingBurstLimit: props.burstLimit ?? 10,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        tracingEnabled: true,
+      },
+    });
+    const integration = new apigateway.LambdaIntegration(this.handler);
+    const link = this.api.root.addResource('approvals').addResource('{id}').addResource('{decision}');
+    link.addMethod('GET', integration);
+    link.addMethod('POST', integration);
+    this.api.root.addResource('slack').addResource('interactions').addMethod('POST', integration);
+
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'RampartApprovals', sampledRequestsEnabled: true },
+      rules: [
+        {
+          name: 'common-rules',
+          priority: 0,
+          overrideAction: { none: {} },
+          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' } },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'RampartApprovalsCommon', sampledRequestsEnabled: true },
+        },
+        {
+          name: 'rate-per-ip',
+          priority: 1,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: 100, aggregateKeyType: 'IP' } },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'RampartApprovalsRate', sampledRequestsEnabled: true },
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: this.webAcl.attrArn });
+  }
+
+  /**
+   * Lets the callback resume executions of the workflow. A policy of its own, not the role's
+   * default policy: the function must not wait for the state machine, whose tasks carry this
+   * API's URL (that would be a dependency cycle).
+   */
+  allowResume(stateMachine: sfn.IStateMachine): void {
+    new iam.Policy(this, 'ResumeWorkflow', {
+      roles: [this.handler.role!],
+      statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [stateMachine.stateMachineArn] })],
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ControlId } from '../../core/controls';
+import { CLOUDTRAIL_DETAIL_TYPE } from '../../core/events';
+import type { Policy } from '../../core/policy';
+import { detectorFor } from '../../detectors';
+import { eventPatternsOf, type EventPattern } from '../../detectors/patterns';
+import { remediatorFor } from '../../remediators';
+import { statementsOf } from '../permissions';
+import { RampartFunction } from './functions';
+
+export interface DetectorRulesProps {
+  policy: Policy;
+  key: kms.IKey;
+  table: dynamodb.ITable;
+  stateMachine: sfn.IStateMachine;
+  deadLetterQueue: sqs.IQueue;
+  /** Roles whose API calls the rules ignore: the guard's own fixes. */
+  excludedRoleArns: string[];
+  environment: Record<string, string>;
+}
+
+/**
+ * Adds "not made by one of these roles" to a CloudTrail pattern. `anything-but` alone would
+ * also drop events that have no session issuer at all (IAM users, root), hence the `$or`.
+ */
+export function excludingRoles(pattern: EventPattern, roleArns: string[]): EventPattern {
+  if (roleArns.length === 0 || !(pattern['detail-type'] as string[]).includes(CLOUDTRAIL_DETAIL_TYPE)) return pattern;
+  const issuer = (arn: unknown) => ({ userIdentity: { sessionContext: { sessionIssuer: { arn } } } });
+  return {
+    ...pattern,
+    detail: { ...(pattern.detail as object), $or: [issuer([{ 'anything-but': roleArns }]), issuer([{ exists: false }])] },
+  };
+}
+
+/** One detector function per enabled control, and its rules, built from the detector's triggers. */
+export class DetectorRules extends Construct {
+  readonly functions: Partial<Record<ControlId, RampartFunction>> = {};
+  readonly rules: events.Rule[] = [];
+
+  constructor(scope: Construct, id: string, props: DetectorRulesProps) {
+    super(scope, id);
+    for (const control of Object.keys(props.policy.controls) as ControlId[]) {
+      const detector = detectorFor(control);
+      const fn = new RampartFunction(this, `${pascal(control)}Detector`, {
+        entry: 'detectors/handler.ts',
+        handler: 'handler',
+        description: `Rampart detector: ${detector.title}`,
+        key: props.key,
+        deadLetterQueue: props.deadLetterQueue,
+        timeout: Duration.seconds(60),
+        environment: { ...props.environment, RAMPART_CONTROL: control },
+      });
+      for (const s of statementsOf(remediatorFor(control).readPermissions)) fn.addToRolePolicy(s);
+      props.table.grantReadWriteData(fn);
+      props.stateMachine.grantStartExecution(fn);
+      this.functions[control] = fn;
+      eventPatternsOf(detector).forEach((pattern, i) => {
+        const rule = new events.Rule(this, `${pascal(control)}Rule${i}`, {
+          description: `Rampart ${control}: ${describePattern(pattern)}`,
+          eventPattern: toCdkPattern(excludingRoles(pattern, props.excludedRoleArns)),
+        });
+        rule.addTarget(new targets.LambdaFunction(fn, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(2) }));
+        this.rules.push(rule);
+      });
+    }
+  }
+}
+
+function pascal(id: string): string {
+  return id.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
+}
+
+function describePattern(pattern: EventPattern): string {
+  const detail = pattern.detail as { eventName?: string[] } | undefined;
+  return detail?.eventName ? detail.eventName.join(', ') : String((pattern['detail-type'] as string[])[0]);
+}
+
+/** The registry's patterns use EventBridge's own keys; CDK wants `detailType`. */
+export function toCdkPattern(pattern: EventPattern): events.EventPattern {
+  const { source, 'detail-type': detailType, detail } = pattern as { source: string[]; 'detail-type': string[]; detail: Record<string, unknown> };
+  return { source, detailType, detail };
+}

@@ -1,0 +1,76 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface GuardAlarmsProps {
+  topic: sns.ITopic;
+  deadLetterQueue: sqs.Queue;
+  stateMachine: sfn.StateMachine;
+  /** The guard's own resources a tamper alert watches. */
+  functions: lambda.IFunction[];
+  rules: events.IRule[];
+}
+
+/**
+ * The guard watching itself: alarms on dead letters and failed executions, and a high-severity
+ * alert when someone disables or deletes its rules, stops its executions, or changes its
+ * functions or roles.
+ */
+export class GuardAlarms extends Construct {
+  constructor(scope: Construct, id: string, props: GuardAlarmsProps) {
+    super(scope, id);
+    const notify = new actions.SnsAction(props.topic);
+    new cloudwatch.Alarm(this, 'DeadLetters', {
+      alarmDescription: 'Rampart: events or invocations were dead-lettered (malformed events, failed detections)',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(notify);
+    new cloudwatch.Alarm(this, 'FailedExecutions', {
+      alarmDescription: 'Rampart: remediation workflows failed',
+      metric: props.stateMachine.metricFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(notify);
+
+    const tamper = new events.Rule(this, 'TamperAlert', {
+      description: "Rampart: someone changed the guard's rules, executions, functions or roles",
+      eventPattern: {
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          $or: [
+            { eventSource: ['events.amazonaws.com'], eventName: ['DisableRule', 'DeleteRule', 'RemoveTargets', 'PutRule'], requestParameters: { name: props.rules.map((r) => r.ruleName) } },
+            { eventSource: ['states.amazonaws.com'], eventName: ['StopExecution', 'DeleteStateMachine', 'UpdateStateMachine'] },
+            {
+              eventSource: ['lambda.amazonaws.com'],
+              eventName: [{ prefix: 'UpdateFunctionCode' }, { prefix: 'UpdateFunctionConfiguration' }, { prefix: 'DeleteFunction' }, { prefix: 'PutFunctionConcurrency' }],
+              requestParameters: { functionName: props.functions.flatMap((f) => [f.functionName, f.functionArn]) },
+            },
+            {
+              eventSource: ['iam.amazonaws.com'],
+              eventName: ['PutRolePolicy', 'DeleteRolePolicy', 'AttachRolePolicy', 'DetachRolePolicy', 'UpdateAssumeRolePolicy', 'DeleteRole', 'PutRolePermissionsBoundary'],
+              requestParameters: { roleName: props.functions.flatMap((f) => (f.role ? [f.role.roleName] : [])) },
+            },
+          ],
+        } as never,
+      },
+    });
+    tamper.addTarget(
+      new targets.SnsTopic(props.topic, {
+        message: events.RuleTargetInput.fromText(
+          `[Rampart] HIGH: guard tampering: ${events.EventField.fromPath('$.detail.eventName')} by ${events.EventField.fromPath('$.detail.userIdentity.arn')} at ${events.EventField.time}`,
+        ),
+        deadLetterQueue: props.deadLetterQueue,
+      }),
+    );
+  }
+}

@@ -1,0 +1,144 @@
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Policy } from '../../core/policy';
+import { ApprovalApi } from './approval-api';
+import { DetectorRules } from './detector-rules';
+import { FindingsStore } from './findings-store';
+import { GuardAlarms } from './guard-alarms';
+import { Notifications } from './notifications';
+import { RemediationWorkflow } from './remediation-workflow';
+
+export interface RampartGuardProps {
+  /** The validated policy (`loadPolicyFile`). */
+  policy: Policy;
+  /**
+   * Create a multi-region CloudTrail trail (log file validation, encrypted bucket). "AWS API
+   * Call via CloudTrail" events only flow when a trail exists; accounts that have one (or an
+   * organization trail) leave this off. Default false.
+   */
+  createTrail?: boolean;
+  /** What happens to the findings table when the stack goes. Default RETAIN. */
+  tableRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The whole guard, for your own CDK app: rules → detectors → findings → workflow → fixes,
+ * approvals and notifications, with its own alarms and tamper alerts.
+ *
+ * @example new RampartGuard(stack, 'Guard', { policy: loadPolicyFile('rampart.config.yaml') })
+ */
+export class RampartGuard extends Construct {
+  readonly key: kms.Key;
+  readonly store: FindingsStore;
+  readonly notifications: Notifications;
+  readonly workflow: RemediationWorkflow;
+  readonly approvals: ApprovalApi;
+  readonly detectors: DetectorRules;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: RampartGuardProps) {
+    super(scope, id);
+    const { policy } = props;
+    this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Rampart: findings, topic, queues, logs', removalPolicy: RemovalPolicy.RETAIN });
+    // services that write encrypted data with the key on Rampart's behalf
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('sns.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.key.grantEncryptDecrypt(new iam.ServicePrincipal('logs.amazonaws.com'));
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const approvalSecret = new secretsmanager.Secret(this, 'ApprovalSigningKey', {
+      description: 'Rampart: HMAC key that signs approval links',
+      encryptionKey: this.key,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+
+    this.store = new FindingsStore(this, 'Findings', { key: this.key, removalPolicy: props.tableRemovalPolicy });
+    this.notifications = new Notifications(this, 'Notifications', { policy, key: this.key, deadLetterQueue: this.deadLetterQueue });
+
+    const env: Record<string, string> = {
+      RAMPART_POLICY: JSON.stringify(policy),
+      RAMPART_TABLE: this.store.table.tableName,
+      RAMPART_TOPIC_ARN: this.notifications.topic.topicArn,
+      RAMPART_RETENTION_DAYS: String(policy.findings.retentionDays),
+    };
+    this.approvals = new ApprovalApi(this, 'Approvals', { policy, key: this.key, table: this.store.table, approvalSecret });
+    this.workflow = new RemediationWorkflow(this, 'Workflow', {
+      policy,
+      key: this.key,
+      table: this.store.table,
+      topic: this.notifications.topic,
+      approvalSecret,
+      environment: env,
+      approvalEnvironment: { RAMPART_APPROVAL_API_URL: this.approvals.api.url, RAMPART_APPROVAL_SECRET_ARN: approvalSecret.secretArn },
+    });
+    this.approvals.allowResume(this.workflow.stateMachine);
+    this.detectors = new DetectorRules(this, 'Detectors', {
+      policy,
+      key: this.key,
+      table: this.store.table,
+      stateMachine: this.workflow.stateMachine,
+      deadLetterQueue: this.deadLetterQueue,
+      excludedRoleArns: [this.workflow.remediationRoleArn],
+      environment: { ...env, RAMPART_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
+    });
+    this.key.grantEncryptDecrypt(this.workflow.stateMachine);
+
+    new GuardAlarms(this, 'Alarms', {
+      topic: this.notifications.topic,
+      deadLetterQueue: this.deadLetterQueue,
+      stateMachine: this.workflow.stateMachine,
+      functions: [...Object.values(this.workflow.functions), ...Object.values(this.detectors.functions), this.approvals.handler],
+      rules: this.detectors.rules,
+    });
+
+    if (props.createTrail) this.createTrail();
+
+    new CfnOutput(this, 'TableName', { value: this.store.table.tableName, description: 'for rampart approvals/findings --table' });
+    new CfnOutput(this, 'TopicArn', { value: this.notifications.topic.topicArn });
+    new CfnOutput(this, 'ApprovalApiUrl', { value: this.approvals.api.url });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+  }
+
+  private createTrail(): void {
+    const accessLogs = new s3.Bucket(this, 'TrailAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const bucket = new s3.Bucket(this, 'TrailBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudtrail.amazonaws.com'));
+    new cloudtrail.Trail(this, 'Trail', {
+      bucket,
+      encryptionKey: this.key,
+      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: true,
+      enableFileValidation: true,
+    });
+  }
+}

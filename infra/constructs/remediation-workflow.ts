@@ -1,0 +1,153 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { ControlId } from '../../core/controls';
+import type { Policy } from '../../core/policy';
+import { remediatorFor } from '../../remediators';
+import { statementsOf } from '../permissions';
+import { RampartFunction } from './functions';
+
+export interface RemediationWorkflowProps {
+  policy: Policy;
+  key: kms.IKey;
+  table: dynamodb.ITable;
+  topic: sns.ITopic;
+  approvalSecret: secretsmanager.ISecret;
+  environment: Record<string, string>;
+  /** Only the approval request needs the approval API (its URL, the signing key). */
+  approvalEnvironment: Record<string, string>;
+}
+
+/** The names of the workflow's states: tests and the local runner bind handlers to them. */
+export const STATES = {
+  notifyDetected: 'Notify detected',
+  plan: 'Plan',
+  requestApproval: 'Request approval',
+  apply: 'Apply',
+  verify: 'Verify',
+  notifyOutcome: 'Notify outcome',
+} as const;
+
+/**
+ * One Step Functions standard workflow per finding (DESIGN.md §1):
+ * Notify detected → Plan → (nothing to do → outcome) | (dry run → "would fix") |
+ * (risk high → Request approval, waiting for the task token until the approval timeout) →
+ * Apply (retried when throttled) → Verify (retried with backoff until consistent) → outcome.
+ * Any error → "failed" → Fail. Each outcome is one notification.
+ */
+export class RemediationWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: Record<'notify' | 'plan' | 'apply' | 'verify' | 'requestApproval', RampartFunction>;
+  /** The role Apply runs with: the only one that changes resources (rules exclude its events). */
+  readonly remediationRoleArn: string;
+
+  constructor(scope: Construct, id: string, props: RemediationWorkflowProps) {
+    super(scope, id);
+    const { policy, key, table, topic } = props;
+    const enabled = Object.keys(policy.controls) as ControlId[];
+    const fn = (name: string, handler: string, description: string, timeout = Duration.seconds(30), extra: Record<string, string> = {}) =>
+      new RampartFunction(this, name, { entry: 'remediators/handlers/workflow.ts', handler, description, key, environment: { ...props.environment, ...extra }, timeout });
+    this.functions = {
+      notify: fn('NotifyFunction', 'notifyHandler', 'Rampart workflow: publish a notification and record it on the finding'),
+      plan: fn('PlanFunction', 'planHandler', 'Rampart workflow: read the resource and plan the fix (read-only)'),
+      apply: fn('ApplyFunction', 'applyHandler', 'Rampart workflow: apply the planned change', Duration.seconds(60)),
+      verify: fn('VerifyFunction', 'verifyHandler', 'Rampart workflow: re-read the resource after the fix (read-only)'),
+      requestApproval: fn('RequestApprovalFunction', 'requestApprovalHandler', 'Rampart workflow: record an approval request and send signed links', Duration.seconds(30), props.approvalEnvironment),
+    };
+    const f = this.functions;
+    for (const id of enabled) {
+      const remediator = remediatorFor(id);
+      for (const s of statementsOf(remediator.readPermissions)) [f.plan, f.verify].forEach((g) => g.addToRolePolicy(s));
+      for (const s of statementsOf(Object.values(remediator.permissions))) f.apply.addToRolePolicy(s);
+    }
+    table.grantReadWriteData(f.plan); // last-known-good, fix budget
+    table.grantReadWriteData(f.apply); // fix budget, history
+    table.grantReadWriteData(f.verify); // last-known-good
+    table.grantReadWriteData(f.notify);
+    table.grantReadWriteData(f.requestApproval);
+    topic.grantPublish(f.notify);
+    topic.grantPublish(f.requestApproval);
+    props.approvalSecret.grantRead(f.requestApproval);
+    this.remediationRoleArn = f.apply.role!.roleArn;
+
+    const definition = this.definition(policy);
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', { encryptionKey: key, retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(key),
+      comment: 'Rampart: fix one finding, with approval for risky fixes',
+    });
+  }
+
+  private definition(policy: Policy): sfn.IChainable {
+    const f = this.functions;
+    const $ = sfn.JsonPath;
+    const invoke = (name: string, fn: RampartFunction, payload: Record<string, unknown>, resultPath: string) =>
+      new tasks.LambdaInvoke(this, name, {
+        lambdaFunction: fn,
+        payload: sfn.TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+        resultPath,
+      });
+    const notifyPayload = { finding: $.objectAt('$.finding'), generation: $.numberAt('$.generation'), notification: $.objectAt('$.notification') };
+    const changePayload = { finding: $.objectAt('$.finding'), generation: $.numberAt('$.generation'), change: $.objectAt('$.plan.change') };
+    const note = (name: string, parameters: Record<string, unknown>) => new sfn.Pass(this, name, { parameters, resultPath: '$.notification' });
+
+    const failed = new sfn.Fail(this, 'Remediation failed', { error: 'Rampart.RemediationFailed', cause: 'see the failure notification' });
+    const done = new sfn.Succeed(this, 'Done');
+    const notifyOutcome = invoke(STATES.notifyOutcome, f.notify, notifyPayload, $.DISCARD).next(
+      new sfn.Choice(this, 'Ended in failure?').when(sfn.Condition.stringEquals('$.notification.kind', 'failed'), failed).otherwise(done),
+    );
+    const failure = note('Failure', { kind: 'failed', 'error.$': '$.error' }).next(notifyOutcome);
+    const catchAll = <T extends sfn.TaskStateBase>(task: T): T => {
+      task.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      return task;
+    };
+
+    const plan = catchAll(invoke(STATES.plan, f.plan, { finding: $.objectAt('$.finding'), mode: $.stringAt('$.mode'), generation: $.numberAt('$.generation') }, '$.plan'));
+    const apply = invoke(STATES.apply, f.apply, changePayload, '$.apply');
+    apply.addRetry({ errors: ['Rampart.Throttled'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    catchAll(apply);
+    const verify = invoke(STATES.verify, f.verify, changePayload, '$.verify');
+    // associations and settings take seconds to minutes to read back: re-read with backoff
+    verify.addRetry({ errors: ['Rampart.NotYetCompliant'], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
+    catchAll(verify);
+    const requestApproval = new tasks.LambdaInvoke(this, STATES.requestApproval, {
+      lambdaFunction: f.requestApproval,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({ ...changePayload, taskToken: $.taskToken }),
+      resultPath: '$.approval',
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(Math.round(policy.approvals.timeoutHours * 3600))),
+    });
+    requestApproval.addCatch(note('Expired', { kind: 'expired', reason: 'no decision before the approval timeout; nothing changed' }).next(notifyOutcome), {
+      errors: [sfn.Errors.TIMEOUT],
+      resultPath: '$.error',
+    });
+    catchAll(requestApproval);
+
+    const detected = note('Detected', { kind: 'detected' }).next(invoke(STATES.notifyDetected, f.notify, notifyPayload, $.DISCARD));
+    const verified = note('Verified', { 'kind.$': '$.verify.outcome', 'reason.$': '$.verify.reason', 'change.$': '$.plan.change' }).next(notifyOutcome);
+    const applyOutcome = note('Apply outcome', { 'kind.$': '$.apply.failure.outcome', 'reason.$': '$.apply.failure.reason', 'change.$': '$.plan.change' }).next(notifyOutcome);
+    apply.next(new sfn.Choice(this, 'Applied?').when(sfn.Condition.isPresent('$.apply.failure'), applyOutcome).otherwise(verify.next(verified)));
+    const rejected = note('Rejected', { kind: 'rejected', 'decidedBy.$': '$.approval.by', 'change.$': '$.plan.change' }).next(notifyOutcome);
+    requestApproval.next(new sfn.Choice(this, 'Approved?').when(sfn.Condition.stringEquals('$.approval.decision', 'approve'), apply).otherwise(rejected));
+
+    return detected.next(plan).next(
+      new sfn.Choice(this, 'Anything to change?')
+        .when(sfn.Condition.isPresent('$.plan.done'), note('No change', { 'kind.$': '$.plan.done.outcome', 'reason.$': '$.plan.done.reason' }).next(notifyOutcome))
+        .when(sfn.Condition.stringEquals('$.mode', 'dry-run'), note('Would fix', { kind: 'dry-run', reason: 'dry-run mode: nothing changed', 'change.$': '$.plan.change' }).next(notifyOutcome))
+        .when(sfn.Condition.stringEquals('$.plan.risk', 'high'), requestApproval)
+        .otherwise(apply),
+    );
+  }
+}

@@ -1,0 +1,73 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { createAwsClients, type AwsClients } from '../../core/aws';
+import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
+import type { FixLedger } from '../../core/fix-budget';
+import type { LastKnownGoodStore } from '../../core/last-known-good';
+import { parsePolicy, type Policy } from '../../core/policy';
+import { SecretCache } from '../../core/secrets';
+import type { ApprovalStore, FindingsStore } from '../../core/stores';
+import { tracer } from './telemetry';
+
+/** Everything a Rampart function needs, built once per cold start from its environment. */
+export interface GuardDeps {
+  policy: Policy;
+  clients: AwsClients;
+  findings: FindingsStore;
+  approvals: ApprovalStore;
+  lastKnownGood: LastKnownGoodStore;
+  fixes: FixLedger;
+  sns: SNSClient;
+  sfn: SFNClient;
+  secrets: Pick<SecretCache, 'get'>;
+  config: {
+    topicArn?: string;
+    stateMachineArn?: string;
+    approvalApiUrl?: string;
+    approvalSecretArn?: string;
+    slackWebhookSecretArn?: string;
+    slackSigningSecretArn?: string;
+  };
+  clock: () => Date;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+/** The adapters' one place that reads `process.env`. */
+export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
+  const policy = parsePolicy(JSON.parse(required(env, 'RAMPART_POLICY')), 'RAMPART_POLICY');
+  const table = required(env, 'RAMPART_TABLE');
+  const db = documentClient(tracer.captureAWSv3Client(new DynamoDBClient({})));
+  return {
+    policy,
+    clients: createAwsClients({ regions: policy.regions }),
+    findings: new DynamoFindingsStore(db, table, Number(env.RAMPART_RETENTION_DAYS ?? 90)),
+    approvals: new DynamoApprovalStore(db, table),
+    lastKnownGood: new DynamoLastKnownGood(db, table),
+    fixes: new DynamoFixLedger(db, table, Math.max(86_400, policy.fixBudget.windowMinutes * 120)),
+    sns: tracer.captureAWSv3Client(new SNSClient({})),
+    sfn: tracer.captureAWSv3Client(new SFNClient({})),
+    secrets: new SecretCache(tracer.captureAWSv3Client(new SecretsManagerClient({}))),
+    config: {
+      topicArn: env.RAMPART_TOPIC_ARN,
+      stateMachineArn: env.RAMPART_STATE_MACHINE_ARN,
+      approvalApiUrl: env.RAMPART_APPROVAL_API_URL,
+      approvalSecretArn: env.RAMPART_APPROVAL_SECRET_ARN,
+      slackWebhookSecretArn: env.RAMPART_SLACK_WEBHOOK_SECRET_ARN,
+      slackSigningSecretArn: env.RAMPART_SLACK_SIGNING_SECRET_ARN,
+    },
+    clock: () => new Date(),
+  };
+}
+
+/** Lazily built deps, so importing a handler module (tests, bundling) never reads the environment. */
+export function lazyDeps(): () => GuardDeps {
+  let deps: GuardDeps | undefined;
+  return () => (deps ??= depsFromEnv());
+}

@@ -1,0 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+
+/** One logger, tracer and metrics namespace for every Rampart function. */
+export const logger = new Logger({ serviceName: 'rampart' });
+export const tracer = new Tracer({ serviceName: 'rampart' });
+export const metrics = new Metrics({ namespace: 'Rampart', serviceName: 'rampart' });
+export { MetricUnit };

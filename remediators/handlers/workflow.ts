@@ -1,0 +1,159 @@
+import type { Change } from '../../core/control';
+import { approvalLink } from '../../core/approval-links';
+import type { Finding } from '../../core/finding';
+import type { Notification, NotificationKind } from '../../core/notify';
+import type { RemediationResult } from '../../core/outcome';
+import { publishNotification } from '../notifier';
+import { applyChange, planRemediation, verifyChange, type PlanStep, type RemediationContext } from '../remediate';
+import { lambdaAdapter } from './adapter';
+import { lazyDeps, type GuardDeps } from './deps';
+import { MetricUnit, logger, metrics } from './telemetry';
+
+/**
+ * The Lambda tasks of the remediation workflow. Each is a thin adapter over the remediation
+ * steps; the state machine (infra) decides the order, the approvals and the retries.
+ */
+
+/** The execution input the detector starts the workflow with. */
+export interface WorkflowInput {
+  finding: Finding;
+  mode: 'enforce' | 'dry-run';
+  generation: number;
+}
+
+export interface NotifyInput {
+  finding: Finding;
+  generation: number;
+  notification: { kind: NotificationKind; reason?: string; change?: Change | null; decidedBy?: string; error?: { Error?: string; Cause?: string } };
+}
+
+export interface ChangeInput {
+  finding: Finding;
+  change: Change;
+  generation: number;
+}
+
+export interface ApprovalRequestInput extends ChangeInput {
+  taskToken: string;
+}
+
+/** Errors the state machine retries by name. */
+export class RetryableError extends Error {
+  constructor(name: 'Rampart.Throttled' | 'Rampart.NotYetCompliant', message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** The approval of one workflow execution: one per finding generation. */
+export const approvalIdOf = (findingId: string, generation: number) => `${findingId}-${generation}`;
+
+function contextOf(deps: GuardDeps): RemediationContext {
+  return { policy: deps.policy, clients: deps.clients, lastKnownGood: deps.lastKnownGood, fixes: deps.fixes, clock: deps.clock, verifyAttempts: 1 };
+}
+
+const TERMINAL: ReadonlySet<NotificationKind> = new Set(['remediated', 'already-compliant', 'resource-gone', 'exempt', 'loop-suspected', 'rejected', 'expired', 'failed', 'dry-run']);
+
+/** Why a failure happened, from a Catch's `{Error, Cause}` (Cause may be a Lambda error as JSON). */
+function failureReason(n: NotifyInput['notification']): string | undefined {
+  if (n.reason || !n.error) return n.reason;
+  let cause = n.error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed.errorMessage) cause = parsed.errorMessage;
+  } catch {
+    // a plain-text cause
+  }
+  return `${n.error.Error ?? 'Error'}: ${cause}`.trim();
+}
+
+export function makeWorkflowHandlers(getDeps: () => GuardDeps) {
+  return {
+    /** Publishes a notification and records it on the finding; terminal kinds close it. */
+    async notify(input: NotifyInput): Promise<{ kind: NotificationKind }> {
+      const deps = getDeps();
+      const { kind } = input.notification;
+      const notification: Notification = {
+        kind,
+        finding: input.finding,
+        reason: failureReason(input.notification),
+        ...(input.notification.change ? { change: input.notification.change } : {}),
+        ...(input.notification.decidedBy ? { decidedBy: input.notification.decidedBy } : {}),
+      };
+      if (deps.config.topicArn) await publishNotification(deps.sns, deps.config.topicArn, notification);
+      const at = deps.clock().toISOString();
+      if (kind === 'expired') await deps.approvals.decide(approvalIdOf(input.finding.id, input.generation), 'expired', 'timeout', deps.clock());
+      await deps.findings.update(input.finding.id, {
+        ...(TERMINAL.has(kind) ? { status: 'closed' as const, outcome: kind } : {}),
+        entry: { at, event: kind, ...(notification.reason ? { detail: notification.reason } : {}), ...(notification.decidedBy ? { by: notification.decidedBy } : {}) },
+      });
+      metrics.addDimension('control', input.finding.control);
+      metrics.addMetric(kind === 'detected' ? 'FindingsOpened' : TERMINAL.has(kind) ? 'FindingsClosed' : 'Notifications', MetricUnit.Count, 1);
+      if (TERMINAL.has(kind)) {
+        const record = await deps.findings.get(input.finding.id);
+        if (record && kind === 'remediated') metrics.addMetric('TimeToRemediate', MetricUnit.Seconds, (Date.parse(at) - Date.parse(record.openedAt)) / 1000);
+      }
+      return { kind };
+    },
+
+    /** Reads the live state and plans the fix (or ends with an outcome). */
+    async plan(input: WorkflowInput): Promise<PlanStep> {
+      return planRemediation(input.finding, contextOf(getDeps()));
+    },
+
+    /** Applies the change; a throttled call is thrown back for the state machine to retry. */
+    async apply(input: ChangeInput): Promise<{ failure?: RemediationResult }> {
+      const deps = getDeps();
+      const failure = await applyChange(input.finding, input.change, contextOf(deps));
+      if (failure?.errorCode && /Throttl|TooManyRequests|SlowDown|RequestLimitExceeded/.test(failure.errorCode)) {
+        throw new RetryableError('Rampart.Throttled', failure.reason);
+      }
+      await deps.findings.update(input.finding.id, { entry: { at: deps.clock().toISOString(), event: 'applied', detail: input.change.operation } });
+      return failure ? { failure } : {};
+    },
+
+    /** One re-read; not yet compliant is thrown back for the state machine to retry with backoff. */
+    async verify(input: ChangeInput): Promise<RemediationResult> {
+      const result = await verifyChange(input.finding, input.change, contextOf(getDeps()));
+      if (result.errorCode === 'VerifyMismatch') throw new RetryableError('Rampart.NotYetCompliant', result.reason);
+      return result;
+    },
+
+    /** Records the approval request (with its task token) and sends the signed links out. */
+    async requestApproval(input: ApprovalRequestInput): Promise<void> {
+      const deps = getDeps();
+      const now = deps.clock();
+      const expiresAt = new Date(now.getTime() + deps.policy.approvals.timeoutHours * 3_600_000);
+      const id = approvalIdOf(input.finding.id, input.generation);
+      await deps.approvals.create({
+        id,
+        findingId: input.finding.id,
+        taskToken: input.taskToken,
+        finding: input.finding,
+        change: input.change,
+        createdAt: now.toISOString(),
+        expiresAt: expiresAt.toISOString(),
+        status: 'pending',
+      });
+      const approval = { id, expiresAt: expiresAt.toISOString(), approveUrl: '', rejectUrl: '' };
+      if (deps.config.approvalApiUrl && deps.config.approvalSecretArn) {
+        const secret = await deps.secrets.get(deps.config.approvalSecretArn);
+        approval.approveUrl = approvalLink(secret, deps.config.approvalApiUrl, id, 'approve', expiresAt);
+        approval.rejectUrl = approvalLink(secret, deps.config.approvalApiUrl, id, 'reject', expiresAt);
+      }
+      const notification: Notification = { kind: 'awaiting-approval', finding: input.finding, change: input.change, approval };
+      if (deps.config.topicArn) await publishNotification(deps.sns, deps.config.topicArn, notification);
+      await deps.findings.update(input.finding.id, { status: 'awaiting-approval', entry: { at: now.toISOString(), event: 'approval-requested', detail: id } });
+      logger.info('approval requested', { approvalId: id, findingId: input.finding.id });
+    },
+  };
+}
+
+export type WorkflowHandlers = ReturnType<typeof makeWorkflowHandlers>;
+
+const handlers = makeWorkflowHandlers(lazyDeps());
+export const notifyHandler = lambdaAdapter('notify', handlers.notify);
+export const planHandler = lambdaAdapter('plan', handlers.plan);
+export const applyHandler = lambdaAdapter('apply', handlers.apply);
+export const verifyHandler = lambdaAdapter('verify', handlers.verify);
+export const requestApprovalHandler = lambdaAdapter('request-approval', handlers.requestApproval);

@@ -1,0 +1,197 @@
+import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
+import { UpdateStageCommand } from '@aws-sdk/client-api-gateway';
+import { parseEvent } from '../../core/events';
+import type { Finding } from '../../core/finding';
+import type { Policy } from '../../core/policy';
+import { DETECTORS } from '../../detectors';
+import { judgeEvent } from '../../detectors/judge';
+import { EventRouter } from '../../detectors/router';
+import { makeApprovalCallbackHandler } from '../../remediators/handlers/approval-callback';
+import type { WorkflowInput } from '../../remediators/handlers/workflow';
+import { FakeAws, s3Error } from '../fakes';
+import { ARTIFACTS_KEY, RAMPART_GUARD_ACL, fixture, policy as makePolicy } from '../helpers';
+import { LocalWorkflow, synthesizeWorkflow, type Human, type SynthesizedWorkflow } from './harness';
+
+const POLICY: Policy = makePolicy({
+  controls: {
+    's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true },
+    'apigateway-waf': { defaultWebAclArn: RAMPART_GUARD_ACL },
+    'apigateway-throttling': { rateLimit: 1000, burstLimit: 500, risk: 'high' },
+  },
+  approvals: { timeoutHours: 12 },
+});
+const PROD = 'arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod';
+const router = new EventRouter(DETECTORS);
+
+function findingOf(name: string): Finding {
+  const judgement = judgeEvent(parseEvent(fixture(name)), POLICY, router).judgements.find((j) => j.outcome === 'violation');
+  if (judgement?.outcome !== 'violation') throw new Error(`${name} yields no finding`);
+  return judgement.finding;
+}
+
+/** Clicks a signed link from the approval email: GET (confirmation page), then POST. */
+function clickLink(which: 'approveUrl' | 'rejectUrl'): Human {
+  return async ({ notification, deps }) => {
+    const url = new URL(notification.approval![which]);
+    const [, , , id, decision] = url.pathname.split('/');
+    const callback = makeApprovalCallbackHandler(() => deps);
+    const request = (httpMethod: string) =>
+      callback({
+        httpMethod,
+        resource: '/approvals/{id}/{decision}',
+        path: url.pathname,
+        pathParameters: { id: decodeURIComponent(id!), decision: decision! },
+        queryStringParameters: Object.fromEntries(url.searchParams),
+        headers: {},
+        body: null,
+        isBase64Encoded: false,
+      } as never);
+    const page = await request('GET');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<form method="post">');
+    expect((await request('POST')).statusCode).toBe(200);
+  };
+}
+
+describe('the remediation workflow, run locally on the synthesized definition', () => {
+  let workflow: SynthesizedWorkflow;
+  let aws: FakeAws;
+  let local: LocalWorkflow;
+  beforeAll(() => {
+    workflow = synthesizeWorkflow(POLICY);
+  });
+  beforeEach(() => {
+    aws = new FakeAws();
+    aws.buckets.set('rampart-demo-logs', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
+    aws.stages.set(PROD, { methodSettings: { '*/*': { throttlingRateLimit: 2000, throttlingBurstLimit: 1000 } } });
+    aws.webAcls.add(RAMPART_GUARD_ACL);
+    local = new LocalWorkflow(workflow, POLICY);
+  });
+  afterEach(() => {
+    aws.restore();
+    local.restore();
+  });
+
+  async function start(name: string, mode: WorkflowInput['mode'] = 'enforce') {
+    const finding = findingOf(name);
+    const { generation } = await local.deps.findings.open(finding, new Date('2024-06-03T15:59:00Z'));
+    return { finding, input: { finding, mode, generation } };
+  }
+
+  it('waits for the approval timeout the policy sets', () => {
+    const state = (workflow.definition.States as Record<string, { TimeoutSeconds?: number; Resource?: string }>)['Request approval'];
+
+    expect(state?.TimeoutSeconds).toBe(12 * 3600);
+    expect(state?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+  });
+
+  it('fixes a low-risk finding end to end: detected, remediated, finding closed', async () => {
+    const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json');
+
+    const result = await local.run(input);
+
+    expect(result.status).toBe('succeeded');
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'remediated']);
+    expect(aws.buckets.get('rampart-demo-logs')?.rule).toMatchObject({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } });
+    expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'remediated' });
+    expect(result.calls).toEqual(['Notify detected', 'Plan', 'Apply', 'Verify', 'Notify outcome']);
+  });
+
+  it('applies a high-risk fix only after approval through a signed link', async () => {
+    const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
+
+    const result = await local.run(input, clickLink('approveUrl'));
+
+    expect(result.status).toBe('succeeded');
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'remediated']);
+    expect(aws.stages.get(PROD)?.methodSettings['*/*']).toEqual({ throttlingRateLimit: 1000, throttlingBurstLimit: 500 });
+    const record = await local.deps.findings.get(finding.id);
+    expect(record).toMatchObject({ status: 'closed', outcome: 'remediated' });
+    expect(record?.history.map((h) => h.event)).toEqual(['detected', 'detected', 'approval-requested', 'applied', 'remediated']);
+    expect((await local.deps.approvals.listPending()).length).toBe(0);
+  });
+
+  it('changes nothing when the fix is rejected, and says who rejected it', async () => {
+    const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
+
+    const result = await local.run(input, clickLink('rejectUrl'));
+
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'rejected']);
+    expect(result.notifications[2]?.decidedBy).toBe('signed link');
+    expect(aws.apiGateway).not.toHaveReceivedCommand(UpdateStageCommand);
+    expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'rejected' });
+  });
+
+  it('ends as expired when nobody decides before the timeout; nothing changes', async () => {
+    const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
+
+    const result = await local.run(input, async () => undefined);
+
+    expect(result.status).toBe('succeeded');
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'expired']);
+    expect(aws.apiGateway).not.toHaveReceivedCommand(UpdateStageCommand);
+    expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'expired' });
+    expect((await local.deps.approvals.get(`${finding.id}-${input.generation}`))?.status).toBe('expired');
+  });
+
+  it('only says what it would fix in dry-run mode', async () => {
+    const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json', 'dry-run');
+
+    const result = await local.run(input);
+
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'dry-run']);
+    expect(result.notifications[1]?.change?.operation).toBe('PutBucketEncryption');
+    expect(aws.writes).toEqual([]);
+    expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'dry-run' });
+  });
+
+  it('fails with a notification naming the permission when apply is denied', async () => {
+    const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json');
+    aws.s3.on(PutBucketEncryptionCommand).rejects(s3Error('AccessDenied', 403));
+
+    const result = await local.run(input);
+
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Rampart.RemediationFailed');
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'failed']);
+    expect(result.notifications[1]?.reason).toContain('it needs s3:PutEncryptionConfiguration');
+    expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'failed' });
+  });
+
+  it('retries a throttled apply and then succeeds', async () => {
+    const { input } = await start('s3-DeleteBucketEncryption-constructed.json');
+    aws.s3.on(PutBucketEncryptionCommand).rejectsOnce(s3Error('SlowDown', 503)).callsFake((cmd: { Bucket: string; ServerSideEncryptionConfiguration: { Rules: unknown[] } }) => {
+      aws.buckets.get(cmd.Bucket)!.rule = cmd.ServerSideEncryptionConfiguration.Rules[0] as never;
+      return {};
+    });
+
+    const result = await local.run(input);
+
+    expect(result.status).toBe('succeeded');
+    expect(result.calls.filter((c) => c === 'Apply')).toHaveLength(2);
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'remediated']);
+  });
+
+  it('fails after the verify retries when the fix does not read back', async () => {
+    const { input } = await start('s3-DeleteBucketEncryption-constructed.json');
+    aws.s3.on(PutBucketEncryptionCommand).resolves({}); // accepted, nothing changes
+
+    const result = await local.run(input);
+
+    expect(result.status).toBe('failed');
+    expect(result.calls.filter((c) => c === 'Verify')).toHaveLength(6); // first try + 5 retries
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'failed']);
+    expect(result.notifications[1]?.reason).toMatch(/^Rampart.NotYetCompliant: /);
+  });
+
+  it('closes the finding as resource-gone when the bucket no longer exists', async () => {
+    const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json');
+    aws.buckets.delete('rampart-demo-logs');
+
+    const result = await local.run(input);
+
+    expect(result.status).toBe('succeeded');
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'resource-gone']);
+    expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'resource-gone' });
+  });
+});
