@@ -3,6 +3,7 @@
  * - routing + evaluate alone (events already parsed), one core; target ≥ 50,000 events/s
  * - replay from a file (read → split → JSON.parse → validate → route → evaluate), for a
  *   10 MB and a 100 MB CloudTrail log; target: memory flat as the file grows
+ * - one low-risk finding through the local workflow; target p99 ≤ 20 ms
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { judgeEvent } from '../detectors/judge';
 import { EventRouter } from '../detectors/router';
 import { DEFAULT_POLICY } from '../cli/main';
 import { mixEvents, mixRecords } from './fixtures';
+import { workflowLatency } from './workflow';
 
 function routingAndEvaluate(): void {
   const policy = loadPolicyFile(DEFAULT_POLICY);
@@ -80,6 +82,8 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
   routingAndEvaluate();
   await replayFromFile();
+  const w = await workflowLatency(1000);
+  console.log(`workflow, one low-risk finding in process (mocked AWS): p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms over ${w.runs} runs (target p99 ≤ 20 ms)`);
 }
 
 void main();

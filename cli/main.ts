@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { AwsClients } from '../core/aws';
 import { CONTROL_IDS } from '../core/controls';
 import { messageOf } from '../core/errors';
+import { decideApproval, listApprovals } from './commands/approvals';
 import { remediateCommand } from './commands/remediate';
 import { replayCommand } from './commands/replay';
 import { EXIT, loadPolicy, write, type CliIo } from './io';
@@ -76,6 +77,23 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .action(async (options) => {
       exitCode = await remediateCommand(options, io, deps.clients);
     });
+
+  const approvals = program.command('approvals').description('approval requests of the deployed guard (IAM-authenticated)');
+  const tableOptions = (cmd: Command) =>
+    cmd
+      .option('--table <name>', 'the guard table (stack output TableName; default: RAMPART_TABLE)')
+      .option('--region <region>', 'region of the deployed guard (default: AWS_REGION)')
+      .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)');
+  tableOptions(approvals.command('list').description('list pending approval requests').option('--json', 'one JSON line per request')).action(async (options) => {
+    exitCode = await listApprovals(options, io);
+  });
+  for (const decision of ['approve', 'reject'] as const) {
+    tableOptions(approvals.command(decision).description(`${decision} a pending request; you are recorded as the decider`).argument('<id>', 'approval id (from list)')).action(
+      async (id: string, options) => {
+        exitCode = await decideApproval(id, decision, options, io);
+      },
+    );
+  }
 
   program
     .command('validate-config')

@@ -1,5 +1,10 @@
 import 'aws-sdk-client-mock-jest';
 
+// handlers log and emit metrics as in Lambda; tests keep their output for failures only
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING = 'true';
+
 // aws-local-stepfunctions needs Promise.withResolvers, which Node 20 lacks (Node 22 has it).
 if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
   Object.defineProperty(Promise, 'withResolvers', {

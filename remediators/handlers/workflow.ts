@@ -87,11 +87,17 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps) {
         ...(TERMINAL.has(kind) ? { status: 'closed' as const, outcome: kind } : {}),
         entry: { at, event: kind, ...(notification.reason ? { detail: notification.reason } : {}), ...(notification.decidedBy ? { by: notification.decidedBy } : {}) },
       });
-      metrics.addDimension('control', input.finding.control);
-      metrics.addMetric(kind === 'detected' ? 'FindingsOpened' : TERMINAL.has(kind) ? 'FindingsClosed' : 'Notifications', MetricUnit.Count, 1);
-      if (TERMINAL.has(kind)) {
+      // per-control metrics, published at once with their own dimension
+      const perControl = metrics.singleMetric();
+      perControl.addDimension('control', input.finding.control);
+      perControl.addMetric(kind === 'detected' ? 'FindingsOpened' : TERMINAL.has(kind) ? 'FindingsClosed' : 'Notifications', MetricUnit.Count, 1);
+      if (kind === 'remediated') {
         const record = await deps.findings.get(input.finding.id);
-        if (record && kind === 'remediated') metrics.addMetric('TimeToRemediate', MetricUnit.Seconds, (Date.parse(at) - Date.parse(record.openedAt)) / 1000);
+        if (record) {
+          const timing = metrics.singleMetric();
+          timing.addDimension('control', input.finding.control);
+          timing.addMetric('TimeToRemediate', MetricUnit.Seconds, (Date.parse(at) - Date.parse(record.openedAt)) / 1000);
+        }
       }
       return { kind };
     },

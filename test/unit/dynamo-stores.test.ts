@@ -1,0 +1,108 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
+import type { Finding } from '../../core/finding';
+
+const FINDING: Finding = {
+  id: 'f1',
+  control: 's3-default-encryption',
+  severity: 'medium',
+  resourceArn: 'arn:aws:s3:::b',
+  resourceType: 'AWS::S3::Bucket',
+  observed: {},
+  desired: {},
+  violation: 'bad',
+  eventId: 'e1',
+};
+const AT = new Date('2024-06-03T16:00:00Z');
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+describe('DynamoDB stores', () => {
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const db = documentClient(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }));
+  beforeEach(() => ddb.reset());
+  afterAll(() => ddb.restore());
+
+  it('opens a finding with a conditional update that only a closed or new finding passes', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { generation: 2 } });
+
+    expect(await new DynamoFindingsStore(db, 'tbl').open(FINDING, AT)).toEqual({ opened: true, generation: 2 });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: 'tbl',
+      Key: { pk: 'FINDING#f1', sk: 'STATE' },
+      ConditionExpression: 'attribute_not_exists(pk) OR #status = :closed',
+    });
+  });
+
+  it('only counts the event when the finding is open already', async () => {
+    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({ Attributes: { generation: 1 } });
+
+    expect(await new DynamoFindingsStore(db, 'tbl').open(FINDING, AT)).toEqual({ opened: false, generation: 1 });
+    expect(ddb.commandCalls(UpdateCommand)[1]!.args[0].input).toMatchObject({
+      UpdateExpression: 'SET lastSeenAt = :now, seenCount = if_not_exists(seenCount, :zero) + :one',
+    });
+  });
+
+  it('closes a finding with an outcome and a TTL after the retention period', async () => {
+    ddb.on(UpdateCommand).resolves({});
+
+    await new DynamoFindingsStore(db, 'tbl', 30).update('f1', { status: 'closed', outcome: 'remediated', entry: { at: AT.toISOString(), event: 'remediated' } });
+
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: 'SET history = list_append(history, :entry), updatedAt = :at, #status = :status, outcome = :outcome, closedAt = :at, #ttl = :ttl',
+      ExpressionAttributeValues: {
+        ':entry': [{ at: AT.toISOString(), event: 'remediated' }],
+        ':at': AT.toISOString(),
+        ':status': 'closed',
+        ':outcome': 'remediated',
+        ':ttl': AT.getTime() / 1000 + 30 * 86400,
+      },
+    });
+  });
+
+  it('lists findings over every scan page', async () => {
+    const item = (id: string) => ({ pk: `FINDING#${id}`, sk: 'STATE', finding: FINDING, status: 'open', generation: 1, openedAt: 'x', updatedAt: 'x', lastSeenAt: 'x', history: [] });
+    ddb.on(ScanCommand).resolvesOnce({ Items: [item('a')], LastEvaluatedKey: { pk: 'FINDING#a', sk: 'STATE' } }).resolvesOnce({ Items: [item('b')] });
+
+    const ids = [];
+    for await (const r of new DynamoFindingsStore(db, 'tbl').list()) ids.push(r.id);
+
+    expect(ids).toEqual(['a', 'b']);
+  });
+
+  it('decides an approval once: the second decision is refused as not pending', async () => {
+    ddb.on(UpdateCommand).resolvesOnce({ Attributes: { id: 'a1', status: 'approved', taskToken: 't' } }).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { pk: 'APPROVAL#a1', id: 'a1', status: 'approved' } });
+    const store = new DynamoApprovalStore(db, 'tbl');
+
+    expect(await store.decide('a1', 'approved', 'alice', AT)).toEqual({ decided: { id: 'a1', status: 'approved', taskToken: 't' } });
+    expect(await store.decide('a1', 'rejected', 'bob', AT)).toEqual({ refused: 'not-pending' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: '#status = :pending', UpdateExpression: 'SET #status = :status, decidedBy = :by, decidedAt = :at REMOVE pendingApproval' });
+  });
+
+  it('lists pending approvals from the sparse index', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'APPROVAL#a1', sk: 'STATE', pendingApproval: 'PENDING', ttl: 1, id: 'a1', status: 'pending' }] });
+
+    expect(await new DynamoApprovalStore(db, 'tbl').listPending()).toEqual([{ id: 'a1', status: 'pending' }]);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'pending', KeyConditionExpression: 'pendingApproval = :pending' });
+  });
+
+  it('keeps the newest last-known-good state when observations arrive out of order', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+
+    await expect(new DynamoLastKnownGood(db, 'tbl').put('apigateway-waf', 'arn:x', { webAclArn: 'a' }, AT)).resolves.toBeUndefined();
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, { ConditionExpression: 'attribute_not_exists(pk) OR seenAt <= :seenAt' });
+  });
+
+  it('counts fixes in the budget window with a key-range query', async () => {
+    ddb.on(QueryCommand).resolves({ Count: 2 });
+
+    expect(await new DynamoFixLedger(db, 'tbl').fixesSince('s3-default-encryption', 'arn:aws:s3:::b', AT)).toBe(2);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      KeyConditionExpression: 'pk = :pk AND sk >= :since',
+      ExpressionAttributeValues: { ':pk': 'FIXES#s3-default-encryption#arn:aws:s3:::b', ':since': AT.toISOString() },
+      Select: 'COUNT',
+    });
+  });
+});
