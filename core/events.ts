@@ -1,6 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { MalformedEventError } from './errors';
 import type { Actor } from './finding';
+
+// zod/mini keeps the Lambda bundles small; the English messages say what was expected
+z.config(en());
 
 /**
  * Typed envelopes of the events Rampart consumes, validated at the edge with zod. Only the
@@ -11,62 +15,58 @@ import type { Actor } from './finding';
  * oversized variant that carries only a summary), "Config Rules Compliance Change".
  */
 
-const userIdentitySchema = z
-  .looseObject({
-    type: z.string().optional(),
-    principalId: z.string().optional(),
-    arn: z.string().optional(),
-    accountId: z.string().optional(),
-    userName: z.string().optional(),
-    invokedBy: z.string().optional(),
-    sessionContext: z
-      .looseObject({
-        sessionIssuer: z.looseObject({ arn: z.string().optional() }).optional(),
-      })
-      .optional(),
-  })
-  .optional();
+const userIdentitySchema = z.optional(
+  z.looseObject({
+    type: z.optional(z.string()),
+    principalId: z.optional(z.string()),
+    arn: z.optional(z.string()),
+    accountId: z.optional(z.string()),
+    userName: z.optional(z.string()),
+    invokedBy: z.optional(z.string()),
+    sessionContext: z.optional(z.looseObject({ sessionIssuer: z.optional(z.looseObject({ arn: z.optional(z.string()) })) })),
+  }),
+);
 
 export const cloudTrailRecordSchema = z.looseObject({
-  eventVersion: z.string().optional(),
-  eventSource: z.string().min(1),
-  eventName: z.string().min(1),
-  eventTime: z.string().min(1),
-  awsRegion: z.string().min(1),
-  eventID: z.string().min(1),
+  eventVersion: z.optional(z.string()),
+  eventSource: z.string().check(z.minLength(1)),
+  eventName: z.string().check(z.minLength(1)),
+  eventTime: z.string().check(z.minLength(1)),
+  awsRegion: z.string().check(z.minLength(1)),
+  eventID: z.string().check(z.minLength(1)),
   userIdentity: userIdentitySchema,
   // null for calls without parameters; absent in some service records
-  requestParameters: z.record(z.string(), z.unknown()).nullish(),
-  responseElements: z.unknown().optional(),
-  errorCode: z.string().nullish(),
-  errorMessage: z.string().nullish(),
-  recipientAccountId: z.string().optional(),
+  requestParameters: z.nullish(z.record(z.string(), z.unknown())),
+  responseElements: z.optional(z.unknown()),
+  errorCode: z.nullish(z.string()),
+  errorMessage: z.nullish(z.string()),
+  recipientAccountId: z.optional(z.string()),
 });
 export type CloudTrailRecord = z.infer<typeof cloudTrailRecordSchema>;
 
 const configItemSchema = z.looseObject({
-  resourceType: z.string().min(1),
-  resourceId: z.string().min(1),
-  resourceName: z.string().nullish(),
-  ARN: z.string().nullish(),
-  awsRegion: z.string().min(1),
-  awsAccountId: z.string().optional(),
+  resourceType: z.string().check(z.minLength(1)),
+  resourceId: z.string().check(z.minLength(1)),
+  resourceName: z.nullish(z.string()),
+  ARN: z.nullish(z.string()),
+  awsRegion: z.string().check(z.minLength(1)),
+  awsAccountId: z.optional(z.string()),
   configurationItemStatus: z.string(),
-  configurationItemCaptureTime: z.string().nullish(),
-  configuration: z.unknown().optional(),
-  supplementaryConfiguration: z.record(z.string(), z.unknown()).nullish(),
-  tags: z.record(z.string(), z.string()).nullish(),
+  configurationItemCaptureTime: z.nullish(z.string()),
+  configuration: z.optional(z.unknown()),
+  supplementaryConfiguration: z.nullish(z.record(z.string(), z.unknown())),
+  tags: z.nullish(z.record(z.string(), z.string())),
 });
 export type ConfigItem = z.infer<typeof configItemSchema>;
 
 const configItemSummarySchema = z.looseObject({
-  resourceType: z.string().min(1),
-  resourceId: z.string().min(1),
-  ARN: z.string().nullish(),
-  awsRegion: z.string().min(1),
-  awsAccountId: z.string().optional(),
+  resourceType: z.string().check(z.minLength(1)),
+  resourceId: z.string().check(z.minLength(1)),
+  ARN: z.nullish(z.string()),
+  awsRegion: z.string().check(z.minLength(1)),
+  awsAccountId: z.optional(z.string()),
   configurationItemStatus: z.string(),
-  configurationItemCaptureTime: z.string().nullish(),
+  configurationItemCaptureTime: z.nullish(z.string()),
 });
 
 const configChangeDetailSchema = z.discriminatedUnion('messageType', [
@@ -83,14 +83,14 @@ const complianceDetailSchema = z.looseObject({
   resourceType: z.string(),
   resourceId: z.string(),
   awsRegion: z.string(),
-  awsAccountId: z.string().optional(),
+  awsAccountId: z.optional(z.string()),
   newEvaluationResult: z.looseObject({ complianceType: z.string() }),
 });
 
 const envelopeSchema = z.looseObject({
-  id: z.string().min(1),
-  'detail-type': z.string().min(1),
-  source: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  'detail-type': z.string().check(z.minLength(1)),
+  source: z.string().check(z.minLength(1)),
   account: z.string(),
   time: z.string(),
   region: z.string(),
@@ -138,8 +138,8 @@ export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const CONFIG_ITEM_DETAIL_TYPE = 'Config Configuration Item Change';
 export const CONFIG_COMPLIANCE_DETAIL_TYPE = 'Config Rules Compliance Change';
 
-function check<T>(schema: z.ZodType<T>, value: unknown, prefix: string, what: string): T {
-  const result = schema.safeParse(value);
+function check<T>(schema: z.ZodMiniType<T>, value: unknown, prefix: string, what: string): T {
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');

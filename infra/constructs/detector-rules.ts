@@ -12,7 +12,8 @@ import type { Policy } from '../../core/policy';
 import { detectorFor } from '../../detectors';
 import { eventPatternsOf, type EventPattern } from '../../detectors/patterns';
 import { remediatorFor } from '../../remediators';
-import { statementsOf } from '../permissions';
+import { grantTable, TABLE_ACTIONS } from '../grants';
+import { acknowledgeScope, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
 
 export interface DetectorRulesProps {
@@ -58,7 +59,8 @@ export class DetectorRules extends Construct {
         environment: { ...props.environment, RAMPART_CONTROL: control },
       });
       for (const s of statementsOf(remediatorFor(control).readPermissions)) fn.addToRolePolicy(s);
-      props.table.grantReadWriteData(fn);
+      acknowledgeScope(control, [fn]);
+      grantTable(fn, props.table, TABLE_ACTIONS.detector);
       props.stateMachine.grantStartExecution(fn);
       this.functions[control] = fn;
       eventPatternsOf(detector).forEach((pattern, i) => {

@@ -1,11 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../core/dynamo-stores';
 
 export interface FindingsStoreProps {
-  key: kms.IKey;
   /** Default RETAIN: the audit trail outlives the stack. */
   removalPolicy?: RemovalPolicy;
 }
@@ -20,8 +18,8 @@ export class FindingsStore extends Construct {
       partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: props.key,
+      // KMS (aws/dynamodb): encrypted without a key grant on every caller
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TABLE_KEYS.ttl,
       deletionProtection: true,

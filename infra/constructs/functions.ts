@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -36,7 +37,11 @@ export class RampartFunction extends nodejs.NodejsFunction {
       encryptionKey: props.key,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // its own role, instead of the AWS managed AWSLambdaBasicExecutionRole (logs anywhere)
+    const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: props.description.slice(0, 1000) });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     super(scope, id, {
+      role,
       entry: join(PROJECT_ROOT, props.entry),
       handler: props.handler,
       description: props.description,
@@ -64,5 +69,14 @@ export class RampartFunction extends nodejs.NodejsFunction {
         externalModules: ['@aws-sdk/*'],
       },
     });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
+      reason: "Log streams of the function's own log group (the group ARN ends in :*)",
+    });
+    Validations.of(this).acknowledge({ id: 'AwsSolutions::AwsSolutions-L1', reason: 'Node.js 22 is the runtime Rampart is built and tested for' });
   }
 }

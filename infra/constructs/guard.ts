@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -57,8 +57,8 @@ export class RampartGuard extends Construct {
     this.key.grantEncryptDecrypt(new iam.ServicePrincipal('logs.amazonaws.com'));
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.key,
+      // SSE-SQS: EventBridge, SNS and Lambda can write without a KMS key grant each
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
@@ -67,8 +67,12 @@ export class RampartGuard extends Construct {
       encryptionKey: this.key,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
+    Validations.of(approvalSecret).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason: 'An HMAC key for approval links, not a credential of another service: rotating it invalidates the links in flight, so it is rotated by hand (put-secret-value) between approvals',
+    });
 
-    this.store = new FindingsStore(this, 'Findings', { key: this.key, removalPolicy: props.tableRemovalPolicy });
+    this.store = new FindingsStore(this, 'Findings', { removalPolicy: props.tableRemovalPolicy });
     this.notifications = new Notifications(this, 'Notifications', { policy, key: this.key, deadLetterQueue: this.deadLetterQueue });
 
     const env: Record<string, string> = {
@@ -97,7 +101,6 @@ export class RampartGuard extends Construct {
       excludedRoleArns: [this.workflow.remediationRoleArn],
       environment: { ...env, RAMPART_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
     });
-    this.key.grantEncryptDecrypt(this.workflow.stateMachine);
 
     new GuardAlarms(this, 'Alarms', {
       topic: this.notifications.topic,

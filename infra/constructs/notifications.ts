@@ -1,6 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { grantSecretRead } from '../grants';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -32,7 +32,7 @@ export class Notifications extends Construct {
         key: props.key,
         environment: { RAMPART_SLACK_WEBHOOK_SECRET_ARN: slack.webhookSecretArn },
       });
-      secretsmanager.Secret.fromSecretCompleteArn(this, 'SlackWebhook', slack.webhookSecretArn).grantRead(this.slackNotifier);
+      grantSecretRead(this.slackNotifier, slack.webhookSecretArn);
       this.topic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier, { deadLetterQueue: props.deadLetterQueue }));
     }
     // EventBridge (tamper alerts) publishes to the topic

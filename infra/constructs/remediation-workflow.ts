@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -10,7 +10,8 @@ import { Construct } from 'constructs';
 import type { ControlId } from '../../core/controls';
 import type { Policy } from '../../core/policy';
 import { remediatorFor } from '../../remediators';
-import { statementsOf } from '../permissions';
+import { grantPublish, grantSecretRead, grantTable, TABLE_ACTIONS } from '../grants';
+import { acknowledgeScope, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
 
 export interface RemediationWorkflowProps {
@@ -66,14 +67,15 @@ export class RemediationWorkflow extends Construct {
       for (const s of statementsOf(remediator.readPermissions)) [f.plan, f.verify].forEach((g) => g.addToRolePolicy(s));
       for (const s of statementsOf(Object.values(remediator.permissions))) f.apply.addToRolePolicy(s);
     }
-    table.grantReadWriteData(f.plan); // last-known-good, fix budget
-    table.grantReadWriteData(f.apply); // fix budget, history
-    table.grantReadWriteData(f.verify); // last-known-good
-    table.grantReadWriteData(f.notify);
-    table.grantReadWriteData(f.requestApproval);
-    topic.grantPublish(f.notify);
-    topic.grantPublish(f.requestApproval);
-    props.approvalSecret.grantRead(f.requestApproval);
+    grantTable(f.plan, table, TABLE_ACTIONS.plan);
+    grantTable(f.apply, table, TABLE_ACTIONS.apply);
+    grantTable(f.verify, table, TABLE_ACTIONS.verify);
+    grantTable(f.notify, table, TABLE_ACTIONS.notify);
+    grantTable(f.requestApproval, table, TABLE_ACTIONS.requestApproval);
+    grantPublish(f.notify, topic, key);
+    grantPublish(f.requestApproval, topic, key);
+    grantSecretRead(f.requestApproval, props.approvalSecret.secretArn, key);
+    for (const id of enabled) acknowledgeScope(id, [f.plan, f.verify, f.apply]);
     this.remediationRoleArn = f.apply.role!.roleArn;
 
     const definition = this.definition(policy);
@@ -83,9 +85,14 @@ export class RemediationWorkflow extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(key),
       comment: 'Rampart: fix one finding, with approval for risky fixes',
     });
+    const role = Validations.of(this.stateMachine.role);
+    role.acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'CloudWatch log delivery and X-Ray APIs take no resource-level permissions' });
+    for (const task of Object.values(this.functions)) {
+      const logicalId = Stack.of(this).getLogicalId(task.node.defaultChild as CfnElement);
+      role.acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`, reason: 'Invoking a task function of this workflow, any of its versions' });
+    }
   }
 
   private definition(policy: Policy): sfn.IChainable {

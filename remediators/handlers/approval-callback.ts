@@ -1,6 +1,6 @@
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { checkApprovalLink, checkSlackRequest, type Decision } from '../../core/approval-links';
 import { messageOf } from '../../core/errors';
 import { escapeSlack } from '../../core/notify';
@@ -25,8 +25,8 @@ export interface ApprovalDecision {
 
 const slackPayloadSchema = z.looseObject({
   type: z.literal('block_actions'),
-  user: z.looseObject({ id: z.string(), username: z.string().optional(), name: z.string().optional() }),
-  actions: z.array(z.looseObject({ action_id: z.enum(['approve', 'reject']), value: z.string().min(1) })).min(1),
+  user: z.looseObject({ id: z.string(), username: z.optional(z.string()), name: z.optional(z.string()) }),
+  actions: z.array(z.looseObject({ action_id: z.enum(['approve', 'reject']), value: z.string().check(z.minLength(1)) })).check(z.minLength(1)),
 });
 
 const html = (status: number, title: string, body: string): APIGatewayProxyResult => ({
@@ -106,7 +106,7 @@ async function slack(event: APIGatewayProxyEvent, deps: GuardDeps): Promise<APIG
     logger.warn('rejected Slack request', { check });
     return json(401, { text: check === 'stale' ? 'stale request' : 'invalid signature' });
   }
-  const parsed = slackPayloadSchema.safeParse(JSON.parse(new URLSearchParams(body).get('payload') ?? 'null'));
+  const parsed = z.safeParse(slackPayloadSchema, JSON.parse(new URLSearchParams(body).get('payload') ?? 'null'));
   if (!parsed.success) return json(400, { text: 'unsupported interaction' });
   const action = parsed.data.actions[0]!;
   const user = parsed.data.user;

@@ -6,7 +6,7 @@ import { createAwsClients, type AwsClients } from '../../core/aws';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
 import type { FixLedger } from '../../core/fix-budget';
 import type { LastKnownGoodStore } from '../../core/last-known-good';
-import { parsePolicy, type Policy } from '../../core/policy';
+import type { Policy } from '../../core/policy';
 import { SecretCache } from '../../core/secrets';
 import type { ApprovalStore, FindingsStore } from '../../core/stores';
 import { tracer } from './telemetry';
@@ -41,7 +41,10 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 
 /** The adapters' one place that reads `process.env`. */
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
-  const policy = parsePolicy(JSON.parse(required(env, 'RAMPART_POLICY')), 'RAMPART_POLICY');
+  // validated (and defaulted) by the synth that wrote it; re-validating here would put the
+  // whole policy schema in every bundle
+  const policy = JSON.parse(required(env, 'RAMPART_POLICY')) as Policy;
+  if (typeof policy !== 'object' || policy === null || typeof policy.controls !== 'object') throw new Error('RAMPART_POLICY is not a synthesized Rampart policy');
   const table = required(env, 'RAMPART_TABLE');
   const db = documentClient(tracer.captureAWSv3Client(new DynamoDBClient({})));
   return {

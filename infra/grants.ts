@@ -1,0 +1,43 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+
+/**
+ * Grants written out action by action. CDK's `grant*` helpers add wildcard actions
+ * (`kms:GenerateDataKey*`, `kms:ReEncrypt*`) and every DynamoDB write; Rampart's functions get
+ * exactly the calls their code makes.
+ */
+
+/** The DynamoDB calls of each function, from the stores it uses (core/dynamo-stores.ts). */
+export const TABLE_ACTIONS = {
+  detector: ['dynamodb:UpdateItem', 'dynamodb:PutItem'], // findings.open, lastKnownGood.put
+  plan: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], // last-known-good, fix budget
+  apply: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], // fix budget, history
+  verify: ['dynamodb:PutItem'], // last-known-good
+  notify: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], // findings, expired approvals
+  requestApproval: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], // approval record, finding status
+  approvalCallback: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], // approval decide-once
+} as const;
+
+export function grantTable(grantee: iam.IGrantable, table: dynamodb.ITable, actions: readonly string[]): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
+}
+
+/** Publishing to a KMS-encrypted topic: the data key is generated under the topic's key. */
+export function grantPublish(grantee: iam.IGrantable, topic: sns.ITopic, key: kms.IKey): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
+}
+
+/**
+ * Reading a secret. A secret ARN given without its six-character suffix matches the secret
+ * whatever suffix Secrets Manager gave it.
+ */
+export function grantSecretRead(grantee: iam.IGrantable, secretArn: string, key?: kms.IKey): void {
+  const complete = /-[A-Za-z0-9]{6}$/.test(secretArn);
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [complete ? secretArn : `${secretArn}-??????`] }),
+  );
+  if (key) grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [key.keyArn] }));
+}
