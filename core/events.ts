@@ -1,10 +1,23 @@
 import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.js';
 import { MalformedEventError } from './errors';
 import type { Actor } from './finding';
 
-// zod/mini keeps the Lambda bundles small; the English messages say what was expected
-z.config(en());
+// zod/mini keeps the Lambda bundles small; it ships no messages, so these say what was expected
+const eventErrors: z.core.$ZodErrorMap = (issue) => {
+  const received = issue.input === null ? 'null' : Array.isArray(issue.input) ? 'array' : typeof issue.input;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}, received ${received}`;
+    case 'too_small':
+      return `expected at least ${String(issue.minimum)} ${issue.origin === 'string' ? 'character(s)' : 'item(s)'}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union':
+      return typeof issue.note === 'string' ? issue.note : 'matches none of the expected shapes';
+    default:
+      return `invalid (${issue.code})`;
+  }
+};
 
 /**
  * Typed envelopes of the events Rampart consumes, validated at the edge with zod. Only the
@@ -139,7 +152,7 @@ export const CONFIG_ITEM_DETAIL_TYPE = 'Config Configuration Item Change';
 export const CONFIG_COMPLIANCE_DETAIL_TYPE = 'Config Rules Compliance Change';
 
 function check<T>(schema: z.ZodMiniType<T>, value: unknown, prefix: string, what: string): T {
-  const result = z.safeParse(schema, value);
+  const result = z.safeParse(schema, value, { error: eventErrors });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
