@@ -4,6 +4,7 @@
  * - replay from a file (read → split → JSON.parse → validate → route → evaluate), for a
  *   10 MB and a 100 MB CloudTrail log; target: memory flat as the file grows
  * - one low-risk finding through the local workflow; target p99 ≤ 20 ms
+ * - each Lambda bundle from a real `cdk synth`: size and cold init; targets ≤ 250 KB, ≤ 150 ms
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { EventRouter } from '../detectors/router';
 import { DEFAULT_POLICY } from '../cli/main';
 import { mixEvents, mixRecords } from './fixtures';
 import { workflowLatency } from './workflow';
+import { bundleFigures } from './bundles';
 
 function routingAndEvaluate(): void {
   const policy = loadPolicyFile(DEFAULT_POLICY);
@@ -83,6 +85,9 @@ async function main(): Promise<void> {
   routingAndEvaluate();
   await replayFromFile();
   const w = await workflowLatency(1000);
+  for (const f of bundleFigures()) {
+    console.log(`bundle ${f.function}: ${f.sizeKb.toFixed(0)} KB, cold init ${f.initMs.toFixed(0)} ms (targets ≤ 250 KB, ≤ 150 ms)`);
+  }
   console.log(`workflow, one low-risk finding in process (mocked AWS): p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms over ${w.runs} runs (target p99 ≤ 20 ms)`);
 }
 

@@ -1,8 +1,9 @@
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
-import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { sdk } from './sdk';
 
 /**
  * The SDK clients the controls use, one per service and region, created on first use.
@@ -59,9 +60,9 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     region,
     regions: options.regions && options.regions.length > 0 ? options.regions : [region],
     // path-style addressing: emulators rarely resolve <bucket>.<host>
-    s3: (r = region) => memo(`s3:${r}`, () => new S3Client({ ...common, region: r, forcePathStyle: Boolean(options.endpoint) })),
-    apiGateway: (r) => memo(`apigateway:${r}`, () => new APIGatewayClient({ ...common, region: r })),
-    wafv2: (r) => memo(`wafv2:${r}`, () => new WAFV2Client({ ...common, region: r })),
-    kms: (r) => memo(`kms:${r}`, () => new KMSClient({ ...common, region: r })),
+    s3: (r = region) => memo(`s3:${r}`, () => new sdk.s3.S3Client({ ...common, region: r, forcePathStyle: Boolean(options.endpoint) })),
+    apiGateway: (r) => memo(`apigateway:${r}`, () => new sdk.apiGateway.APIGatewayClient({ ...common, region: r })),
+    wafv2: (r) => memo(`wafv2:${r}`, () => new sdk.wafv2.WAFV2Client({ ...common, region: r })),
+    kms: (r) => memo(`kms:${r}`, () => new sdk.kms.KMSClient({ ...common, region: r })),
   };
 }

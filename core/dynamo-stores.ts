@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { sdk } from './sdk';
 import type { ControlId } from './controls';
 import type { Finding } from './finding';
 import type { FixLedger } from './fix-budget';
@@ -21,11 +22,11 @@ const DAY_SECONDS = 86_400;
 const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return sdk.dynamodbDocument.DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+  return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
 export class DynamoFindingsStore implements FindingsStore {
@@ -44,7 +45,7 @@ export class DynamoFindingsStore implements FindingsStore {
     const now = at.toISOString();
     try {
       const out = await this.db.send(
-        new UpdateCommand({
+        new sdk.dynamodbDocument.UpdateCommand({
           TableName: this.table,
           Key: this.key(finding.id),
           // a closed (or never seen) finding re-opens; an open one is left to its workflow
@@ -72,7 +73,7 @@ export class DynamoFindingsStore implements FindingsStore {
       if (!isConditionFailure(error)) throw error;
     }
     const out = await this.db.send(
-      new UpdateCommand({
+      new sdk.dynamodbDocument.UpdateCommand({
         TableName: this.table,
         Key: this.key(finding.id),
         UpdateExpression: 'SET lastSeenAt = :now, seenCount = if_not_exists(seenCount, :zero) + :one',
@@ -84,7 +85,7 @@ export class DynamoFindingsStore implements FindingsStore {
   }
 
   async get(id: string): Promise<FindingRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: this.key(id), ConsistentRead: true }));
+    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: this.key(id), ConsistentRead: true }));
     return out.Item ? toFindingRecord(out.Item) : undefined;
   }
 
@@ -107,7 +108,7 @@ export class DynamoFindingsStore implements FindingsStore {
       values[':ttl'] = epochSeconds(new Date(change.entry.at)) + this.retentionDays * DAY_SECONDS;
     }
     await this.db.send(
-      new UpdateCommand({
+      new sdk.dynamodbDocument.UpdateCommand({
         TableName: this.table,
         Key: this.key(id),
         ConditionExpression: 'attribute_exists(pk)',
@@ -119,7 +120,7 @@ export class DynamoFindingsStore implements FindingsStore {
   }
 
   async *list(): AsyncIterable<FindingRecord> {
-    const pages = paginateScan(
+    const pages = sdk.dynamodbDocument.paginateScan(
       { client: this.db },
       { TableName: this.table, FilterExpression: 'begins_with(pk, :prefix)', ExpressionAttributeValues: { ':prefix': 'FINDING#' } },
     );
@@ -155,7 +156,7 @@ export class DynamoApprovalStore implements ApprovalStore {
 
   async create(record: ApprovalRecord): Promise<void> {
     await this.db.send(
-      new PutCommand({
+      new sdk.dynamodbDocument.PutCommand({
         TableName: this.table,
         Item: {
           ...this.key(record.id),
@@ -170,14 +171,14 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async get(id: string): Promise<ApprovalRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: this.key(id), ConsistentRead: true }));
+    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: this.key(id), ConsistentRead: true }));
     return out.Item ? toApproval(out.Item) : undefined;
   }
 
   async decide(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string, at: Date): Promise<DecideResult> {
     try {
       const out = await this.db.send(
-        new UpdateCommand({
+        new sdk.dynamodbDocument.UpdateCommand({
           TableName: this.table,
           Key: this.key(id),
           ConditionExpression: '#status = :pending',
@@ -196,7 +197,7 @@ export class DynamoApprovalStore implements ApprovalStore {
 
   async listPending(): Promise<ApprovalRecord[]> {
     const out = await this.db.send(
-      new QueryCommand({
+      new sdk.dynamodbDocument.QueryCommand({
         TableName: this.table,
         IndexName: TABLE_KEYS.pendingIndex,
         KeyConditionExpression: `${TABLE_KEYS.pendingAttribute} = :pending`,
@@ -219,14 +220,14 @@ export class DynamoLastKnownGood implements LastKnownGoodStore {
   ) {}
 
   async get(control: ControlId, resourceArn: string): Promise<unknown | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `LKG#${control}#${resourceArn}`, sk: STATE } }));
+    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: { pk: `LKG#${control}#${resourceArn}`, sk: STATE } }));
     return out.Item?.state;
   }
 
   async put(control: ControlId, resourceArn: string, state: unknown, seenAt: Date): Promise<void> {
     try {
       await this.db.send(
-        new PutCommand({
+        new sdk.dynamodbDocument.PutCommand({
           TableName: this.table,
           Item: { pk: `LKG#${control}#${resourceArn}`, sk: STATE, state, seenAt: seenAt.toISOString() },
           // events arrive out of order: an older observation never replaces a newer one
@@ -250,7 +251,7 @@ export class DynamoFixLedger implements FixLedger {
 
   async fixesSince(control: ControlId, resourceArn: string, since: Date): Promise<number> {
     const out = await this.db.send(
-      new QueryCommand({
+      new sdk.dynamodbDocument.QueryCommand({
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk AND sk >= :since',
         ExpressionAttributeValues: { ':pk': `FIXES#${control}#${resourceArn}`, ':since': since.toISOString() },
@@ -263,7 +264,7 @@ export class DynamoFixLedger implements FixLedger {
 
   async recordFix(control: ControlId, resourceArn: string, at: Date): Promise<void> {
     await this.db.send(
-      new PutCommand({
+      new sdk.dynamodbDocument.PutCommand({
         TableName: this.table,
         Item: { pk: `FIXES#${control}#${resourceArn}`, sk: at.toISOString(), [TABLE_KEYS.ttl]: epochSeconds(at) + this.keepSeconds },
       }),

@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { sdk } from './sdk';
 
 /** Secrets from Secrets Manager, cached for a few minutes per warm Lambda so rotation is picked up. */
 export class SecretCache {
@@ -13,7 +14,7 @@ export class SecretCache {
   async get(secretId: string): Promise<string> {
     const hit = this.cache.get(secretId);
     if (hit && hit.until > this.now()) return hit.value;
-    const out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const out = await this.client.send(new sdk.secretsManager.GetSecretValueCommand({ SecretId: secretId }));
     if (out.SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
     this.cache.set(secretId, { value: out.SecretString, until: this.now() + this.ttlMs });
     return out.SecretString;

@@ -1,11 +1,6 @@
-import {
-  GetStageCommand,
-  GetUsagePlanCommand,
-  paginateGetUsagePlans,
-  type MethodSetting,
-  type ThrottleSettings,
-} from '@aws-sdk/client-api-gateway';
+import type { MethodSetting, ThrottleSettings } from '@aws-sdk/client-api-gateway';
 import { refFromArn, usagePlanRef } from '../core/arns';
+import { sdk } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
 import type { Detector, Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
@@ -268,11 +263,11 @@ export const apigatewayThrottling: Detector<ThrottlingState, 'apigateway-throttl
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<ThrottlingState>> {
     try {
       if (ref.type === 'AWS::ApiGateway::Stage') {
-        const out = await clients.apiGateway(ref.region).send(new GetStageCommand({ restApiId: ref.restApiId, stageName: ref.stageName }));
+        const out = await clients.apiGateway(ref.region).send(new sdk.apiGateway.GetStageCommand({ restApiId: ref.restApiId, stageName: ref.stageName }));
         return { status: 'known', state: { kind: 'stage', methods: methodsFromSettings(out.methodSettings), complete: true }, tags: out.tags };
       }
       if (ref.type === 'AWS::ApiGateway::UsagePlan') {
-        const out = await clients.apiGateway(ref.region).send(new GetUsagePlanCommand({ usagePlanId: ref.usagePlanId }));
+        const out = await clients.apiGateway(ref.region).send(new sdk.apiGateway.GetUsagePlanCommand({ usagePlanId: ref.usagePlanId }));
         return {
           status: 'known',
           state: { kind: 'usage-plan', throttle: throttleFrom(out.throttle), quotaLimit: out.quota ? (limitOf(out.quota.limit) ?? null) : null, complete: true },
@@ -291,7 +286,7 @@ export const apigatewayThrottling: Detector<ThrottlingState, 'apigateway-throttl
   async *list(clients: AwsClients): AsyncIterable<ResourceRef> {
     yield* listRestStages(clients);
     for (const region of clients.regions) {
-      for await (const page of paginateGetUsagePlans({ client: clients.apiGateway(region) }, { limit: 500 })) {
+      for await (const page of sdk.apiGateway.paginateGetUsagePlans({ client: clients.apiGateway(region) }, { limit: 500 })) {
         for (const plan of page.items ?? []) if (plan.id) yield usagePlanRef(region, plan.id);
       }
     }

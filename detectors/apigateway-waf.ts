@@ -1,6 +1,5 @@
-import { GetStagesCommand, paginateGetRestApis } from '@aws-sdk/client-api-gateway';
-import { GetWebACLForResourceCommand } from '@aws-sdk/client-wafv2';
 import { refFromArn, stageRef } from '../core/arns';
+import { sdk } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
 import type { Detector, Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
@@ -113,7 +112,7 @@ export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<StageWafState>> {
     if (!isRestStage(ref)) throw new TypeError(`not a REST API stage: ${ref.arn}`);
     try {
-      const out = await clients.wafv2(ref.region).send(new GetWebACLForResourceCommand({ ResourceArn: ref.arn }));
+      const out = await clients.wafv2(ref.region).send(new sdk.wafv2.GetWebACLForResourceCommand({ ResourceArn: ref.arn }));
       return { status: 'known', state: { webAclArn: out.WebACL?.ARN ?? null } };
     } catch (error) {
       if (awsErrorName(error) === 'WAFNonexistentItemException') return { status: 'gone', reason: `stage ${ref.arn} does not exist` };
@@ -130,10 +129,10 @@ export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
 export async function* listRestStages(clients: AwsClients): AsyncIterable<ResourceRef> {
   for (const region of clients.regions) {
     const client = clients.apiGateway(region);
-    for await (const page of paginateGetRestApis({ client }, { limit: 500 })) {
+    for await (const page of sdk.apiGateway.paginateGetRestApis({ client }, { limit: 500 })) {
       for (const api of page.items ?? []) {
         if (!api.id) continue;
-        const stages = await client.send(new GetStagesCommand({ restApiId: api.id }));
+        const stages = await client.send(new sdk.apiGateway.GetStagesCommand({ restApiId: api.id }));
         for (const stage of stages.item ?? []) if (stage.stageName) yield stageRef(region, api.id, stage.stageName);
       }
     }

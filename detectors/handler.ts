@@ -1,7 +1,7 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { AnyDetector } from '../core/control';
 import { MalformedEventError, messageOf } from '../core/errors';
+import { sdk } from '../core/sdk';
 import { parseEvent } from '../core/events';
 import type { Finding } from '../core/finding';
 import { lambdaAdapter } from '../remediators/handlers/adapter';
@@ -83,7 +83,7 @@ export async function openAndStart(finding: Finding, deps: GuardDeps): Promise<b
   const input: WorkflowInput = { finding, mode: deps.policy.mode, generation };
   try {
     await deps.sfn.send(
-      new StartExecutionCommand({
+      new sdk.sfn.StartExecutionCommand({
         stateMachineArn: deps.config.stateMachineArn,
         // Step Functions refuses a second execution of the same name: a last line against duplicates
         name: `${finding.id}-${generation}`,
@@ -91,7 +91,7 @@ export async function openAndStart(finding: Finding, deps: GuardDeps): Promise<b
       }),
     );
   } catch (error) {
-    if (error instanceof ExecutionAlreadyExists || (error as { name?: string }).name === 'ExecutionAlreadyExists') return false;
+    if ((error as { name?: string }).name === 'ExecutionAlreadyExists') return false;
     throw error;
   }
   metrics.addMetric('WorkflowsStarted', MetricUnit.Count, 1);

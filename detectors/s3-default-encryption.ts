@@ -1,12 +1,6 @@
-import {
-  GetBucketEncryptionCommand,
-  GetBucketLocationCommand,
-  GetBucketTaggingCommand,
-  paginateListBuckets,
-  type ServerSideEncryptionRule,
-} from '@aws-sdk/client-s3';
-import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import type { ServerSideEncryptionRule } from '@aws-sdk/client-s3';
 import { bucketRef } from '../core/arns';
+import { sdk } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
 import type { Detector, Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
@@ -207,7 +201,7 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryp
     const owner = ref.account ? { ExpectedBucketOwner: ref.account } : {};
     let state: S3EncryptionState;
     try {
-      const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: ref.bucket, ...owner }));
+      const out = await s3.send(new sdk.s3.GetBucketEncryptionCommand({ Bucket: ref.bucket, ...owner }));
       state = stateFromRule(out.ServerSideEncryptionConfiguration?.Rules?.[0]);
     } catch (error) {
       const name = awsErrorName(error);
@@ -218,7 +212,7 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryp
     }
     let tags: Record<string, string> = {};
     try {
-      const out = await s3.send(new GetBucketTaggingCommand({ Bucket: ref.bucket, ...owner }));
+      const out = await s3.send(new sdk.s3.GetBucketTaggingCommand({ Bucket: ref.bucket, ...owner }));
       tags = Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     } catch (error) {
       if (awsErrorName(error) !== 'NoSuchTagSet') throw error;
@@ -232,7 +226,7 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryp
     // resolve both identifiers in the bucket's region, where the bucket's key must live
     const [observed, desired] = await Promise.all(
       [state.kmsKeyId, policy.kmsKeyId].map(async (keyId) => {
-        const out = await clients.kms(region).send(new DescribeKeyCommand({ KeyId: keyId }));
+        const out = await clients.kms(region).send(new sdk.kms.DescribeKeyCommand({ KeyId: keyId }));
         return out.KeyMetadata?.Arn;
       }),
     );
@@ -243,12 +237,12 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryp
 
   async *list(clients: AwsClients): AsyncIterable<ResourceRef> {
     const s3 = clients.s3(clients.region);
-    for await (const page of paginateListBuckets({ client: s3 }, { MaxBuckets: 1000 })) {
+    for await (const page of sdk.s3.paginateListBuckets({ client: s3 }, { MaxBuckets: 1000 })) {
       for (const bucket of page.Buckets ?? []) {
         if (!bucket.Name) continue;
         let region = bucket.BucketRegion;
         if (!region) {
-          const location = await s3.send(new GetBucketLocationCommand({ Bucket: bucket.Name }));
+          const location = await s3.send(new sdk.s3.GetBucketLocationCommand({ Bucket: bucket.Name }));
           // us-east-1 buckets report an empty LocationConstraint
           region = location.LocationConstraint || 'us-east-1';
         }

@@ -1,11 +1,6 @@
-import {
-  UpdateStageCommand,
-  UpdateUsagePlanCommand,
-  type PatchOperation,
-  type UpdateStageCommandInput,
-  type UpdateUsagePlanCommandInput,
-} from '@aws-sdk/client-api-gateway';
+import type { PatchOperation, UpdateStageCommandInput, UpdateUsagePlanCommandInput } from '@aws-sdk/client-api-gateway';
 import { refFromArn, stageRef, usagePlanRef } from '../core/arns';
+import { sdk } from '../core/sdk';
 import type { Plan, Remediator } from '../core/control';
 import type { Finding } from '../core/finding';
 import type { ThrottlingPolicy } from '../core/policy';
@@ -86,8 +81,8 @@ export const apigatewayThrottlingRemediator: Remediator<ThrottlingState, 'apigat
 
   async apply(change, clients) {
     const client = clients.apiGateway(change.region);
-    if (change.operation === 'UpdateStage') await client.send(new UpdateStageCommand(change.input as unknown as UpdateStageCommandInput));
-    else if (change.operation === 'UpdateUsagePlan') await client.send(new UpdateUsagePlanCommand(change.input as unknown as UpdateUsagePlanCommandInput));
+    if (change.operation === 'UpdateStage') await client.send(new sdk.apiGateway.UpdateStageCommand(change.input as unknown as UpdateStageCommandInput));
+    else if (change.operation === 'UpdateUsagePlan') await client.send(new sdk.apiGateway.UpdateUsagePlanCommand(change.input as unknown as UpdateUsagePlanCommandInput));
     else throw new TypeError(`apigateway-throttling cannot apply ${change.operation}`);
   },
 

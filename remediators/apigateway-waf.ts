@@ -1,8 +1,9 @@
-import { AssociateWebACLCommand, type AssociateWebACLCommandInput } from '@aws-sdk/client-wafv2';
+import type { AssociateWebACLCommandInput } from '@aws-sdk/client-wafv2';
 import { parse } from '@aws-sdk/util-arn-parser';
 import type { Plan, Remediator } from '../core/control';
 import type { Finding } from '../core/finding';
 import { refFromArn } from '../core/arns';
+import { sdk } from '../core/sdk';
 import type { WafPolicy } from '../core/policy';
 import { apigatewayWaf, evaluateStageWaf, type StageWafState } from '../detectors/apigateway-waf';
 
@@ -40,7 +41,7 @@ export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'
   plan: planStageWaf,
 
   async apply(change, clients) {
-    await clients.wafv2(change.region).send(new AssociateWebACLCommand(change.input as unknown as AssociateWebACLCommandInput));
+    await clients.wafv2(change.region).send(new sdk.wafv2.AssociateWebACLCommand(change.input as unknown as AssociateWebACLCommandInput));
   },
 
   async verify(ref, clients, policy, change) {

@@ -1,4 +1,5 @@
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { sdk } from '../core/sdk';
 import { attributesOf, subjectOf, textOf, type Notification } from '../core/notify';
 
 /**
@@ -8,7 +9,7 @@ import { attributesOf, subjectOf, textOf, type Notification } from '../core/noti
 export async function publishNotification(sns: SNSClient, topicArn: string, notification: Notification): Promise<void> {
   const text = textOf(notification);
   await sns.send(
-    new PublishCommand({
+    new sdk.sns.PublishCommand({
       TopicArn: topicArn,
       Subject: subjectOf(notification),
       MessageStructure: 'json',

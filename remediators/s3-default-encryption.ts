@@ -1,5 +1,6 @@
-import { PutBucketEncryptionCommand, type PutBucketEncryptionCommandInput, type ServerSideEncryptionRule } from '@aws-sdk/client-s3';
+import type { PutBucketEncryptionCommandInput, ServerSideEncryptionRule } from '@aws-sdk/client-s3';
 import { partitionOf } from '../core/arns';
+import { sdk } from '../core/sdk';
 import type { Change, Plan, Remediator } from '../core/control';
 import type { Finding, ResourceRef } from '../core/finding';
 import type { S3EncryptionPolicy } from '../core/policy';
@@ -69,7 +70,7 @@ export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, 's3-de
   plan: (finding, state, policy) => planS3Encryption(finding, state, policy),
 
   async apply(change, clients) {
-    await clients.s3(change.region).send(new PutBucketEncryptionCommand(change.input as unknown as PutBucketEncryptionCommandInput));
+    await clients.s3(change.region).send(new sdk.s3.PutBucketEncryptionCommand(change.input as unknown as PutBucketEncryptionCommandInput));
   },
 
   async verify(ref: ResourceRef, clients, policy, change) {

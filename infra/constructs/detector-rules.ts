@@ -63,14 +63,12 @@ export class DetectorRules extends Construct {
       grantTable(fn, props.table, TABLE_ACTIONS.detector);
       props.stateMachine.grantStartExecution(fn);
       this.functions[control] = fn;
-      eventPatternsOf(detector).forEach((pattern, i) => {
-        const rule = new events.Rule(this, `${pascal(control)}Rule${i}`, {
-          description: `Rampart ${control}: ${describePattern(pattern)}`,
-          eventPattern: toCdkPattern(excludingRoles(pattern, props.excludedRoleArns)),
-        });
-        rule.addTarget(new targets.LambdaFunction(fn, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(2) }));
-        this.rules.push(rule);
+      const rule = new events.Rule(this, `${pascal(control)}Rule`, {
+        description: `Rampart ${control}: ${eventPatternsOf(detector).map(describePattern).join('; ')}`.slice(0, 512),
+        eventPattern: rulePatternOf(eventPatternsOf(detector), props.excludedRoleArns) as events.EventPattern,
       });
+      rule.addTarget(new targets.LambdaFunction(fn, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(2) }));
+      this.rules.push(rule);
     }
   }
 }
@@ -84,8 +82,11 @@ function describePattern(pattern: EventPattern): string {
   return detail?.eventName ? detail.eventName.join(', ') : String((pattern['detail-type'] as string[])[0]);
 }
 
-/** The registry's patterns use EventBridge's own keys; CDK wants `detailType`. */
-export function toCdkPattern(pattern: EventPattern): events.EventPattern {
-  const { source, 'detail-type': detailType, detail } = pattern as { source: string[]; 'detail-type': string[]; detail: Record<string, unknown> };
-  return { source, detailType, detail };
+/**
+ * One rule per control: its patterns joined with a top-level `$or` (EventBridge's own keys;
+ * CDK passes them through as they are), the guard's own role excluded from CloudTrail ones.
+ */
+export function rulePatternOf(patterns: EventPattern[], excludedRoleArns: string[]): EventPattern {
+  const each = patterns.map((p) => excludingRoles(p, excludedRoleArns));
+  return each.length === 1 ? each[0]! : { $or: each };
 }

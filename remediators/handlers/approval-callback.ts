@@ -1,8 +1,8 @@
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { checkApprovalLink, checkSlackRequest, type Decision } from '../../core/approval-links';
 import { messageOf } from '../../core/errors';
+import { sdk } from '../../core/sdk';
 import { escapeSlack } from '../../core/notify';
 import { lambdaAdapter } from './adapter';
 import { lazyDeps, type GuardDeps } from './deps';
@@ -57,7 +57,7 @@ async function decide(deps: GuardDeps, id: string, decision: Decision, by: strin
   }
   const output: ApprovalDecision = { decision, by };
   try {
-    await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: result.decided.taskToken, output: JSON.stringify(output) }));
+    await deps.sfn.send(new sdk.sfn.SendTaskSuccessCommand({ taskToken: result.decided.taskToken, output: JSON.stringify(output) }));
   } catch (error) {
     // TaskTimedOut, TaskDoesNotExist, InvalidToken: the workflow stopped waiting
     logger.warn('workflow no longer waiting', { approvalId: id, error: messageOf(error) });

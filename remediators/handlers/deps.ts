@@ -1,13 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { createAwsClients, type AwsClients } from '../../core/aws';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
 import type { FixLedger } from '../../core/fix-budget';
 import type { LastKnownGoodStore } from '../../core/last-known-good';
 import type { Policy } from '../../core/policy';
 import { SecretCache } from '../../core/secrets';
+import { sdk } from '../../core/sdk';
 import type { ApprovalStore, FindingsStore } from '../../core/stores';
 import { tracer } from './telemetry';
 
@@ -46,17 +45,43 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
   const policy = JSON.parse(required(env, 'RAMPART_POLICY')) as Policy;
   if (typeof policy !== 'object' || policy === null || typeof policy.controls !== 'object') throw new Error('RAMPART_POLICY is not a synthesized Rampart policy');
   const table = required(env, 'RAMPART_TABLE');
-  const db = documentClient(tracer.captureAWSv3Client(new DynamoDBClient({})));
+  // clients are built (and their SDK packages loaded) on first use: a function pays only for what it calls
+  const once = <T>(make: () => T): (() => T) => {
+    let value: T | undefined;
+    return () => (value ??= make());
+  };
+  const db = once(() => documentClient(tracer.captureAWSv3Client(new sdk.dynamodb.DynamoDBClient({}))));
+  const findings = once(() => new DynamoFindingsStore(db(), table, Number(env.RAMPART_RETENTION_DAYS ?? 90)));
+  const approvals = once(() => new DynamoApprovalStore(db(), table));
+  const lastKnownGood = once(() => new DynamoLastKnownGood(db(), table));
+  const fixes = once(() => new DynamoFixLedger(db(), table, Math.max(86_400, policy.fixBudget.windowMinutes * 120)));
+  const sns = once(() => tracer.captureAWSv3Client(new sdk.sns.SNSClient({})));
+  const sfn = once(() => tracer.captureAWSv3Client(new sdk.sfn.SFNClient({})));
+  const secrets = once(() => new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))));
   return {
     policy,
     clients: createAwsClients({ regions: policy.regions }),
-    findings: new DynamoFindingsStore(db, table, Number(env.RAMPART_RETENTION_DAYS ?? 90)),
-    approvals: new DynamoApprovalStore(db, table),
-    lastKnownGood: new DynamoLastKnownGood(db, table),
-    fixes: new DynamoFixLedger(db, table, Math.max(86_400, policy.fixBudget.windowMinutes * 120)),
-    sns: tracer.captureAWSv3Client(new SNSClient({})),
-    sfn: tracer.captureAWSv3Client(new SFNClient({})),
-    secrets: new SecretCache(tracer.captureAWSv3Client(new SecretsManagerClient({}))),
+    get findings() {
+      return findings();
+    },
+    get approvals() {
+      return approvals();
+    },
+    get lastKnownGood() {
+      return lastKnownGood();
+    },
+    get fixes() {
+      return fixes();
+    },
+    get sns() {
+      return sns();
+    },
+    get sfn() {
+      return sfn();
+    },
+    get secrets() {
+      return secrets();
+    },
     config: {
       topicArn: env.RAMPART_TOPIC_ARN,
       stateMachineArn: env.RAMPART_STATE_MACHINE_ARN,

@@ -1,0 +1,228 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadPolicyFile, parsePolicy, type Policy } from '../../core/policy';
+import { DETECTORS } from '../../detectors';
+import { eventPatternsOf } from '../../detectors/patterns';
+import { RampartStack } from '../../infra/stack';
+
+const ROOT = join(__dirname, '../..');
+const EXAMPLE = loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml'));
+
+function synth(policy: Policy, props: { createTrail?: boolean } = {}): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return Template.fromStack(new RampartStack(app, 'Rampart', { policy, ...props }));
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+/** Every statement of every identity policy, by the role it is attached to. */
+function policiesByRole(template: Template): Map<string, Statement[]> {
+  const byRole = new Map<string, Statement[]>();
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } } }>) {
+    for (const role of policy.Properties.Roles) byRole.set(role.Ref, [...(byRole.get(role.Ref) ?? []), ...policy.Properties.PolicyDocument.Statement]);
+  }
+  return byRole;
+}
+
+function roleOfFunction(template: Template, handlerExport: string): string {
+  const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: `index.${handlerExport}` } })) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string] } } }>;
+  return fn!.Properties.Role['Fn::GetAtt'][0];
+}
+
+describe('the Rampart stack', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synth(EXAMPLE);
+  });
+
+  it('has one rule per enabled control with the detector patterns, excluding the remediation role', () => {
+    const rules = template.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp('^Rampart (s3|apigateway)') } });
+    expect(Object.keys(rules)).toHaveLength(3);
+    const applyRole = roleOfFunction(template, 'applyHandler');
+    for (const detector of DETECTORS) {
+      const [rule] = Object.values(template.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp(`^Rampart ${detector.id}:`) } })) as Array<{
+        Properties: { EventPattern: { $or: Array<Record<string, unknown>> } };
+      }>;
+      const branches = rule!.Properties.EventPattern.$or;
+      const patterns = eventPatternsOf(detector);
+      expect(branches).toHaveLength(patterns.length);
+      patterns.forEach((pattern, i) => {
+        const { detail, ...top } = pattern as { detail: Record<string, unknown> };
+        const branch = branches[i] as { detail: Record<string, unknown> };
+        expect(branch).toMatchObject(top);
+        expect(branch.detail).toMatchObject(detail);
+        if (pattern['detail-type'] !== undefined && (pattern['detail-type'] as string[])[0] === 'AWS API Call via CloudTrail') {
+          expect(branch.detail.$or).toEqual([
+            { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [{ 'Fn::GetAtt': [applyRole, 'Arn'] }] }] } } } },
+            { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
+          ]);
+        }
+      });
+    }
+  });
+
+  it('lists every IAM action one by one: no * in any action of any identity policy', () => {
+    for (const [role, statements] of policiesByRole(template)) {
+      for (const s of statements) for (const a of actionsOf(s)) expect(`${role}: ${a}`).not.toMatch(/\*/);
+    }
+  });
+
+  it('gives write permissions to the apply function only, exactly those of the remediators', () => {
+    const byRole = policiesByRole(template);
+    const apply = new Set((byRole.get(roleOfFunction(template, 'applyHandler')) ?? []).flatMap(actionsOf));
+    expect([...apply].sort()).toEqual(
+      [
+        'apigateway:PATCH',
+        'apigateway:SetWebACL',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:PutEncryptionConfiguration',
+        'wafv2:AssociateWebACL',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+    const writes = ['s3:PutEncryptionConfiguration', 'wafv2:AssociateWebACL', 'apigateway:SetWebACL', 'apigateway:PATCH'];
+    for (const [role, statements] of byRole) {
+      if (role === roleOfFunction(template, 'applyHandler')) continue;
+      for (const a of statements.flatMap(actionsOf)) expect(`${role}: ${a}`).not.toMatch(new RegExp(`: (${writes.join('|')})$`));
+    }
+  });
+
+  it('encrypts the topic, the table, every log group and the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      // SSEEnabled without SSEType: KMS with the AWS managed key aws/dynamodb
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup')) as Array<{ Properties: { KmsKeyId?: unknown } }>) {
+      expect(group.Properties.KmsKeyId).toBeDefined();
+    }
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('dead-letters every asynchronous invocation and every rule target', () => {
+    const detectors = template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } } });
+    expect(Object.keys(detectors)).toHaveLength(3);
+    for (const fn of Object.values(detectors) as Array<{ Properties: { DeadLetterConfig?: unknown } }>) expect(fn.Properties.DeadLetterConfig).toBeDefined();
+    for (const rule of Object.values(template.findResources('AWS::Events::Rule')) as Array<{ Properties: { Targets: Array<{ DeadLetterConfig?: unknown }> } }>) {
+      for (const target of rule.Properties.Targets) expect(target.DeadLetterConfig).toBeDefined();
+    }
+  });
+
+  it('runs every function on Node.js 22 with tracing', () => {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Runtime: string; TracingConfig: { Mode: string } } }>) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.TracingConfig.Mode).toBe('Active');
+    }
+  });
+
+  it('protects the approval API like the APIs it guards: WAF, throttling, access logs', () => {
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: Match.anyValue(), WebACLArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })],
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      TracingEnabled: true,
+    });
+  });
+
+  it('logs and traces the state machine, and alarms on dead letters and failed executions', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+  });
+
+  it("alerts when someone tampers with the guard's rules, executions, functions or roles", () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Description: Match.stringLikeRegexp('tamper|changed the guard'),
+      EventPattern: {
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          $or: Match.arrayWith([
+            Match.objectLike({ eventSource: ['events.amazonaws.com'], eventName: ['DisableRule', 'DeleteRule', 'RemoveTargets', 'PutRule'] }),
+            Match.objectLike({ eventSource: ['states.amazonaws.com'] }),
+            Match.objectLike({ eventSource: ['lambda.amazonaws.com'] }),
+            Match.objectLike({ eventSource: ['iam.amazonaws.com'] }),
+          ]),
+        },
+      },
+    });
+  });
+
+  it('creates an encrypted, validated, multi-region trail only when asked', () => {
+    template.resourceCountIs('AWS::CloudTrail::Trail', 0);
+    const withTrail = synth(parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'AES256' } } }), { createTrail: true });
+
+    withTrail.hasResourceProperties('AWS::CloudTrail::Trail', { IsMultiRegionTrail: true, EnableLogFileValidation: true, KMSKeyId: Match.anyValue(), IncludeGlobalServiceEvents: true });
+  });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('finds nothing unacknowledged, and every acknowledgement gives its reason', () => {
+    for (const [policy, props] of [
+      [EXAMPLE, {}],
+      [
+        parsePolicy({
+          notifications: {
+            emails: ['secops@example.com'],
+            slack: {
+              webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-webhook',
+              signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-signing-AbCdEf',
+            },
+          },
+          controls: { 's3-default-encryption': { algorithm: 'AES256' } },
+        }),
+        { createTrail: true },
+      ],
+    ] as const) {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new RampartStack(app, 'Rampart', { policy, ...props });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+
+      expect(() => app.synth()).not.toThrow();
+      const reasons = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string; reason: string }> } } }>).flatMap(
+        (r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? [],
+      );
+      expect(reasons.length).toBeGreaterThan(0);
+      for (const r of reasons) expect(`${r.id}: ${r.reason}`).toMatch(/: .{40,}/);
+    }
+  });
+});
+
+describe('synth with a bad policy file', () => {
+  it('fails with the path of the bad field, before building anything', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-synth-'));
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'controls:\n  apigateway-throttling: { rateLimit: -5, burstLimit: 10 }\n');
+
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'infra/app.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: bad }), CDK_OUTDIR: join(dir, 'out') },
+      timeout: 60_000,
+    });
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`invalid policy ${bad}:`);
+    expect(result.stderr).toContain('controls.apigateway-throttling.rateLimit: ');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
