@@ -58,6 +58,8 @@ export interface Detector<State = unknown, Id extends ControlId = ControlId> {
   evaluate(state: State, policy: ControlPolicy<Id>, ref: ResourceRef): Evaluation;
   /** Every resource of the control's types, for the sweep. */
   list(clients: AwsClients): AsyncIterable<ResourceRef>;
+  /** What `list` calls need (infra grants them to the sweep). */
+  listPermissions: readonly Permission[];
 }
 
 /** A detector of any control, as the registry holds them. */

@@ -91,6 +91,15 @@ export const policySchema = z.strictObject({
     .default({ maxFixes: 3, windowMinutes: 60 }),
   // Step Functions waits at most a year for a task token
   approvals: z.strictObject({ timeoutHours: z.number().positive().max(24 * 365).default(24) }).default({ timeoutHours: 24 }),
+  /** The periodic sweep of every resource: what makes the guard complete. */
+  sweep: z
+    .strictObject({
+      /** EventBridge Scheduler expression: `rate(1 hour)`, `cron(0 * * * ? *)`. */
+      schedule: z.string().regex(/^(rate|cron)\(.+\)$/, { message: 'expected an EventBridge Scheduler expression such as rate(1 hour) or cron(0 * * * ? *)' }).default('rate(1 hour)'),
+      /** Resources read at once. */
+      concurrency: z.number().int().min(1).max(256).default(32),
+    })
+    .default({ schedule: 'rate(1 hour)', concurrency: 32 }),
   /** Closed findings are kept this long (DynamoDB TTL), for the audit trail. */
   findings: z.strictObject({ retentionDays: z.number().int().positive().default(90) }).default({ retentionDays: 90 }),
   exemptions: z

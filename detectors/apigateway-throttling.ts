@@ -283,6 +283,13 @@ export const apigatewayThrottling: Detector<ThrottlingState, 'apigateway-throttl
 
   evaluate: (state, policy) => evaluateThrottling(state, policy),
 
+  listPermissions: [
+    {
+      actions: ['apigateway:GET'],
+      resources: ['arn:${Partition}:apigateway:*::/restapis', 'arn:${Partition}:apigateway:*::/restapis/*/stages', 'arn:${Partition}:apigateway:*::/usageplans'],
+    },
+  ],
+
   async *list(clients: AwsClients): AsyncIterable<ResourceRef> {
     yield* listRestStages(clients);
     for (const region of clients.regions) {

@@ -123,6 +123,7 @@ export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
   evaluate: (state, policy, ref) => evaluateStageWaf(state, policy, ref),
 
   list: listRestStages,
+  listPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/restapis', 'arn:${Partition}:apigateway:*::/restapis/*/stages'] }],
 };
 
 /** Every REST API stage in the client set's regions. */

@@ -235,6 +235,11 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryp
 
   evaluate: (state, policy) => evaluateS3Encryption(state, policy),
 
+  listPermissions: [
+    { actions: ['s3:ListAllMyBuckets'], resources: ['*'] },
+    { actions: ['s3:GetBucketLocation'], resources: ['arn:${Partition}:s3:::*'] },
+  ],
+
   async *list(clients: AwsClients): AsyncIterable<ResourceRef> {
     const s3 = clients.s3(clients.region);
     for await (const page of sdk.s3.paginateListBuckets({ client: s3 }, { MaxBuckets: 1000 })) {

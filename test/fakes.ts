@@ -1,6 +1,9 @@
 import {
   APIGatewayClient,
+  GetRestApisCommand,
   GetStageCommand,
+  GetStagesCommand,
+  GetUsagePlansCommand,
   GetUsagePlanCommand,
   NotFoundException,
   UpdateStageCommand,
@@ -14,6 +17,7 @@ import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   GetBucketEncryptionCommand,
   GetBucketTaggingCommand,
+  ListBucketsCommand,
   PutBucketEncryptionCommand,
   S3Client,
   S3ServiceException,
@@ -27,6 +31,7 @@ export function s3Error(name: string, status = 404): S3ServiceException {
 }
 
 interface FakeBucket {
+  region?: string;
   rule?: ServerSideEncryptionRule;
   tags?: Record<string, string>;
 }
@@ -58,6 +63,8 @@ export class FakeAws {
   readonly kms = mockClient(KMSClient);
   /** Reads of an association after it was written that still show the old one (eventual consistency). */
   associationLag = 0;
+  /** Items per page of the list calls, to exercise pagination. */
+  pageSize = 2;
 
   constructor() {
     this.install();
@@ -67,7 +74,35 @@ export class FakeAws {
     for (const m of [this.s3, this.apiGateway, this.wafv2, this.kms]) m.restore();
   }
 
+  /** One page of `items` after the `token` position, and the next token. */
+  private page<T>(items: T[], token: string | undefined): { items: T[]; next?: string } {
+    const start = token ? Number(token) : 0;
+    const end = start + this.pageSize;
+    return { items: items.slice(start, end), ...(end < items.length ? { next: String(end) } : {}) };
+  }
+
   private install(): void {
+    this.s3.on(ListBucketsCommand).callsFake((input: { ContinuationToken?: string }) => {
+      const { items, next } = this.page([...this.buckets.keys()].sort(), input.ContinuationToken);
+      return { Buckets: items.map((Name) => ({ Name, BucketRegion: this.buckets.get(Name)!.region ?? 'us-east-1' })), ...(next ? { ContinuationToken: next } : {}) };
+    });
+    const stagesByApi = () => {
+      const apis = new Map<string, string[]>();
+      for (const arn of this.stages.keys()) {
+        const m = /\/restapis\/([^/]+)\/stages\/([^/]+)$/.exec(arn)!;
+        apis.set(m[1]!, [...(apis.get(m[1]!) ?? []), m[2]!]);
+      }
+      return apis;
+    };
+    this.apiGateway.on(GetRestApisCommand).callsFake((input: { position?: string }) => {
+      const { items, next } = this.page([...stagesByApi().keys()].sort(), input.position);
+      return { items: items.map((id) => ({ id })), ...(next ? { position: next } : {}) };
+    });
+    this.apiGateway.on(GetStagesCommand).callsFake((input: { restApiId: string }) => ({ item: (stagesByApi().get(input.restApiId) ?? []).map((stageName) => ({ stageName })) }));
+    this.apiGateway.on(GetUsagePlansCommand).callsFake((input: { position?: string }) => {
+      const { items, next } = this.page([...this.usagePlans.keys()].sort(), input.position);
+      return { items: items.map((id) => ({ id })), ...(next ? { position: next } : {}) };
+    });
     this.s3.on(GetBucketEncryptionCommand).callsFake((input: { Bucket: string }) => {
       const bucket = this.buckets.get(input.Bucket);
       if (!bucket) throw s3Error('NoSuchBucket');

@@ -71,7 +71,7 @@ export class RampartFunction extends nodejs.NodejsFunction {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions',
+      reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and, for the sweep, s3:ListAllMyBuckets support no resource-level permissions',
     });
     Validations.of(role).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,

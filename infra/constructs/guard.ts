@@ -12,6 +12,7 @@ import { DetectorRules } from './detector-rules';
 import { FindingsStore } from './findings-store';
 import { GuardAlarms } from './guard-alarms';
 import { Notifications } from './notifications';
+import { PeriodicSweep } from './periodic-sweep';
 import { RemediationWorkflow } from './remediation-workflow';
 
 export interface RampartGuardProps {
@@ -41,6 +42,7 @@ export class RampartGuard extends Construct {
   readonly approvals: ApprovalApi;
   readonly detectors: DetectorRules;
   readonly deadLetterQueue: sqs.Queue;
+  readonly sweep: PeriodicSweep;
 
   constructor(scope: Construct, id: string, props: RampartGuardProps) {
     super(scope, id);
@@ -102,11 +104,20 @@ export class RampartGuard extends Construct {
       environment: { ...env, RAMPART_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
     });
 
+    this.sweep = new PeriodicSweep(this, 'Sweep', {
+      policy,
+      key: this.key,
+      table: this.store.table,
+      workflow: this.workflow.stateMachine,
+      deadLetterQueue: this.deadLetterQueue,
+      environment: { ...env, RAMPART_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
+    });
+
     new GuardAlarms(this, 'Alarms', {
       topic: this.notifications.topic,
       deadLetterQueue: this.deadLetterQueue,
       stateMachine: this.workflow.stateMachine,
-      functions: [...Object.values(this.workflow.functions), ...Object.values(this.detectors.functions), this.approvals.handler],
+      functions: [...Object.values(this.workflow.functions), ...Object.values(this.detectors.functions), this.approvals.handler, this.sweep.function],
       rules: this.detectors.rules,
     });
 

@@ -1,0 +1,110 @@
+import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { ControlId } from '../../core/controls';
+import type { Policy } from '../../core/policy';
+import { detectorFor } from '../../detectors';
+import { remediatorFor } from '../../remediators';
+import { grantTable, TABLE_ACTIONS } from '../grants';
+import { acknowledgeScope, statementsOf } from '../permissions';
+import { RampartFunction } from './functions';
+
+export interface PeriodicSweepProps {
+  policy: Policy;
+  key: kms.IKey;
+  table: dynamodb.ITable;
+  workflow: sfn.IStateMachine;
+  deadLetterQueue: sqs.IQueue;
+  environment: Record<string, string>;
+}
+
+/**
+ * The periodic sweep: an EventBridge Scheduler schedule (`sweep.schedule`) starts a state
+ * machine that sweeps the controls in parallel (Map), each in pages: a page stops a minute
+ * before its Lambda would time out and the next page resumes after the last resource it took,
+ * so a large account is split, never cut short.
+ */
+export class PeriodicSweep extends Construct {
+  readonly function: RampartFunction;
+  readonly stateMachine: sfn.StateMachine;
+  readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: PeriodicSweepProps) {
+    super(scope, id);
+    const controls = Object.keys(props.policy.controls) as ControlId[];
+    this.function = new RampartFunction(this, 'SweepFunction', {
+      entry: 'detectors/sweep-handler.ts',
+      handler: 'handler',
+      description: 'Rampart sweep: list, read and judge every resource of a control, one page at a time',
+      key: props.key,
+      environment: props.environment,
+      timeout: Duration.minutes(15),
+      memorySize: 512,
+    });
+    for (const control of controls) {
+      const statements = [...statementsOf(detectorFor(control).listPermissions), ...statementsOf(remediatorFor(control).readPermissions)];
+      for (const s of statements) this.function.addToRolePolicy(s);
+      acknowledgeScope(control, [this.function]);
+    }
+    if (this.function.role) {
+      for (const pattern of ['arn:<AWS::Partition>:apigateway:*::/restapis/*/stages', 'arn:<AWS::Partition>:apigateway:*::/usageplans', 'arn:<AWS::Partition>:apigateway:*::/restapis']) {
+        Validations.of(this.function.role).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${pattern}]`,
+          reason: 'The sweep lists every REST API, stage and usage plan of the account (apigateway:GET only)',
+        });
+      }
+    }
+    grantTable(this.function, props.table, TABLE_ACTIONS.detector);
+    props.workflow.grantStartExecution(this.function);
+
+    const page = new tasks.LambdaInvoke(this, 'Sweep page', {
+      lambdaFunction: this.function,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+      payload: sfn.TaskInput.fromObject({
+        control: sfn.JsonPath.stringAt('$.control'),
+        sweepId: sfn.JsonPath.stringAt('$.sweepId'),
+        startAfter: sfn.JsonPath.stringAt('$.startAfter'),
+      }),
+    });
+    const firstPage = new sfn.Pass(this, 'First page', { parameters: { 'control.$': '$.control', 'sweepId.$': '$.sweepId', startAfter: null } });
+    const more = new sfn.Choice(this, 'More pages?').when(sfn.Condition.isPresent('$.startAfter'), page).otherwise(new sfn.Succeed(this, 'Control swept'));
+    const map = new sfn.Map(this, 'Each control', {
+      itemsPath: '$.controls',
+      maxConcurrency: 3,
+      itemSelector: { 'control.$': '$$.Map.Item.Value', 'sweepId.$': '$$.Execution.Name' },
+    });
+    map.itemProcessor(firstPage.next(page).next(more));
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', { encryptionKey: props.key, retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(map),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: 'Rampart: sweep every resource of every control',
+    });
+    const role = Validations.of(this.stateMachine.role);
+    role.acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'CloudWatch log delivery and X-Ray APIs take no resource-level permissions' });
+    role.acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: 'Invoking the sweep function, any of its versions',
+    });
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'Rampart: periodic sweep',
+      schedule: scheduler.ScheduleExpression.expression(props.policy.sweep.schedule),
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({ controls }),
+        deadLetterQueue: props.deadLetterQueue,
+        retryAttempts: 3,
+      }),
+    });
+  }
+}
