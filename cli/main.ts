@@ -4,6 +4,8 @@ import type { AwsClients } from '../core/aws';
 import { CONTROL_IDS } from '../core/controls';
 import { messageOf } from '../core/errors';
 import { decideApproval, listApprovals } from './commands/approvals';
+import { listFindings, showFinding } from './commands/findings';
+import { scanCommand } from './commands/scan';
 import { remediateCommand } from './commands/remediate';
 import { replayCommand } from './commands/replay';
 import { EXIT, loadPolicy, write, type CliIo } from './io';
@@ -77,6 +79,37 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .action(async (options) => {
       exitCode = await remediateCommand(options, io, deps.clients);
     });
+
+  program
+    .command('scan')
+    .description('sweep the real account: read every resource of the enabled controls, judge it, and show the planned fix of each violation')
+    .option('-c, --config <file>', 'policy file (YAML or JSON)', DEFAULT_POLICY)
+    .option('--control <id>', `scan only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
+    .option('--fix', 'apply the low-risk fixes after the scan; list the high-risk ones for approval')
+    .option('--json', 'print the NDJSON lines of replay --json (eventId names the sweep); progress goes to stderr')
+    .option('--concurrency <n>', 'resources read at once (default: policy sweep.concurrency, 32)')
+    .option('--region <region>', 'home region (default: AWS_REGION); regional resources are swept in the policy regions')
+    .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
+    .action(async (options) => {
+      exitCode = await scanCommand(options, io, deps.clients);
+    });
+
+  const findings = program.command('findings').description('findings of the deployed guard, with their history');
+  const tableOpts = (cmd: Command) =>
+    cmd
+      .option('--table <name>', 'the guard table (stack output TableName; default: RAMPART_TABLE)')
+      .option('--region <region>', 'region of the deployed guard (default: AWS_REGION)')
+      .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
+      .option('--json', 'JSON lines');
+  tableOpts(findings.command('list').description('list findings, with time to remediate (median, p90)'))
+    .option('--status <status>', 'open, closed or all', 'open')
+    .option('--control <id>', 'only this control')
+    .action(async (options) => {
+      exitCode = await listFindings(options, io);
+    });
+  tableOpts(findings.command('show').description('one finding and its history').argument('<id>', 'finding id')).action(async (id: string, options) => {
+    exitCode = await showFinding(id, options, io);
+  });
 
   const approvals = program.command('approvals').description('approval requests of the deployed guard (IAM-authenticated)');
   const tableOptions = (cmd: Command) =>

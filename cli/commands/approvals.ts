@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { documentClient, DynamoApprovalStore } from '../../core/dynamo-stores';
+import { documentClient, DynamoApprovalStore, DynamoFindingsStore } from '../../core/dynamo-stores';
 import { messageOf } from '../../core/errors';
 import { EXIT, write, type CliIo } from '../io';
 import { table } from '../render';
@@ -62,13 +62,15 @@ export async function decideApproval(id: string, decision: 'approve' | 'reject',
   try {
     const identity = await new STSClient(config).send(new GetCallerIdentityCommand({}));
     const by = `iam:${identity.Arn ?? 'unknown'}`;
-    const store = new DynamoApprovalStore(documentClient(new DynamoDBClient(config)), name);
+    const db = documentClient(new DynamoDBClient(config));
+    const store = new DynamoApprovalStore(db, name);
     const result = await store.decide(id, decision === 'approve' ? 'approved' : 'rejected', by, new Date());
     if ('refused' in result) {
       write(io.stderr, result.refused === 'not-found' ? `no approval ${id}` : `approval ${id} was already decided or expired; nothing changed`);
       return EXIT.notCompliant;
     }
     await new SFNClient(config).send(new SendTaskSuccessCommand({ taskToken: result.decided.taskToken, output: JSON.stringify({ decision, by }) }));
+    await new DynamoFindingsStore(db, name).update(result.decided.findingId, { entry: { at: new Date().toISOString(), event: decision === 'approve' ? 'approved' : 'rejected', by } });
     write(io.stdout, `${decision === 'approve' ? 'approved' : 'rejected'} ${id} (${result.decided.finding.control} ${result.decided.finding.resourceArn}) as ${by}`);
     return EXIT.ok;
   } catch (error) {

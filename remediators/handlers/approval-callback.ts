@@ -63,6 +63,7 @@ async function decide(deps: GuardDeps, id: string, decision: Decision, by: strin
     logger.warn('workflow no longer waiting', { approvalId: id, error: messageOf(error) });
     return { ok: false, status: 410, message: 'The workflow is no longer waiting for this decision.' };
   }
+  await deps.findings.update(result.decided.findingId, { entry: { at: deps.clock().toISOString(), event: decision === 'approve' ? 'approved' : 'rejected', by } });
   logger.info('approval decided', { approvalId: id, decision, by });
   return { ok: true };
 }

@@ -85,7 +85,11 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps) {
       if (kind === 'expired') await deps.approvals.decide(approvalIdOf(input.finding.id, input.generation), 'expired', 'timeout', deps.clock());
       await deps.findings.update(input.finding.id, {
         ...(TERMINAL.has(kind) ? { status: 'closed' as const, outcome: kind } : {}),
-        entry: { at, event: kind, ...(notification.reason ? { detail: notification.reason } : {}), ...(notification.decidedBy ? { by: notification.decidedBy } : {}) },
+        // the detection itself is recorded when the finding opens; here, that people were told
+        entry:
+          kind === 'detected'
+            ? { at, event: 'notified', detail: 'detected' }
+            : { at, event: kind, ...(notification.reason ? { detail: notification.reason } : {}), ...(notification.decidedBy ? { by: notification.decidedBy } : {}) },
       });
       // per-control metrics, published at once with their own dimension
       const perControl = metrics.singleMetric();

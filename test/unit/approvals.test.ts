@@ -2,7 +2,7 @@ import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { approvalLink, checkApprovalLink, checkSlackRequest, slackSignature } from '../../core/approval-links';
-import { InMemoryApprovalStore, type ApprovalRecord } from '../../core/stores';
+import { InMemoryApprovalStore, InMemoryFindingsStore, type ApprovalRecord } from '../../core/stores';
 import { makeApprovalCallbackHandler } from '../../remediators/handlers/approval-callback';
 import type { GuardDeps } from '../../remediators/handlers/deps';
 import { policy } from '../helpers';
@@ -85,6 +85,7 @@ describe('approval links', () => {
 describe('the approval callback', () => {
   const sfn = mockClient(SFNClient);
   let approvals: InMemoryApprovalStore;
+  let findings: InMemoryFindingsStore;
   let now: Date;
   let handler: ReturnType<typeof makeApprovalCallbackHandler>;
 
@@ -93,10 +94,13 @@ describe('the approval callback', () => {
     sfn.on(SendTaskSuccessCommand).resolves({});
     approvals = new InMemoryApprovalStore();
     await approvals.create(record('a-1'));
+    findings = new InMemoryFindingsStore();
+    await findings.open(record('a-1').finding, NOW);
     now = NOW;
     const deps = {
       policy: policy(),
       approvals,
+      findings,
       sfn: new SFNClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
       secrets: { get: async (arn: string) => (arn.includes('slack') ? SLACK_SECRET : SECRET) },
       config: { approvalSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:approvals', slackSigningSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack' },
@@ -126,6 +130,7 @@ describe('the approval callback', () => {
     expect(replay.statusCode).toBe(409);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     expect(await approvals.get('a-1')).toMatchObject({ status: 'approved', decidedBy: 'signed link' });
+    expect((await findings.get('f1'))?.history.at(-1)).toEqual({ at: NOW.toISOString(), event: 'approved', by: 'signed link' });
   });
 
   it('refuses a forged signature, a link for another id, and an expired link', async () => {

@@ -107,7 +107,8 @@ describe('the remediation workflow, run locally on the synthesized definition', 
     expect(aws.stages.get(PROD)?.methodSettings['*/*']).toEqual({ throttlingRateLimit: 1000, throttlingBurstLimit: 500 });
     const record = await local.deps.findings.get(finding.id);
     expect(record).toMatchObject({ status: 'closed', outcome: 'remediated' });
-    expect(record?.history.map((h) => h.event)).toEqual(['detected', 'detected', 'approval-requested', 'applied', 'remediated']);
+    expect(record?.history.map((h) => h.event)).toEqual(['detected', 'notified', 'approval-requested', 'approved', 'applied', 'remediated']);
+    expect(record?.history.find((h) => h.event === 'approved')?.by).toBe('signed link');
     expect((await local.deps.approvals.listPending()).length).toBe(0);
   });
 

@@ -1,0 +1,153 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { createAwsClients, type AwsClients } from '../../core/aws';
+import type { ControlId } from '../../core/controls';
+import type { Finding } from '../../core/finding';
+import { InMemoryLastKnownGood } from '../../core/last-known-good';
+import { sweep } from '../../detectors/sweep';
+import { remediatorFor } from '../../remediators';
+import { remediate } from '../../remediators/remediate';
+import { EXIT, loadPolicy, write, type CliIo } from '../io';
+import { changeText, findingRows, table } from '../render';
+import type { FindingLine, ReplayLine } from '../replay';
+import { contextFor, isCompliantOutcome, resultText, type AwsOptions } from './remediate';
+
+export interface ScanOptions extends AwsOptions {
+  config: string;
+  control?: string[];
+  fix?: boolean;
+  json?: boolean;
+  concurrency?: string;
+}
+
+/** The `scan` summary: the replay summary's keys (scripts read both alike), resources for events. */
+export interface ScanSummary {
+  type: 'summary';
+  sweepId: string;
+  events: number;
+  /** Resource checks: a resource counts once per control that guards it. */
+  resources: number;
+  matched: number;
+  findings: number;
+  unknown: number;
+  errors: number;
+  compliant: number;
+  exempt: number;
+  files: number;
+}
+
+/** Progress on stderr, never stdout: a bar redrawn in place on a terminal, a line every few seconds otherwise. */
+function progress(io: CliIo) {
+  const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
+  let last = 0;
+  return {
+    tick(s: ScanSummary, force = false) {
+      const now = Date.now();
+      if (!force && now - last < (tty ? 100 : 5000)) return;
+      last = now;
+      const text = `scanning: ${s.resources} resource checks, ${s.findings} violations, ${s.errors} unreadable`;
+      io.stderr.write(tty ? `\r${text}` : `${text}\n`);
+    },
+    done(s: ScanSummary) {
+      this.tick(s, true);
+      if (tty) io.stderr.write('\n');
+    },
+  };
+}
+
+async function accountOf(clients: AwsClients, options: AwsOptions): Promise<string | undefined> {
+  try {
+    const out = await new STSClient({ region: clients.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }).send(new GetCallerIdentityCommand({}));
+    return out.Account;
+  } catch {
+    return undefined; // without it, fixes that need the owner account say so
+  }
+}
+
+/**
+ * `rampart scan`: the sweep from a laptop, against the account of the usual credential chain.
+ * Prints the same lines as `replay --json` (finding lines carry the planned change), with
+ * `eventId` naming the sweep.
+ */
+export async function scanCommand(options: ScanOptions, io: CliIo, injected?: AwsClients): Promise<number> {
+  const policy = loadPolicy(options.config, options.control, io);
+  if (!policy) return EXIT.usage;
+  const concurrency = options.concurrency === undefined ? policy.sweep.concurrency : Number(options.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    write(io.stderr, `--concurrency must be a whole number ≥ 1, not ${options.concurrency}`);
+    return EXIT.usage;
+  }
+  const clients = injected ?? createAwsClients({ region: options.region, regions: policy.regions, endpoint: options.endpoint });
+  const sweepId = `sweep-${new Date().toISOString()}`;
+  const summary: ScanSummary = { type: 'summary', sweepId, events: 0, resources: 0, matched: 0, findings: 0, unknown: 0, errors: 0, compliant: 0, exempt: 0, files: 0 };
+  const bar = progress(io);
+  const lastKnownGood = new InMemoryLastKnownGood();
+  const shown: ReplayLine[] = [];
+  const emit = (line: ReplayLine) => (options.json ? write(io.stdout, JSON.stringify(line)) : (shown.push(line), undefined));
+  const account = await accountOf(clients, options);
+  for await (const item of sweep(policy, clients, { sweepId, concurrency, account, controls: options.control as ControlId[] | undefined })) {
+    summary.resources++;
+    summary.events++;
+    if (item.kind === 'error') {
+      summary.errors++;
+      await emit({ type: 'error', file: sweepId, position: `${item.control} ${item.resourceArn}`, message: item.message });
+    } else {
+      summary.matched++;
+      const j = item.judgement;
+      if (j.outcome === 'violation') {
+        summary.findings++;
+        const remediator = remediatorFor(j.control);
+        const controlPolicy = policy.controls[j.control];
+        const plan = remediator.plan(j.finding, item.state, controlPolicy, await lastKnownGood.get(j.control, j.ref.arn));
+        await emit({ type: 'finding', ...j.finding, risk: remediator.risk(j.finding, controlPolicy), ...(plan.change ? { change: plan.change } : { change: null, reason: plan.reason }) });
+      } else if (j.outcome === 'unknown') {
+        summary.unknown++;
+        await emit({ type: 'unknown', control: j.control, resourceArn: j.ref.arn, eventId: j.eventId, reason: j.reason });
+      } else if (j.outcome === 'compliant') {
+        summary.compliant++;
+        await lastKnownGood.put(j.control, j.ref.arn, j.state, new Date());
+      } else if (j.outcome === 'exempt') summary.exempt++;
+    }
+    bar.tick(summary);
+  }
+  bar.done(summary);
+  const findings = shown.filter((l): l is FindingLine => l.type === 'finding');
+  if (options.json) write(io.stdout, JSON.stringify(summary));
+  else {
+    if (findings.length > 0) {
+      write(io.stdout, table(['CONTROL', 'RESOURCE', 'OBSERVED → DESIRED', 'ACTOR', 'TIME'], findingRows(findings)));
+      write(io.stdout, '\nPlanned changes:');
+      for (const f of findings) write(io.stdout, `  ${f.control}  ${f.resourceArn}\n    ${changeText(f)}`);
+    }
+    for (const l of shown) if (l.type === 'error') write(io.stderr, `cannot read ${l.position}: ${l.message}`);
+    write(
+      io.stdout,
+      `${findings.length > 0 ? '\n' : ''}${summary.resources} resource checks: ${summary.findings} violations, ${summary.compliant} compliant, ${summary.unknown} unknown, ${summary.exempt} exempt, ${summary.errors} unreadable (${sweepId})`,
+    );
+  }
+  let exit: number = summary.errors > 0 ? EXIT.badInput : EXIT.ok;
+  if (options.fix) exit = Math.max(exit, await fixLowRisk(findings.length > 0 ? findings : [], options, policy, io, clients));
+  return exit;
+}
+
+async function fixLowRisk(findings: FindingLine[], options: ScanOptions, policy: NonNullable<ReturnType<typeof loadPolicy>>, io: CliIo, clients: AwsClients): Promise<number> {
+  if (policy.mode === 'dry-run') {
+    write(io.stderr, 'the policy is in dry-run mode: nothing fixed (set mode: enforce to fix)');
+    return findings.length > 0 ? EXIT.notCompliant : EXIT.ok;
+  }
+  const ctx = contextFor(policy, options, clients);
+  let allCompliant = true;
+  const forApproval: string[] = [];
+  for (const line of findings) {
+    if (line.risk === 'high') {
+      forApproval.push(`  ${line.control}  ${line.resourceArn}: ${changeText(line)}`);
+      allCompliant = false;
+      continue;
+    }
+    const { type: _t, risk: _r, change: _c, reason: _x, ...finding } = line;
+    const result = await remediate(finding as Finding, ctx);
+    allCompliant &&= isCompliantOutcome(result);
+    write(options.json ? io.stdout : io.stderr, options.json ? JSON.stringify({ type: 'remediation', ...result }) : resultText(result));
+  }
+  if (forApproval.length > 0) write(io.stderr, `High-risk fixes need approval (not applied):\n${forApproval.join('\n')}`);
+  return allCompliant ? EXIT.ok : EXIT.notCompliant;
+}
