@@ -5,6 +5,7 @@
  *   10 MB and a 100 MB CloudTrail log; target: memory flat as the file grows
  * - one low-risk finding through the local workflow; target p99 ≤ 20 ms
  * - each Lambda bundle from a real `cdk synth`: size and cold init; targets ≤ 250 KB, ≤ 150 ms
+ * - the sweep over 1k and 10k fake resources with 20 ms per call; target ≥ 500/s, flat memory
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { DEFAULT_POLICY } from '../cli/main';
 import { mixEvents, mixRecords } from './fixtures';
 import { workflowLatency } from './workflow';
 import { bundleFigures } from './bundles';
+import { sweepFigure } from './sweep';
 
 function routingAndEvaluate(): void {
   const policy = loadPolicyFile(DEFAULT_POLICY);
@@ -85,6 +87,10 @@ async function main(): Promise<void> {
   routingAndEvaluate();
   await replayFromFile();
   const w = await workflowLatency(1000);
+  for (const n of [1000, 10000]) {
+    const f = sweepFigure(n);
+    console.log(`sweep ${n.toLocaleString('en-US')} fake resources, 20 ms per call: ${Math.round(f.perSecond)} resources/s, peak RSS ${f.maxRssMb.toFixed(0)} MB (target ≥ 500/s, memory flat)`);
+  }
   for (const f of bundleFigures()) {
     console.log(`bundle ${f.function}: ${f.sizeKb.toFixed(0)} KB, cold init ${f.initMs.toFixed(0)} ms (targets ≤ 250 KB, ≤ 150 ms)`);
   }

@@ -226,3 +226,46 @@ describe('synth with a bad policy file', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('the periodic sweep', () => {
+  it('is scheduled by the policy and sweeps every enabled control in pages', () => {
+    const template = synth(parsePolicy({ sweep: { schedule: 'rate(30 minutes)' }, controls: { 's3-default-encryption': { algorithm: 'AES256' }, 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } } }));
+
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(30 minutes)',
+      Target: Match.objectLike({ Input: JSON.stringify({ controls: ['s3-default-encryption', 'apigateway-throttling'] }), DeadLetterConfig: Match.anyValue() }),
+    });
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    const sweepDefinition = Object.values(machines)
+      .map((m) => JSON.stringify((m as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString))
+      .find((d) => d.includes('Each control'))!;
+    expect(sweepDefinition).toContain('More pages?');
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 900, Description: Match.stringLikeRegexp('^Rampart sweep') });
+  });
+
+  it('lets the sweep list and read, never write', () => {
+    const template = synth(EXAMPLE);
+    const byRole = policiesByRole(template);
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Rampart sweep') } })) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string] } } }>;
+    const actions = new Set((byRole.get(fn!.Properties.Role['Fn::GetAtt'][0]) ?? []).flatMap(actionsOf));
+
+    expect(actions).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        's3:ListAllMyBuckets',
+        's3:GetBucketLocation',
+        's3:GetEncryptionConfiguration',
+        's3:GetBucketTagging',
+        'kms:DescribeKey',
+        'apigateway:GET',
+        'wafv2:GetWebACLForResource',
+        'dynamodb:UpdateItem',
+        'dynamodb:PutItem',
+        'states:StartExecution',
+      ]),
+    );
+  });
+});
