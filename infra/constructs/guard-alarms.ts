@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -13,6 +13,7 @@ export interface GuardAlarmsProps {
   topic: sns.ITopic;
   deadLetterQueue: sqs.Queue;
   stateMachine: sfn.StateMachine;
+  sweepStateMachine: sfn.StateMachine;
   /** The guard's own resources a tamper alert watches. */
   functions: lambda.IFunction[];
   rules: events.IRule[];
@@ -41,7 +42,15 @@ export class GuardAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(notify);
+    new cloudwatch.Alarm(this, 'FailedSweeps', {
+      alarmDescription: 'Rampart: the periodic sweep failed; drift the events missed goes unseen until it runs again',
+      metric: props.sweepStateMachine.metricFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(notify);
 
+    const machines = [props.stateMachine, props.sweepStateMachine];
     const tamper = new events.Rule(this, 'TamperAlert', {
       description: "Rampart: someone changed the guard's rules, executions, functions or roles",
       eventPattern: {
@@ -49,7 +58,14 @@ export class GuardAlarms extends Construct {
         detail: {
           $or: [
             { eventSource: ['events.amazonaws.com'], eventName: ['DisableRule', 'DeleteRule', 'RemoveTargets', 'PutRule'], requestParameters: { name: props.rules.map((r) => r.ruleName) } },
-            { eventSource: ['states.amazonaws.com'], eventName: ['StopExecution', 'DeleteStateMachine', 'UpdateStateMachine'] },
+            {
+              eventSource: ['states.amazonaws.com'],
+              eventName: ['StopExecution'],
+              requestParameters: {
+                executionArn: machines.map((m) => ({ prefix: Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${m.stateMachineName}:`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) })),
+              },
+            },
+            { eventSource: ['states.amazonaws.com'], eventName: ['DeleteStateMachine', 'UpdateStateMachine'], requestParameters: { stateMachineArn: machines.map((m) => m.stateMachineArn) } },
             {
               eventSource: ['lambda.amazonaws.com'],
               eventName: [{ prefix: 'UpdateFunctionCode' }, { prefix: 'UpdateFunctionConfiguration' }, { prefix: 'DeleteFunction' }, { prefix: 'PutFunctionConcurrency' }],

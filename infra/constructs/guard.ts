@@ -117,6 +117,7 @@ export class RampartGuard extends Construct {
       topic: this.notifications.topic,
       deadLetterQueue: this.deadLetterQueue,
       stateMachine: this.workflow.stateMachine,
+      sweepStateMachine: this.sweep.stateMachine,
       functions: [...Object.values(this.workflow.functions), ...Object.values(this.detectors.functions), this.approvals.handler, this.sweep.function],
       rules: this.detectors.rules,
     });

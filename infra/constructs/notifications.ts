@@ -31,6 +31,8 @@ export class Notifications extends Construct {
         description: 'Rampart: renders notifications as Slack Block Kit and posts them to the webhook',
         key: props.key,
         environment: { RAMPART_SLACK_WEBHOOK_SECRET_ARN: slack.webhookSecretArn },
+        // SNS invokes it asynchronously: a post Slack keeps refusing ends up here, not lost
+        deadLetterQueue: props.deadLetterQueue,
       });
       grantSecretRead(this.slackNotifier, slack.webhookSecretArn);
       this.topic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier, { deadLetterQueue: props.deadLetterQueue }));

@@ -147,7 +147,7 @@ describe('the Rampart stack', () => {
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
   });
 
   it("alerts when someone tampers with the guard's rules, executions, functions or roles", () => {
