@@ -1,5 +1,5 @@
 import type { MethodSetting, ThrottleSettings } from '@aws-sdk/client-api-gateway';
-import { refFromArn, usagePlanRef } from '../core/arns';
+import { usagePlanRef } from '../core/arns';
 import { sdk } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
 import type { Detector, Observation } from '../core/control';
@@ -15,6 +15,7 @@ import {
   type PatchOperation,
 } from './apigateway-records';
 import { listRestStages } from './apigateway-waf';
+import { configObservation, refFromConfigEvent } from './config-events';
 import { awsErrorName } from './aws-errors';
 
 /**
@@ -232,32 +233,17 @@ export const apigatewayThrottling: Detector<ThrottlingState, 'apigateway-throttl
       const ref = stageFromRecord(record);
       return ref ? [ref] : [];
     }
-    if (event.kind === 'config-item' || event.kind === 'config-oversized' || event.kind === 'config-compliance') {
-      if (event.resource.resourceType !== 'AWS::ApiGateway::Stage') return [];
-      const ref = refFromArn(event.resource.arn ?? event.resource.resourceId, event.resource.account);
-      return ref?.type === 'AWS::ApiGateway::Stage' ? [ref] : [];
-    }
-    return [];
+    return refFromConfigEvent(event, 'AWS::ApiGateway::Stage') ?? [];
   },
 
   stateFrom(event: RampartEvent): Observation<ThrottlingState> {
-    switch (event.kind) {
-      case 'cloudtrail':
-        return stateFromCloudTrail(event);
-      case 'config-item': {
-        if (event.resource.status.startsWith('ResourceDeleted')) return { status: 'gone', reason: 'AWS Config reports the stage deleted' };
-        const config = asObject(event.item.configuration);
-        if (!config) return { status: 'unknown', reason: 'Config item carries no configuration' };
-        const methods = methodsFromSettings(asObject(config.methodSettings));
-        return { status: 'known', state: { kind: 'stage', methods, complete: true }, tags: event.item.tags ?? undefined };
-      }
-      case 'config-oversized':
-        return { status: 'unknown', reason: 'oversized Config notification: the state is only in S3, read the stage' };
-      case 'config-compliance':
-        return { status: 'unknown', reason: `Config rule ${event.ruleName} reports ${event.complianceType}; the state must be read` };
-      default:
-        return { status: 'unknown', reason: 'event does not concern API Gateway' };
-    }
+    if (event.kind === 'cloudtrail') return stateFromCloudTrail(event);
+    const fromConfig = configObservation<ThrottlingState>(event, 'stage', (item) => {
+      const config = asObject(item.configuration);
+      if (!config) return { status: 'unknown', reason: 'Config item carries no configuration' };
+      return { status: 'known', state: { kind: 'stage', methods: methodsFromSettings(asObject(config.methodSettings)), complete: true } };
+    });
+    return fromConfig ?? { status: 'unknown', reason: 'event does not concern API Gateway' };
   },
 
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<ThrottlingState>> {

@@ -6,6 +6,7 @@ import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import type { WafPolicy } from '../core/policy';
 import { stageFromRecord } from './apigateway-records';
+import { configObservation, refFromConfigEvent } from './config-events';
 import { awsErrorName } from './aws-errors';
 
 /** The WAFv2 web ACL attached to a REST API stage (`null`: none). */
@@ -69,16 +70,16 @@ export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
       const ref = stageFromRecord(record);
       return ref ? [ref] : [];
     }
-    if (event.kind === 'config-item' || event.kind === 'config-oversized' || event.kind === 'config-compliance') {
-      if (event.resource.resourceType !== 'AWS::ApiGateway::Stage') return [];
-      // the stage's Config resource id is its ARN
-      const ref = refFromArn(event.resource.arn ?? event.resource.resourceId, event.resource.account);
-      return isRestStage(ref) ? [ref] : [];
-    }
-    return [];
+    return refFromConfigEvent(event, 'AWS::ApiGateway::Stage') ?? [];
   },
 
   stateFrom(event: RampartEvent): Observation<StageWafState> {
+    const fromConfig = configObservation<StageWafState>(event, 'stage', (item) => {
+      const config = item.configuration as { webAclArn?: unknown } | null | undefined;
+      if (!config) return { status: 'unknown', reason: 'Config item carries no configuration' };
+      return { status: 'known', state: { webAclArn: typeof config.webAclArn === 'string' && config.webAclArn !== '' ? config.webAclArn : null } };
+    });
+    if (fromConfig) return fromConfig;
     switch (event.kind) {
       case 'cloudtrail': {
         const { eventName, requestParameters } = event.record;
@@ -93,17 +94,6 @@ export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
         if (eventName === 'CreateStage') return { status: 'known', state: { webAclArn: null } };
         return { status: 'unknown', reason: `${eventName} may target an existing stage; its web ACL is not in the event` };
       }
-      case 'config-item': {
-        if (event.resource.status.startsWith('ResourceDeleted')) return { status: 'gone', reason: 'AWS Config reports the stage deleted' };
-        const config = event.item.configuration as { webAclArn?: unknown } | null | undefined;
-        if (!config) return { status: 'unknown', reason: 'Config item carries no configuration' };
-        const acl = typeof config.webAclArn === 'string' && config.webAclArn !== '' ? config.webAclArn : null;
-        return { status: 'known', state: { webAclArn: acl }, tags: event.item.tags ?? undefined };
-      }
-      case 'config-oversized':
-        return { status: 'unknown', reason: 'oversized Config notification: the state is only in S3, read the stage' };
-      case 'config-compliance':
-        return { status: 'unknown', reason: `Config rule ${event.ruleName} reports ${event.complianceType}; the state must be read` };
       default:
         return { status: 'unknown', reason: 'event does not concern API Gateway stages' };
     }

@@ -7,6 +7,7 @@ import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import type { S3EncryptionPolicy } from '../core/policy';
 import { awsErrorName } from './aws-errors';
+import { configObservation, refFromConfigEvent } from './config-events';
 import { compareKmsKeys } from './kms-keys';
 
 /** A bucket's default encryption: the first (and in practice only) rule of its configuration. */
@@ -159,40 +160,18 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryp
       if (typeof bucket !== 'string' || bucket === '') return [];
       return [bucketRef(bucket, event.record.awsRegion, event.record.recipientAccountId)];
     }
-    if (event.kind === 'config-item' || event.kind === 'config-oversized' || event.kind === 'config-compliance') {
-      if (event.resource.resourceType !== 'AWS::S3::Bucket') return [];
-      return [bucketRef(event.resource.resourceId, event.resource.region, event.resource.account)];
-    }
-    return [];
+    return refFromConfigEvent(event, 'AWS::S3::Bucket') ?? [];
   },
 
   stateFrom(event: RampartEvent): Observation<S3EncryptionState> {
-    switch (event.kind) {
-      case 'cloudtrail': {
-        const name = event.record.eventName;
-        if (name === 'CreateBucket' || name === 'DeleteBucketEncryption') return { status: 'known', state: SSE_S3_BASELINE };
-        if (name === 'PutBucketEncryption') {
-          return stateFromCloudTrailBody(asObject(event.record.requestParameters?.ServerSideEncryptionConfiguration));
-        }
-        return { status: 'unknown', reason: `${name} does not reveal the bucket's encryption` };
-      }
-      case 'config-item': {
-        if (event.resource.status === 'ResourceDeleted' || event.resource.status === 'ResourceDeletedNotRecorded') {
-          return { status: 'gone', reason: 'AWS Config reports the bucket deleted' };
-        }
-        const observation = stateFromConfigItem(asObject(event.item.supplementaryConfiguration));
-        return observation.status === 'known' ? { ...observation, tags: event.item.tags ?? undefined } : observation;
-      }
-      case 'config-oversized':
-        return { status: 'unknown', reason: 'oversized Config notification: the state is only in S3, read the bucket' };
-      case 'config-compliance':
-        return {
-          status: 'unknown',
-          reason: `Config rule ${event.ruleName} reports ${event.complianceType}; the state must be read`,
-        };
-      default:
-        return { status: 'unknown', reason: 'event does not concern S3 buckets' };
+    if (event.kind === 'cloudtrail') {
+      const name = event.record.eventName;
+      if (name === 'CreateBucket' || name === 'DeleteBucketEncryption') return { status: 'known', state: SSE_S3_BASELINE };
+      if (name === 'PutBucketEncryption') return stateFromCloudTrailBody(asObject(event.record.requestParameters?.ServerSideEncryptionConfiguration));
+      return { status: 'unknown', reason: `${name} does not reveal the bucket's encryption` };
     }
+    const fromConfig = configObservation(event, 'bucket', (item) => stateFromConfigItem(asObject(item.supplementaryConfiguration)));
+    return fromConfig ?? { status: 'unknown', reason: 'event does not concern S3 buckets' };
   },
 
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<S3EncryptionState>> {

@@ -24,7 +24,14 @@ import {
   type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
 import { AssociateWebACLCommand, GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SFNClient, StartExecutionCommand, type SFNClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-sfn';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import { createAwsClients } from '../core/aws';
+import { InMemoryFixLedger } from '../core/fix-budget';
+import { InMemoryLastKnownGood } from '../core/last-known-good';
+import type { Policy } from '../core/policy';
+import { InMemoryApprovalStore, InMemoryFindingsStore } from '../core/stores';
+import type { GuardDeps } from '../remediators/handlers/deps';
 
 export function s3Error(name: string, status = 404): S3ServiceException {
   return new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
@@ -185,4 +192,31 @@ export class FakeAws {
       return { KeyMetadata: { KeyId: arn.split('/')[1], Arn: arn } };
     });
   }
+}
+
+/** Guard deps over in-memory stores and mocked clients, as the detector and sweep Lambdas get them. */
+export function inMemoryDeps(policy: Policy, clock: () => Date): GuardDeps {
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  return {
+    policy,
+    clients: createAwsClients({ region: 'us-east-1', regions: policy.regions.length > 0 ? policy.regions : ['us-east-1'], credentials }),
+    findings: new InMemoryFindingsStore(),
+    approvals: new InMemoryApprovalStore(),
+    lastKnownGood: new InMemoryLastKnownGood(),
+    fixes: new InMemoryFixLedger(),
+    sfn: new SFNClient({ region: 'us-east-1', credentials }),
+    config: { stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rampart' },
+    clock,
+  } as unknown as GuardDeps;
+}
+
+/** Step Functions refuses a second execution with a name it has seen: the last line of dedupe. */
+export function uniqueExecutionNames(sfn: AwsStub<ServiceInputTypes, ServiceOutputTypes, SFNClientResolvedConfig>): Set<string> {
+  const names = new Set<string>();
+  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => {
+    if (names.has(input.name)) throw Object.assign(new Error('Execution already exists'), { name: 'ExecutionAlreadyExists' });
+    names.add(input.name);
+    return { executionArn: `arn:aws:states:us-east-1:111122223333:execution:rampart:${input.name}`, startDate: new Date() };
+  });
+  return names;
 }

@@ -8,7 +8,7 @@ import { remediatorFor } from '../../remediators';
 import { remediate } from '../../remediators/remediate';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
 import { changeText, findingRows, table } from '../render';
-import type { FindingLine, ReplayLine } from '../replay';
+import type { FindingLine, ReplayLine, ReplaySummary } from '../replay';
 import { contextFor, isCompliantOutcome, resultText, type AwsOptions } from './remediate';
 
 export interface ScanOptions extends AwsOptions {
@@ -19,20 +19,11 @@ export interface ScanOptions extends AwsOptions {
   concurrency?: string;
 }
 
-/** The `scan` summary: the replay summary's keys (scripts read both alike), resources for events. */
-export interface ScanSummary {
-  type: 'summary';
+/** The `scan` summary: the replay summary's keys (scripts read both alike), resource checks for events. */
+export interface ScanSummary extends ReplaySummary {
   sweepId: string;
-  events: number;
   /** Resource checks: a resource counts once per control that guards it. */
   resources: number;
-  matched: number;
-  findings: number;
-  unknown: number;
-  errors: number;
-  compliant: number;
-  exempt: number;
-  files: number;
 }
 
 /** Progress on stderr, never stdout: a bar redrawn in place on a terminal, a line every few seconds otherwise. */

@@ -28,27 +28,12 @@ export class GuardAlarms extends Construct {
   constructor(scope: Construct, id: string, props: GuardAlarmsProps) {
     super(scope, id);
     const notify = new actions.SnsAction(props.topic);
-    new cloudwatch.Alarm(this, 'DeadLetters', {
-      alarmDescription: 'Rampart: events or invocations were dead-lettered (malformed events, failed detections)',
-      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(notify);
-    new cloudwatch.Alarm(this, 'FailedExecutions', {
-      alarmDescription: 'Rampart: remediation workflows failed',
-      metric: props.stateMachine.metricFailed({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(notify);
-    new cloudwatch.Alarm(this, 'FailedSweeps', {
-      alarmDescription: 'Rampart: the periodic sweep failed; drift the events missed goes unseen until it runs again',
-      metric: props.sweepStateMachine.metricFailed({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(notify);
+    const alarmOnAny = (id: string, alarmDescription: string, metric: cloudwatch.IMetric) =>
+      new cloudwatch.Alarm(this, id, { alarmDescription, metric, threshold: 1, evaluationPeriods: 1, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING }).addAlarmAction(notify);
+    const period = Duration.minutes(5);
+    alarmOnAny('DeadLetters', 'Rampart: events or invocations were dead-lettered (malformed events, failed detections)', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period }));
+    alarmOnAny('FailedExecutions', 'Rampart: remediation workflows failed', props.stateMachine.metricFailed({ period }));
+    alarmOnAny('FailedSweeps', 'Rampart: the periodic sweep failed; drift the events missed goes unseen until it runs again', props.sweepStateMachine.metricFailed({ period }));
 
     const machines = [props.stateMachine, props.sweepStateMachine];
     const tamper = new events.Rule(this, 'TamperAlert', {

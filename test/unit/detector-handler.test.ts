@@ -1,14 +1,11 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { InMemoryFindingsStore } from '../../core/stores';
 import { GetStageCommand } from '@aws-sdk/client-api-gateway';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createAwsClients } from '../../core/aws';
 import { MalformedEventError } from '../../core/errors';
-import { InMemoryFixLedger } from '../../core/fix-budget';
-import { InMemoryLastKnownGood } from '../../core/last-known-good';
-import { InMemoryApprovalStore, InMemoryFindingsStore } from '../../core/stores';
 import { makeDetectorHandler } from '../../detectors/handler';
 import type { GuardDeps } from '../../remediators/handlers/deps';
-import { FakeAws } from '../fakes';
+import { FakeAws, inMemoryDeps, uniqueExecutionNames } from '../fakes';
 import { ARTIFACTS_KEY, RAMPART_GUARD_ACL, fixture, policy } from '../helpers';
 
 const POLICY = policy({
@@ -24,29 +21,12 @@ describe('the detector Lambda', () => {
   const sfn = mockClient(SFNClient);
   let aws: FakeAws;
   let deps: GuardDeps;
-  let names: Set<string>;
 
   beforeEach(() => {
     aws = new FakeAws();
     sfn.reset();
-    names = new Set();
-    // Step Functions refuses a second execution with a name it has seen
-    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => {
-      if (names.has(input.name)) throw new ExecutionAlreadyExists({ message: 'exists', $metadata: {} });
-      names.add(input.name);
-      return { executionArn: `arn:aws:states:us-east-1:111122223333:execution:rampart:${input.name}`, startDate: new Date() };
-    });
-    deps = {
-      policy: POLICY,
-      clients: createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
-      findings: new InMemoryFindingsStore(),
-      approvals: new InMemoryApprovalStore(),
-      lastKnownGood: new InMemoryLastKnownGood(),
-      fixes: new InMemoryFixLedger(),
-      sfn: new SFNClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
-      config: { stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rampart' },
-      clock: () => new Date('2024-05-14T10:03:00Z'),
-    } as unknown as GuardDeps;
+    uniqueExecutionNames(sfn);
+    deps = inMemoryDeps(POLICY, () => new Date('2024-05-14T10:03:00Z'));
   });
   afterEach(() => aws.restore());
   afterAll(() => sfn.restore());

@@ -56,41 +56,8 @@ describe('parseEvent', () => {
     expect(deleted).toMatchObject({ kind: 'config-item', resource: { status: 'ResourceDeleted' } });
   });
 
-  it('reads a Config rule compliance change (shape of the AWS Config developer guide example)', () => {
-    const event = parseEvent({
-      version: '0',
-      id: '0f1e2d3c-aaaa-bbbb-cccc-111122223333',
-      'detail-type': 'Config Rules Compliance Change',
-      source: 'aws.config',
-      account: '111122223333',
-      time: '2024-05-14T09:30:00Z',
-      region: 'us-east-1',
-      resources: [],
-      detail: {
-        resourceId: 'rampart-demo-uploads',
-        awsRegion: 'us-east-1',
-        awsAccountId: '111122223333',
-        configRuleName: 's3-bucket-server-side-encryption-enabled',
-        recordVersion: '1.0',
-        configRuleARN: 'arn:aws:config:us-east-1:111122223333:config-rule/config-rule-abcdef',
-        messageType: 'ComplianceChangeNotification',
-        newEvaluationResult: {
-          evaluationResultIdentifier: {
-            evaluationResultQualifier: {
-              configRuleName: 's3-bucket-server-side-encryption-enabled',
-              resourceType: 'AWS::S3::Bucket',
-              resourceId: 'rampart-demo-uploads',
-            },
-            orderingTimestamp: '2024-05-14T09:29:58.000Z',
-          },
-          complianceType: 'NON_COMPLIANT',
-          resultRecordedTime: '2024-05-14T09:29:59.000Z',
-          configRuleInvokedTime: '2024-05-14T09:29:58.500Z',
-        },
-        notificationCreationTime: '2024-05-14T09:30:00.000Z',
-        resourceType: 'AWS::S3::Bucket',
-      },
-    });
+  it('reads a Config rule compliance change', () => {
+    const event = parseEvent(fixture('config-ComplianceChange.s3-noncompliant-constructed.json'));
 
     expect(event).toMatchObject({
       kind: 'config-compliance',

@@ -124,28 +124,11 @@ describe('every shared fixture, judged against the DESIGN.md §5 policy', () => 
   });
 
   it('says unknown for a NON_COMPLIANT Config rule result and ignores a COMPLIANT one', () => {
-    const compliance = (complianceType: string) => ({
-      version: '0',
-      id: '7c1d2e3f-0000-4000-8000-111122223333',
-      'detail-type': 'Config Rules Compliance Change',
-      source: 'aws.config',
-      account: '111122223333',
-      time: '2024-05-14T09:30:00Z',
-      region: 'us-east-1',
-      resources: [],
-      detail: {
-        resourceId: 'rampart-demo-uploads',
-        awsRegion: 'us-east-1',
-        awsAccountId: '111122223333',
-        configRuleName: 's3-bucket-server-side-encryption-enabled',
-        recordVersion: '1.0',
-        configRuleARN: 'arn:aws:config:us-east-1:111122223333:config-rule/config-rule-abcdef',
-        messageType: 'ComplianceChangeNotification',
-        newEvaluationResult: { complianceType },
-        notificationCreationTime: '2024-05-14T09:30:00.000Z',
-        resourceType: 'AWS::S3::Bucket',
-      },
-    });
+    const compliance = (complianceType: string) => {
+      const raw = fixture<{ detail: { newEvaluationResult: { complianceType: string } } }>('config-ComplianceChange.s3-noncompliant-constructed.json');
+      raw.detail.newEvaluationResult.complianceType = complianceType;
+      return raw;
+    };
 
     expect(verdicts(compliance('NON_COMPLIANT')).lines).toEqual(['unknown s3-default-encryption arn:aws:s3:::rampart-demo-uploads']);
     expect(verdicts(compliance('COMPLIANT')).matched).toBe(false);

@@ -1,3 +1,4 @@
+import { InMemoryFindingsStore } from '../../core/stores';
 import { GetBucketEncryptionCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { GetStageCommand } from '@aws-sdk/client-api-gateway';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -5,12 +6,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createAwsClients } from '../../core/aws';
 import { InMemoryFixLedger } from '../../core/fix-budget';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
-import { InMemoryApprovalStore, InMemoryFindingsStore } from '../../core/stores';
 import { makeDetectorHandler } from '../../detectors/handler';
 import { sweep, type SweepItem } from '../../detectors/sweep';
 import { makeSweepHandler } from '../../detectors/sweep-handler';
 import type { GuardDeps } from '../../remediators/handlers/deps';
-import { FakeAws, s3Error } from '../fakes';
+import { FakeAws, inMemoryDeps, s3Error, uniqueExecutionNames } from '../fakes';
 import { ARTIFACTS_KEY, LEGACY_ACL, RAMPART_GUARD_ACL, fixture, policy } from '../helpers';
 import { remediate } from '../../remediators/remediate';
 
@@ -117,30 +117,14 @@ describe('the sweep Lambda and the event path together', () => {
   const sfn = mockClient(SFNClient);
   let aws: FakeAws;
   let deps: GuardDeps;
-  let names: Set<string>;
 
   beforeEach(() => {
     aws = new FakeAws();
     aws.buckets.set('rampart-demo-logs', { region: 'us-east-1', rule: SSE_S3 });
     aws.buckets.set('rampart-good', { region: 'us-east-1', rule: KMS_RULE });
     sfn.reset();
-    names = new Set();
-    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => {
-      if (names.has(input.name)) throw Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' });
-      names.add(input.name);
-      return { executionArn: `arn:${input.name}`, startDate: new Date() };
-    });
-    deps = {
-      policy: POLICY,
-      clients: createAwsClients({ region: 'us-east-1', regions: ['us-east-1'], credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
-      findings: new InMemoryFindingsStore(),
-      approvals: new InMemoryApprovalStore(),
-      lastKnownGood: new InMemoryLastKnownGood(),
-      fixes: new InMemoryFixLedger(),
-      sfn: new SFNClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
-      config: { stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rampart' },
-      clock: () => new Date('2024-06-03T16:00:00Z'),
-    } as unknown as GuardDeps;
+    uniqueExecutionNames(sfn);
+    deps = inMemoryDeps(POLICY, () => new Date('2024-06-03T16:00:00Z'));
   });
   afterEach(() => aws.restore());
   afterAll(() => sfn.restore());

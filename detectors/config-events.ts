@@ -1,0 +1,41 @@
+import { bucketRef, refFromArn } from '../core/arns';
+import type { Observation } from '../core/control';
+import type { ResourceType } from '../core/controls';
+import type { ConfigItem, RampartEvent } from '../core/events';
+import type { ResourceRef } from '../core/finding';
+
+/**
+ * What every control reads the same way from AWS Config: which resource a notification is
+ * about, and when it says nothing of the state (deleted, oversized, a rule's verdict).
+ */
+
+/** The resource of a Config notification, when it is of `type`; `undefined` for other events. */
+export function refFromConfigEvent(event: RampartEvent, type: ResourceType): ResourceRef[] | undefined {
+  if (event.kind !== 'config-item' && event.kind !== 'config-oversized' && event.kind !== 'config-compliance') return undefined;
+  const r = event.resource;
+  if (r.resourceType !== type) return [];
+  if (type === 'AWS::S3::Bucket') return [bucketRef(r.resourceId, r.region, r.account)];
+  // an API Gateway stage's Config resource id is its ARN
+  const ref = refFromArn(r.arn ?? r.resourceId, r.account);
+  return ref?.type === type ? [ref] : [];
+}
+
+/**
+ * The state a Config notification gives (`fromItem` reads the item's configuration), or
+ * `undefined` when the event is not a Config notification.
+ */
+export function configObservation<S>(event: RampartEvent, noun: string, fromItem: (item: ConfigItem) => Observation<S>): Observation<S> | undefined {
+  switch (event.kind) {
+    case 'config-item': {
+      if (event.resource.status.startsWith('ResourceDeleted')) return { status: 'gone', reason: `AWS Config reports the ${noun} deleted` };
+      const observation = fromItem(event.item);
+      return observation.status === 'known' ? { ...observation, tags: event.item.tags ?? undefined } : observation;
+    }
+    case 'config-oversized':
+      return { status: 'unknown', reason: `oversized Config notification: the state is only in S3, read the ${noun}` };
+    case 'config-compliance':
+      return { status: 'unknown', reason: `Config rule ${event.ruleName} reports ${event.complianceType}; the state must be read` };
+    default:
+      return undefined;
+  }
+}
