@@ -42,6 +42,8 @@ function routingAndEvaluate(): void {
   console.log(`routing + evaluate: ${Math.round(rounds[2]!).toLocaleString('en-US')} events/s (median of 5 × 500,000; target ≥ 50,000) [${findings > 0 ? 'ok' : 'no verdicts!'}]`);
 }
 
+const HEAP_CAP_MB = 64;
+
 async function writeLog(file: string, megabytes: number): Promise<number> {
   const records = mixRecords();
   const out = createWriteStream(file);
@@ -68,13 +70,14 @@ async function replayFromFile(): Promise<void> {
     for (const mb of [10, 100]) {
       const file = join(dir, `log-${mb}mb.json`);
       const records = await writeLog(file, mb);
-      const raw = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'replay-file.ts'), file], { encoding: 'utf8' });
+      // a 64 MB heap cap: a replay that held the file would die here
+      const raw = execFileSync(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, '--import', 'tsx', join(__dirname, 'replay-file.ts'), file], { encoding: 'utf8' });
       const r = JSON.parse(raw) as { seconds: number; events: number; maxRssKb: number };
       const size = statSync(file).size / 1024 / 1024;
       if (r.events !== records) throw new Error(`replayed ${r.events} of ${records} records`);
       console.log(
         `replay ${size.toFixed(0).padStart(3)} MB CloudTrail log: ${r.events.toLocaleString('en-US')} events in ${r.seconds.toFixed(2)} s = ` +
-          `${Math.round(r.events / r.seconds).toLocaleString('en-US')} events/s, ${(size / r.seconds).toFixed(1)} MB/s, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB`,
+          `${Math.round(r.events / r.seconds).toLocaleString('en-US')} events/s, ${(size / r.seconds).toFixed(1)} MB/s, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB under a ${HEAP_CAP_MB} MB heap cap`,
       );
     }
   } finally {
