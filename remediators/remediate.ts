@@ -24,6 +24,17 @@ export interface RemediationContext {
   /** Delay between re-reads, doubled each time. Default 2,000 ms. */
   verifyDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The account the credentials act in. The guard only ever fixes its own account's resources:
+   * when known, it is the owner expected of every resource (`ExpectedBucketOwner`, key ARNs),
+   * whatever account the event that revealed the finding named.
+   */
+  account?: string;
+}
+
+/** The finding as this context fixes it: in the context's own account. */
+function inOwnAccount(finding: Finding, ctx: RemediationContext): Finding {
+  return ctx.account && finding.account !== ctx.account ? { ...finding, account: ctx.account } : finding;
 }
 
 /** The finding's resource, with the region and owner the finding carries. */
@@ -51,7 +62,8 @@ export type PlanStep = { done: RemediationResult } | { change: Change; risk: Ris
  * Read → exempt? → compliant? → fix budget → plan. Ends early with an outcome when there is
  * nothing to apply. Never writes.
  */
-export async function planRemediation(finding: Finding, ctx: RemediationContext): Promise<PlanStep> {
+export async function planRemediation(original: Finding, ctx: RemediationContext): Promise<PlanStep> {
+  const finding = inOwnAccount(original, ctx);
   const detector = detectorFor(finding.control);
   const remediator = remediatorFor(finding.control);
   const policy = controlPolicy(finding, ctx.policy);
@@ -102,7 +114,8 @@ export async function applyChange(finding: Finding, change: Change, ctx: Remedia
 }
 
 /** Re-reads until the resource complies (or the attempts run out); a compliant read feeds last-known-good. */
-export async function verifyChange(finding: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult> {
+export async function verifyChange(original: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult> {
+  const finding = inOwnAccount(original, ctx);
   const remediator = remediatorFor(finding.control);
   const policy = controlPolicy(finding, ctx.policy);
   const ref = refOf(finding);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createAwsClients, type AwsClients } from '../../core/aws';
 import { CONTROL_IDS } from '../../core/controls';
 import { messageOf } from '../../core/errors';
@@ -47,10 +48,22 @@ export interface AwsOptions {
   endpoint?: string;
 }
 
-export function contextFor(policy: Policy, options: AwsOptions, clients?: AwsClients): RemediationContext {
+/** The account the credentials act in (STS), or `undefined` when it cannot be told. */
+export async function callerAccount(clients: AwsClients, options: AwsOptions): Promise<string | undefined> {
+  try {
+    const out = await new STSClient({ region: clients.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }).send(new GetCallerIdentityCommand({}));
+    return out.Account;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function contextFor(policy: Policy, options: AwsOptions, injected?: AwsClients): Promise<RemediationContext> {
+  const clients = injected ?? createAwsClients({ region: options.region, regions: policy.regions, endpoint: options.endpoint });
   return {
     policy,
-    clients: clients ?? createAwsClients({ region: options.region, regions: policy.regions, endpoint: options.endpoint }),
+    clients,
+    account: await callerAccount(clients, options),
     lastKnownGood: new InMemoryLastKnownGood(),
     fixes: new InMemoryFixLedger(),
     clock: () => new Date(),
@@ -88,7 +101,11 @@ export async function remediateCommand(
   }
   let result: RemediationResult;
   try {
-    result = await remediate(finding, contextFor(policy, options, clients));
+    const ctx = await contextFor(policy, options, clients);
+    if (ctx.account && finding.account && ctx.account !== finding.account) {
+      write(io.stderr, `note: the finding names account ${finding.account}; the credentials act in ${ctx.account}, where the fix is made`);
+    }
+    result = await remediate(finding, ctx);
   } catch (error) {
     // a read that fails (no credentials, AccessDenied on the read) is reported, not thrown
     write(io.stderr, `cannot remediate ${finding.resourceArn}: ${messageOf(error)}`);

@@ -72,7 +72,7 @@ async function applyAll(findings: FindingLine[], options: ReplayCommandOptions, 
     write(io.stderr, 'the policy is in dry-run mode: nothing applied (set mode: enforce to fix)');
     return findings.length > 0 ? EXIT.notCompliant : EXIT.ok;
   }
-  const ctx = contextFor(policy, options, clients);
+  const ctx = await contextFor(policy, options, clients);
   let allCompliant = true;
   for (const line of findings) {
     if (line.risk === 'high' && !options.includeHighRisk) {

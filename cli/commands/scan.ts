@@ -1,4 +1,3 @@
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createAwsClients, type AwsClients } from '../../core/aws';
 import type { ControlId } from '../../core/controls';
 import type { Finding } from '../../core/finding';
@@ -9,7 +8,7 @@ import { remediate } from '../../remediators/remediate';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
 import { changeText, findingRows, table } from '../render';
 import type { FindingLine, ReplayLine, ReplaySummary } from '../replay';
-import { contextFor, isCompliantOutcome, resultText, type AwsOptions } from './remediate';
+import { callerAccount, contextFor, isCompliantOutcome, resultText, type AwsOptions } from './remediate';
 
 export interface ScanOptions extends AwsOptions {
   config: string;
@@ -45,14 +44,6 @@ function progress(io: CliIo) {
   };
 }
 
-async function accountOf(clients: AwsClients, options: AwsOptions): Promise<string | undefined> {
-  try {
-    const out = await new STSClient({ region: clients.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }).send(new GetCallerIdentityCommand({}));
-    return out.Account;
-  } catch {
-    return undefined; // without it, fixes that need the owner account say so
-  }
-}
 
 /**
  * `rampart scan`: the sweep from a laptop, against the account of the usual credential chain.
@@ -74,7 +65,7 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
   const lastKnownGood = new InMemoryLastKnownGood();
   const shown: ReplayLine[] = [];
   const emit = (line: ReplayLine) => (options.json ? write(io.stdout, JSON.stringify(line)) : (shown.push(line), undefined));
-  const account = await accountOf(clients, options);
+  const account = await callerAccount(clients, options);
   for await (const item of sweep(policy, clients, { sweepId, concurrency, account, controls: options.control as ControlId[] | undefined })) {
     summary.resources++;
     summary.events++;
@@ -116,7 +107,7 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
     );
   }
   let exit: number = summary.errors > 0 ? EXIT.badInput : EXIT.ok;
-  if (options.fix) exit = Math.max(exit, await fixLowRisk(findings.length > 0 ? findings : [], options, policy, io, clients));
+  if (options.fix) exit = Math.max(exit, await fixLowRisk(findings, options, policy, io, clients));
   return exit;
 }
 
@@ -125,7 +116,7 @@ async function fixLowRisk(findings: FindingLine[], options: ScanOptions, policy:
     write(io.stderr, 'the policy is in dry-run mode: nothing fixed (set mode: enforce to fix)');
     return findings.length > 0 ? EXIT.notCompliant : EXIT.ok;
   }
-  const ctx = contextFor(policy, options, clients);
+  const ctx = await contextFor(policy, options, clients);
   let allCompliant = true;
   const forApproval: string[] = [];
   for (const line of findings) {

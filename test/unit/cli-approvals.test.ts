@@ -26,12 +26,8 @@ describe('rampart approvals', () => {
     ddb.reset();
     sts.reset();
     sfn.reset();
-    process.env.AWS_REGION = 'us-east-1';
-    process.env.AWS_ACCESS_KEY_ID = 'test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
   });
   afterAll(() => {
-    for (const name of ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete process.env[name];
     ddb.restore();
     sts.restore();
     sfn.restore();

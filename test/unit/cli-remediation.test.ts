@@ -1,6 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
 import { FakeAws } from '../fakes';
 import { ARTIFACTS_KEY, FIXTURES, LEGACY_ACL, RAMPART_GUARD_ACL, fixture, jsonLines, runCli } from '../helpers';
 
@@ -101,7 +104,11 @@ describe('rampart replay --plan', () => {
 
 describe('rampart remediate and replay --apply', () => {
   let aws: FakeAws;
+  const sts = mockClient(STSClient);
+  afterAll(() => sts.restore());
   beforeEach(() => {
+    sts.reset();
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: 'arn:aws:iam::111122223333:user/ops' });
     aws = new FakeAws();
     aws.buckets.set('rampart-demo-logs', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
     aws.stages.set(PROD, { methodSettings: { '*/*': { throttlingRateLimit: 2000, throttlingBurstLimit: 1000 } } });
@@ -136,6 +143,17 @@ describe('rampart remediate and replay --apply', () => {
 
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('resource-gone');
+  });
+
+  it('fixes in the account the credentials act in, whatever account the event named', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '444455556666' });
+    const line = JSON.parse(await findingLine('s3-DeleteBucketEncryption-constructed.json')) as { account: string };
+
+    const result = await runCli(['remediate', '--config', POLICY, '--finding', JSON.stringify(line)]);
+
+    expect(line.account).toBe('111122223333');
+    expect(result.stderr).toContain('note: the finding names account 111122223333; the credentials act in 444455556666, where the fix is made');
+    expect(aws.s3).toHaveReceivedCommandWith(PutBucketEncryptionCommand, { Bucket: 'rampart-demo-logs', ExpectedBucketOwner: '444455556666' });
   });
 
   it('exits 2 on a finding that is not a finding', async () => {
