@@ -50,6 +50,10 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
       onListed: (_control, arn) => (lastListed = arn),
     });
     for await (const item of items) {
+      if (item.kind === 'list-error') {
+        // nothing of the control was swept: fail the page, so the execution (and its alarm) says so
+        throw new Error(`cannot list ${item.control} resources: ${item.message}`);
+      }
       out.resources++;
       if (item.kind === 'error') {
         out.errors++;

@@ -16,7 +16,9 @@ import { judgeObservation, type Judgement } from './judge';
  */
 export type SweepItem =
   | { kind: 'judged'; judgement: Judgement; state?: unknown }
-  | { kind: 'error'; control: ControlId; resourceArn: string; message: string };
+  | { kind: 'error'; control: ControlId; resourceArn: string; message: string }
+  /** The listing itself failed: the control's remaining resources were not swept. */
+  | { kind: 'list-error'; control: ControlId; message: string };
 
 export interface SweepOptions {
   /** Names the sweep in findings (`eventId`). */
@@ -95,7 +97,7 @@ export async function* sweep(policy: Policy, clients: AwsClients, options: Sweep
       if ('ref' in value) options.onListed?.(value.detector.id as ControlId, value.ref.arn);
       const work: Promise<SweepItem> =
         'listError' in value
-          ? Promise.resolve({ kind: 'error', control: value.detector.id as ControlId, resourceArn: '(listing)', message: value.listError })
+          ? Promise.resolve({ kind: 'list-error', control: value.detector.id as ControlId, message: value.listError })
           : judgeOne(value.detector, options.account && !value.ref.account ? { ...value.ref, account: options.account } : value.ref, policy, clients, options.sweepId);
       inFlight.set(
         id,

@@ -48,13 +48,16 @@ export interface AwsOptions {
   endpoint?: string;
 }
 
-/** The account the credentials act in (STS), or `undefined` when it cannot be told. */
-export async function callerAccount(clients: AwsClients, options: AwsOptions): Promise<string | undefined> {
+/**
+ * The account the credentials act in (STS): `null` when there are no credentials at all,
+ * `undefined` when STS cannot tell (an emulator without STS).
+ */
+export async function callerAccount(clients: AwsClients, options: AwsOptions): Promise<string | null | undefined> {
   try {
     const out = await new STSClient({ region: clients.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }).send(new GetCallerIdentityCommand({}));
     return out.Account;
-  } catch {
-    return undefined;
+  } catch (error) {
+    return (error as { name?: string }).name === 'CredentialsProviderError' ? null : undefined;
   }
 }
 
@@ -63,7 +66,7 @@ export async function contextFor(policy: Policy, options: AwsOptions, injected?:
   return {
     policy,
     clients,
-    account: await callerAccount(clients, options),
+    account: (await callerAccount(clients, options)) ?? undefined,
     lastKnownGood: new InMemoryLastKnownGood(),
     fixes: new InMemoryFixLedger(),
     clock: () => new Date(),

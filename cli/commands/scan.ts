@@ -66,7 +66,16 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
   const shown: ReplayLine[] = [];
   const emit = (line: ReplayLine) => (options.json ? write(io.stdout, JSON.stringify(line)) : (shown.push(line), undefined));
   const account = await callerAccount(clients, options);
+  if (account === null) {
+    write(io.stderr, 'no AWS credentials found: configure the usual chain (AWS_PROFILE, environment, SSO) or point --endpoint at an emulator');
+    return EXIT.usage;
+  }
   for await (const item of sweep(policy, clients, { sweepId, concurrency, account, controls: options.control as ControlId[] | undefined })) {
+    if (item.kind === 'list-error') {
+      summary.errors++;
+      await emit({ type: 'error', file: sweepId, position: `${item.control} (listing)`, message: item.message });
+      continue;
+    }
     summary.resources++;
     summary.events++;
     if (item.kind === 'error') {

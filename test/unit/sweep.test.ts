@@ -107,7 +107,7 @@ describe('the sweep', () => {
     const rest = await collect(sweep(POLICY, clients(), { sweepId: 's', controls: ['s3-default-encryption'], startAfter: { 's3-default-encryption': listed.at(-1)! } }));
 
     expect(first).toHaveLength(2);
-    expect([...first, ...rest].map((i) => (i.kind === 'judged' ? i.judgement.ref.arn : i.resourceArn)).sort()).toEqual(
+    expect([...first, ...rest].map((i) => (i.kind === 'judged' ? i.judgement.ref.arn : i.kind === 'error' ? i.resourceArn : i.kind)).sort()).toEqual(
       ['a-good', 'b-drifted', 'c-good-eu', 'd-drifted', 'e-good'].map((b) => `arn:aws:s3:::${b}`),
     );
   });
@@ -148,5 +148,25 @@ describe('the sweep Lambda and the event path together', () => {
 
     expect(page.startAfter).toMatch(/^arn:aws:s3:::/);
     expect(page.resources).toBeLessThan(2);
+  });
+});
+
+describe('a sweep whose listing fails', () => {
+  it('says so for the control, goes on with the others, and fails the Lambda page', async () => {
+    const aws = new FakeAws();
+    aws.buckets.set('a', { region: 'us-east-1', rule: KMS_RULE });
+    aws.s3.on(ListBucketsCommand).rejects(s3Error('AccessDenied', 403));
+    aws.stages.set(stage('api1', 'prod'), { methodSettings: { '*/*': { throttlingRateLimit: 10, throttlingBurstLimit: 5 } }, webAclArn: RAMPART_GUARD_ACL });
+    const clients = createAwsClients({ region: 'us-east-1', regions: ['us-east-1'] });
+    try {
+      const items = await collect(sweep(POLICY, clients, { sweepId: 's' }));
+      const deps = inMemoryDeps(POLICY, () => new Date());
+
+      expect(items.filter((i) => i.kind === 'list-error')).toEqual([{ kind: 'list-error', control: 's3-default-encryption', message: 'AccessDenied' }]);
+      expect(items.filter((i) => i.kind === 'judged')).toHaveLength(2);
+      await expect(makeSweepHandler(() => deps)({ control: 's3-default-encryption' })).rejects.toThrow('cannot list s3-default-encryption resources: AccessDenied');
+    } finally {
+      aws.restore();
+    }
   });
 });
