@@ -90,6 +90,10 @@ export async function* readInput(file: string, stdin: Readable = process.stdin):
   }
 }
 
+function isDigest(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'digestStartTime' in value && 'logFiles' in value;
+}
+
 function* itemsOf(file: string, piece: { position: string; text: string } | { position: string; error: string }): Iterable<InputItem> {
   if ('error' in piece) {
     yield { file, position: piece.position, error: piece.error };
@@ -102,6 +106,8 @@ function* itemsOf(file: string, piece: { position: string; text: string } | { po
     yield { file, position: piece.position, error: `invalid JSON: ${messageOf(error)}` };
     return;
   }
+  // CloudTrail delivers digest files beside the logs (CloudTrail-Digest/): no events in them
+  if (isDigest(value)) return;
   const records = Array.isArray(value) ? value : (value as { Records?: unknown })?.Records;
   if (Array.isArray(records) && (Array.isArray(value) || Object.keys(value as object).length === 1)) {
     for (let i = 0; i < records.length; i++) {

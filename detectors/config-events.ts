@@ -9,6 +9,26 @@ import type { ResourceRef } from '../core/finding';
  * about, and when it says nothing of the state (deleted, oversized, a rule's verdict).
  */
 
+/**
+ * Config renders `configuration` and each `supplementaryConfiguration` value as objects in
+ * change notifications but as JSON strings in API answers (GetResourceConfigHistory), which
+ * users also replay: both are accepted.
+ */
+function withParsedJson(item: ConfigItem): ConfigItem {
+  const parse = (value: unknown): unknown => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  };
+  const supplementary = item.supplementaryConfiguration
+    ? Object.fromEntries(Object.entries(item.supplementaryConfiguration).map(([k, v]) => [k, parse(v)]))
+    : item.supplementaryConfiguration;
+  return { ...item, configuration: parse(item.configuration), supplementaryConfiguration: supplementary };
+}
+
 /** The resource of a Config notification, when it is of `type`; `undefined` for other events. */
 export function refFromConfigEvent(event: RampartEvent, type: ResourceType): ResourceRef[] | undefined {
   if (event.kind !== 'config-item' && event.kind !== 'config-oversized' && event.kind !== 'config-compliance') return undefined;
@@ -28,7 +48,7 @@ export function configObservation<S>(event: RampartEvent, noun: string, fromItem
   switch (event.kind) {
     case 'config-item': {
       if (event.resource.status.startsWith('ResourceDeleted')) return { status: 'gone', reason: `AWS Config reports the ${noun} deleted` };
-      const observation = fromItem(event.item);
+      const observation = fromItem(withParsedJson(event.item));
       return observation.status === 'known' ? { ...observation, tags: event.item.tags ?? undefined } : observation;
     }
     case 'config-oversized':

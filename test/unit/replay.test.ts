@@ -298,3 +298,30 @@ describe('rampart usage errors', () => {
     expect(result.stderr).toContain('unknown control s3-encryption; known: s3-default-encryption, apigateway-waf, apigateway-throttling');
   });
 });
+
+describe('replay of other real shapes', () => {
+  it('reads a Config item whose configuration values are JSON strings (API form)', () => {
+    const raw = fixture<{ detail: { configurationItem: { supplementaryConfiguration: Record<string, unknown>; configuration: unknown } } }>(
+      'config-ConfigurationItemChangeNotification.s3-aes256-constructed.json',
+    );
+    const item = raw.detail.configurationItem;
+    item.supplementaryConfiguration.ServerSideEncryptionConfiguration = JSON.stringify(item.supplementaryConfiguration.ServerSideEncryptionConfiguration);
+    item.configuration = JSON.stringify(item.configuration);
+
+    expect(verdicts(raw).lines).toEqual(['violation s3-default-encryption arn:aws:s3:::rampart-demo-uploads']);
+  });
+
+  it('skips CloudTrail digest files found beside the logs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-digest-'));
+    writeFileSync(
+      join(dir, '111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20240521T080000Z.json'),
+      JSON.stringify({ awsAccountId: '111122223333', digestStartTime: '2024-05-21T07:00:00Z', digestEndTime: '2024-05-21T08:00:00Z', logFiles: [] }),
+    );
+    writeFileSync(join(dir, 'log.json'), readFileSync(join(FIXTURES, 'cloudtrail-LogFile.mixed-constructed.json')));
+
+    const result = await runCli(['replay', '--json', dir]);
+
+    expect(result.code).toBe(0);
+    expect(jsonLines(result.stdout).at(-1)).toMatchObject({ events: 3, errors: 0, findings: 1 });
+  });
+});
