@@ -13,7 +13,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 export const TABLE_ACTIONS = {
   detector: ['dynamodb:UpdateItem', 'dynamodb:PutItem'], // findings.open, lastKnownGood.put
   plan: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], // last-known-good, fix budget
-  apply: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], // fix budget, history
+  apply: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], // re-plan (last-known-good, fix budget), history
   verify: ['dynamodb:PutItem'], // last-known-good
   notify: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], // findings, expired approvals
   requestApproval: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], // approval record, finding status

@@ -100,6 +100,9 @@ export async function planRemediation(original: Finding, ctx: RemediationContext
 /** Sends the change, after checking it writes to the finding's own resource. Records the fix against the budget. */
 export async function applyChange(finding: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult | undefined> {
   const remediator = remediatorFor(finding.control);
+  if (!remediator.permissions[change.operation]) {
+    return result(finding, { outcome: 'failed', change, reason: `refused: ${finding.control} does not make ${change.operation} calls` });
+  }
   const target = remediator.targetOf(change);
   if (target !== finding.resourceArn) {
     return result(finding, { outcome: 'failed', change, reason: `refused: the change writes to ${target}, not to the finding's ${finding.resourceArn}` });

@@ -64,7 +64,8 @@ export class RemediationWorkflow extends Construct {
     const f = this.functions;
     for (const id of enabled) {
       const remediator = remediatorFor(id);
-      for (const s of statementsOf(remediator.readPermissions)) [f.plan, f.verify].forEach((g) => g.addToRolePolicy(s));
+      // Apply reads too: it plans again before writing (an approval may come hours later)
+      for (const s of statementsOf(remediator.readPermissions)) [f.plan, f.verify, f.apply].forEach((g) => g.addToRolePolicy(s));
       for (const s of statementsOf(Object.values(remediator.permissions))) f.apply.addToRolePolicy(s);
     }
     grantTable(f.plan, table, TABLE_ACTIONS.plan);

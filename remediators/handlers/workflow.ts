@@ -111,10 +111,29 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps) {
       return planRemediation(input.finding, contextOf(getDeps()));
     },
 
-    /** Applies the change; a throttled call is thrown back for the state machine to retry. */
+    /**
+     * Applies the change; a throttled call is thrown back for the state machine to retry.
+     * The resource is planned again first: an approval can come hours after the plan, and a
+     * change is applied only while it is still exactly the one that was planned (and approved).
+     */
     async apply(input: ChangeInput): Promise<{ failure?: RemediationResult }> {
       const deps = getDeps();
-      const failure = await applyChange(input.finding, input.change, contextOf(deps));
+      const ctx = contextOf(deps);
+      const fresh = await planRemediation(input.finding, ctx);
+      if ('done' in fresh) return { failure: fresh.done };
+      if (JSON.stringify(fresh.change) !== JSON.stringify(input.change)) {
+        return {
+          failure: {
+            outcome: 'failed',
+            control: input.finding.control,
+            resourceArn: input.finding.resourceArn,
+            change: input.change,
+            errorCode: 'StalePlan',
+            reason: `the resource changed since the fix was planned; nothing applied. The fix it needs now: ${fresh.change.operation} ${JSON.stringify(fresh.change.input)}`,
+          },
+        };
+      }
+      const failure = await applyChange(input.finding, input.change, ctx);
       if (failure?.errorCode && /Throttl|TooManyRequests|SlowDown|RequestLimitExceeded/.test(failure.errorCode)) {
         throw new RetryableError('Rampart.Throttled', failure.reason);
       }

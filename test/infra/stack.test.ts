@@ -78,15 +78,23 @@ describe('the Rampart stack', () => {
     const apply = new Set((byRole.get(roleOfFunction(template, 'applyHandler')) ?? []).flatMap(actionsOf));
     expect([...apply].sort()).toEqual(
       [
+        // writes: exactly the remediators'
         'apigateway:PATCH',
         'apigateway:SetWebACL',
+        's3:PutEncryptionConfiguration',
+        'wafv2:AssociateWebACL',
+        // reads: Apply plans again before it writes
+        'apigateway:GET',
+        's3:GetEncryptionConfiguration',
+        's3:GetBucketTagging',
+        'kms:DescribeKey',
+        'wafv2:GetWebACLForResource',
+        'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
-        's3:PutEncryptionConfiguration',
-        'wafv2:AssociateWebACL',
         'xray:PutTelemetryRecords',
         'xray:PutTraceSegments',
       ].sort(),

@@ -112,6 +112,36 @@ describe('the remediation workflow, run locally on the synthesized definition', 
     expect((await local.deps.approvals.listPending()).length).toBe(0);
   });
 
+  it('applies nothing when the resource changed between the plan and the approval', async () => {
+    const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
+    const meanwhile: Human = async (approval) => {
+      aws.stages.get(PROD)!.methodSettings['*/*'] = { throttlingRateLimit: 3000, throttlingBurstLimit: 200 };
+      await clickLink('approveUrl')(approval);
+    };
+
+    const result = await local.run(input, meanwhile);
+
+    expect(result.status).toBe('failed');
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'failed']);
+    expect(result.notifications[2]?.reason).toContain('the resource changed since the fix was planned; nothing applied');
+    expect(aws.apiGateway).not.toHaveReceivedCommand(UpdateStageCommand);
+    expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'failed' });
+  });
+
+  it('closes as already compliant when someone fixed it while the approval waited', async () => {
+    const { input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
+    const fixedMeanwhile: Human = async (approval) => {
+      aws.stages.get(PROD)!.methodSettings['*/*'] = { throttlingRateLimit: 100, throttlingBurstLimit: 50 };
+      await clickLink('approveUrl')(approval);
+    };
+
+    const result = await local.run(input, fixedMeanwhile);
+
+    expect(result.status).toBe('succeeded');
+    expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'already-compliant']);
+    expect(aws.apiGateway).not.toHaveReceivedCommand(UpdateStageCommand);
+  });
+
   it('changes nothing when the fix is rejected, and says who rejected it', async () => {
     const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
 
