@@ -8,7 +8,7 @@ import { parsePolicy } from '../core/policy';
 import { sweep } from '../detectors/sweep';
 import { FakeAws } from '../test/fakes';
 
-process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING = 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 1000);

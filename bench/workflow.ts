@@ -12,6 +12,7 @@ import { LocalWorkflow, synthesizeWorkflow } from '../test/workflow/harness';
 import { mixEvents } from './fixtures';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 // Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions uses

@@ -3,7 +3,7 @@ import 'aws-sdk-client-mock-jest';
 // handlers log and emit metrics as in Lambda; tests keep their output for failures only
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING = 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 // no test reaches AWS: a client a test forgot to mock fails fast instead of looking for
 // credentials on the network (instance metadata)
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
