@@ -36,9 +36,6 @@ export type Evaluation =
   | { status: 'violation'; observed: unknown; desired: unknown; reason: string }
   | { status: 'unknown'; reason: string };
 
-export const FINDING_STATUSES = ['open', 'awaiting-approval', 'remediating', 'closed'] as const;
-export type FindingStatus = (typeof FINDING_STATUSES)[number];
-
 /** A violation of one control by one resource. */
 export interface Finding {
   /** Stable for control + resource, so repeated events dedupe onto one finding. */

@@ -1,6 +1,7 @@
 import { stageRef, usagePlanRef } from '../core/arns';
 import type { CloudTrailRecord } from '../core/events';
 import type { ResourceRef } from '../core/finding';
+import { asObject, type Json } from './json';
 
 /**
  * Reading API Gateway CloudTrail records. REST API records carry no ARN: ids sit at the top of
@@ -11,9 +12,6 @@ import type { ResourceRef } from '../core/finding';
  * never `restApiId`: they are not REST stages and are left alone here.
  */
 
-type Json = Record<string, unknown>;
-const asObject = (value: unknown): Json | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 const nonEmpty = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 /** The request body of a REST API call, wrapped (`<wrapper>`) or not. */

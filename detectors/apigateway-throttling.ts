@@ -17,6 +17,7 @@ import {
 import { listRestStages } from './apigateway-waf';
 import { configObservation, refFromConfigEvent } from './config-events';
 import { awsErrorName } from './aws-errors';
+import { asObject, type Json } from './json';
 
 /**
  * A limit as far as it is known: a number; `null` when not set (the next layer up applies:
@@ -37,9 +38,6 @@ export type ThrottlingState =
   | { kind: 'stage'; methods: Record<string, ThrottleLimits>; complete: boolean }
   | { kind: 'usage-plan'; throttle: ThrottleLimits; quotaLimit?: Limit; complete: boolean };
 
-type Json = Record<string, unknown>;
-const asObject = (value: unknown): Json | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 
 /** A limit as AWS reports it: JSON number in bodies, string in patches; negative means "no limit". */
 function limitOf(value: unknown): Limit {

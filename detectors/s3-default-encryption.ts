@@ -9,6 +9,7 @@ import type { S3EncryptionPolicy } from '../core/policy';
 import { awsErrorName } from './aws-errors';
 import { configObservation, refFromConfigEvent } from './config-events';
 import { compareKmsKeys } from './kms-keys';
+import { asObject, type Json } from './json';
 
 /** A bucket's default encryption: the first (and in practice only) rule of its configuration. */
 export interface S3EncryptionState {
@@ -24,9 +25,6 @@ export interface S3EncryptionState {
 // encryption configuration was deleted, are encrypted with AES256 and no bucket key.
 const SSE_S3_BASELINE: S3EncryptionState = { algorithm: 'AES256', bucketKeyEnabled: false };
 
-type Json = Record<string, unknown>;
-const asObject = (value: unknown): Json | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : value);
 
 /** CloudTrail renders the XML body: `Rule` is an object for one rule, a list when the element repeats. */

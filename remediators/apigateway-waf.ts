@@ -7,8 +7,6 @@ import { sdk } from '../core/sdk';
 import type { WafPolicy } from '../core/policy';
 import { apigatewayWaf, evaluateStageWaf, type StageWafState } from '../detectors/apigateway-waf';
 
-const FIREWALL_MANAGER_ACL = /:regional\/webacl\/FMManagedWebACLV2-/;
-
 /**
  * The ACL to restore on a stage: the policy mapping for the stage or its API, else the last
  * ACL the stage was seen compliant with, else the policy default.
@@ -22,9 +20,6 @@ export function planStageWaf(finding: Finding, state: StageWafState, policy: Waf
   const ref = refFromArn(finding.resourceArn);
   if (ref?.type !== 'AWS::ApiGateway::Stage') return { change: null, reason: `${finding.resourceArn} is not a REST API stage` };
   if (evaluateStageWaf(state, policy, ref).status === 'compliant') return { change: null, reason: 'the stage already carries the required web ACL' };
-  if (state.webAclArn && FIREWALL_MANAGER_ACL.test(state.webAclArn)) {
-    return { change: null, reason: 'the stage carries a Firewall Manager web ACL; Firewall Manager owns it' };
-  }
   const acl = aclToRestore(policy, ref.restApiId, ref.stageName, lastKnownGood);
   if (!acl) {
     return { change: null, reason: 'no web ACL to restore: the policy maps none to this stage, has no default, and none was recorded for it' };

@@ -134,6 +134,12 @@ describe('apigateway-waf plan', () => {
     });
   });
 
+  it('never replaces a Firewall Manager ACL', () => {
+    const fms = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
+
+    expect(planStageWaf(STAGE, { webAclArn: fms }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }))).toEqual({ change: null, reason: 'the stage already carries the required web ACL' });
+  });
+
   it('refuses an ACL of another region than the stage', () => {
     const euAcl = 'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/eu/5e6f7a8b-1111-4222-8333-944455556666';
 
