@@ -10,6 +10,7 @@ import { MetricUnit, logger, metrics } from '../remediators/handlers/telemetry';
 import type { WorkflowInput } from '../remediators/handlers/workflow';
 import { DETECTORS } from '.';
 import { judgeObservation, provenanceOf } from './judge';
+import { observeLive } from './observe';
 import { EventRouter } from './router';
 
 /**
@@ -42,14 +43,10 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
     const failures: string[] = [];
     const provenance = provenanceOf(event);
     for (const detector of router.route(event)) {
-      const policy = deps.policy.controls[detector.id as keyof typeof deps.policy.controls];
-      if (!policy) continue;
+      if (!deps.policy.controls[detector.id as keyof typeof deps.policy.controls]) continue;
       for (const ref of detector.resourcesFrom(event)) {
         try {
-          let observation = await detector.readState(ref, deps.clients);
-          if (observation.status === 'known' && detector.resolveState) {
-            observation = { ...observation, state: await detector.resolveState(observation.state, policy, ref, deps.clients) };
-          }
+          const observation = await observeLive(detector, ref, deps.policy, deps.clients);
           const judgement = judgeObservation(detector, ref, observation, deps.policy, provenance);
           if (judgement.outcome === 'compliant') {
             summary.compliant++;

@@ -6,6 +6,7 @@ import type { ResourceRef } from '../core/finding';
 import type { Policy } from '../core/policy';
 import { DETECTORS } from '.';
 import { judgeObservation, type Judgement } from './judge';
+import { observeLive } from './observe';
 
 /**
  * The sweep: every resource of every enabled control, listed, read and judged on the same path
@@ -41,10 +42,7 @@ export interface SweepOptions {
 async function judgeOne(detector: AnyDetector, ref: ResourceRef, policy: Policy, clients: AwsClients, sweepId: string): Promise<SweepItem> {
   const control = detector.id as ControlId;
   try {
-    let observation = await detector.readState(ref, clients);
-    if (observation.status === 'known' && detector.resolveState) {
-      observation = { ...observation, state: await detector.resolveState(observation.state, policy.controls[control], ref, clients) };
-    }
+    const observation = await observeLive(detector, ref, policy, clients);
     const judgement = judgeObservation(detector, ref, observation, policy, { eventId: sweepId, eventName: 'Sweep', eventSource: 'rampart.sweep' });
     return { kind: 'judged', judgement, ...(observation.status === 'known' ? { state: observation.state } : {}) };
   } catch (error) {

@@ -9,6 +9,7 @@ import type { RemediationResult } from '../core/outcome';
 import type { Policy } from '../core/policy';
 import { refFromArn } from '../core/arns';
 import { detectorFor } from '../detectors';
+import { observeLive } from '../detectors/observe';
 import { describeFailure } from './failures';
 import { remediatorFor } from '.';
 
@@ -68,13 +69,12 @@ export async function planRemediation(original: Finding, ctx: RemediationContext
   const remediator = remediatorFor(finding.control);
   const policy = controlPolicy(finding, ctx.policy);
   const ref = refOf(finding);
-  const observation = await detector.readState(ref, ctx.clients);
+  const observation = await observeLive(detector, ref, ctx.policy, ctx.clients);
   if (observation.status === 'gone') return { done: result(finding, { outcome: 'resource-gone', change: null, reason: observation.reason }) };
   const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, ctx.policy.exemptions);
   if (exempt) return { done: result(finding, { outcome: 'exempt', change: null, reason: `exempt: ${exempt}` }) };
   if (observation.status !== 'known') return { done: result(finding, { outcome: 'failed', change: null, reason: observation.reason }) };
-  const state = detector.resolveState ? await detector.resolveState(observation.state, policy, ref, ctx.clients) : observation.state;
-  const evaluation = detector.evaluate(state, policy, ref);
+  const evaluation = detector.evaluate(observation.state, policy, ref);
   if (evaluation.status === 'compliant') {
     await ctx.lastKnownGood.put(finding.control, ref.arn, observation.state, ctx.clock());
     return { done: result(finding, { outcome: 'already-compliant', change: null, reason: 'the resource already complies with the policy' }) };
