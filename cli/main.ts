@@ -86,6 +86,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('-c, --config <file>', 'policy file (YAML or JSON)', DEFAULT_POLICY)
     .option('--control <id>', `scan only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
     .option('--fix', 'apply the low-risk fixes after the scan; list the high-risk ones for approval')
+    .option('--include-high-risk', 'with --fix: also apply fixes whose risk is high')
     .option('--json', 'print the NDJSON lines of replay --json (eventId names the sweep); progress goes to stderr')
     .option('--concurrency <n>', 'resources read at once (default: policy sweep.concurrency, 32)')
     .option('--region <region>', 'home region (default: AWS_REGION); regional resources are swept in the policy regions')

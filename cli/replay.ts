@@ -51,7 +51,8 @@ export interface ReplayOptions {
   lastKnownGood?: LastKnownGoodStore;
 }
 
-async function planned(finding: Finding, state: unknown, policy: Policy, store?: LastKnownGoodStore): Promise<Pick<FindingLine, 'risk' | 'change' | 'reason'>> {
+/** The planned change of a finding and its risk: the `--plan` fields of a finding line. */
+export async function planned(finding: Finding, state: unknown, policy: Policy, store?: LastKnownGoodStore): Promise<Pick<FindingLine, 'risk' | 'change' | 'reason'>> {
   const remediator = remediatorFor(finding.control);
   const controlPolicy = policy.controls[finding.control];
   const lastKnownGood = store ? await store.get(finding.control, finding.resourceArn) : undefined;

@@ -10,7 +10,8 @@ import type { RemediationResult } from '../../core/outcome';
 import type { Policy } from '../../core/policy';
 import { remediate, type RemediationContext } from '../../remediators/remediate';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
-import { compact } from '../render';
+import { changeText, compact } from '../render';
+import type { FindingLine } from '../replay';
 
 /** A `finding` line of `replay --json`: only what a fix needs is required. */
 const findingLineSchema = z.looseObject({
@@ -122,4 +123,46 @@ async function readAll(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Fixes the resources of finding lines (`replay --apply`, `scan --fix`), once each: low-risk
+ * ones, and high-risk ones only with `includeHighRisk`; the others are listed with the change
+ * an approver would be asked for. Nothing is applied when the policy is in dry-run mode.
+ */
+export async function applyFindings(
+  findings: FindingLine[],
+  options: AwsOptions & { json?: boolean; includeHighRisk?: boolean },
+  policy: Policy,
+  io: CliIo,
+  clients?: AwsClients,
+): Promise<number> {
+  if (policy.mode === 'dry-run') {
+    write(io.stderr, 'the policy is in dry-run mode: nothing applied (set mode: enforce to fix)');
+    return findings.length > 0 ? EXIT.notCompliant : EXIT.ok;
+  }
+  const ctx = await contextFor(policy, options, clients);
+  let allCompliant = true;
+  const forApproval: FindingLine[] = [];
+  for (const line of findings) {
+    if (line.risk === 'high' && !options.includeHighRisk) {
+      allCompliant = false;
+      forApproval.push(line);
+      write(io.stderr, `skipped ${line.control} ${line.resourceArn}: a high-risk fix; it needs approval (--include-high-risk applies it)`);
+      continue;
+    }
+    const { type: _type, risk: _risk, change: _change, reason: _reason, ...finding } = line;
+    try {
+      const result = await remediate(finding as Finding, ctx);
+      allCompliant &&= isCompliantOutcome(result);
+      write(options.json ? io.stdout : io.stderr, options.json ? JSON.stringify({ type: 'remediation', ...result }) : resultText(result));
+    } catch (error) {
+      allCompliant = false;
+      write(io.stderr, `cannot remediate ${line.resourceArn}: ${messageOf(error)}`);
+    }
+  }
+  if (forApproval.length > 0) {
+    write(io.stderr, `High-risk fixes need approval (not applied):\n${forApproval.map((l) => `  ${l.control}  ${l.resourceArn}: ${changeText(l)}`).join('\n')}`);
+  }
+  return allCompliant ? EXIT.ok : EXIT.notCompliant;
 }

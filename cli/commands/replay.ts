@@ -1,15 +1,12 @@
 import type { AwsClients } from '../../core/aws';
-import { messageOf } from '../../core/errors';
-import type { Finding } from '../../core/finding';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import { DETECTORS } from '../../detectors';
 import { EventRouter } from '../../detectors/router';
-import { remediate } from '../../remediators/remediate';
 import { expandPaths, readInput, type InputItem } from '../event-input';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
 import { changeText, findingRows, summaryText, table } from '../render';
 import { replayEvents, type FindingLine, type ReplayLine } from '../replay';
-import { contextFor, isCompliantOutcome, resultText, type AwsOptions } from './remediate';
+import { applyFindings, type AwsOptions } from './remediate';
 
 export interface ReplayCommandOptions extends AwsOptions {
   config: string;
@@ -48,7 +45,7 @@ export async function replayCommand(paths: string[], defaults: { incident: strin
   if (options.json) await write(io.stdout, JSON.stringify(summary));
   else printTable(shown, plan, summary, io);
   let exit: number = summary.errors > 0 ? EXIT.badInput : EXIT.ok;
-  if (options.apply) exit = Math.max(exit, await applyAll([...toFix.values()], options, policy, io, clients));
+  if (options.apply) exit = Math.max(exit, await applyFindings([...toFix.values()], options, policy, io, clients));
   return exit;
 }
 
@@ -65,30 +62,4 @@ function printTable(shown: ReplayLine[], plan: boolean, summary: Parameters<type
     for (const u of unknown) if (u.type === 'unknown') write(io.stdout, `  ${u.control}  ${u.resourceArn}: ${u.reason}`);
   }
   write(io.stdout, `${findings.length > 0 || unknown.length > 0 ? '\n' : ''}${summaryText(summary)}`);
-}
-
-async function applyAll(findings: FindingLine[], options: ReplayCommandOptions, policy: NonNullable<ReturnType<typeof loadPolicy>>, io: CliIo, clients?: AwsClients): Promise<number> {
-  if (policy.mode === 'dry-run') {
-    write(io.stderr, 'the policy is in dry-run mode: nothing applied (set mode: enforce to fix)');
-    return findings.length > 0 ? EXIT.notCompliant : EXIT.ok;
-  }
-  const ctx = await contextFor(policy, options, clients);
-  let allCompliant = true;
-  for (const line of findings) {
-    if (line.risk === 'high' && !options.includeHighRisk) {
-      allCompliant = false;
-      write(io.stderr, `skipped ${line.control} ${line.resourceArn}: a high-risk fix; it needs approval (--include-high-risk applies it)`);
-      continue;
-    }
-    const { type: _type, risk: _risk, change: _change, reason: _reason, ...finding } = line;
-    try {
-      const result = await remediate(finding as Finding, ctx);
-      allCompliant &&= isCompliantOutcome(result);
-      write(options.json ? io.stdout : io.stderr, options.json ? JSON.stringify({ type: 'remediation', ...result }) : resultText(result));
-    } catch (error) {
-      allCompliant = false;
-      write(io.stderr, `cannot remediate ${line.resourceArn}: ${messageOf(error)}`);
-    }
-  }
-  return allCompliant ? EXIT.ok : EXIT.notCompliant;
 }

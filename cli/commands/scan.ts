@@ -1,19 +1,17 @@
 import { createAwsClients, type AwsClients } from '../../core/aws';
 import type { ControlId } from '../../core/controls';
-import type { Finding } from '../../core/finding';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import { sweep } from '../../detectors/sweep';
-import { remediatorFor } from '../../remediators';
-import { remediate } from '../../remediators/remediate';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
 import { changeText, findingRows, table } from '../render';
-import type { FindingLine, ReplayLine, ReplaySummary } from '../replay';
-import { callerAccount, contextFor, isCompliantOutcome, resultText, type AwsOptions } from './remediate';
+import { planned, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
+import { applyFindings, callerAccount, type AwsOptions } from './remediate';
 
 export interface ScanOptions extends AwsOptions {
   config: string;
   control?: string[];
   fix?: boolean;
+  includeHighRisk?: boolean;
   json?: boolean;
   concurrency?: string;
 }
@@ -86,10 +84,7 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
       const j = item.judgement;
       if (j.outcome === 'violation') {
         summary.findings++;
-        const remediator = remediatorFor(j.control);
-        const controlPolicy = policy.controls[j.control];
-        const plan = remediator.plan(j.finding, item.state, controlPolicy, await lastKnownGood.get(j.control, j.ref.arn));
-        await emit({ type: 'finding', ...j.finding, risk: remediator.risk(j.finding, controlPolicy), ...(plan.change ? { change: plan.change } : { change: null, reason: plan.reason }) });
+        await emit({ type: 'finding', ...j.finding, ...(await planned(j.finding, item.state, policy, lastKnownGood)) });
       } else if (j.outcome === 'unknown') {
         summary.unknown++;
         await emit({ type: 'unknown', control: j.control, resourceArn: j.ref.arn, eventId: j.eventId, reason: j.reason });
@@ -116,29 +111,6 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
     );
   }
   let exit: number = summary.errors > 0 ? EXIT.badInput : EXIT.ok;
-  if (options.fix) exit = Math.max(exit, await fixLowRisk(findings, options, policy, io, clients));
+  if (options.fix) exit = Math.max(exit, await applyFindings(findings, options, policy, io, clients));
   return exit;
-}
-
-async function fixLowRisk(findings: FindingLine[], options: ScanOptions, policy: NonNullable<ReturnType<typeof loadPolicy>>, io: CliIo, clients: AwsClients): Promise<number> {
-  if (policy.mode === 'dry-run') {
-    write(io.stderr, 'the policy is in dry-run mode: nothing fixed (set mode: enforce to fix)');
-    return findings.length > 0 ? EXIT.notCompliant : EXIT.ok;
-  }
-  const ctx = await contextFor(policy, options, clients);
-  let allCompliant = true;
-  const forApproval: string[] = [];
-  for (const line of findings) {
-    if (line.risk === 'high') {
-      forApproval.push(`  ${line.control}  ${line.resourceArn}: ${changeText(line)}`);
-      allCompliant = false;
-      continue;
-    }
-    const { type: _t, risk: _r, change: _c, reason: _x, ...finding } = line;
-    const result = await remediate(finding as Finding, ctx);
-    allCompliant &&= isCompliantOutcome(result);
-    write(options.json ? io.stdout : io.stderr, options.json ? JSON.stringify({ type: 'remediation', ...result }) : resultText(result));
-  }
-  if (forApproval.length > 0) write(io.stderr, `High-risk fixes need approval (not applied):\n${forApproval.join('\n')}`);
-  return allCompliant ? EXIT.ok : EXIT.notCompliant;
 }
