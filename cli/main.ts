@@ -8,6 +8,7 @@ import { listFindings, showFinding } from './commands/findings';
 import { scanCommand } from './commands/scan';
 import { remediateCommand } from './commands/remediate';
 import { replayCommand } from './commands/replay';
+import { guardTableOptions } from './guard-table';
 import { EXIT, loadPolicy, write, type CliIo } from './io';
 
 export { EXIT, type CliIo } from './io';
@@ -96,33 +97,27 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     });
 
   const findings = program.command('findings').description('findings of the deployed guard, with their history');
-  const tableOpts = (cmd: Command) =>
-    cmd
-      .option('--table <name>', 'the guard table (stack output TableName; default: RAMPART_TABLE)')
-      .option('--region <region>', 'region of the deployed guard (default: AWS_REGION)')
-      .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
-      .option('--json', 'JSON lines');
-  tableOpts(findings.command('list').description('list findings, with time to remediate (median, p90)'))
+  guardTableOptions(findings.command('list').description('list findings, with time to remediate (median, p90)'))
     .option('--status <status>', 'open, closed or all', 'open')
     .option('--control <id>', 'only this control')
+    .option('--json', 'JSON lines')
     .action(async (options) => {
       exitCode = await listFindings(options, io);
     });
-  tableOpts(findings.command('show').description('one finding and its history').argument('<id>', 'finding id')).action(async (id: string, options) => {
-    exitCode = await showFinding(id, options, io);
-  });
+  guardTableOptions(findings.command('show').description('one finding and its history').argument('<id>', 'finding id'))
+    .option('--json', 'one JSON line')
+    .action(async (id: string, options) => {
+      exitCode = await showFinding(id, options, io);
+    });
 
   const approvals = program.command('approvals').description('approval requests of the deployed guard (IAM-authenticated)');
-  const tableOptions = (cmd: Command) =>
-    cmd
-      .option('--table <name>', 'the guard table (stack output TableName; default: RAMPART_TABLE)')
-      .option('--region <region>', 'region of the deployed guard (default: AWS_REGION)')
-      .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)');
-  tableOptions(approvals.command('list').description('list pending approval requests').option('--json', 'one JSON line per request')).action(async (options) => {
-    exitCode = await listApprovals(options, io);
-  });
+  guardTableOptions(approvals.command('list').description('list pending approval requests'))
+    .option('--json', 'one JSON line per request')
+    .action(async (options) => {
+      exitCode = await listApprovals(options, io);
+    });
   for (const decision of ['approve', 'reject'] as const) {
-    tableOptions(approvals.command(decision).description(`${decision} a pending request; you are recorded as the decider`).argument('<id>', 'approval id (from list)')).action(
+    guardTableOptions(approvals.command(decision).description(`${decision} a pending request; you are recorded as the decider`).argument('<id>', 'approval id (from list)')).action(
       async (id: string, options) => {
         exitCode = await decideApproval(id, decision, options, io);
       },

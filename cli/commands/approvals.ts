@@ -1,34 +1,19 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { documentClient, DynamoApprovalStore, DynamoFindingsStore } from '../../core/dynamo-stores';
+import { DynamoApprovalStore, DynamoFindingsStore } from '../../core/dynamo-stores';
+import { clientConfig, guardTable, type GuardTableOptions } from '../guard-table';
 import { messageOf } from '../../core/errors';
 import { EXIT, write, type CliIo } from '../io';
 import { table } from '../render';
 
-export interface ApprovalsOptions {
-  table?: string;
-  region?: string;
-  endpoint?: string;
-  json?: boolean;
-}
-
-function tableName(options: ApprovalsOptions, io: CliIo): string | undefined {
-  const name = options.table ?? process.env.RAMPART_TABLE;
-  if (!name) write(io.stderr, 'which table? pass --table <name> or set RAMPART_TABLE (the stack output TableName)');
-  return name;
-}
-
-function clientConfig(options: ApprovalsOptions) {
-  return { ...(options.region ? { region: options.region } : {}), ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
-}
+export type ApprovalsOptions = GuardTableOptions;
 
 /** `rampart approvals list`: pending requests, newest last. */
 export async function listApprovals(options: ApprovalsOptions, io: CliIo): Promise<number> {
-  const name = tableName(options, io);
-  if (!name) return EXIT.usage;
+  const guard = guardTable(options, io);
+  if (!guard) return EXIT.usage;
   try {
-    const pending = await new DynamoApprovalStore(documentClient(new DynamoDBClient(clientConfig(options))), name).listPending();
+    const pending = await new DynamoApprovalStore(guard.db, guard.name).listPending();
     pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     if (options.json) {
       for (const a of pending) {
@@ -56,21 +41,20 @@ export async function listApprovals(options: ApprovalsOptions, io: CliIo): Promi
  * who decided) and resumes the workflow.
  */
 export async function decideApproval(id: string, decision: 'approve' | 'reject', options: ApprovalsOptions, io: CliIo): Promise<number> {
-  const name = tableName(options, io);
-  if (!name) return EXIT.usage;
+  const guard = guardTable(options, io);
+  if (!guard) return EXIT.usage;
   const config = clientConfig(options);
   try {
     const identity = await new STSClient(config).send(new GetCallerIdentityCommand({}));
     const by = `iam:${identity.Arn ?? 'unknown'}`;
-    const db = documentClient(new DynamoDBClient(config));
-    const store = new DynamoApprovalStore(db, name);
+    const store = new DynamoApprovalStore(guard.db, guard.name);
     const result = await store.decide(id, decision === 'approve' ? 'approved' : 'rejected', by, new Date());
     if ('refused' in result) {
       write(io.stderr, result.refused === 'not-found' ? `no approval ${id}` : `approval ${id} was already decided or expired; nothing changed`);
       return EXIT.notCompliant;
     }
     await new SFNClient(config).send(new SendTaskSuccessCommand({ taskToken: result.decided.taskToken, output: JSON.stringify({ decision, by }) }));
-    await new DynamoFindingsStore(db, name).update(result.decided.findingId, { entry: { at: new Date().toISOString(), event: decision === 'approve' ? 'approved' : 'rejected', by } });
+    await new DynamoFindingsStore(guard.db, guard.name).update(result.decided.findingId, { entry: { at: new Date().toISOString(), event: decision === 'approve' ? 'approved' : 'rejected', by } });
     write(io.stdout, `${decision === 'approve' ? 'approved' : 'rejected'} ${id} (${result.decided.finding.control} ${result.decided.finding.resourceArn}) as ${by}`);
     return EXIT.ok;
   } catch (error) {

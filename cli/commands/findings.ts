@@ -1,24 +1,18 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { documentClient, DynamoFindingsStore } from '../../core/dynamo-stores';
+import { DynamoFindingsStore } from '../../core/dynamo-stores';
+import { guardTable, type GuardTableOptions } from '../guard-table';
 import { messageOf } from '../../core/errors';
 import type { FindingRecord, FindingsStore } from '../../core/stores';
 import { EXIT, write, type CliIo } from '../io';
 import { compact, table } from '../render';
-import type { ApprovalsOptions } from './approvals';
 
-export interface FindingsOptions extends ApprovalsOptions {
+export interface FindingsOptions extends GuardTableOptions {
   status?: 'open' | 'closed' | 'all';
   control?: string;
 }
 
 function store(options: FindingsOptions, io: CliIo): FindingsStore | undefined {
-  const name = options.table ?? process.env.RAMPART_TABLE;
-  if (!name) {
-    write(io.stderr, 'which table? pass --table <name> or set RAMPART_TABLE (the stack output TableName)');
-    return undefined;
-  }
-  const config = { ...(options.region ? { region: options.region } : {}), ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
-  return new DynamoFindingsStore(documentClient(new DynamoDBClient(config)), name);
+  const table = guardTable(options, io);
+  return table && new DynamoFindingsStore(table.db, table.name);
 }
 
 /** Median and 90th percentile of the time from detection to a verified fix, in seconds. */
