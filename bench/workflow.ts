@@ -10,23 +10,11 @@ import { EventRouter } from '../detectors/router';
 import { FakeAws } from '../test/fakes';
 import { LocalWorkflow, synthesizeWorkflow } from '../test/workflow/harness';
 import { mixEvents } from './fixtures';
+import '../test/polyfills';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-
-// Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions uses
-if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
-  (Promise as unknown as { withResolvers: () => unknown }).withResolvers = () => {
-    let resolve!: (v: unknown) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
 
 export async function workflowLatency(runs = 1000): Promise<{ p50: number; p99: number; runs: number }> {
   const key = 'arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';

@@ -1,7 +1,7 @@
 import type { Change } from '../core/control';
 import type { Risk } from '../core/controls';
 import { messageOf } from '../core/errors';
-import { parseEvent } from '../core/events';
+import { eventTimeOf, parseEvent, type RampartEvent } from '../core/events';
 import type { Finding } from '../core/finding';
 import type { LastKnownGoodStore } from '../core/last-known-good';
 import type { Policy } from '../core/policy';
@@ -85,9 +85,11 @@ export async function replayEvents(
       continue;
     }
     summary.events++;
+    let event;
     let verdict;
     try {
-      verdict = judgeEvent(parseEvent(item.value), policy, router);
+      event = parseEvent(item.value);
+      verdict = judgeEvent(event, policy, router);
     } catch (error) {
       summary.errors++;
       await emit({ type: 'error', file: item.file, position: item.position, message: messageOf(error) });
@@ -108,7 +110,7 @@ export async function replayEvents(
           break;
         case 'compliant': {
           summary.compliant++;
-          if (options.lastKnownGood) await options.lastKnownGood.put(j.control, j.ref.arn, j.state, eventTime(item.value));
+          if (options.lastKnownGood) await options.lastKnownGood.put(j.control, j.ref.arn, j.state, seenAt(event));
           break;
         }
         case 'exempt':
@@ -124,9 +126,7 @@ export async function replayEvents(
 }
 
 /** When an event happened, for ordering last-known-good observations (unparseable → epoch). */
-function eventTime(raw: unknown): Date {
-  const r = raw as { time?: unknown; eventTime?: unknown; detail?: { eventTime?: unknown } };
-  const text = r.detail?.eventTime ?? r.eventTime ?? r.time;
-  const t = typeof text === 'string' ? Date.parse(text) : NaN;
+function seenAt(event: RampartEvent): Date {
+  const t = Date.parse(eventTimeOf(event) ?? '');
   return new Date(Number.isNaN(t) ? 0 : t);
 }
