@@ -215,6 +215,30 @@ describe('cdk-nag (AwsSolutions)', () => {
   });
 });
 
+describe('secrets named in the policy', () => {
+  it('lets the Slack functions read exactly their secrets, with or without the ARN suffix', () => {
+    const template = synth(
+      parsePolicy({
+        notifications: {
+          slack: {
+            webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-webhook',
+            signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-signing-AbCdEf',
+          },
+        },
+        controls: { 's3-default-encryption': { algorithm: 'AES256' } },
+      }),
+    );
+    const reads = [...policiesByRole(template).values()].flat().filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')).map((s) => s.Resource);
+
+    expect(reads).toEqual(
+      expect.arrayContaining([
+        'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-webhook-??????',
+        'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-signing-AbCdEf',
+      ]),
+    );
+  });
+});
+
 describe('synth with a bad policy file', () => {
   it('fails with the path of the bad field, before building anything', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rampart-synth-'));

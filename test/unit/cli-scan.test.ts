@@ -139,6 +139,10 @@ describe('rampart findings', () => {
     expect(open.out()).not.toContain('c1 ');
   });
 
+  it('refuses an unknown --status', async () => {
+    expect(await listFindings({ status: 'stale' as never }, io().io, new InMemoryFindingsStore())).toBe(2);
+  });
+
   it('shows one finding with its history', async () => {
     const store = new InMemoryFindingsStore();
     const r = closed('c1', 30);

@@ -64,6 +64,16 @@ describe('JsonRecordSplitter', () => {
     ]);
   });
 
+  it('reports a stray closing bracket between documents and keeps the next document', () => {
+    const pieces = split('{\n  "a": 1\n}\n}\n{"b":2}', 2);
+
+    expect(pieces).toEqual([
+      { position: 'document 1', text: '{\n  "a": 1\n}' },
+      { position: 'document 2', error: 'unexpected "}" between documents' },
+      { position: 'document 2', text: '{"b":2}' },
+    ]);
+  });
+
   it('yields nothing for empty input', () => {
     expect(split('  \n', 1)).toEqual([]);
   });
