@@ -27,7 +27,13 @@ export type FindingLine = { type: 'finding' } & Finding & { risk?: Risk; change?
 export type ReplayLine =
   | FindingLine
   | { type: 'unknown'; control: string; resourceArn: string; eventId: string; reason: string }
-  | { type: 'error'; file: string; position: string; message: string };
+  | { type: 'error'; file: string; position: string; message: string; omitted?: number };
+
+/**
+ * Error lines shown per input file; past it, one line (`position: 'file'`, `omitted: n`) counts
+ * the rest, so one bad token cannot flood the terminal. The summary counts every error.
+ */
+export const ERROR_LINES_PER_FILE = 20;
 
 export interface ReplaySummary {
   type: 'summary';
@@ -49,6 +55,8 @@ export interface ReplayOptions {
   plan?: boolean;
   /** Compliant states seen during the replay, so plans restore them (filled as the replay goes). */
   lastKnownGood?: LastKnownGoodStore;
+  /** Defaults to {@link ERROR_LINES_PER_FILE}. */
+  errorLinesPerFile?: number;
 }
 
 /** The planned change of a finding and its risk: the `--plan` fields of a finding line. */
@@ -76,12 +84,14 @@ export async function replayEvents(
 ): Promise<ReplaySummary> {
   const summary: ReplaySummary = { type: 'summary', events: 0, matched: 0, findings: 0, unknown: 0, errors: 0, compliant: 0, exempt: 0, files: 0 };
   const files = new Set<string>();
+  const errors = errorLines(emit, options.errorLinesPerFile ?? ERROR_LINES_PER_FILE);
   for await (const item of items) {
     files.add(item.file);
+    await errors.startFile(item.file);
     if ('error' in item) {
       if (item.position !== 'file') summary.events++;
       summary.errors++;
-      await emit({ type: 'error', file: item.file, position: item.position, message: item.error });
+      await errors.report(item.file, item.position, item.error);
       continue;
     }
     summary.events++;
@@ -92,7 +102,7 @@ export async function replayEvents(
       verdict = judgeEvent(event, policy, router);
     } catch (error) {
       summary.errors++;
-      await emit({ type: 'error', file: item.file, position: item.position, message: messageOf(error) });
+      await errors.report(item.file, item.position, messageOf(error));
       continue;
     }
     if (verdict.matched) summary.matched++;
@@ -121,8 +131,36 @@ export async function replayEvents(
       }
     }
   }
+  await errors.flush();
   summary.files = files.size;
   return summary;
+}
+
+/** Emits the first `cap` errors of each file, then one line counting the rest (inputs come file by file). */
+function errorLines(emit: (line: ReplayLine) => void | Promise<void>, cap: number) {
+  let file: string | undefined;
+  let shown = 0;
+  let omitted = 0;
+  const flush = async () => {
+    if (omitted > 0 && file !== undefined) await emit({ type: 'error', file, position: 'file', message: `${omitted} more errors in this file not shown`, omitted });
+    omitted = 0;
+  };
+  const startFile = async (at: string) => {
+    if (at === file) return;
+    await flush();
+    file = at;
+    shown = 0;
+  };
+  const report = async (at: string, position: string, message: string) => {
+    await startFile(at);
+    if (shown < cap) {
+      shown++;
+      await emit({ type: 'error', file: at, position, message });
+    } else {
+      omitted++;
+    }
+  };
+  return { startFile, report, flush };
 }
 
 /** When an event happened, for ordering last-known-good observations (unparseable → epoch). */

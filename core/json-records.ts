@@ -1,21 +1,55 @@
 /**
- * Splits a stream of JSON text into the events it holds, without holding more than one event
- * in memory, so a 100 MB CloudTrail log replays in flat memory. Each event is handed over as
- * text, to be `JSON.parse`d on its own: a malformed event is reported at its position and the
- * ones after it still come through (a streaming parser of the whole document would stop at
- * the first bad byte).
+ * Splits a byte stream of JSON into the events it holds, holding no more than one event in
+ * memory: a 100 MB CloudTrail log replays in flat memory and linear time. Each event is handed
+ * over as text, to be `JSON.parse`d on its own, so a malformed event is reported at its
+ * position and the ones after it still come through (a streaming parser of the whole document
+ * would stop at the first bad byte).
  *
- * Layouts, recognised from the first bytes:
- * - `{"Records": [ ... ]}`: a CloudTrail log file; positions `Records[i]`.
- * - `[ ... ]`: an array of events; positions `[i]`.
- * - one JSON value per line (NDJSON, `aws events` dumps); positions `line n`.
- * - one or more pretty-printed JSON documents one after the other; positions `document n`.
+ * The layout is decided per top-level document, not per stream, so any mix of these, one after
+ * the other, with or without newlines between them (`zcat *.json.gz`, NDJSON, pasted output):
+ * - `{"Records": [...]}`: a CloudTrail log file; positions `Records[i]`;
+ * - `{"Events": [...], "NextToken": ...}`: `aws cloudtrail lookup-events` output; `Events[i]`;
+ * - `[...]`: an array of events; positions `[i]`;
+ * - any other object: one event, on one line (`line n`) or pretty-printed (`document n`).
+ * An array or wrapper after the first document is prefixed with where it starts
+ * (`line 3 Records[0]`, `document 2 [1]`). A UTF-8 byte order mark between documents is
+ * skipped. Anything else between documents (a scalar, a stray bracket) is one error up to the
+ * end of its line or the next `{`/`[`, never more.
+ *
+ * Recovery from a cut-short value (a truncated NDJSON line): a raw line break inside a string
+ * is never JSON, and a line that starts at column 0 with anything but whitespace, `"`, `}`,
+ * `]`, `,` or `:` is not the continuation of an indented pretty-printed value. Either ends the
+ * unfinished document there as one error, and scanning resumes on the next line. (Hand-written
+ * JSON that puts a nested value at column 0 is the one layout this misreads.)
  */
 export type JsonPiece = { position: string; text: string } | { position: string; error: string };
 
-type Layout = 'undecided' | 'records' | 'array' | 'lines' | 'documents' | 'after';
+/** The arrays a document's elements are taken from: top-level, or under a wrapper key. */
+type Container = 'array' | 'Records' | 'Events';
+const WRAPPER_KEYS: ReadonlySet<string> = new Set(['Records', 'Events']);
 
-const RECORDS_PREFIX = /^\s*\{\s*"Records"\s*:\s*\[/;
+interface Doc {
+  ordinal: number;
+  startLine: number;
+  lastContentLine: number;
+  firstOnLine: boolean;
+  /** Set when the document turns out to be an array or a wrapper of one. */
+  container?: Container;
+  containerDepth: number;
+  /** The container's array has closed; what is left is the wrapper's tail (`NextToken`). */
+  closed: boolean;
+  index: number;
+  /** Recognising `{"Records": [` or `{"Events": [` token by token; undefined once decided. */
+  sniff?: { stage: 'open' | 'key' | 'colon' | 'value'; key: string };
+}
+
+/** The bytes of the value being collected: a whole document, an element, or junk. */
+interface Unit {
+  junk: boolean;
+  parts: Buffer[];
+  preview: string;
+}
+
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -23,198 +57,285 @@ const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
-// how much text is enough to tell a CloudTrail log ({"Records": [) from another object
-const SNIFF_BYTES = 512;
+const COLON = 0x3a;
+const LF = 0x0a;
+const MAX_KEY = 32;
+const PREVIEW = 40;
 
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0xfeff;
-}
+const isSpace = (c: number) => c === 0x20 || c === LF || c === 0x0d || c === 0x09;
+// the bytes of a UTF-8 byte order mark (EF BB BF): never the start of JSON
+const isBom = (c: number) => c === 0xef || c === 0xbb || c === 0xbf;
+const continuesValue = (c: number) => isSpace(c) || c === QUOTE || c === CLOSE_BRACE || c === CLOSE_BRACKET || c === COMMA || c === COLON;
 
 export class JsonRecordSplitter {
-  private layout: Layout = 'undecided';
-  private pending = '';
-  // scanner state, kept across chunks
   private depth = 0;
   private inString = false;
   private escaped = false;
-  private parts: string[] = [];
-  private inElement = false;
-  private elementIsJunk = false;
-  private index = 0;
   private line = 1;
+  private lineStart = false;
+  private lastDocLine = 0;
+  private ordinal = 0;
+  private doc: Doc | undefined;
+  private unit: Unit | undefined;
+  /** Where the unit's bytes, and the first key's characters, start in the current chunk. */
+  private unitFrom = 0;
+  private keyFrom = 0;
+  private out: JsonPiece[] = [];
 
-  /** Feeds a chunk; returns the events completed by it. */
-  push(chunk: string): JsonPiece[] {
-    const out: JsonPiece[] = [];
-    if (this.layout === 'undecided') {
-      this.pending += chunk;
-      if (!this.decide(false)) return out;
-      chunk = this.pending;
-      this.pending = '';
-    }
-    this.feed(chunk, out);
-    return out;
+  private bytesRead = 0;
+
+  /** Whether no byte has been fed yet. */
+  isEmpty(): boolean {
+    return this.bytesRead === 0;
   }
 
-  /** Ends the input; returns what was still pending (or the error of an unfinished event). */
-  end(): JsonPiece[] {
-    const out: JsonPiece[] = [];
-    if (this.layout === 'undecided') {
-      if (!this.decide(true)) return out;
-      const text = this.pending;
-      this.pending = '';
-      this.feed(text, out);
-    }
-    if (this.layout === 'lines') {
-      if (this.pending.trim() !== '') out.push(this.lineText(this.pending));
-      this.pending = '';
-    } else if (this.inElement || (this.layout !== 'documents' && this.layout !== 'after')) {
-      out.push({ position: this.positionLabel(), error: 'unexpected end of input: the JSON is cut short' });
-    }
-    return out;
-  }
-
-  private decide(final: boolean): boolean {
-    const text = this.pending;
-    const start = text.search(/\S/);
-    if (start < 0) {
-      if (final) this.layout = 'after';
-      return final;
-    }
-    const first = text.charCodeAt(start);
-    if (first === OPEN_BRACKET) {
-      this.layout = 'array';
-    } else if (first === OPEN_BRACE) {
-      if (!final && text.length - start < SNIFF_BYTES) return false;
-      const prefix = RECORDS_PREFIX.exec(text);
-      if (prefix) {
-        this.layout = 'records';
-        this.pending = text.slice(prefix[0].length);
-        this.depth = 2;
-        return true;
-      }
-      const newline = text.indexOf('\n', start);
-      if (newline < 0 && !final) return false;
-      this.layout = parses(text.slice(start, newline < 0 ? undefined : newline)) ? 'lines' : 'documents';
-    } else {
-      // not JSON at all, or NDJSON of non-objects: line mode reports each bad line
-      this.layout = 'lines';
-    }
-    return true;
-  }
-
-  private feed(chunk: string, out: JsonPiece[]): void {
-    if (this.layout === 'lines') return this.feedLines(chunk, out);
-    if (this.layout === 'after') return;
-    const container = this.layout === 'records' ? 2 : this.layout === 'array' ? 1 : 0;
-    let start = this.inElement ? 0 : -1;
-    const n = chunk.length;
-    for (let i = 0; i < n; i++) {
-      const c = chunk.charCodeAt(i);
+  /** Feeds a chunk of bytes; returns the events completed by it. */
+  push(buf: Buffer): JsonPiece[] {
+    this.bytesRead += buf.length;
+    this.unitFrom = 0;
+    this.keyFrom = 0;
+    const n = buf.length;
+    let nextLf = -1;
+    let i = 0;
+    while (i < n) {
       if (this.inString) {
-        // jump to the next quote; count the backslashes before it to tell an escaped quote
-        const q = chunk.indexOf('"', i);
+        if (nextLf < i) {
+          nextLf = buf.indexOf(LF, i);
+          if (nextLf < 0) nextLf = n;
+        }
+        const q = buf.indexOf(QUOTE, i);
+        if (nextLf < (q < 0 ? n : q)) {
+          // a raw line break inside a string: the value was cut short at the end of its line
+          this.cut(this.line);
+          i = nextLf;
+          continue;
+        }
         if (q < 0) {
-          this.escaped = endsWithOddBackslashes(chunk, n, this.escaped && i === 0);
-          i = n;
+          this.escaped = oddBackslashesBefore(buf, n, i === 0 && this.escaped);
+          this.sniffKey(buf, n);
           break;
         }
-        const backslashes = countBackslashesBefore(chunk, q, i === 0 && this.escaped);
+        const escapedQuote = oddBackslashesBefore(buf, q, i === 0 && this.escaped);
         this.escaped = false;
-        i = q;
-        if (backslashes % 2 === 0) this.inString = false;
+        if (!escapedQuote) {
+          this.inString = false;
+          this.sniffKey(buf, q);
+          if (this.doc?.sniff?.stage === 'key') this.doc.sniff.stage = 'colon';
+        }
+        i = q + 1;
         continue;
       }
-      if (c === QUOTE) {
-        this.inString = true;
-        this.escaped = false;
-        if (!this.inElement && this.depth === container) {
-          this.beginJunk();
-          start = i;
+      const c = buf[i]!;
+      if (this.lineStart) {
+        this.lineStart = false;
+        if (this.isCutByLineStart(c)) {
+          this.cut(this.line - 1);
+          continue; // the byte starts afresh, between documents
         }
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        if (!this.inElement && this.depth === container) {
-          this.inElement = true;
-          this.elementIsJunk = false;
-          start = i;
-        }
-        this.depth++;
-      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        if (this.depth === container) {
-          if (this.inElement && this.elementIsJunk) this.emit(chunk, start, i, out);
-          if (container === 0) {
-            out.push({ position: this.positionLabel(), error: `unexpected "${chunk[i]}" between documents` });
-            continue;
-          }
-          // the Records array or the top-level array closes: the rest is the wrapper's end
-          this.layout = 'after';
-          return;
-        }
-        this.depth--;
-        if (this.inElement && !this.elementIsJunk && this.depth === container) this.emit(chunk, start, i + 1, out);
-      } else if (c === COMMA && this.depth === container) {
-        if (this.inElement && this.elementIsJunk) this.emit(chunk, start, i, out);
-      } else if (!this.inElement && this.depth === container && !isSpace(c)) {
-        this.beginJunk();
-        start = i;
+      }
+      if (c === LF) {
+        this.line++;
+        this.lineStart = true;
+      } else if (this.doc && !isSpace(c)) {
+        this.doc.lastContentLine = this.line;
+      }
+      if (this.depth === 0) this.betweenDocuments(i, c);
+      else if (this.isBetweenElements()) this.betweenElements(i, c);
+      else this.inValue(buf, i, c);
+      i++;
+    }
+    if (this.unit && !this.unit.junk) this.unit.parts.push(buf.subarray(this.unitFrom, n));
+    return this.take();
+  }
+
+  /**
+   * Ends the input; returns what was still pending: the error of an unfinished event, or, with
+   * `reason` (the input could not be read to its end), always one error saying so.
+   */
+  end(reason?: string): JsonPiece[] {
+    const message = reason ? `cut short: ${reason}` : 'unexpected end of input: the JSON is cut short';
+    const doc = this.doc;
+    if (this.unit?.junk && !reason) this.endJunk();
+    else if (this.unit || (doc?.container && !doc.closed)) this.out.push({ position: this.unitPosition(), error: message });
+    else if (reason) this.out.push({ position: `line ${this.line}`, error: message });
+    this.reset();
+    return this.take();
+  }
+
+  private betweenDocuments(i: number, c: number): void {
+    if (this.unit?.junk) {
+      if (c !== LF && c !== OPEN_BRACE && c !== OPEN_BRACKET) return this.junkByte(c);
+      this.endJunk();
+      this.reset();
+    }
+    if (isSpace(c) || isBom(c)) return;
+    this.doc = this.newDoc();
+    this.depth = 1;
+    if (c === OPEN_BRACE) {
+      this.doc.sniff = { stage: 'open', key: '' };
+      this.startUnit(false, i);
+    } else if (c === OPEN_BRACKET) {
+      this.doc.container = 'array';
+      this.doc.containerDepth = 1;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      this.out.push({ position: this.docPosition(), error: `unexpected "${String.fromCharCode(c)}" between documents` });
+      this.reset();
+    } else {
+      this.depth = 0;
+      this.startUnit(true, i);
+      this.junkByte(c);
+    }
+  }
+
+  private isBetweenElements(): boolean {
+    const doc = this.doc;
+    return doc?.container !== undefined && !doc.closed && this.depth === doc.containerDepth;
+  }
+
+  private betweenElements(i: number, c: number): void {
+    const doc = this.doc!;
+    if (this.unit?.junk) {
+      if (c !== COMMA && c !== CLOSE_BRACKET && c !== OPEN_BRACE && c !== OPEN_BRACKET) return this.junkByte(c);
+      this.endJunk();
+      doc.index++;
+    }
+    if (isSpace(c) || isBom(c) || c === COMMA) return;
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      this.startUnit(false, i);
+      this.depth++;
+    } else if (c === CLOSE_BRACKET) {
+      this.depth--;
+      if (this.depth === 0) this.reset();
+      else doc.closed = true;
+    } else {
+      this.startUnit(true, i);
+      this.junkByte(c);
+    }
+  }
+
+  private inValue(buf: Buffer, i: number, c: number): void {
+    const doc = this.doc!;
+    if (doc.sniff) this.sniffByte(c);
+    if (c === QUOTE) {
+      this.inString = true;
+      this.escaped = false;
+      this.keyFrom = i + 1;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      this.depth++;
+      if (doc.sniff && WRAPPER_KEYS.has(doc.sniff.key)) {
+        // `{"Records": [`: the elements are the events; the wrapper itself is not kept
+        doc.container = doc.sniff.key as Container;
+        doc.containerDepth = 2;
+        this.unit = undefined;
+      }
+      doc.sniff = undefined;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      this.depth--;
+      if (this.depth === 0) {
+        if (this.unit) this.emit(buf, i + 1, this.docPosition());
+        this.reset();
+      } else if (this.isBetweenElements() && this.unit) {
+        this.emit(buf, i + 1, this.unitPosition());
+        doc.index++;
       }
     }
-    if (this.inElement) this.parts.push(chunk.slice(start));
   }
 
-  private beginJunk(): void {
-    if (this.inElement) return;
-    this.inElement = true;
-    this.elementIsJunk = true;
+  /** Follows `{ "key" : [` one token at a time; anything else makes a plain document. */
+  private sniffByte(c: number): void {
+    const doc = this.doc!;
+    const sniff = doc.sniff!;
+    if (isSpace(c)) return;
+    if (sniff.stage === 'open' && c === QUOTE) sniff.stage = 'key';
+    else if (sniff.stage === 'colon' && c === COLON) sniff.stage = 'value';
+    else if (!(sniff.stage === 'value' && c === OPEN_BRACKET)) doc.sniff = undefined;
   }
 
-  private emit(chunk: string, start: number, end: number, out: JsonPiece[]): void {
-    const piece = chunk.slice(start, end);
-    const text = this.parts.length > 0 ? this.parts.join('') + piece : piece;
-    this.parts = [];
-    const position = this.positionLabel();
-    this.index++;
-    this.inElement = false;
-    if (this.elementIsJunk) {
-      this.elementIsJunk = false;
-      out.push({ position, error: `expected an event object, found ${JSON.stringify(text.trim().slice(0, 40))}` });
-    } else {
-      out.push({ position, text });
+  /** Collects the first key's characters while its string is scanned. */
+  private sniffKey(buf: Buffer, to: number): void {
+    const doc = this.doc;
+    if (doc?.sniff?.stage !== 'key') return;
+    doc.sniff.key += buf.toString('latin1', this.keyFrom, Math.min(to, this.keyFrom + MAX_KEY + 1));
+    if (doc.sniff.key.length > MAX_KEY) doc.sniff = undefined;
+  }
+
+  private isCutByLineStart(c: number): boolean {
+    return this.doc !== undefined && this.depth > 0 && !continuesValue(c) && !this.isBetweenElements();
+  }
+
+  /** Ends the document being read at the end of `line`: one error if it was inside a value. */
+  private cut(line: number): void {
+    if (this.unit?.junk) this.endJunk();
+    else if (this.unit) this.out.push({ position: this.unitPosition(), error: `cut short: line ${line} ends inside a JSON value` });
+    this.reset();
+  }
+
+  private startUnit(junk: boolean, i: number): void {
+    this.unit = { junk, parts: [], preview: '' };
+    this.unitFrom = i;
+  }
+
+  private junkByte(c: number): void {
+    const unit = this.unit!;
+    if (c === QUOTE) {
+      this.inString = true;
+      this.escaped = false;
     }
+    if (unit.preview.length < PREVIEW) unit.preview += String.fromCharCode(c);
   }
 
-  private positionLabel(): string {
-    switch (this.layout) {
-      case 'records':
-        return `Records[${this.index}]`;
-      case 'array':
-        return `[${this.index}]`;
-      case 'documents':
-        return `document ${this.index + 1}`;
-      default:
-        return `line ${this.line}`;
-    }
+  private endJunk(): void {
+    const found = this.unit!.preview.trim();
+    const error = isJson(found) ? `expected an event object, found ${JSON.stringify(found)}` : `invalid JSON: unexpected text ${JSON.stringify(found)}`;
+    this.out.push({ position: this.unitPosition(), error });
+    this.unit = undefined;
   }
 
-  private feedLines(chunk: string, out: JsonPiece[]): void {
-    let text = this.pending + chunk;
-    let from = 0;
-    for (let nl = text.indexOf('\n', from); nl >= 0; nl = text.indexOf('\n', from)) {
-      const line = text.slice(from, nl);
-      if (line.trim() !== '') out.push(this.lineText(line));
-      this.line++;
-      from = nl + 1;
-    }
-    text = text.slice(from);
-    this.pending = text;
+  private emit(buf: Buffer, end: number, position: string): void {
+    const unit = this.unit!;
+    const text =
+      unit.parts.length === 0 ? buf.toString('utf8', this.unitFrom, end) : Buffer.concat([...unit.parts, buf.subarray(this.unitFrom, end)]).toString('utf8');
+    this.out.push({ position, text });
+    this.unit = undefined;
   }
 
-  private lineText(line: string): JsonPiece {
-    return { position: `line ${this.line}`, text: line };
+  private newDoc(): Doc {
+    const firstOnLine = this.lastDocLine !== this.line;
+    this.lastDocLine = this.line;
+    this.ordinal++;
+    return { ordinal: this.ordinal, startLine: this.line, lastContentLine: this.line, firstOnLine, containerDepth: 0, closed: false, index: 0 };
+  }
+
+  /** The position of a whole document: its line when it has one to itself. */
+  private docPosition(): string {
+    const doc = this.doc;
+    if (!doc) return `line ${this.line}`;
+    return doc.firstOnLine && doc.lastContentLine === doc.startLine ? `line ${doc.startLine}` : `document ${doc.ordinal}`;
+  }
+
+  /** The position of the value being read: an element of a container, or the document. */
+  private unitPosition(): string {
+    const doc = this.doc;
+    if (!doc?.container) return this.docPosition();
+    const where = doc.ordinal === 1 ? '' : doc.firstOnLine ? `line ${doc.startLine} ` : `document ${doc.ordinal} `;
+    return `${where}${doc.container === 'array' ? '' : doc.container}[${doc.index}]`;
+  }
+
+  private reset(): void {
+    this.depth = 0;
+    this.doc = undefined;
+    this.unit = undefined;
+    this.inString = false;
+  }
+
+  private take(): JsonPiece[] {
+    const out = this.out;
+    this.out = [];
+    return out;
   }
 }
 
-function parses(text: string): boolean {
+function isJson(text: string): boolean {
   try {
     JSON.parse(text);
     return true;
@@ -223,17 +344,11 @@ function parses(text: string): boolean {
   }
 }
 
-function countBackslashesBefore(text: string, index: number, carried: boolean): number {
+/** Whether the quote (or chunk end) at `index` is escaped by an odd run of backslashes. */
+function oddBackslashesBefore(buf: Buffer, index: number, carried: boolean): boolean {
   let count = 0;
-  for (let j = index - 1; j >= 0 && text.charCodeAt(j) === BACKSLASH; j--) count++;
-  // a backslash at the very end of the previous chunk escapes the first character of this one
+  for (let j = index - 1; j >= 0 && buf[j] === BACKSLASH; j--) count++;
+  // a backslash at the very end of the previous chunk escapes the first byte of this one
   if (carried && count === index) count++;
-  return count;
-}
-
-function endsWithOddBackslashes(text: string, n: number, carried: boolean): boolean {
-  let count = 0;
-  for (let j = n - 1; j >= 0 && text.charCodeAt(j) === BACKSLASH; j--) count++;
-  if (carried && count === n) count++;
   return count % 2 === 1;
 }

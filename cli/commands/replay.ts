@@ -18,7 +18,8 @@ export interface ReplayCommandOptions extends AwsOptions {
 }
 
 async function* allInputs(paths: string[], io: CliIo): AsyncIterable<InputItem> {
-  const { files, errors } = await expandPaths(paths);
+  const { files, errors, skipped } = await expandPaths(paths);
+  for (const dir of skipped) await write(io.stderr, `note: skipped ${dir} (dependencies and git internals hold no events)`);
   yield* errors;
   for (const file of files) yield* readInput(file, io.stdin);
 }

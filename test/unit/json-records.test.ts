@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { JsonRecordSplitter, type JsonPiece } from '../../core/json-records';
 import { FIXTURES } from '../helpers';
 
-/** Splits `text` fed in chunks of `size` characters. */
-function split(text: string, size: number): JsonPiece[] {
+/** Splits `text` fed in chunks of `size` bytes. */
+function split(text: string | Buffer, size: number): JsonPiece[] {
+  const bytes = Buffer.from(text);
   const splitter = new JsonRecordSplitter();
   const pieces: JsonPiece[] = [];
-  for (let i = 0; i < text.length; i += size) pieces.push(...splitter.push(text.slice(i, i + size)));
+  for (let i = 0; i < bytes.length; i += size) pieces.push(...splitter.push(bytes.subarray(i, i + size)));
   pieces.push(...splitter.end());
   return pieces;
 }
@@ -69,8 +70,8 @@ describe('JsonRecordSplitter', () => {
 
     expect(pieces).toEqual([
       { position: 'document 1', text: '{\n  "a": 1\n}' },
-      { position: 'document 2', error: 'unexpected "}" between documents' },
-      { position: 'document 2', text: '{"b":2}' },
+      { position: 'line 4', error: 'unexpected "}" between documents' },
+      { position: 'line 5', text: '{"b":2}' },
     ]);
   });
 
