@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     lines++;
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  process.stdout.write(JSON.stringify({ seconds, events: summary.events, findings: summary.findings, lines, maxRssKb: process.resourceUsage().maxRSS }));
+  process.stdout.write(JSON.stringify({ seconds, events: summary.events, errors: summary.errors, findings: summary.findings, lines, maxRssKb: process.resourceUsage().maxRSS }));
 }
 
 void main();

@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: the speed and size figures of the issues, measured on this machine.
  * - routing + evaluate alone (events already parsed), one core; target ≥ 50,000 events/s
- * - replay from a file (read → split → JSON.parse → validate → route → evaluate), for a
- *   10 MB and a 100 MB CloudTrail log; target: memory flat as the file grows
+ * - replay from a file (read → gunzip → split → JSON.parse → validate → route → evaluate) of a
+ *   gzipped single-line CloudTrail log and of an NDJSON file, 10 MB and 100 MB each (`npm run
+ *   bench -- replay` alone); targets: time linear in size (~10x), memory flat under a heap cap
  * - one low-risk finding through the local workflow; target p99 ≤ 20 ms
  * - each Lambda bundle from a real `cdk synth`: size and cold init; targets ≤ 250 KB, ≤ 150 ms
  * - the sweep over 1k and 10k fake resources with 20 ms per call; target ≥ 500/s, flat memory
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createGzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEvent } from '../core/events';
@@ -44,41 +46,59 @@ function routingAndEvaluate(): void {
 
 const HEAP_CAP_MB = 64;
 
-async function writeLog(file: string, megabytes: number): Promise<number> {
-  const records = mixRecords();
+type ReplayInput = 'gzipped single-line CloudTrail log' | 'NDJSON of EventBridge events';
+
+/** Writes `megabytes` of replay input (uncompressed size); returns how many events it holds. */
+async function writeInput(file: string, kind: ReplayInput, megabytes: number): Promise<number> {
+  const gzip = kind === 'gzipped single-line CloudTrail log';
   const out = createWriteStream(file);
+  const gzipper = gzip ? createGzip() : undefined;
+  gzipper?.pipe(out);
+  const sink: NodeJS.WritableStream = gzipper ?? out;
+  const write = (s: string) => new Promise<void>((resolve) => (sink.write(s) ? resolve() : sink.once('drain', () => resolve())));
+  const records = mixRecords();
+  const events = mixEvents();
   let bytes = 0;
   let count = 0;
-  const write = (s: string) => new Promise<void>((resolve) => (out.write(s) ? resolve() : out.once('drain', () => resolve())));
-  await write('{"Records":[');
-  bytes += 12;
+  if (gzip) bytes += (await write('{"Records":['), 12);
   while (bytes < megabytes * 1024 * 1024) {
-    const record = { ...records[count % records.length], eventID: `bench-${count}` };
-    const text = (count > 0 ? ',' : '') + JSON.stringify(record);
+    const text = gzip
+      ? (count > 0 ? ',' : '') + JSON.stringify({ ...records[count % records.length], eventID: `bench-${count}` })
+      : JSON.stringify({ ...events[count % events.length], id: `bench-${count}` }) + '\n';
     bytes += text.length;
     count++;
     await write(text);
   }
-  await write(']}');
-  await new Promise<void>((resolve) => out.end(() => resolve()));
+  if (gzip) await write(']}');
+  await new Promise<void>((resolve) => {
+    out.once('finish', () => resolve());
+    sink.end();
+  });
   return count;
 }
 
 async function replayFromFile(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rampart-bench-'));
   try {
-    for (const mb of [10, 100]) {
-      const file = join(dir, `log-${mb}mb.json`);
-      const records = await writeLog(file, mb);
-      // a 64 MB heap cap: a replay that held the file would die here
-      const raw = execFileSync(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, '--import', 'tsx', join(__dirname, 'replay-file.ts'), file], { encoding: 'utf8' });
-      const r = JSON.parse(raw) as { seconds: number; events: number; maxRssKb: number };
-      const size = statSync(file).size / 1024 / 1024;
-      if (r.events !== records) throw new Error(`replayed ${r.events} of ${records} records`);
-      console.log(
-        `replay ${size.toFixed(0).padStart(3)} MB CloudTrail log: ${r.events.toLocaleString('en-US')} events in ${r.seconds.toFixed(2)} s = ` +
-          `${Math.round(r.events / r.seconds).toLocaleString('en-US')} events/s, ${(size / r.seconds).toFixed(1)} MB/s, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB under a ${HEAP_CAP_MB} MB heap cap`,
-      );
+    for (const kind of ['gzipped single-line CloudTrail log', 'NDJSON of EventBridge events'] as const) {
+      const seconds: number[] = [];
+      for (const mb of [10, 100]) {
+        const file = join(dir, kind.startsWith('gzipped') ? `log-${mb}mb.json.gz` : `events-${mb}mb.ndjson`);
+        const events = await writeInput(file, kind, mb);
+        // a 64 MB heap cap: a replay that held the file, or one line of it, would die here
+        const raw = execFileSync(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, '--import', 'tsx', join(__dirname, 'replay-file.ts'), file], { encoding: 'utf8' });
+        const r = JSON.parse(raw) as { seconds: number; events: number; errors: number; maxRssKb: number };
+        if (r.events !== events || r.errors !== 0) throw new Error(`replayed ${r.events} of ${events} events with ${r.errors} errors`);
+        const onDisk = statSync(file).size / 1024 / 1024;
+        seconds.push(r.seconds);
+        console.log(
+          `replay ${String(mb).padStart(3)} MB ${kind}${kind.startsWith('gzipped') ? ` (${onDisk.toFixed(1)} MB gzipped)` : ''}: ` +
+            `${r.events.toLocaleString('en-US')} events in ${r.seconds.toFixed(2)} s = ${Math.round(r.events / r.seconds).toLocaleString('en-US')} events/s, ` +
+            `${(mb / r.seconds).toFixed(1)} MB/s, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB under a ${HEAP_CAP_MB} MB heap cap`,
+        );
+        rmSync(file);
+      }
+      console.log(`replay ${kind}: 100 MB takes ${(seconds[1]! / seconds[0]!).toFixed(1)}x the time of 10 MB (linear: ~10x)`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -87,6 +107,8 @@ async function replayFromFile(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+  // `npm run bench -- replay`: the replay figures alone
+  if (process.argv[2] === 'replay') return replayFromFile();
   routingAndEvaluate();
   await replayFromFile();
   const w = await workflowLatency(1000);

@@ -75,6 +75,63 @@ describe('JsonRecordSplitter', () => {
     ]);
   });
 
+  // every layout, one after the other, decided per document: the same pieces whatever the chunks
+  const MIXED = Buffer.concat([
+    Buffer.from([0xef, 0xbb, 0xbf]),
+    Buffer.from(
+      [
+        '{"Records":[{"a":1},{"b":"x\\"}"}]}{"Records":[{"c":3}]}',
+        '{"d":4}',
+        '[{"e":5}, 42, {"f":6}]',
+        '{\n  "g": 7\n}',
+        'oops',
+        '{"h": "cut',
+        '{"Events":[{"EventId":"1","CloudTrailEvent":"{}"}],"NextToken":"t"}',
+        '{"i": {"j":',
+        '{"NextToken":"t","Events":[{"k":1}]}',
+        '{"Records":[{"l":1},{"m":',
+        '{"n":1}',
+      ].join('\n'),
+    ),
+  ]);
+
+  it.each(CHUNK_SIZES)('decides the layout of each document on its own, in chunks of %i', (size) => {
+    expect(split(MIXED, size)).toEqual([
+      { position: 'Records[0]', text: '{"a":1}' },
+      { position: 'Records[1]', text: '{"b":"x\\"}"}' },
+      { position: 'document 2 Records[0]', text: '{"c":3}' },
+      { position: 'line 2', text: '{"d":4}' },
+      { position: 'line 3 [0]', text: '{"e":5}' },
+      { position: 'line 3 [1]', error: 'expected an event object, found "42"' },
+      { position: 'line 3 [2]', text: '{"f":6}' },
+      { position: 'document 5', text: '{\n  "g": 7\n}' },
+      { position: 'line 7', error: 'invalid JSON: unexpected text "oops"' },
+      { position: 'line 8', error: 'cut short: line 8 ends inside a JSON value' },
+      { position: 'line 9 Events[0]', text: '{"EventId":"1","CloudTrailEvent":"{}"}' },
+      { position: 'line 10', error: 'cut short: line 10 ends inside a JSON value' },
+      // NextToken first: not streamed, read whole (the reader expands it)
+      { position: 'line 11', text: '{"NextToken":"t","Events":[{"k":1}]}' },
+      { position: 'line 12 Records[0]', text: '{"l":1}' },
+      { position: 'line 12 Records[1]', error: 'cut short: line 12 ends inside a JSON value' },
+      { position: 'line 13', text: '{"n":1}' },
+    ]);
+  });
+
+  it('says why the input stopped when it could not be read to its end, even between documents', () => {
+    const splitter = new JsonRecordSplitter();
+
+    expect(splitter.push(Buffer.from('{"a":1}\n'))).toEqual([{ position: 'line 1', text: '{"a":1}' }]);
+    expect(splitter.end('the gzip data ends early')).toEqual([{ position: 'line 2', error: 'cut short: the gzip data ends early' }]);
+  });
+
+  it('keeps a long string whole across many chunks', () => {
+    const long = 'x'.repeat(100_000);
+    const text = `{"Records":[{"a":"${long}"}]}{"Records":[{"b":1}]}`;
+
+    expect(split(text, 4096).map((p) => p.position)).toEqual(['Records[0]', 'document 2 Records[0]']);
+    expect(split(text, 4096)[0]).toEqual({ position: 'Records[0]', text: `{"a":"${long}"}` });
+  });
+
   it('yields nothing for empty input', () => {
     expect(split('  \n', 1)).toEqual([]);
   });
