@@ -15,7 +15,7 @@ describe('detector registry', () => {
     expect(DETECTORS.map((d) => d.id).sort()).toEqual([...CONTROL_IDS].sort());
   });
 
-  const eventFixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.json') && !f.includes('LogFile'));
+  const eventFixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.json') && !f.includes('LogFile') && !f.includes('LookupEvents'));
   const router = new EventRouter(DETECTORS);
 
   describe.each(DETECTORS.map((d) => [d.id, d] as const))('%s', (_id, detector) => {
