@@ -62,6 +62,9 @@ async function filesUnder(dir: string, found: ExpandedPaths): Promise<void> {
   }
 }
 
+/** The input could not be read to its end; what came before it was read and stands. */
+class InputCutShort extends Error {}
+
 /** The bytes of a stream, gunzipped when it starts with the gzip magic bytes (several members too). */
 export async function* byteChunks(source: Readable): AsyncIterable<Buffer> {
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -78,13 +81,12 @@ export async function* byteChunks(source: Readable): AsyncIterable<Buffer> {
     yield* gunzip;
   } catch (error) {
     // what was decoded before the cut has been yielded: say the rest is missing
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputCutShort(code === 'Z_BUF_ERROR' ? 'the gzip data ends early (unexpected end of file)' : `the gzip data is corrupt (${messageOf(error)})`);
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'Z_BUF_ERROR') throw new InputCutShort('the gzip data ends early (unexpected end of file)');
+    if (code.startsWith('Z_')) throw new InputCutShort(`the gzip data is corrupt (${messageOf(error)})`);
+    throw error;
   }
 }
-
-/** The input could not be read to its end; what came before it was read. */
-class InputCutShort extends Error {}
 
 /**
  * The events of one input, parsed as JSON one by one. A JSON document that turns out to be a
