@@ -5,7 +5,7 @@ import type { ControlId } from './controls';
 import type { Finding } from './finding';
 import type { FixLedger } from './fix-budget';
 import type { LastKnownGoodStore } from './last-known-good';
-import type { ApprovalRecord, ApprovalStatus, ApprovalStore, DecideResult, FindingHistoryEntry, FindingRecord, FindingStatus, FindingsStore } from './stores';
+import { nextGeneration, type ApprovalRecord, type ApprovalStatus, type ApprovalStore, type DecideResult, type FindingHistoryEntry, type FindingRecord, type FindingStatus, type FindingsStore, type OpenResult } from './stores';
 
 /**
  * The guard's state in one DynamoDB table (`pk`, `sk`; TTL attribute `ttl`; sparse GSI
@@ -41,47 +41,99 @@ export class DynamoFindingsStore implements FindingsStore {
     return { pk: `FINDING#${id}`, sk: STATE };
   }
 
-  async open(finding: Finding, at: Date): Promise<{ opened: boolean; generation: number }> {
+  async open(finding: Finding, at: Date): Promise<OpenResult> {
     const now = at.toISOString();
+    // the generation of a closed record that the clock has not passed yet (read on a second try)
+    let floor: number | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const generation = nextGeneration(floor, at);
+      try {
+        const out = await this.db.send(
+          new sdk.dynamodbDocument.UpdateCommand({
+            TableName: this.table,
+            Key: this.key(finding.id),
+            // a closed (or never seen, or expired) finding re-opens; an open one is left to its
+            // workflow. The generation is the opening time: it never goes back, even after TTL
+            // removed the record, so execution names and approval ids are never reused.
+            ConditionExpression: 'attribute_not_exists(pk) OR (#status = :closed AND generation < :generation)',
+            UpdateExpression:
+              'SET #status = :open, finding = :finding, control = :control, resourceArn = :arn, openedAt = :now, updatedAt = :now, lastSeenAt = :now, ' +
+              'generation = :generation, history = :history, seenCount = :zero REMOVE outcome, closedAt, restartedAt, #ttl',
+            ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_KEYS.ttl },
+            ExpressionAttributeValues: {
+              ':open': 'open',
+              ':closed': 'closed',
+              ':finding': finding,
+              ':control': finding.control,
+              ':arn': finding.resourceArn,
+              ':now': now,
+              ':zero': 0,
+              ':generation': generation,
+              ':history': [{ at: now, event: 'detected', detail: finding.violation }],
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { opened: true, generation, record: toFindingRecord(out.Attributes ?? {}) };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      try {
+        const out = await this.db.send(
+          new sdk.dynamodbDocument.UpdateCommand({
+            TableName: this.table,
+            Key: this.key(finding.id),
+            ConditionExpression: 'attribute_exists(pk) AND #status <> :closed',
+            UpdateExpression: 'SET lastSeenAt = :now, seenCount = if_not_exists(seenCount, :zero) + :one',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':now': now, ':zero': 0, ':one': 1, ':closed': 'closed' },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        const record = toFindingRecord(out.Attributes ?? {});
+        return { opened: false, generation: record.generation, record };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      // neither open nor re-openable: closed with a generation the clock has not passed, or
+      // closed/removed between the two calls. Read it and try again above it.
+      floor = (await this.get(finding.id))?.generation;
+    }
+    throw new Error(`finding ${finding.id}: neither opened nor found open after 3 tries`);
+  }
+
+  async restart(id: string, fromGeneration: number, at: Date, reason: string): Promise<number | undefined> {
+    const now = at.toISOString();
+    const generation = nextGeneration(fromGeneration, at);
     try {
-      const out = await this.db.send(
+      await this.db.send(
         new sdk.dynamodbDocument.UpdateCommand({
           TableName: this.table,
-          Key: this.key(finding.id),
-          // a closed (or never seen) finding re-opens; an open one is left to its workflow
-          ConditionExpression: 'attribute_not_exists(pk) OR #status = :closed',
-          UpdateExpression:
-            'SET #status = :open, finding = :finding, control = :control, resourceArn = :arn, openedAt = :now, updatedAt = :now, lastSeenAt = :now, ' +
-            'generation = if_not_exists(generation, :zero) + :one, history = :history, seenCount = :zero REMOVE outcome, closedAt, #ttl',
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_KEYS.ttl },
-          ExpressionAttributeValues: {
-            ':open': 'open',
-            ':closed': 'closed',
-            ':finding': finding,
-            ':control': finding.control,
-            ':arn': finding.resourceArn,
-            ':now': now,
-            ':zero': 0,
-            ':one': 1,
-            ':history': [{ at: now, event: 'detected', detail: finding.violation }],
-          },
-          ReturnValues: 'ALL_NEW',
+          Key: this.key(id),
+          ConditionExpression: 'attribute_exists(pk) AND #status <> :closed AND generation = :from',
+          UpdateExpression: 'SET generation = :generation, restartedAt = :now, updatedAt = :now, history = list_append(history, :entry)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':closed': 'closed', ':from': fromGeneration, ':generation': generation, ':now': now, ':entry': [{ at: now, event: 'restarted', detail: reason }] },
         }),
       );
-      return { opened: true, generation: Number(out.Attributes?.generation ?? 1) };
+      return generation;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return undefined;
     }
-    const out = await this.db.send(
-      new sdk.dynamodbDocument.UpdateCommand({
+  }
+
+  async *listOpen(control: ControlId): AsyncIterable<FindingRecord> {
+    const pages = sdk.dynamodbDocument.paginateScan(
+      { client: this.db },
+      {
         TableName: this.table,
-        Key: this.key(finding.id),
-        UpdateExpression: 'SET lastSeenAt = :now, seenCount = if_not_exists(seenCount, :zero) + :one',
-        ExpressionAttributeValues: { ':now': now, ':zero': 0, ':one': 1 },
-        ReturnValues: 'ALL_NEW',
-      }),
+        FilterExpression: 'begins_with(pk, :prefix) AND #status <> :closed AND control = :control',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':prefix': 'FINDING#', ':closed': 'closed', ':control': control },
+      },
     );
-    return { opened: false, generation: Number(out.Attributes?.generation ?? 1) };
+    for await (const page of pages) for (const item of page.Items ?? []) yield toFindingRecord(item);
   }
 
   async get(id: string): Promise<FindingRecord | undefined> {
@@ -136,6 +188,7 @@ function toFindingRecord(item: Record<string, unknown>): FindingRecord {
     ...(item.outcome ? { outcome: String(item.outcome) } : {}),
     generation: Number(item.generation),
     openedAt: String(item.openedAt),
+    ...(item.restartedAt ? { restartedAt: String(item.restartedAt) } : {}),
     updatedAt: String(item.updatedAt),
     lastSeenAt: String(item.lastSeenAt),
     ...(item.seenCount !== undefined ? { seenCount: Number(item.seenCount) } : {}),

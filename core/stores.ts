@@ -1,4 +1,5 @@
 import type { Change } from './control';
+import type { ControlId } from './controls';
 import type { Finding } from './finding';
 
 /**
@@ -25,9 +26,15 @@ export interface FindingRecord {
   status: FindingStatus;
   /** How it ended (`remediated`, `expired`, `rejected`, `failed`...), once closed. */
   outcome?: string;
-  /** Increments each time the finding re-opens; part of the workflow execution name. */
+  /**
+   * Names the finding's current workflow (`<id>-<generation>`) and approval. Strictly increasing
+   * per finding and never reused, even after TTL removed the closed record: it is the time of
+   * the (re)opening in milliseconds, or the previous generation + 1 when that is larger.
+   */
   generation: number;
   openedAt: string;
+  /** When the current generation was started by a restart (its workflow had ended without closing it). */
+  restartedAt?: string;
   updatedAt: string;
   lastSeenAt: string;
   /** Events that saw the open finding again (deduplicated, not re-run). */
@@ -36,12 +43,32 @@ export interface FindingRecord {
   history: FindingHistoryEntry[];
 }
 
+/** The generation after `previous` at time `at`: never goes back, whatever was removed in between. */
+export function nextGeneration(previous: number | undefined, at: Date): number {
+  return Math.max((previous ?? 0) + 1, at.getTime());
+}
+
+export interface OpenResult {
+  opened: boolean;
+  generation: number;
+  /** The finding as stored after the call (for a duplicate: the open finding it was deduplicated onto). */
+  record: FindingRecord;
+}
+
 export interface FindingsStore {
   /**
    * Opens the finding unless it is open already (then only `lastSeenAt` moves): the dedupe
    * that makes a burst of identical events start one workflow.
    */
-  open(finding: Finding, at: Date): Promise<{ opened: boolean; generation: number }>;
+  open(finding: Finding, at: Date): Promise<OpenResult>;
+  /**
+   * Moves an open finding whose workflow ended without closing it to the next generation (a
+   * new execution name), once: undefined when it is no longer open at `fromGeneration`
+   * (closed meanwhile, or another caller restarted it first).
+   */
+  restart(id: string, fromGeneration: number, at: Date, reason: string): Promise<number | undefined>;
+  /** The findings of a control that are not closed (the sweep's watchdog). */
+  listOpen(control: ControlId): AsyncIterable<FindingRecord>;
   get(id: string): Promise<FindingRecord | undefined>;
   /** Records a step; `status: 'closed'` with an `outcome` ends the finding. */
   update(id: string, change: { status?: FindingStatus; outcome?: string; entry: FindingHistoryEntry }): Promise<void>;
@@ -78,16 +105,16 @@ export interface ApprovalStore {
 export class InMemoryFindingsStore implements FindingsStore {
   readonly records = new Map<string, FindingRecord>();
 
-  async open(finding: Finding, at: Date): Promise<{ opened: boolean; generation: number }> {
+  async open(finding: Finding, at: Date): Promise<OpenResult> {
     const now = at.toISOString();
     const current = this.records.get(finding.id);
     if (current && current.status !== 'closed') {
       current.lastSeenAt = now;
       current.seenCount = (current.seenCount ?? 0) + 1;
-      return { opened: false, generation: current.generation };
+      return { opened: false, generation: current.generation, record: structuredClone(current) };
     }
-    const generation = (current?.generation ?? 0) + 1;
-    this.records.set(finding.id, {
+    const generation = nextGeneration(current?.generation, at);
+    const record: FindingRecord = {
       id: finding.id,
       finding: structuredClone(finding),
       status: 'open',
@@ -96,8 +123,23 @@ export class InMemoryFindingsStore implements FindingsStore {
       updatedAt: now,
       lastSeenAt: now,
       history: [{ at: now, event: 'detected', detail: finding.violation }],
-    });
-    return { opened: true, generation };
+    };
+    this.records.set(finding.id, record);
+    return { opened: true, generation, record: structuredClone(record) };
+  }
+
+  async restart(id: string, fromGeneration: number, at: Date, reason: string): Promise<number | undefined> {
+    const record = this.records.get(id);
+    if (!record || record.status === 'closed' || record.generation !== fromGeneration) return undefined;
+    record.generation = nextGeneration(fromGeneration, at);
+    record.updatedAt = at.toISOString();
+    record.restartedAt = record.updatedAt;
+    record.history.push({ at: record.updatedAt, event: 'restarted', detail: reason });
+    return record.generation;
+  }
+
+  async *listOpen(control: ControlId): AsyncIterable<FindingRecord> {
+    for (const record of this.records.values()) if (record.status !== 'closed' && record.finding.control === control) yield structuredClone(record);
   }
 
   async get(id: string): Promise<FindingRecord | undefined> {

@@ -1,14 +1,13 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { AnyDetector } from '../core/control';
 import { MalformedEventError, messageOf } from '../core/errors';
-import { sdk } from '../core/sdk';
 import { parseEvent } from '../core/events';
-import type { Finding } from '../core/finding';
 import { lambdaAdapter } from '../remediators/handlers/adapter';
 import { lazyDeps, type GuardDeps } from '../remediators/handlers/deps';
 import { MetricUnit, logger, metrics } from '../remediators/handlers/telemetry';
-import type { WorkflowInput } from '../remediators/handlers/workflow';
 import { DETECTORS } from '.';
+import { summarizeEvent } from './event-summary';
+import { openAndStart } from './finding-workflow';
 import { judgeObservation, provenanceOf } from './judge';
 import { observeLive } from './observe';
 import { EventRouter } from './router';
@@ -16,14 +15,36 @@ import { EventRouter } from './router';
 /**
  * The detector Lambda: event → resources → real state (read, not taken from the event) →
  * evaluate → open the finding (conditional write: one open per control + resource) → start
- * the workflow under a name derived from the finding, so duplicates never start two.
- * A malformed event is logged, counted and thrown, so Lambda's retries and then the
- * dead-letter queue keep it.
+ * the workflow under a name derived from the finding, so duplicates never start two (and a
+ * duplicate recovers an open finding whose workflow is not running: `finding-workflow.ts`).
+ * A malformed event fails the same way every time: it goes straight to the dead-letter queue
+ * with its reason, is counted once and logged as a bounded summary, and the invocation ends.
  */
 export interface DetectorSummary {
   findings: string[];
   started: string[];
+  /** Open findings whose workflow was gone and was started again. */
+  recovered: string[];
   compliant: number;
+  /** Set when the event was malformed (and dead-lettered). */
+  malformed?: string;
+}
+
+/** The queue's limit is 256 KiB: a larger event is dead-lettered as its summary. */
+const DEAD_LETTER_MAX_CHARS = 200 * 1024;
+
+async function deadLetterMalformed(raw: unknown, error: MalformedEventError, deps: GuardDeps): Promise<void> {
+  const { json, ...summary } = summarizeEvent(raw, DEAD_LETTER_MAX_CHARS);
+  const reason = error.message.slice(0, 1000);
+  logger.error('malformed event', { reason, field: error.field, summary });
+  if (!deps.deadLetters) throw new Error(`malformed event (${reason}) and no dead-letter queue to keep it (RAMPART_DEAD_LETTER_QUEUE_URL)`);
+  // if the queue cannot be written, this throws: Lambda's retries, then its own dead-letter queue, keep the event
+  await deps.deadLetters.send({
+    body: json ?? JSON.stringify({ malformedEventSummary: summary, note: 'the event was too large to keep whole' }),
+    // ErrorMessage as Lambda names it in the dead letters it writes itself
+    attributes: { ErrorMessage: reason, RampartReason: 'malformed-event', ...(error.field ? { RampartField: error.field.slice(0, 256) } : {}) },
+  });
+  metrics.addMetric('MalformedEvents', MetricUnit.Count, 1);
 }
 
 export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonly AnyDetector[] = DETECTORS) {
@@ -35,11 +56,10 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
       event = parseEvent(raw);
     } catch (error) {
       if (!(error instanceof MalformedEventError)) throw error;
-      logger.error('malformed event', { reason: error.message, field: error.field, event: raw });
-      metrics.addMetric('MalformedEvents', MetricUnit.Count, 1);
-      throw error;
+      await deadLetterMalformed(raw, error, deps);
+      return { findings: [], started: [], recovered: [], compliant: 0, malformed: error.message };
     }
-    const summary: DetectorSummary = { findings: [], started: [], compliant: 0 };
+    const summary: DetectorSummary = { findings: [], started: [], recovered: [], compliant: 0 };
     const failures: string[] = [];
     const provenance = provenanceOf(event);
     for (const detector of router.route(event)) {
@@ -53,7 +73,9 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
             await deps.lastKnownGood.put(judgement.control, ref.arn, judgement.state, deps.clock());
           } else if (judgement.outcome === 'violation') {
             summary.findings.push(judgement.finding.id);
-            if (await openAndStart(judgement.finding, deps)) summary.started.push(judgement.finding.id);
+            const outcome = await openAndStart(judgement.finding, deps);
+            if (outcome === 'started') summary.started.push(judgement.finding.id);
+            if (outcome === 'recovered') summary.recovered.push(judgement.finding.id);
           } else {
             logger.info('no finding', { control: detector.id, resource: ref.arn, outcome: judgement.outcome, reason: 'reason' in judgement ? judgement.reason : undefined });
           }
@@ -70,30 +92,7 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
   };
 }
 
-/** Opens the finding and starts its workflow; false when it was open already (a duplicate). */
-export async function openAndStart(finding: Finding, deps: GuardDeps): Promise<boolean> {
-  const { opened, generation } = await deps.findings.open(finding, deps.clock());
-  if (!opened) {
-    metrics.addMetric('DuplicateFindings', MetricUnit.Count, 1);
-    return false;
-  }
-  const input: WorkflowInput = { finding, mode: deps.policy.mode, generation };
-  try {
-    await deps.sfn.send(
-      new sdk.sfn.StartExecutionCommand({
-        stateMachineArn: deps.config.stateMachineArn,
-        // Step Functions refuses a second execution of the same name: a last line against duplicates
-        name: `${finding.id}-${generation}`,
-        input: JSON.stringify(input),
-      }),
-    );
-  } catch (error) {
-    if ((error as { name?: string }).name === 'ExecutionAlreadyExists') return false;
-    throw error;
-  }
-  metrics.addMetric('WorkflowsStarted', MetricUnit.Count, 1);
-  return true;
-}
+export { openAndStart } from './finding-workflow';
 
 // one function per control (RAMPART_CONTROL), so each holds only its control's read grants
 const only = process.env.RAMPART_CONTROL;

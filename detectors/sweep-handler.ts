@@ -3,13 +3,19 @@ import type { ControlId } from '../core/controls';
 import { lambdaAdapter } from '../remediators/handlers/adapter';
 import { lazyDeps, type GuardDeps } from '../remediators/handlers/deps';
 import { MetricUnit, logger, metrics } from '../remediators/handlers/telemetry';
-import { openAndStart } from './handler';
+import { messageOf } from '../core/errors';
+import { ensureWorkflow, openAndStart } from './finding-workflow';
 import { sweep } from './sweep';
 
 /**
  * One page of the periodic sweep, for one control: judged on the same finding path as events
  * (same dedupe, same workflow, same notifications). It stops taking resources a minute before
  * the Lambda would time out and says where to resume; the sweep state machine calls it again.
+ *
+ * The first page of a control is also the watchdog of its open findings: each has its workflow
+ * checked (and started again when it is gone, as a duplicate event would), even when its
+ * resource is compliant by now and no event will come; those open longer than the approval
+ * timeout + 1 hour are counted (`StaleOpenFindings`, alarmed).
  */
 export interface SweepPageInput {
   control: ControlId;
@@ -25,16 +31,39 @@ export interface SweepPageOutput {
   resources: number;
   findings: number;
   started: number;
+  /** Open findings whose workflow was gone and was started again. */
+  recovered: number;
+  /** Open findings older than the approval timeout + 1 hour (first page only). */
+  stale: number;
   errors: number;
 }
 
 const SAFETY_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+/** Checks every open finding of the control; counts the stale ones. */
+async function watchOpenFindings(deps: GuardDeps, out: SweepPageOutput): Promise<void> {
+  const staleBefore = deps.clock().getTime() - (deps.policy.approvals.timeoutHours * HOUR_MS + HOUR_MS);
+  for await (const record of deps.findings.listOpen(out.control)) {
+    if (Date.parse(record.openedAt) < staleBefore) {
+      out.stale++;
+      logger.warn('finding open longer than the approval timeout + 1 hour', { findingId: record.id, resource: record.finding.resourceArn, openedAt: record.openedAt, status: record.status });
+    }
+    try {
+      if ((await ensureWorkflow(record, deps)) === 'recovered') out.recovered++;
+    } catch (error) {
+      out.errors++;
+      logger.error('cannot check the workflow of an open finding', { findingId: record.id, error: messageOf(error) });
+    }
+  }
+}
 
 export function makeSweepHandler(getDeps: () => GuardDeps) {
   return async (input: SweepPageInput, context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'invokedFunctionArn'>>): Promise<SweepPageOutput> => {
     const deps = getDeps();
     const sweepId = input.sweepId ?? `sweep-${deps.clock().toISOString()}`;
-    const out: SweepPageOutput = { control: input.control, sweepId, resources: 0, findings: 0, started: 0, errors: 0 };
+    const out: SweepPageOutput = { control: input.control, sweepId, resources: 0, findings: 0, started: 0, recovered: 0, stale: 0, errors: 0 };
+    if (!input.startAfter) await watchOpenFindings(deps, out);
     let lastListed: string | undefined;
     let stopped = false;
     const shouldStop = () => (stopped ||= context !== undefined && context.getRemainingTimeInMillis() < SAFETY_MS);
@@ -63,7 +92,15 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
       const j = item.judgement;
       if (j.outcome === 'violation') {
         out.findings++;
-        if (await openAndStart(j.finding, deps)) out.started++;
+        try {
+          const outcome = await openAndStart(j.finding, deps);
+          if (outcome === 'started') out.started++;
+          if (outcome === 'recovered') out.recovered++;
+        } catch (error) {
+          // the finding is left for the next sweep (or event) to recover; WorkflowStartFailures alarms
+          out.errors++;
+          logger.error('cannot open the finding or start its workflow', { control: j.control, resource: j.ref.arn, error: messageOf(error) });
+        }
       } else if (j.outcome === 'compliant') {
         await deps.lastKnownGood.put(j.control, j.ref.arn, j.state, deps.clock());
       }
@@ -72,6 +109,7 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
     perControl.addDimension('control', input.control);
     perControl.addMetric('SweptResources', MetricUnit.Count, out.resources);
     perControl.addMetric('SweepReadFailures', MetricUnit.Count, out.errors);
+    if (!input.startAfter) perControl.addMetric('StaleOpenFindings', MetricUnit.Count, out.stale);
     return stopped && lastListed ? { ...out, startAfter: lastListed } : out;
   };
 }

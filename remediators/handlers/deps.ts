@@ -10,6 +10,40 @@ import { sdk } from '../../core/sdk';
 import type { ApprovalStore, FindingsStore } from '../../core/stores';
 import { tracer } from './telemetry';
 
+/** The detector's dead-letter queue, written directly for events that fail the same way every time. */
+export interface DeadLetters {
+  send(message: { body: string; attributes: Record<string, string> }): Promise<void>;
+}
+
+/**
+ * The SQS SendMessage call, through the `@aws-sdk/client-sqs` the Node.js Lambda runtime
+ * ships (the project does not depend on it yet, hence the narrow local type).
+ */
+interface SqsModule {
+  SQSClient: new (config: object) => { send(command: unknown): Promise<unknown> };
+  SendMessageCommand: new (input: { QueueUrl: string; MessageBody: string; MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }> }) => unknown;
+}
+
+export function sqsDeadLetters(queueUrl: string, clientConfig: object): DeadLetters {
+  let client: InstanceType<SqsModule['SQSClient']> | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sqs = () => require('@aws-sdk/client-sqs') as SqsModule;
+  return {
+    async send({ body, attributes }) {
+      const { SQSClient, SendMessageCommand } = sqs();
+      client ??= tracer.captureAWSv3Client(new SQSClient(clientConfig) as never) as InstanceType<SqsModule['SQSClient']>;
+      const MessageAttributes = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String' as const, StringValue: v }]));
+      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes }));
+    },
+  };
+}
+
+/**
+ * Step Functions calls on the finding path: the SDK's own retries (backoff, adaptive rate on
+ * throttling) and timeouts, so a hung connection is retried instead of eating the Lambda's time.
+ */
+export const WORKFLOW_CLIENT_CONFIG = { maxAttempts: 5, retryMode: 'adaptive', requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } } as const;
+
 /** Everything a Rampart function needs, built once per cold start from its environment. */
 export interface GuardDeps {
   policy: Policy;
@@ -21,6 +55,8 @@ export interface GuardDeps {
   sns: SNSClient;
   sfn: SFNClient;
   secrets: Pick<SecretCache, 'get'>;
+  /** Where the detector sends malformed events (set for detector functions). */
+  deadLetters?: DeadLetters;
   config: {
     topicArn?: string;
     stateMachineArn?: string;
@@ -56,7 +92,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
   const lastKnownGood = once(() => new DynamoLastKnownGood(db(), table));
   const fixes = once(() => new DynamoFixLedger(db(), table, Math.max(86_400, policy.fixBudget.windowMinutes * 120)));
   const sns = once(() => tracer.captureAWSv3Client(new sdk.sns.SNSClient({})));
-  const sfn = once(() => tracer.captureAWSv3Client(new sdk.sfn.SFNClient({})));
+  const sfn = once(() => tracer.captureAWSv3Client(new sdk.sfn.SFNClient(WORKFLOW_CLIENT_CONFIG)));
   const secrets = once(() => new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))));
   return {
     policy,
@@ -82,6 +118,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
     get secrets() {
       return secrets();
     },
+    ...(env.RAMPART_DEAD_LETTER_QUEUE_URL ? { deadLetters: sqsDeadLetters(env.RAMPART_DEAD_LETTER_QUEUE_URL, WORKFLOW_CLIENT_CONFIG) } : {}),
     config: {
       topicArn: env.RAMPART_TOPIC_ARN,
       stateMachineArn: env.RAMPART_STATE_MACHINE_ARN,

@@ -1,11 +1,12 @@
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { InMemoryFindingsStore } from '../../core/stores';
 import { GetStageCommand } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { MalformedEventError } from '../../core/errors';
 import { makeDetectorHandler } from '../../detectors/handler';
 import type { GuardDeps } from '../../remediators/handlers/deps';
-import { FakeAws, inMemoryDeps, uniqueExecutionNames } from '../fakes';
+import { OPENER_GRACE_MS } from '../../detectors/finding-workflow';
+import { FakeAws, FakeStepFunctions, inMemoryDeps } from '../fakes';
 import { ARTIFACTS_KEY, RAMPART_GUARD_ACL, fixture, policy } from '../helpers';
 
 const POLICY = policy({
@@ -21,12 +22,19 @@ describe('the detector Lambda', () => {
   const sfn = mockClient(SFNClient);
   let aws: FakeAws;
   let deps: GuardDeps;
+  let executions: FakeStepFunctions;
+  let now: Date;
+  let deadLetters: Array<{ body: string; attributes: Record<string, string> }>;
+  const OPENED_AT = new Date('2024-05-14T10:03:00Z');
 
   beforeEach(() => {
     aws = new FakeAws();
     sfn.reset();
-    uniqueExecutionNames(sfn);
-    deps = inMemoryDeps(POLICY, () => new Date('2024-05-14T10:03:00Z'));
+    executions = new FakeStepFunctions(sfn);
+    now = OPENED_AT;
+    deps = inMemoryDeps(POLICY, () => now);
+    deadLetters = [];
+    deps.deadLetters = { send: async (m) => void deadLetters.push(m) };
   });
   afterEach(() => aws.restore());
   afterAll(() => sfn.restore());
@@ -39,8 +47,9 @@ describe('the detector Lambda', () => {
 
     expect(summary.started).toHaveLength(1);
     const [call] = sfn.commandCalls(StartExecutionCommand);
-    expect(call!.args[0].input).toMatchObject({ stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rampart', name: `${summary.started[0]}-1` });
-    expect(JSON.parse(String(call!.args[0].input.input))).toMatchObject({ mode: 'enforce', generation: 1, finding: { control: 's3-default-encryption', resourceArn: 'arn:aws:s3:::rampart-demo-logs' } });
+    // the generation is the opening time: it never goes back, even after TTL removed the record
+    expect(call!.args[0].input).toMatchObject({ stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rampart', name: `${summary.started[0]}-${OPENED_AT.getTime()}` });
+    expect(JSON.parse(String(call!.args[0].input.input))).toMatchObject({ mode: 'enforce', generation: OPENED_AT.getTime(), finding: { control: 's3-default-encryption', resourceArn: 'arn:aws:s3:::rampart-demo-logs' } });
   });
 
   it('starts one workflow for a burst of 100 identical events', async () => {
@@ -51,7 +60,9 @@ describe('the detector Lambda', () => {
     const summaries = await Promise.all(Array.from({ length: 100 }, () => handler(structuredClone(event) as never)));
 
     expect(summaries.flatMap((s) => s.started)).toHaveLength(1);
-    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    // duplicates racing the opener may start the same name and input again: still one execution
+    expect(executions.names).toHaveLength(1);
+    expect(summaries.flatMap((s) => s.recovered)).toEqual([]);
     const [record] = [...(deps.findings as InMemoryFindingsStore).records.values()];
     expect(record?.seenCount).toBe(99);
   });
@@ -62,16 +73,79 @@ describe('the detector Lambda', () => {
 
     const summary = await handler(fixture('s3-DeleteBucketEncryption-constructed.json') as never);
 
-    expect(summary).toEqual({ findings: [], started: [], compliant: 1 });
+    expect(summary).toEqual({ findings: [], started: [], recovered: [], compliant: 1 });
     expect(await deps.lastKnownGood.get('s3-default-encryption', 'arn:aws:s3:::rampart-demo-logs')).toEqual({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false });
   });
 
-  it('throws a malformed event (so Lambda retries, then dead-letters it) without starting anything', async () => {
+  it('sends a malformed event straight to the dead-letter queue with its reason, counted once, without a Lambda retry', async () => {
     const handler = makeDetectorHandler(() => deps);
     const bad = { ...fixture('s3-DeleteBucketEncryption-constructed.json'), detail: { eventName: 'DeleteBucketEncryption' } };
 
-    await expect(handler(bad as never)).rejects.toBeInstanceOf(MalformedEventError);
+    const summary = await handler(bad as never);
+
+    expect(summary.malformed).toMatch(/^CloudTrail event: detail.eventSource/);
+    expect(deadLetters).toHaveLength(1);
+    expect(JSON.parse(deadLetters[0]!.body)).toEqual(bad);
+    expect(deadLetters[0]!.attributes).toEqual({ ErrorMessage: summary.malformed, RampartReason: 'malformed-event', RampartField: 'detail.eventSource' });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('logs a 5,000-level nested malformed event as a bounded summary and dead-letters it whole', async () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 5000; i++) deep = { a: deep };
+    const bad = { ...fixture('s3-DeleteBucketEncryption-constructed.json'), detail: deep };
+    const errors: unknown[] = [];
+    const { logger } = await import('../../remediators/handlers/telemetry');
+    const spy = jest.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => void errors.push(args));
+    try {
+      const summary = await makeDetectorHandler(() => deps)(bad as never);
+      expect(summary.malformed).toContain('detail.eventSource');
+    } finally {
+      spy.mockRestore();
+    }
+    const [, logged] = (errors as Array<[string, { summary: Record<string, unknown> }]>)[0]!;
+    expect(logged.summary).toMatchObject({ depth: 5001, type: 'object', source: 'aws.s3', detailType: 'AWS API Call via CloudTrail' });
+    expect(JSON.stringify(logged).length).toBeLessThan(2000);
+    expect(deadLetters[0]!.body.length).toBe(logged.summary.chars);
+    expect(deadLetters[0]!.body.startsWith('{"version":"0"')).toBe(true);
+  });
+
+  it('throws a malformed event when the dead-letter queue cannot be written (Lambda retries keep it)', async () => {
+    deps.deadLetters = { send: async () => Promise.reject(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' })) };
+    const bad = { ...fixture('s3-DeleteBucketEncryption-constructed.json'), detail: { eventName: 'DeleteBucketEncryption' } };
+
+    await expect(makeDetectorHandler(() => deps)(bad as never)).rejects.toThrow('Service Unavailable');
+  });
+
+  it('recovers an open finding whose StartExecution failed: the retried event starts it', async () => {
+    aws.buckets.set('rampart-demo-logs', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
+    const handler = makeDetectorHandler(() => deps);
+    const event = fixture('s3-DeleteBucketEncryption-constructed.json');
+    sfn.on(StartExecutionCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    await expect(handler(structuredClone(event) as never)).rejects.toThrow('Rate exceeded');
+    now = new Date(OPENED_AT.getTime() + 60_000 + OPENER_GRACE_MS); // Lambda's retries come minutes later
+    executions = new FakeStepFunctions(sfn);
+    const summary = await handler(structuredClone(event) as never);
+
+    expect(summary.recovered).toHaveLength(1);
+    expect(executions.names).toEqual([`${summary.recovered[0]}-${OPENED_AT.getTime()}`]);
+  });
+
+  it.each(['FAILED', 'TIMED_OUT', 'ABORTED'] as const)('starts the next generation when the workflow of the open finding ended %s', async (status) => {
+    aws.buckets.set('rampart-demo-logs', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
+    const handler = makeDetectorHandler(() => deps);
+    const event = fixture('s3-DeleteBucketEncryption-constructed.json');
+    const [id] = (await handler(structuredClone(event) as never)).started;
+    executions.executions.get(`${id}-${OPENED_AT.getTime()}`)!.status = status;
+    now = new Date(OPENED_AT.getTime() + 3_600_000);
+
+    expect((await handler(structuredClone(event) as never)).recovered).toEqual([id]);
+    expect(executions.names).toEqual([`${id}-${OPENED_AT.getTime()}`, `${id}-${now.getTime()}`]);
+    expect((await deps.findings.get(id!))?.history.at(-1)).toMatchObject({ event: 'restarted', detail: expect.stringContaining(status) });
+    // the next duplicate finds it running
+    expect((await handler(structuredClone(event) as never)).recovered).toEqual([]);
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 2);
   });
 
   it('judges every resource it can and throws for the one it could not read', async () => {

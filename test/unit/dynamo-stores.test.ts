@@ -24,23 +24,59 @@ describe('DynamoDB stores', () => {
   beforeEach(() => ddb.reset());
   afterAll(() => ddb.restore());
 
-  it('opens a finding with a conditional update that only a closed or new finding passes', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: { generation: 2 } });
+  it('opens a finding with a conditional update that only a closed or new finding passes, its generation the opening time', async () => {
+    ddb.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => ({ Attributes: { pk: 'FINDING#f1', status: 'open', generation: input.ExpressionAttributeValues[':generation'], finding: FINDING } }));
 
-    expect(await new DynamoFindingsStore(db, 'tbl').open(FINDING, AT)).toEqual({ opened: true, generation: 2 });
+    expect(await new DynamoFindingsStore(db, 'tbl').open(FINDING, AT)).toMatchObject({ opened: true, generation: AT.getTime() });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'tbl',
       Key: { pk: 'FINDING#f1', sk: 'STATE' },
-      ConditionExpression: 'attribute_not_exists(pk) OR #status = :closed',
+      ConditionExpression: 'attribute_not_exists(pk) OR (#status = :closed AND generation < :generation)',
     });
   });
 
-  it('only counts the event when the finding is open already', async () => {
-    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({ Attributes: { generation: 1 } });
+  it('never reuses a generation after TTL removed the closed record (execution names and approval ids stay unique)', async () => {
+    // generation 1 closed, expired and removed; the finding comes back a day later
+    ddb.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => ({ Attributes: { generation: input.ExpressionAttributeValues[':generation'] } }));
+    const { generation } = await new DynamoFindingsStore(db, 'tbl').open(FINDING, new Date(AT.getTime() + 86_400_000));
 
-    expect(await new DynamoFindingsStore(db, 'tbl').open(FINDING, AT)).toEqual({ opened: false, generation: 1 });
+    expect(generation).toBeGreaterThan(AT.getTime());
+  });
+
+  it('opens above a closed generation the clock has not passed', async () => {
+    const future = AT.getTime() + 5;
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(conditionFailed())
+      .rejectsOnce(conditionFailed())
+      .callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => ({ Attributes: { generation: input.ExpressionAttributeValues[':generation'] } }));
+    ddb.on(GetCommand).resolves({ Item: { pk: 'FINDING#f1', status: 'closed', generation: future, finding: FINDING } });
+
+    expect(await new DynamoFindingsStore(db, 'tbl').open(FINDING, AT)).toMatchObject({ opened: true, generation: future + 1 });
+  });
+
+  it('only counts the event when the finding is open already, and returns the open finding', async () => {
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(conditionFailed())
+      .resolves({ Attributes: { pk: 'FINDING#f1', status: 'open', generation: 7, finding: FINDING, openedAt: AT.toISOString(), history: [] } });
+
+    expect(await new DynamoFindingsStore(db, 'tbl').open(FINDING, AT)).toMatchObject({ opened: false, generation: 7, record: { id: 'f1', status: 'open', generation: 7 } });
     expect(ddb.commandCalls(UpdateCommand)[1]!.args[0].input).toMatchObject({
+      ConditionExpression: 'attribute_exists(pk) AND #status <> :closed',
       UpdateExpression: 'SET lastSeenAt = :now, seenCount = if_not_exists(seenCount, :zero) + :one',
+    });
+  });
+
+  it('restarts an open finding once, at the generation it was seen with', async () => {
+    ddb.on(UpdateCommand).resolvesOnce({}).rejects(conditionFailed());
+    const store = new DynamoFindingsStore(db, 'tbl');
+
+    expect(await store.restart('f1', 7, AT, 'the workflow ended FAILED')).toBe(AT.getTime());
+    expect(await store.restart('f1', 7, AT, 'the workflow ended FAILED')).toBeUndefined();
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression: 'attribute_exists(pk) AND #status <> :closed AND generation = :from',
+      ExpressionAttributeValues: expect.objectContaining({ ':from': 7, ':generation': AT.getTime() }),
     });
   });
 

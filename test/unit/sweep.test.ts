@@ -1,7 +1,7 @@
 import { InMemoryFindingsStore } from '../../core/stores';
 import { GetBucketEncryptionCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { GetStageCommand } from '@aws-sdk/client-api-gateway';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAwsClients } from '../../core/aws';
 import { InMemoryFixLedger } from '../../core/fix-budget';
@@ -117,13 +117,14 @@ describe('the sweep Lambda and the event path together', () => {
   const sfn = mockClient(SFNClient);
   let aws: FakeAws;
   let deps: GuardDeps;
+  let names: Set<string>;
 
   beforeEach(() => {
     aws = new FakeAws();
     aws.buckets.set('rampart-demo-logs', { region: 'us-east-1', rule: SSE_S3 });
     aws.buckets.set('rampart-good', { region: 'us-east-1', rule: KMS_RULE });
     sfn.reset();
-    uniqueExecutionNames(sfn);
+    names = uniqueExecutionNames(sfn);
     deps = inMemoryDeps(POLICY, () => new Date('2024-06-03T16:00:00Z'));
   });
   afterEach(() => aws.restore());
@@ -133,10 +134,34 @@ describe('the sweep Lambda and the event path together', () => {
     await makeDetectorHandler(() => deps)(fixture('s3-DeleteBucketEncryption-constructed.json') as never);
     const page = await makeSweepHandler(() => deps)({ control: 's3-default-encryption', sweepId: 'sweep-1' });
 
-    expect(page).toMatchObject({ control: 's3-default-encryption', sweepId: 'sweep-1', resources: 2, findings: 1, started: 0, errors: 0 });
+    expect(page).toMatchObject({ control: 's3-default-encryption', sweepId: 'sweep-1', resources: 2, findings: 1, started: 0, recovered: 0, stale: 0, errors: 0 });
     expect(page.startAfter).toBeUndefined();
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect((deps.findings as InMemoryFindingsStore).records.size).toBe(1);
+    expect(await deps.lastKnownGood.get('s3-default-encryption', 'arn:aws:s3:::rampart-good')).toMatchObject({ algorithm: 'aws:kms' });
+  });
+
+  it('recovers an open finding whose workflow failed even when no event or violation comes again, and counts the stale ones', async () => {
+    await makeDetectorHandler(() => deps)(fixture('s3-DeleteBucketEncryption-constructed.json') as never);
+    const [record] = [...(deps.findings as InMemoryFindingsStore).records.values()];
+    names.clear();
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
+    aws.buckets.get('rampart-demo-logs')!.rule = KMS_RULE; // fixed by hand meanwhile: the sweep sees no violation
+    const later = new Date(Date.parse('2024-06-03T16:00:00Z') + (POLICY.approvals.timeoutHours + 2) * 3_600_000);
+    deps.clock = () => later;
+
+    const page = await makeSweepHandler(() => deps)({ control: 's3-default-encryption', sweepId: 'sweep-2' });
+
+    expect(page).toMatchObject({ findings: 0, recovered: 1, stale: 1, errors: 0 });
+    expect([...names]).toEqual([`${record!.id}-${later.getTime()}`]);
+  });
+
+  it('keeps sweeping when a workflow cannot be started, and says so', async () => {
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+
+    const page = await makeSweepHandler(() => deps)({ control: 's3-default-encryption', sweepId: 'sweep-1' });
+
+    expect(page).toMatchObject({ resources: 2, findings: 1, started: 0, errors: 1 });
     expect(await deps.lastKnownGood.get('s3-default-encryption', 'arn:aws:s3:::rampart-good')).toMatchObject({ algorithm: 'aws:kms' });
   });
 
