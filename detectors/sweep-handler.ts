@@ -109,7 +109,8 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
     perControl.addDimension('control', input.control);
     perControl.addMetric('SweptResources', MetricUnit.Count, out.resources);
     perControl.addMetric('SweepReadFailures', MetricUnit.Count, out.errors);
-    if (!input.startAfter) perControl.addMetric('StaleOpenFindings', MetricUnit.Count, out.stale);
+    // without the control dimension: one alarm for the guard (StaleOpenFindings, Maximum per hour)
+    if (!input.startAfter) metrics.addMetric('StaleOpenFindings', MetricUnit.Count, out.stale);
     return stopped && lastListed ? { ...out, startAfter: lastListed } : out;
   };
 }

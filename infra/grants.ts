@@ -1,5 +1,8 @@
+import { ArnFormat, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 
@@ -11,7 +14,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 
 /** The DynamoDB calls of each function, from the stores it uses (core/dynamo-stores.ts). */
 export const TABLE_ACTIONS = {
-  detector: ['dynamodb:UpdateItem', 'dynamodb:PutItem'], // findings.open, lastKnownGood.put
+  detector: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'], // findings.open/restart, lastKnownGood.put
+  sweep: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Scan'], // the detector's, and findings.listOpen (watchdog)
   plan: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], // last-known-good, fix budget
   apply: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], // re-plan (last-known-good, fix budget), history
   verify: ['dynamodb:PutItem'], // last-known-good
@@ -40,4 +44,26 @@ export function grantSecretRead(grantee: iam.IGrantable, secretArn: string, key?
     new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [complete ? secretArn : `${secretArn}-??????`] }),
   );
   if (key) grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [key.keyArn] }));
+}
+
+/**
+ * Reading the status of the workflow's executions (an open finding's workflow is checked
+ * before it is started again): DescribeExecution on the executions of that one state machine.
+ */
+export function grantExecutionStatus(grantee: iam.IGrantable & { role?: iam.IRole }, stateMachine: sfn.StateMachine): void {
+  const stack = Stack.of(stateMachine);
+  const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
+  const logicalId = stack.getLogicalId(stateMachine.node.defaultChild as CfnElement);
+  if (grantee.role) {
+    Validations.of(grantee.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalId}.Name>:*]`,
+      reason: "DescribeExecution on the remediation workflow's own executions (one per finding generation, named at run time)",
+    });
+  }
+}
+
+/** Sending to a dead-letter queue (SSE-SQS: no key grant needed). */
+export function grantSendTo(grantee: iam.IGrantable, queue: sqs.IQueue): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
 }

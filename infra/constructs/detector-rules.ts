@@ -12,7 +12,7 @@ import type { Policy } from '../../core/policy';
 import { detectorFor } from '../../detectors';
 import { eventPatternsOf, type EventPattern } from '../../detectors/patterns';
 import { remediatorFor } from '../../remediators';
-import { grantTable, TABLE_ACTIONS } from '../grants';
+import { grantExecutionStatus, grantSendTo, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
 
@@ -20,7 +20,7 @@ export interface DetectorRulesProps {
   policy: Policy;
   key: kms.IKey;
   table: dynamodb.ITable;
-  stateMachine: sfn.IStateMachine;
+  stateMachine: sfn.StateMachine;
   deadLetterQueue: sqs.IQueue;
   /** Roles whose API calls the rules ignore: the guard's own fixes. */
   excludedRoleArns: string[];
@@ -56,12 +56,15 @@ export class DetectorRules extends Construct {
         key: props.key,
         deadLetterQueue: props.deadLetterQueue,
         timeout: Duration.seconds(60),
-        environment: { ...props.environment, RAMPART_CONTROL: control },
+        // malformed events go straight to the dead-letter queue (they would fail every retry)
+        environment: { ...props.environment, RAMPART_CONTROL: control, RAMPART_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl },
       });
       for (const s of statementsOf(remediatorFor(control).readPermissions)) fn.addToRolePolicy(s);
       acknowledgeScope(control, [fn]);
       grantTable(fn, props.table, TABLE_ACTIONS.detector);
       props.stateMachine.grantStartExecution(fn);
+      grantExecutionStatus(fn, props.stateMachine);
+      grantSendTo(fn, props.deadLetterQueue);
       this.functions[control] = fn;
       const rule = new events.Rule(this, `${pascal(control)}Rule`, {
         description: `Rampart ${control}: ${eventPatternsOf(detector).map(describePattern).join('; ')}`.slice(0, 512),

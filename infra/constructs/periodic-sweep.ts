@@ -13,7 +13,7 @@ import type { ControlId } from '../../core/controls';
 import type { Policy } from '../../core/policy';
 import { detectorFor } from '../../detectors';
 import { remediatorFor } from '../../remediators';
-import { grantTable, TABLE_ACTIONS } from '../grants';
+import { grantExecutionStatus, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
 
@@ -21,7 +21,7 @@ export interface PeriodicSweepProps {
   policy: Policy;
   key: kms.IKey;
   table: dynamodb.ITable;
-  workflow: sfn.IStateMachine;
+  workflow: sfn.StateMachine;
   deadLetterQueue: sqs.IQueue;
   environment: Record<string, string>;
 }
@@ -62,8 +62,9 @@ export class PeriodicSweep extends Construct {
         });
       }
     }
-    grantTable(this.function, props.table, TABLE_ACTIONS.detector);
+    grantTable(this.function, props.table, TABLE_ACTIONS.sweep);
     props.workflow.grantStartExecution(this.function);
+    grantExecutionStatus(this.function, props.workflow);
 
     const page = new tasks.LambdaInvoke(this, 'Sweep page', {
       lambdaFunction: this.function,

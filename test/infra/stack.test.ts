@@ -155,7 +155,28 @@ describe('the Rampart stack', () => {
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  });
+
+  it('alarms on recovered findings, workflows that could not be started and findings open too long', () => {
+    for (const [name, statistic, period] of [['FindingsRecovered', 'Sum', 300], ['WorkflowStartFailures', 'Sum', 300], ['StaleOpenFindings', 'Maximum', 3600]] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Rampart', MetricName: name, Dimensions: [{ Name: 'service', Value: 'rampart' }], Statistic: statistic, Period: period, Threshold: 1 });
+    }
+  });
+
+  it("lets detectors check only the workflow's executions and send malformed events to the dead-letter queue", () => {
+    const detectors = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } } }) as Record<string, { Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+    for (const fn of Object.values(detectors)) expect(fn.Properties.Environment.Variables.RAMPART_DEAD_LETTER_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^GuardDeadLetters/) });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement);
+    const describe = statements.filter((st) => st.Action === 'states:DescribeExecution');
+    expect(describe).toHaveLength(4); // three detectors and the sweep
+    for (const st of describe) {
+      expect(st.Resource).toEqual({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [expect.stringMatching(/^GuardWorkflowStateMachine/), 'Name'] }, ':*']],
+      });
+    }
+    const send = statements.filter((st) => st.Action === 'sqs:SendMessage' && JSON.stringify(st.Resource).includes('GuardDeadLetters'));
+    expect(send.length).toBeGreaterThanOrEqual(3);
   });
 
   it("alerts when someone tampers with the guard's rules, executions, functions or roles", () => {
@@ -296,7 +317,10 @@ describe('the periodic sweep', () => {
         'wafv2:GetWebACLForResource',
         'dynamodb:UpdateItem',
         'dynamodb:PutItem',
+        'dynamodb:GetItem',
+        'dynamodb:Scan',
         'states:StartExecution',
+        'states:DescribeExecution',
       ]),
     );
   });
