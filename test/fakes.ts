@@ -225,10 +225,13 @@ export class FakeStepFunctions {
   readonly executions = new Map<string, FakeExecution>();
   /** Called with each execution newly started (e.g. to run it on the local workflow). */
   onStart?: (execution: FakeExecution) => void;
+  /** Wraps each call (fault injection): `run` is the call as the service does it. */
+  intercept?: (call: 'sfn:StartExecution' | 'sfn:DescribeExecution', run: () => unknown) => unknown;
 
   constructor(sfn: AwsStub<ServiceInputTypes, ServiceOutputTypes, SFNClientResolvedConfig>) {
     const arnOf = (stateMachineArn: string, name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-    sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string; input: string }) => {
+    const around = (call: 'sfn:StartExecution' | 'sfn:DescribeExecution', run: () => unknown) => (this.intercept ? this.intercept(call, run) : run());
+    sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string; input: string }) => around('sfn:StartExecution', () => {
       const existing = this.executions.get(input.name);
       if (existing && !(existing.status === 'RUNNING' && existing.input === input.input)) {
         throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${arnOf(input.stateMachineArn, input.name)}'`, $metadata: {} });
@@ -239,13 +242,13 @@ export class FakeStepFunctions {
         this.onStart?.(execution);
       }
       return { executionArn: arnOf(input.stateMachineArn, input.name), startDate: new Date() };
-    });
-    sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
+    }));
+    sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => around('sfn:DescribeExecution', () => {
       const name = input.executionArn.split(':').at(-1)!;
       const execution = this.executions.get(name);
       if (!execution) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${input.executionArn}'`, $metadata: {} });
       return { executionArn: input.executionArn, name, status: execution.status, input: execution.input, startDate: new Date() };
-    });
+    }));
   }
 
   /** The names of the executions started, in order. */
