@@ -171,3 +171,15 @@ describe('the detector Lambda', () => {
     expect(JSON.parse(String(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input)).finding.control).toBe('apigateway-waf');
   });
 });
+
+describe('the detector deps', () => {
+  it("starts and describes executions with the SDK's own retries (adaptive backoff, 5 attempts)", async () => {
+    const { depsFromEnv } = await import('../../remediators/handlers/deps');
+    const deps = depsFromEnv({ RAMPART_POLICY: JSON.stringify(POLICY), RAMPART_TABLE: 'tbl', AWS_REGION: 'us-east-1', RAMPART_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/dlq' });
+
+    expect(await deps.sfn.config.maxAttempts()).toBe(5);
+    expect(deps.sfn.config.retryMode).toBe('adaptive');
+    expect(deps.deadLetters).toBeDefined();
+    expect(depsFromEnv({ RAMPART_POLICY: JSON.stringify(POLICY), RAMPART_TABLE: 'tbl' }).deadLetters).toBeUndefined();
+  });
+});

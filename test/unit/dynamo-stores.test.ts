@@ -80,6 +80,19 @@ describe('DynamoDB stores', () => {
     });
   });
 
+  it("lists a control's findings that are not closed (the sweep's watchdog)", async () => {
+    ddb.on(ScanCommand).resolves({ Items: [{ pk: 'FINDING#f1', sk: 'STATE', finding: FINDING, status: 'awaiting-approval', generation: 3, openedAt: 'x', updatedAt: 'x', lastSeenAt: 'x', history: [] }] });
+
+    const records = [];
+    for await (const r of new DynamoFindingsStore(db, 'tbl').listOpen('s3-default-encryption')) records.push(r);
+
+    expect(records).toMatchObject([{ id: 'f1', status: 'awaiting-approval', generation: 3 }]);
+    expect(ddb).toHaveReceivedCommandWith(ScanCommand, {
+      FilterExpression: 'begins_with(pk, :prefix) AND #status <> :closed AND control = :control',
+      ExpressionAttributeValues: { ':prefix': 'FINDING#', ':closed': 'closed', ':control': 's3-default-encryption' },
+    });
+  });
+
   it('closes a finding with an outcome and a TTL after the retention period', async () => {
     ddb.on(UpdateCommand).resolves({});
 
