@@ -81,8 +81,13 @@ describe('the detector Lambda', () => {
     const handler = makeDetectorHandler(() => deps);
     const bad = { ...fixture('s3-DeleteBucketEncryption-constructed.json'), detail: { eventName: 'DeleteBucketEncryption' } };
 
+    const { metrics } = await import('../../remediators/handlers/telemetry');
+    const counted = jest.spyOn(metrics, 'addMetric');
+
     const summary = await handler(bad as never);
 
+    expect(counted.mock.calls.filter(([name]) => name === 'MalformedEvents')).toEqual([['MalformedEvents', 'Count', 1]]);
+    counted.mockRestore();
     expect(summary.malformed).toMatch(/^CloudTrail event: detail.eventSource/);
     expect(deadLetters).toHaveLength(1);
     expect(JSON.parse(deadLetters[0]!.body)).toEqual(bad);
@@ -114,7 +119,13 @@ describe('the detector Lambda', () => {
     deps.deadLetters = { send: async () => Promise.reject(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' })) };
     const bad = { ...fixture('s3-DeleteBucketEncryption-constructed.json'), detail: { eventName: 'DeleteBucketEncryption' } };
 
+    const { metrics } = await import('../../remediators/handlers/telemetry');
+    const counted = jest.spyOn(metrics, 'addMetric');
+
     await expect(makeDetectorHandler(() => deps)(bad as never)).rejects.toThrow('Service Unavailable');
+    // counted by the attempt that dead-letters it, not by each failed one
+    expect(counted.mock.calls.filter(([name]) => name === 'MalformedEvents')).toEqual([]);
+    counted.mockRestore();
   });
 
   it('recovers an open finding whose StartExecution failed: the retried event starts it', async () => {
