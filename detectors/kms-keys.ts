@@ -1,3 +1,7 @@
+import type { AwsClients } from '../core/aws';
+import { sdk } from '../core/sdk';
+import { awsErrorName } from './aws-errors';
+
 /**
  * KMS key identifiers come in four forms: key ARN, key id, alias ARN, alias name. Two
  * identifiers of the same kind can be compared offline; a key and an alias cannot (the alias
@@ -24,4 +28,52 @@ export function compareKmsKeys(observed: string, desired: string): 'same' | 'dif
   if (a.kind !== b.kind) return 'undecidable';
   const same = a.kind === 'key' ? a.id === (b as { id: string }).id : a.name === (b as { name: string }).name;
   return same ? 'same' : 'different';
+}
+
+/** True when the identifier names an alias (name or ARN): only KMS knows the key behind it. */
+export function isAlias(identifier: string): boolean {
+  return identify(identifier).kind === 'alias';
+}
+
+/**
+ * Two key identifiers without aliases (key ARN or key id) name the same key: full ARNs must be
+ * equal (a multi-region key has one id and an ARN per region), else the key ids.
+ */
+export function sameKey(a: string, b: string): boolean {
+  if (a.startsWith('arn:') && b.startsWith('arn:')) return a === b;
+  const x = identify(a);
+  const y = identify(b);
+  return x.kind === 'key' && y.kind === 'key' && x.id === y.id;
+}
+
+/** The key ARN an identifier names in a region, or `null` when KMS says there is no such key or alias. */
+export async function describeKeyArn(clients: AwsClients, region: string, keyId: string): Promise<string | null> {
+  try {
+    const out = await clients.kms(region).send(new sdk.kms.DescribeKeyCommand({ KeyId: keyId }));
+    return out.KeyMetadata?.Arn ?? null;
+  } catch (error) {
+    if (awsErrorName(error) === 'NotFoundException') return null;
+    throw error;
+  }
+}
+
+// One cache per client set: the Lambdas build theirs once per cold start, the CLI once per run.
+// An alias can be pointed at another key at any time, so a new cold start asks KMS again.
+const policyKeys = new WeakMap<AwsClients, Map<string, Promise<string | null>>>();
+
+/**
+ * The key ARN the policy's key identifier names in a region, asked of KMS once per client set
+ * and region. A failed lookup is not cached: the next resource asks again.
+ */
+export function policyKeyArn(clients: AwsClients, region: string, keyId: string): Promise<string | null> {
+  let cache = policyKeys.get(clients);
+  if (!cache) policyKeys.set(clients, (cache = new Map()));
+  const key = `${region}\u0000${keyId}`;
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = describeKeyArn(clients, region, keyId);
+    cache.set(key, pending);
+    pending.catch(() => cache.delete(key));
+  }
+  return pending;
 }

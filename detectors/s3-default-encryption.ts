@@ -8,7 +8,7 @@ import type { Evaluation, ResourceRef } from '../core/finding';
 import type { S3EncryptionPolicy } from '../core/policy';
 import { awsErrorName } from './aws-errors';
 import { configObservation, refFromConfigEvent } from './config-events';
-import { compareKmsKeys } from './kms-keys';
+import { compareKmsKeys, describeKeyArn, isAlias, policyKeyArn, sameKey } from './kms-keys';
 import { asObject, type Json } from './json';
 
 /** A bucket's default encryption: the first (and in practice only) rule of its configuration. */
@@ -19,6 +19,11 @@ export interface S3EncryptionState {
   bucketKeyEnabled: boolean;
   /** Encryption types the bucket refuses (newer buckets block SSE-C); kept as they are by a fix. */
   blockedEncryptionTypes?: string[];
+  /**
+   * Online only: KMS said the bucket's key is not the key the policy's identifier names in the
+   * bucket's region (`policyKeyArn` null: the policy's alias or key does not exist there).
+   */
+  kmsKeyMismatch?: { policyKeyArn: string | null; region: string };
 }
 
 // Since January 2023 S3 applies SSE-S3 to every bucket: a new bucket, and a bucket whose
@@ -117,6 +122,11 @@ export function evaluateS3Encryption(state: S3EncryptionState, policy: S3Encrypt
         reason: `bucket uses the AWS managed key aws/s3, policy requires ${policy.kmsKeyId}`,
       };
     }
+    if (state.kmsKeyMismatch) {
+      const { policyKeyArn, region } = state.kmsKeyMismatch;
+      const named = policyKeyArn === null ? `which does not exist in ${region}` : `${policyKeyArn} in ${region}`;
+      return { status: 'violation', observed, desired, reason: `bucket uses KMS key ${state.kmsKeyId}, policy requires ${policy.kmsKeyId} (${named})` };
+    }
     const keys = compareKmsKeys(state.kmsKeyId, policy.kmsKeyId);
     if (keys === 'different') {
       return { status: 'violation', observed, desired, reason: `bucket uses KMS key ${state.kmsKeyId}, policy requires ${policy.kmsKeyId}` };
@@ -198,16 +208,18 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryp
   },
 
   async resolveState(state, policy, ref, clients) {
-    if (!state.kmsKeyId || !policy.kmsKeyId || compareKmsKeys(state.kmsKeyId, policy.kmsKeyId) !== 'undecidable') return state;
+    if (!state.kmsKeyId || !policy.kmsKeyId) return state;
+    const offline = compareKmsKeys(state.kmsKeyId, policy.kmsKeyId);
+    // two key identifiers are settled offline; two different alias names may still name one key
+    if (offline === 'same' || (!isAlias(state.kmsKeyId) && !isAlias(policy.kmsKeyId))) return state;
+    // both identifiers resolve in the bucket's region, where the bucket's key must live
     const region = ref.region ?? clients.region;
-    // resolve both identifiers in the bucket's region, where the bucket's key must live
-    const [observed, desired] = await Promise.all(
-      [state.kmsKeyId, policy.kmsKeyId].map(async (keyId) => {
-        const out = await clients.kms(region).send(new sdk.kms.DescribeKeyCommand({ KeyId: keyId }));
-        return out.KeyMetadata?.Arn;
-      }),
-    );
-    return observed !== undefined && observed === desired ? { ...state, kmsKeyId: policy.kmsKeyId } : { ...state, kmsKeyId: observed ?? state.kmsKeyId };
+    const [observed, desired] = await Promise.all([
+      isAlias(state.kmsKeyId) ? describeKeyArn(clients, region, state.kmsKeyId) : Promise.resolve(state.kmsKeyId),
+      policyKeyArn(clients, region, policy.kmsKeyId),
+    ]);
+    if (observed !== null && desired !== null && sameKey(observed, desired)) return { ...state, kmsKeyId: policy.kmsKeyId };
+    return { ...state, kmsKeyMismatch: { policyKeyArn: desired, region } };
   },
 
   evaluate: (state, policy) => evaluateS3Encryption(state, policy),
