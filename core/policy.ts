@@ -23,13 +23,19 @@ export const s3EncryptionPolicySchema = z
     kmsKeyId: z.string().min(1).optional(),
     /** S3 Bucket Keys; only meaningful with KMS. Unset = not checked. */
     bucketKeyEnabled: z.boolean().optional(),
+    /**
+     * `true`: the bucket must use exactly `algorithm`. Unset or `false`: a stronger one satisfies
+     * the policy too (AES256 < aws:kms < aws:kms:dsse), so a fix never downgrades a bucket.
+     */
+    exact: z.boolean().optional(),
     risk: riskSchema.default('low'),
   })
   .superRefine((value, ctx) => {
     if (value.algorithm === 'AES256' && value.kmsKeyId !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['kmsKeyId'], message: 'kmsKeyId applies only with algorithm aws:kms or aws:kms:dsse' });
     }
-    if (value.algorithm === 'AES256' && value.bucketKeyEnabled === true) {
+    // S3 Bucket Keys exist for SSE-KMS only (not for SSE-S3, not for DSSE-KMS)
+    if (value.algorithm !== 'aws:kms' && value.bucketKeyEnabled === true) {
       ctx.addIssue({ code: 'custom', path: ['bucketKeyEnabled'], message: 'S3 Bucket Keys apply only with algorithm aws:kms' });
     }
   });

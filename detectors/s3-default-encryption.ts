@@ -95,9 +95,24 @@ function describe(state: S3EncryptionState): Json {
 function desiredOf(policy: S3EncryptionPolicy): Json {
   return {
     algorithm: policy.algorithm,
+    ...(policy.exact ? { exact: true } : {}),
     ...(policy.kmsKeyId !== undefined ? { kmsKeyId: policy.kmsKeyId } : {}),
     ...(policy.bucketKeyEnabled !== undefined ? { bucketKeyEnabled: policy.bucketKeyEnabled } : {}),
   };
+}
+
+/** Default encryption algorithms from weakest to strongest: DSSE-KMS adds a second layer to SSE-KMS. */
+const STRENGTH = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const;
+
+/** How strong an algorithm is (-1: none, or one this guard does not know, which satisfies nothing). */
+export function strengthOf(algorithm: string | null): number {
+  return algorithm === null ? -1 : STRENGTH.indexOf(algorithm as (typeof STRENGTH)[number]);
+}
+
+/** Does the bucket's algorithm satisfy the policy's: the same, or (unless `exact`) stronger? */
+export function algorithmSatisfies(algorithm: string | null, policy: S3EncryptionPolicy): boolean {
+  if (policy.exact) return algorithm === policy.algorithm;
+  return strengthOf(algorithm) >= strengthOf(policy.algorithm);
 }
 
 /**
@@ -109,10 +124,11 @@ function desiredOf(policy: S3EncryptionPolicy): Json {
 export function evaluateS3Encryption(state: S3EncryptionState, policy: S3EncryptionPolicy): Evaluation {
   const observed = describe(state);
   const desired = desiredOf(policy);
-  if (state.algorithm !== policy.algorithm) {
+  if (!algorithmSatisfies(state.algorithm, policy)) {
     const what = state.algorithm === null ? 'no default encryption' : `default encryption ${state.algorithm}`;
-    return { status: 'violation', observed, desired, reason: `bucket has ${what}, policy requires ${policy.algorithm}` };
+    return { status: 'violation', observed, desired, reason: `bucket has ${what}, policy requires ${policy.exact ? 'exactly ' : ''}${policy.algorithm}` };
   }
+  // a key requirement holds for a stronger KMS algorithm too (the schema allows no key with AES256)
   if (policy.kmsKeyId !== undefined) {
     if (state.kmsKeyId === undefined) {
       return {
@@ -138,7 +154,8 @@ export function evaluateS3Encryption(state: S3EncryptionState, policy: S3Encrypt
       };
     }
   }
-  if (policy.bucketKeyEnabled !== undefined && state.bucketKeyEnabled !== policy.bucketKeyEnabled) {
+  // S3 Bucket Keys exist for SSE-KMS only: a DSSE-KMS bucket is not held to them
+  if (policy.bucketKeyEnabled !== undefined && state.algorithm === 'aws:kms' && state.bucketKeyEnabled !== policy.bucketKeyEnabled) {
     return {
       status: 'violation',
       observed,

@@ -1,10 +1,10 @@
-import type { PutBucketEncryptionCommandInput, ServerSideEncryptionRule } from '@aws-sdk/client-s3';
+import type { PutBucketEncryptionCommandInput, ServerSideEncryption, ServerSideEncryptionRule } from '@aws-sdk/client-s3';
 import { partitionOf } from '../core/arns';
 import { sdk } from '../core/sdk';
 import type { Change, Plan, Remediator } from '../core/control';
 import type { Finding, ResourceRef } from '../core/finding';
 import type { S3EncryptionPolicy } from '../core/policy';
-import { evaluateS3Encryption, s3DefaultEncryption, stateFromRule, type S3EncryptionState } from '../detectors/s3-default-encryption';
+import { evaluateS3Encryption, s3DefaultEncryption, stateFromRule, strengthOf, type S3EncryptionState } from '../detectors/s3-default-encryption';
 
 const KEY_ARN = /^arn:(aws[a-z-]*):kms:([^:]+):(\d{12}):(key|alias)\/.+$/;
 
@@ -28,6 +28,15 @@ export function fullKeyArn(kmsKeyId: string, region: string | undefined, account
 }
 
 /**
+ * The algorithm a fix writes: the policy's, unless the bucket already has a stronger one and
+ * the policy does not ask for exactly its own (a fix never downgrades). A stronger algorithm
+ * that fails the policy's key is kept, and only the key changes.
+ */
+export function algorithmToWrite(state: S3EncryptionState, policy: S3EncryptionPolicy): string {
+  return !policy.exact && strengthOf(state.algorithm) > strengthOf(policy.algorithm) ? state.algorithm! : policy.algorithm;
+}
+
+/**
  * Pure: the PutBucketEncryption that brings the bucket to the policy. Only what the policy
  * sets changes; the rest of the rule (the bucket key when the policy is silent, blocked
  * encryption types) is written back as it was.
@@ -37,18 +46,21 @@ export function planS3Encryption(finding: Finding, state: S3EncryptionState, pol
   if (evaluation.status === 'compliant') return { change: null, reason: 'the bucket already has the required default encryption' };
   const bucket = finding.resourceArn.split(':::')[1];
   if (!bucket || !finding.region) return { change: null, reason: `cannot tell the bucket and its region from ${finding.resourceArn}` };
-  const isKms = policy.algorithm !== 'AES256';
+  const algorithm = algorithmToWrite(state, policy);
+  const isKms = algorithm !== 'AES256';
+  const bucketIsKms = state.algorithm === 'aws:kms' || state.algorithm === 'aws:kms:dsse';
   let keyId: string | undefined;
   if (isKms && policy.kmsKeyId !== undefined) {
     const key = fullKeyArn(policy.kmsKeyId, finding.region, finding.account);
     if ('reason' in key) return { change: null, reason: key.reason };
     keyId = key.arn;
-  } else if (isKms && state.algorithm === policy.algorithm && state.kmsKeyId) {
+  } else if (isKms && bucketIsKms && state.kmsKeyId) {
     keyId = state.kmsKeyId; // the policy names no key: keep the bucket's
   }
-  const bucketKey = isKms ? (policy.bucketKeyEnabled ?? (state.algorithm !== 'AES256' ? state.bucketKeyEnabled : undefined)) : undefined;
+  // S3 Bucket Keys exist for SSE-KMS only
+  const bucketKey = algorithm === 'aws:kms' ? (policy.bucketKeyEnabled ?? (state.algorithm !== 'AES256' ? state.bucketKeyEnabled : undefined)) : undefined;
   const rule: ServerSideEncryptionRule = {
-    ApplyServerSideEncryptionByDefault: { SSEAlgorithm: policy.algorithm, ...(keyId ? { KMSMasterKeyID: keyId } : {}) },
+    ApplyServerSideEncryptionByDefault: { SSEAlgorithm: algorithm as ServerSideEncryption, ...(keyId ? { KMSMasterKeyID: keyId } : {}) },
     ...(bucketKey !== undefined ? { BucketKeyEnabled: bucketKey } : {}),
     ...(state.blockedEncryptionTypes ? { BlockedEncryptionTypes: { EncryptionType: state.blockedEncryptionTypes as never } } : {}),
   };

@@ -213,6 +213,15 @@ describe('remediate against a stateful fake account', () => {
     expect(aws.s3).not.toHaveReceivedCommand(PutBucketEncryptionCommand);
   });
 
+  it('never downgrades DSSE-KMS: a DSSE bucket on another key keeps both layers and gets the policy key', async () => {
+    const other = 'arn:aws:kms:us-east-1:111122223333:key/ffffffff-1111-4222-8333-444444444444';
+    aws.buckets.get('rampart-demo-logs')!.rule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: other } };
+    const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
+
+    expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'remediated' });
+    expect(aws.buckets.get('rampart-demo-logs')!.rule).toEqual({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: ARTIFACTS_KEY } });
+  });
+
   it('settles an alias policy against a key ARN with KMS before judging', async () => {
     aws.buckets.get('rampart-demo-logs')!.rule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true };
     aws.aliases.set('alias/rampart', ARTIFACTS_KEY);

@@ -89,10 +89,37 @@ describe('s3-default-encryption plan', () => {
     });
   });
 
+  it('never downgrades: DSSE-KMS on another key keeps DSSE-KMS and only takes the policy key', () => {
+    const state = { algorithm: 'aws:kms:dsse', kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/other', bucketKeyEnabled: false };
+
+    const plan = planS3Encryption(BUCKET, state, s3Policy({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true }));
+
+    // S3 Bucket Keys do not exist for DSSE-KMS: none is written
+    expect(plan.change?.input).toMatchObject({
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: ARTIFACTS_KEY } }] },
+    });
+    expect((plan.change?.input as { ServerSideEncryptionConfiguration: { Rules: Array<Record<string, unknown>> } }).ServerSideEncryptionConfiguration.Rules[0]).not.toHaveProperty('BucketKeyEnabled');
+  });
+
+  it('plans nothing for a stronger algorithm than the policy asks', () => {
+    const dsse = { algorithm: 'aws:kms:dsse', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false };
+
+    expect(planS3Encryption(BUCKET, dsse, s3Policy({ algorithm: 'aws:kms' })).change).toBeNull();
+    expect(planS3Encryption(BUCKET, dsse, s3Policy({ algorithm: 'AES256' })).change).toBeNull();
+  });
+
+  it('with exact: true, writes the policy algorithm and keeps the bucket key when the policy names none', () => {
+    const dsse = { algorithm: 'aws:kms:dsse', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false };
+
+    expect(planS3Encryption(BUCKET, dsse, s3Policy({ algorithm: 'aws:kms', exact: true })).change?.input).toMatchObject({
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } }] },
+    });
+  });
+
   it('writes plain SSE-S3 without key or bucket key', () => {
     const state = { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true };
 
-    expect(planS3Encryption(BUCKET, state, s3Policy({ algorithm: 'AES256' })).change?.input).toEqual({
+    expect(planS3Encryption(BUCKET, state, s3Policy({ algorithm: 'AES256', exact: true })).change?.input).toEqual({
       Bucket: 'rampart-demo-logs',
       ExpectedBucketOwner: '111122223333',
       ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },

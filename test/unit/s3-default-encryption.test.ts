@@ -41,8 +41,47 @@ describe('s3-default-encryption evaluate', () => {
     expect(result).toMatchObject({ status: 'violation', reason: 'bucket has no default encryption, policy requires AES256' });
   });
 
-  it('flags DSSE-KMS when plain SSE-KMS is required', () => {
-    expect(evaluateS3Encryption({ algorithm: 'aws:kms:dsse', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false }, kms()).status).toBe('violation');
+  it('accepts a stronger algorithm than the policy asks: DSSE-KMS for SSE-KMS, SSE-KMS and DSSE-KMS for SSE-S3', () => {
+    const dsse = { algorithm: 'aws:kms:dsse', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false };
+    const sseKms = { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true };
+
+    expect(evaluateS3Encryption(dsse, kms())).toEqual({ status: 'compliant' });
+    expect(evaluateS3Encryption(dsse, kms({ kmsKeyId: ARTIFACTS_KEY }))).toEqual({ status: 'compliant' });
+    expect(evaluateS3Encryption(sseKms, { algorithm: 'AES256', risk: 'low' })).toEqual({ status: 'compliant' });
+    expect(evaluateS3Encryption(dsse, { algorithm: 'AES256', risk: 'low' })).toEqual({ status: 'compliant' });
+  });
+
+  it('flags a weaker algorithm than the policy asks', () => {
+    expect(evaluateS3Encryption({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false }, kms({ algorithm: 'aws:kms:dsse' }))).toMatchObject({
+      status: 'violation',
+      reason: 'bucket has default encryption aws:kms, policy requires aws:kms:dsse',
+    });
+  });
+
+  it('still holds a stronger algorithm to the policy key: DSSE-KMS on another key is a violation', () => {
+    const other = 'arn:aws:kms:us-east-1:111122223333:key/ffffffff-1111-4222-8333-444444444444';
+
+    expect(evaluateS3Encryption({ algorithm: 'aws:kms:dsse', kmsKeyId: other, bucketKeyEnabled: false }, kms({ kmsKeyId: ARTIFACTS_KEY }))).toMatchObject({
+      status: 'violation',
+      reason: `bucket uses KMS key ${other}, policy requires ${ARTIFACTS_KEY}`,
+    });
+  });
+
+  it('does not hold DSSE-KMS to a bucket-key requirement (S3 Bucket Keys do not exist for DSSE-KMS)', () => {
+    const dsse = { algorithm: 'aws:kms:dsse', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false };
+
+    expect(evaluateS3Encryption(dsse, kms({ kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true }))).toEqual({ status: 'compliant' });
+  });
+
+  it('with exact: true, asks for the algorithm itself, stronger or not', () => {
+    const dsse = { algorithm: 'aws:kms:dsse', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false };
+
+    expect(evaluateS3Encryption(dsse, kms({ exact: true }))).toMatchObject({
+      status: 'violation',
+      reason: 'bucket has default encryption aws:kms:dsse, policy requires exactly aws:kms',
+    });
+    expect(evaluateS3Encryption({ algorithm: 'aws:kms', bucketKeyEnabled: false }, { algorithm: 'AES256', exact: true, risk: 'low' }).status).toBe('violation');
+    expect(evaluateS3Encryption(SSE_S3, { algorithm: 'AES256', exact: true, risk: 'low' }).status).toBe('compliant');
   });
 
   it('accepts any KMS key when the policy names none', () => {
