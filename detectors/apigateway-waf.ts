@@ -8,14 +8,26 @@ import type { WafPolicy } from '../core/policy';
 import { stageFromRecord } from './apigateway-records';
 import { configObservation, refFromConfigEvent } from './config-events';
 import { awsErrorName } from './aws-errors';
+import { memoPerClientSet } from './cold-start-memo';
 
 /** The WAFv2 web ACL attached to a REST API stage (`null`: none). */
 export interface StageWafState {
   webAclArn: string | null;
+  /**
+   * What WAF says of the ACL (GetWebACL `ManagedByFirewallManager`), read online when the ACL
+   * is not the one the policy requires. Unset: not asked (offline, or the required ACL).
+   */
+  managedByFirewallManager?: boolean;
 }
 
-// AWS Firewall Manager owns ACLs with this prefix; replacing them would start a fight with it.
-const FIREWALL_MANAGER_ACL = /:regional\/webacl\/FMManagedWebACLV2-/;
+// Firewall Manager names the ACLs it creates so. The name is only a hint (anyone may name an
+// ACL so): only WAF's ManagedByFirewallManager makes an ACL Firewall Manager's.
+const FIREWALL_MANAGER_NAME = /:regional\/webacl\/FMManagedWebACLV2-/;
+
+/** True when only WAF can tell whether the ACL is Firewall Manager's: named like one and not asked yet. */
+export function mayBeFirewallManagers(state: StageWafState): boolean {
+  return state.webAclArn !== null && state.managedByFirewallManager === undefined && FIREWALL_MANAGER_NAME.test(state.webAclArn);
+}
 
 /** The ACL the policy wants on a stage: the stage mapping, else the API mapping, else the default. */
 export function requiredWebAcl(policy: WafPolicy, ref: ResourceRef): string | undefined {
@@ -24,8 +36,9 @@ export function requiredWebAcl(policy: WafPolicy, ref: ResourceRef): string | un
 }
 
 /**
- * Pure: is the required web ACL attached? Without a mapping or default, any ACL will do.
- * A Firewall Manager ACL is accepted as it is.
+ * Pure: is the required web ACL attached? Without a mapping or default, any ACL will do. An
+ * ACL WAF says Firewall Manager manages is accepted as it is (replacing it would start a fight
+ * with Firewall Manager); one named like it but not asked yet is `unknown`.
  */
 export function evaluateStageWaf(state: StageWafState, policy: WafPolicy, ref: ResourceRef): Evaluation {
   const required = requiredWebAcl(policy, ref);
@@ -34,11 +47,11 @@ export function evaluateStageWaf(state: StageWafState, policy: WafPolicy, ref: R
   if (state.webAclArn === null) {
     return { status: 'violation', observed, desired, reason: 'no WAF web ACL is attached to the stage' };
   }
-  if (FIREWALL_MANAGER_ACL.test(state.webAclArn)) return { status: 'compliant' };
-  if (required !== undefined && state.webAclArn !== required) {
-    return { status: 'violation', observed, desired, reason: `stage carries web ACL ${state.webAclArn}, policy requires ${required}` };
+  if (required === undefined || state.webAclArn === required || state.managedByFirewallManager === true) return { status: 'compliant' };
+  if (mayBeFirewallManagers(state)) {
+    return { status: 'unknown', reason: `whether web ACL ${state.webAclArn} is managed by Firewall Manager takes a WAF lookup (GetWebACL)` };
   }
-  return { status: 'compliant' };
+  return { status: 'violation', observed, desired, reason: `stage carries web ACL ${state.webAclArn}, policy requires ${required}` };
 }
 
 function isRestStage(ref: ResourceRef | undefined): ref is Extract<ResourceRef, { type: 'AWS::ApiGateway::Stage' }> {
@@ -110,11 +123,39 @@ export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
     }
   },
 
+  async resolveState(state, policy, ref, clients) {
+    // the policy's own ACL needs no asking; any other may be Firewall Manager's (never replaced,
+    // never restored as last-known-good)
+    if (state.webAclArn === null || state.webAclArn === requiredWebAcl(policy, ref)) return state;
+    return { ...state, managedByFirewallManager: await isFirewallManagerAcl(clients, state.webAclArn) };
+  },
+
   evaluate: (state, policy, ref) => evaluateStageWaf(state, policy, ref),
 
   list: listRestStages,
   listPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/restapis', 'arn:${Partition}:apigateway:*::/restapis/*/stages'] }],
 };
+
+const firewallManagerAcls = memoPerClientSet<boolean>();
+
+/**
+ * WAF's word on whether Firewall Manager manages a web ACL (GetWebACL `WebACL.ManagedByFirewallManager`),
+ * asked once per ACL per cold start. Name, scope and id come from the ARN
+ * (`arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>`). An ACL WAF does not find is not Firewall Manager's.
+ */
+export function isFirewallManagerAcl(clients: AwsClients, webAclArn: string): Promise<boolean> {
+  return firewallManagerAcls(clients, webAclArn, async () => {
+    const m = /^arn:aws[a-z-]*:wafv2:([^:]+):\d{12}:regional\/webacl\/([^/]+)\/([^/]+)$/.exec(webAclArn);
+    if (!m) return false; // not a REGIONAL web ACL: Firewall Manager's REGIONAL policies never made it
+    try {
+      const out = await clients.wafv2(m[1]!).send(new sdk.wafv2.GetWebACLCommand({ Name: m[2]!, Scope: 'REGIONAL', Id: m[3]! }));
+      return out.WebACL?.ManagedByFirewallManager === true;
+    } catch (error) {
+      if (awsErrorName(error) === 'WAFNonexistentItemException') return false;
+      throw error;
+    }
+  });
+}
 
 /** Every REST API stage in the client set's regions. */
 export async function* listRestStages(clients: AwsClients): AsyncIterable<ResourceRef> {

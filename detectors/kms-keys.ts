@@ -1,6 +1,7 @@
 import type { AwsClients } from '../core/aws';
 import { sdk } from '../core/sdk';
 import { awsErrorName } from './aws-errors';
+import { memoPerClientSet } from './cold-start-memo';
 
 /**
  * KMS key identifiers come in four forms: key ARN, key id, alias ARN, alias name. Two
@@ -57,23 +58,12 @@ export async function describeKeyArn(clients: AwsClients, region: string, keyId:
   }
 }
 
-// One cache per client set: the Lambdas build theirs once per cold start, the CLI once per run.
-// An alias can be pointed at another key at any time, so a new cold start asks KMS again.
-const policyKeys = new WeakMap<AwsClients, Map<string, Promise<string | null>>>();
+const policyKeys = memoPerClientSet<string | null>();
 
 /**
- * The key ARN the policy's key identifier names in a region, asked of KMS once per client set
- * and region. A failed lookup is not cached: the next resource asks again.
+ * The key ARN the policy's key identifier names in a region, asked of KMS once per cold start
+ * and region (an alias may be pointed at another key at any time: a new cold start asks again).
  */
 export function policyKeyArn(clients: AwsClients, region: string, keyId: string): Promise<string | null> {
-  let cache = policyKeys.get(clients);
-  if (!cache) policyKeys.set(clients, (cache = new Map()));
-  const key = `${region}\u0000${keyId}`;
-  let pending = cache.get(key);
-  if (!pending) {
-    pending = describeKeyArn(clients, region, keyId);
-    cache.set(key, pending);
-    pending.catch(() => cache.delete(key));
-  }
-  return pending;
+  return policyKeys(clients, `${region}\u0000${keyId}`, () => describeKeyArn(clients, region, keyId));
 }

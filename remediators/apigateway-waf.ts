@@ -5,14 +5,17 @@ import type { Finding } from '../core/finding';
 import { refFromArn } from '../core/arns';
 import { sdk } from '../core/sdk';
 import type { WafPolicy } from '../core/policy';
-import { apigatewayWaf, evaluateStageWaf, type StageWafState } from '../detectors/apigateway-waf';
+import { apigatewayWaf, evaluateStageWaf, mayBeFirewallManagers, type StageWafState } from '../detectors/apigateway-waf';
 
 /**
  * The ACL to restore on a stage: the policy mapping for the stage or its API, else the last
- * ACL the stage was seen compliant with, else the policy default.
+ * ACL the stage was seen compliant with, else the policy default. A Firewall Manager ACL (or
+ * one recorded before WAF was asked that is named like one) is never restored: Firewall
+ * Manager decides where its ACLs go, and it may have withdrawn this one on purpose.
  */
 export function aclToRestore(policy: WafPolicy, restApiId: string, stageName: string, lastKnownGood?: StageWafState): string | undefined {
-  return policy.stages[`${restApiId}/${stageName}`] ?? policy.stages[restApiId] ?? lastKnownGood?.webAclArn ?? policy.defaultWebAclArn;
+  const restorable = lastKnownGood && lastKnownGood.managedByFirewallManager !== true && !mayBeFirewallManagers(lastKnownGood) ? lastKnownGood.webAclArn : undefined;
+  return policy.stages[`${restApiId}/${stageName}`] ?? policy.stages[restApiId] ?? restorable ?? policy.defaultWebAclArn;
 }
 
 /** Pure: the AssociateWebACL that puts the right ACL on the stage, or why there is none. */
@@ -44,9 +47,9 @@ export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'
     if (observation.status !== 'known') return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
     const written = (change.input as unknown as AssociateWebACLCommandInput).WebACLArn;
     // a restored last-known-good ACL is right even where the policy has no mapping for it
-    if (observation.state.webAclArn === written || evaluateStageWaf(observation.state, policy, ref).status === 'compliant') {
-      return { compliant: true, state: observation.state };
-    }
+    if (observation.state.webAclArn === written) return { compliant: true, state: observation.state };
+    const state = await apigatewayWaf.resolveState!(observation.state, policy, ref, clients);
+    if (evaluateStageWaf(state, policy, ref).status === 'compliant') return { compliant: true, state };
     // association takes seconds to minutes to show: the caller retries
     return { compliant: false, state: observation.state, reason: `the stage reads back web ACL ${observation.state.webAclArn ?? 'none'}` };
   },
@@ -60,5 +63,9 @@ export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'
       resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:*::/restapis/*/stages/*'],
     },
   },
-  readPermissions: [{ actions: ['wafv2:GetWebACLForResource'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:*::/restapis/*/stages/*'] }],
+  readPermissions: [
+    { actions: ['wafv2:GetWebACLForResource'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:*::/restapis/*/stages/*'] },
+    // whether an ACL is Firewall Manager's (ManagedByFirewallManager)
+    { actions: ['wafv2:GetWebACL'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*'] },
+  ],
 };

@@ -23,7 +23,7 @@ import {
   S3ServiceException,
   type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
-import { AssociateWebACLCommand, GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
+import { AssociateWebACLCommand, GetWebACLCommand, GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, type SFNClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-sfn';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { createAwsClients } from '../core/aws';
@@ -62,6 +62,8 @@ export class FakeAws {
   readonly stages = new Map<string, FakeStage>();
   readonly usagePlans = new Map<string, FakePlan>();
   readonly webAcls = new Set<string>();
+  /** Web ACLs WAF reports as `ManagedByFirewallManager`. */
+  readonly firewallManagerAcls = new Set<string>();
   readonly aliases = new Map<string, string>();
   readonly writes: string[] = [];
   readonly s3 = mockClient(S3Client);
@@ -138,6 +140,11 @@ export class FakeAws {
         return {};
       }
       return stage.webAclArn ? { WebACL: { ARN: stage.webAclArn, Name: stage.webAclArn.split('/')[2], Id: 'id' } } : {};
+    });
+    this.wafv2.on(GetWebACLCommand).callsFake((input: { Name: string; Scope: string; Id: string }) => {
+      const arn = [...this.webAcls].find((a) => a.endsWith(`:regional/webacl/${input.Name}/${input.Id}`));
+      if (!arn || input.Scope !== 'REGIONAL') throw new WAFNonexistentItemException({ message: 'no such item', $metadata: {} });
+      return { WebACL: { ARN: arn, Name: input.Name, Id: input.Id, ManagedByFirewallManager: this.firewallManagerAcls.has(arn) }, LockToken: 'token' };
     });
     this.wafv2.on(AssociateWebACLCommand).callsFake((input: { WebACLArn: string; ResourceArn: string }) => {
       const stage = this.stages.get(input.ResourceArn);

@@ -1,5 +1,5 @@
 import { APIGatewayClient, GetRestApisCommand, GetStagesCommand } from '@aws-sdk/client-api-gateway';
-import { GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
+import { GetWebACLCommand, GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { bucketRef, stageRef } from '../../core/arns';
 import { createAwsClients } from '../../core/aws';
@@ -46,8 +46,26 @@ describe('apigateway-waf evaluate', () => {
     expect(evaluateStageWaf({ webAclArn: null }, policy, STAGE)).toMatchObject({ status: 'violation', desired: { webAclArn: 'any web ACL' } });
   });
 
-  it('leaves a Firewall Manager ACL alone', () => {
-    expect(evaluateStageWaf({ webAclArn: FMS_ACL }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), STAGE)).toEqual({ status: 'compliant' });
+  it('leaves an ACL alone that WAF says Firewall Manager manages, whatever its name', () => {
+    const policy = wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL });
+
+    expect(evaluateStageWaf({ webAclArn: FMS_ACL, managedByFirewallManager: true }, policy, STAGE)).toEqual({ status: 'compliant' });
+    expect(evaluateStageWaf({ webAclArn: OTHER_ACL, managedByFirewallManager: true }, policy, STAGE)).toEqual({ status: 'compliant' });
+  });
+
+  it('flags an ACL named like Firewall Manager\'s that WAF says it does not manage (an impostor)', () => {
+    expect(evaluateStageWaf({ webAclArn: FMS_ACL, managedByFirewallManager: false }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), STAGE)).toMatchObject({
+      status: 'violation',
+      reason: `stage carries web ACL ${FMS_ACL}, policy requires ${RAMPART_GUARD_ACL}`,
+    });
+  });
+
+  it('offline, says unknown for an ACL named like Firewall Manager\'s: only WAF can tell', () => {
+    expect(evaluateStageWaf({ webAclArn: FMS_ACL }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), STAGE)).toEqual({
+      status: 'unknown',
+      reason: `whether web ACL ${FMS_ACL} is managed by Firewall Manager takes a WAF lookup (GetWebACL)`,
+    });
+    expect(evaluateStageWaf({ webAclArn: OTHER_ACL }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), STAGE).status).toBe('violation');
   });
 });
 
@@ -132,6 +150,35 @@ describe('apigateway-waf readState and list', () => {
     waf.on(GetWebACLForResourceCommand).resolves({});
 
     expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: null } });
+  });
+
+  it('online, asks WAF whether an ACL other than the required one is Firewall Manager\'s, once per ACL per client set', async () => {
+    const policy = wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL });
+    const fresh = createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    waf.on(GetWebACLCommand, { Id: '0f0e0d0c-1111-4222-8333-944455556666' }).resolves({ WebACL: { ManagedByFirewallManager: true } as never });
+    waf.on(GetWebACLCommand, { Id: '5e6f7a8b-1111-4222-8333-944455556666' }).resolves({ WebACL: { ManagedByFirewallManager: false } as never });
+
+    const fms = await apigatewayWaf.resolveState!({ webAclArn: FMS_ACL }, policy, STAGE, fresh);
+    const again = await apigatewayWaf.resolveState!({ webAclArn: FMS_ACL }, policy, stageRef('us-east-1', 'a1b2c3d4e5', 'dev'), fresh);
+    const other = await apigatewayWaf.resolveState!({ webAclArn: OTHER_ACL }, policy, STAGE, fresh);
+    const required = await apigatewayWaf.resolveState!({ webAclArn: RAMPART_GUARD_ACL }, policy, STAGE, fresh);
+
+    expect([fms, again, other, required]).toEqual([
+      { webAclArn: FMS_ACL, managedByFirewallManager: true },
+      { webAclArn: FMS_ACL, managedByFirewallManager: true },
+      { webAclArn: OTHER_ACL, managedByFirewallManager: false },
+      { webAclArn: RAMPART_GUARD_ACL },
+    ]);
+    expect(waf).toHaveReceivedCommandTimes(GetWebACLCommand, 2);
+    expect(waf).toHaveReceivedCommandWith(GetWebACLCommand, { Name: 'FMManagedWebACLV2-baseline-1700000000000', Scope: 'REGIONAL', Id: '0f0e0d0c-1111-4222-8333-944455556666' });
+    expect(evaluateStageWaf(other, policy, STAGE).status).toBe('violation');
+  });
+
+  it('online, records the Firewall Manager status even when the policy accepts any ACL (it decides last-known-good)', async () => {
+    const fresh = createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    waf.on(GetWebACLCommand).resolves({ WebACL: { ManagedByFirewallManager: true } as never });
+
+    expect(await apigatewayWaf.resolveState!({ webAclArn: FMS_ACL }, wafPolicy({}), STAGE, fresh)).toEqual({ webAclArn: FMS_ACL, managedByFirewallManager: true });
   });
 
   it('says gone on WAFNonexistentItemException', async () => {

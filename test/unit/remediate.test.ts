@@ -83,6 +83,23 @@ describe('remediate against a stateful fake account', () => {
     expect(aws.stages.get(PROD)?.webAclArn).toBe(RAMPART_GUARD_ACL);
   });
 
+  it('replaces an ACL merely named like Firewall Manager\'s, and leaves one WAF says it manages', async () => {
+    const impostor = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-allow-all/0f0e0d0c-1111-4222-8333-944455556666';
+    const fms = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/1f1e1d1c-1111-4222-8333-944455556666';
+    aws.webAcls.add(impostor).add(fms);
+    aws.firewallManagerAcls.add(fms);
+    const [finding] = findingsOf('wafv2-AssociateWebACL.other-acl-adapted.json');
+
+    aws.stages.get(PROD)!.webAclArn = fms;
+    expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'already-compliant' });
+    // a compliant Firewall Manager ACL is recorded as such: never restored as last-known-good
+    expect(await ctx.lastKnownGood.get('apigateway-waf', PROD)).toEqual({ webAclArn: fms, managedByFirewallManager: true });
+
+    aws.stages.get(PROD)!.webAclArn = impostor;
+    expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'remediated', change: { input: { WebACLArn: RAMPART_GUARD_ACL } } });
+    expect(aws.stages.get(PROD)?.webAclArn).toBe(RAMPART_GUARD_ACL);
+  });
+
   it('retries verify with growing delays while a fresh association does not show yet', async () => {
     const [finding] = findingsOf('wafv2-AssociateWebACL.other-acl-adapted.json');
     const stage = aws.stages.get(PROD)!;

@@ -161,10 +161,29 @@ describe('apigateway-waf plan', () => {
     });
   });
 
-  it('never replaces a Firewall Manager ACL', () => {
+  it('never replaces an ACL WAF says Firewall Manager manages', () => {
     const fms = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
 
-    expect(planStageWaf(STAGE, { webAclArn: fms }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }))).toEqual({ change: null, reason: 'the stage already carries the required web ACL' });
+    expect(planStageWaf(STAGE, { webAclArn: fms, managedByFirewallManager: true }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }))).toEqual({ change: null, reason: 'the stage already carries the required web ACL' });
+  });
+
+  it('replaces an impostor named like a Firewall Manager ACL', () => {
+    const fake = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-allow-all/0f0e0d0c-1111-4222-8333-944455556666';
+
+    expect(planStageWaf(STAGE, { webAclArn: fake, managedByFirewallManager: false }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL })).change?.input).toEqual({
+      WebACLArn: RAMPART_GUARD_ACL,
+      ResourceArn: STAGE_ARN,
+    });
+  });
+
+  it('never takes a Firewall Manager ACL as last-known-good: it is Firewall Manager\'s to place', () => {
+    const fms = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
+    const policy = wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL });
+
+    expect(planStageWaf(STAGE, { webAclArn: null }, policy, { webAclArn: fms, managedByFirewallManager: true }).change?.input).toEqual({ WebACLArn: RAMPART_GUARD_ACL, ResourceArn: STAGE_ARN });
+    // recorded before WAF was asked: named like one, so not trusted either
+    expect(planStageWaf(STAGE, { webAclArn: null }, policy, { webAclArn: fms }).change?.input).toEqual({ WebACLArn: RAMPART_GUARD_ACL, ResourceArn: STAGE_ARN });
+    expect(planStageWaf(STAGE, { webAclArn: null }, wafPolicy({}), { webAclArn: fms, managedByFirewallManager: true })).toMatchObject({ change: null });
   });
 
   it('refuses an ACL of another region than the stage', () => {
@@ -278,7 +297,7 @@ describe('remediator registry', () => {
   it('declares read permissions for what verify reads', () => {
     expect(Object.fromEntries(REMEDIATORS.map((r) => [r.id, r.readPermissions.flatMap((p) => p.actions)]))).toEqual({
       's3-default-encryption': ['s3:GetEncryptionConfiguration', 's3:GetBucketTagging', 'kms:DescribeKey'],
-      'apigateway-waf': ['wafv2:GetWebACLForResource'],
+      'apigateway-waf': ['wafv2:GetWebACLForResource', 'wafv2:GetWebACL'],
       'apigateway-throttling': ['apigateway:GET'],
     });
   });
