@@ -2,6 +2,7 @@ import type { Change } from '../core/control';
 import type { Risk } from '../core/controls';
 import { messageOf } from '../core/errors';
 import { eventTimeOf, parseEvent, type RampartEvent } from '../core/events';
+import type { ExemptionChange } from '../core/exemptions';
 import type { Finding } from '../core/finding';
 import type { LastKnownGoodStore } from '../core/last-known-good';
 import type { Policy } from '../core/policy';
@@ -27,6 +28,8 @@ export type FindingLine = { type: 'finding' } & Finding & { risk?: Risk; change?
 export type ReplayLine =
   | FindingLine
   | { type: 'unknown'; control: string; resourceArn: string; eventId: string; reason: string }
+  /** An exemption tag added or removed (who exempted what): `change`, `resourceArn`, `tagKey`, `effect`, `actor`, `eventId`... */
+  | ({ type: 'exemption' } & ExemptionChange)
   | { type: 'error'; file: string; position: string; message: string; omitted?: number };
 
 /**
@@ -71,7 +74,7 @@ export async function planned(finding: Finding, state: unknown, policy: Policy, 
 
 /**
  * Replays events against a policy: parse → route → state from the event → evaluate (→ plan).
- * Calls `emit` for every finding, unknown and error as it goes, awaiting it when it returns a
+ * Calls `emit` for every finding, unknown, exemption change and error as it goes, awaiting it when it returns a
  * promise (a slow stdout holds the reading back, so memory stays flat however long the input),
  * and returns the summary.
  */
@@ -106,6 +109,7 @@ export async function replayEvents(
       continue;
     }
     if (verdict.matched) summary.matched++;
+    for (const change of verdict.exemptions) await emit({ type: 'exemption', ...change });
     for (const j of verdict.judgements) {
       switch (j.outcome) {
         case 'violation': {

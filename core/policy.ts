@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { PolicyError, type PolicyIssue } from './errors';
+import { DEFAULT_EXPIRY_TAG_KEY } from './exemptions';
 
 /**
  * The policy file (`rampart.config.yaml` or `.json`): which controls are on and what they
@@ -114,8 +115,22 @@ export const policySchema = z.strictObject({
       tags: z.record(z.string(), z.string()).default({}),
       /** Exempt resource ARNs; `*` matches any run of characters. */
       arns: z.array(z.string().min(1)).default([]),
+      /** `true`: a tag exemption exempts only while the resource also carries a valid, future expiry tag. */
+      requireExpiry: z.boolean().default(false),
+      /** The tag holding a tag exemption's expiry: a date (`2027-01-31`, through that day, UTC) or an ISO timestamp. */
+      expiryTagKey: z
+        .string()
+        .min(1)
+        .max(128, { message: 'a tag key has at most 128 characters' })
+        .refine((key) => !key.startsWith('aws:'), { message: 'tag keys starting with aws: are reserved by AWS' })
+        .default(DEFAULT_EXPIRY_TAG_KEY),
     })
-    .default({ tags: {}, arns: [] }),
+    .superRefine((value, ctx) => {
+      if (Object.hasOwn(value.tags, value.expiryTagKey)) {
+        ctx.addIssue({ code: 'custom', path: ['expiryTagKey'], message: `${value.expiryTagKey} is an exemption tag too: the expiry tag must be another key` });
+      }
+    })
+    .default({ tags: {}, arns: [], requireExpiry: false, expiryTagKey: DEFAULT_EXPIRY_TAG_KEY }),
   controls: z
     .strictObject({
       's3-default-encryption': s3EncryptionPolicySchema.optional(),

@@ -2,13 +2,14 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { AnyDetector } from '../core/control';
 import { MalformedEventError, messageOf } from '../core/errors';
 import { parseEvent } from '../core/events';
+import { publishExemptionChange } from '../remediators/exemption-notifier';
 import { lambdaAdapter } from '../remediators/handlers/adapter';
 import { lazyDeps, type GuardDeps } from '../remediators/handlers/deps';
 import { MetricUnit, logger, metrics } from '../remediators/handlers/telemetry';
 import { DETECTORS } from '.';
 import { summarizeEvent } from './event-summary';
 import { openAndStart } from './finding-workflow';
-import { judgeObservation, provenanceOf } from './judge';
+import { exemptionChangesFor, judgeObservation, provenanceOf } from './judge';
 import { observeLive } from './observe';
 import { EventRouter } from './router';
 
@@ -67,7 +68,7 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
       for (const ref of detector.resourcesFrom(event)) {
         try {
           const observation = await observeLive(detector, ref, deps.policy, deps.clients);
-          const judgement = judgeObservation(detector, ref, observation, deps.policy, provenance);
+          const judgement = judgeObservation(detector, ref, observation, deps.policy, provenance, deps.clock());
           if (judgement.outcome === 'compliant') {
             summary.compliant++;
             await deps.lastKnownGood.put(judgement.control, ref.arn, judgement.state, deps.clock());
@@ -85,6 +86,16 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
           logger.error('cannot judge resource', { control: detector.id, resource: ref.arn, error: messageOf(error) });
           metrics.addMetric('ReadFailures', MetricUnit.Count, 1);
         }
+      }
+    }
+    // a tag change of a guarded resource is reported as such: who exempted what
+    for (const change of exemptionChangesFor(event, deps.policy, detectors, DETECTORS, deps.clock())) {
+      try {
+        if (!deps.config.topicArn) throw new Error('RAMPART_TOPIC_ARN is not set');
+        await publishExemptionChange(deps.sns, deps.config.topicArn, change);
+      } catch (error) {
+        failures.push(`exemption change of ${change.resourceArn}: ${messageOf(error)}`);
+        logger.error('cannot publish exemption change', { resource: change.resourceArn, change: change.change, error: messageOf(error) });
       }
     }
     if (failures.length > 0) throw new Error(`could not judge ${failures.length} resource(s): ${failures.join('; ')}`);

@@ -1,9 +1,11 @@
 import type { AnyDetector, Observation } from '../core/control';
 import type { ControlId } from '../core/controls';
 import { actorOf, eventTimeOf, type RampartEvent } from '../core/events';
-import { exemptionOf } from '../core/exemptions';
+import { refFromArn } from '../core/arns';
+import { exemptionOf, type ExemptionChange } from '../core/exemptions';
 import { findingId, type Finding, type Provenance, type ResourceRef } from '../core/finding';
 import type { Policy } from '../core/policy';
+import { exemptionChangesOf, exemptionReporterOf, isTaggingEvent } from './exemption-events';
 import type { EventRouter } from './router';
 
 /** What one control concluded about one resource. */
@@ -17,7 +19,9 @@ export type Judgement =
 /**
  * Pure: one control's verdict on one resource, from an observation of its state (taken from
  * an event, or read from AWS). Exemptions by ARN apply before anything else; exemptions by
- * tag apply when the observation carries the resource's tags.
+ * tag apply when the observation carries the resource's tags, and while their expiry tag
+ * (if any) is not past at `now` (default: the event's time; without either, a dated tag
+ * exemption does not hold).
  */
 export function judgeObservation(
   detector: AnyDetector,
@@ -25,11 +29,12 @@ export function judgeObservation(
   observation: Observation<unknown>,
   policy: Policy,
   provenance: Provenance,
+  now: Date | undefined = timeOf(provenance),
 ): Judgement {
   const control = detector.id as ControlId;
   const controlPolicy = policy.controls[control];
   if (!controlPolicy) throw new Error(`control ${control} is not enabled in the policy`);
-  const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, policy.exemptions);
+  const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, policy.exemptions, now);
   if (exempt) return { outcome: 'exempt', control, ref, reason: exempt };
   if (observation.status === 'gone') return { outcome: 'gone', control, ref, reason: observation.reason };
   if (observation.status === 'unknown') return { outcome: 'unknown', control, ref, eventId: provenance.eventId, reason: observation.reason };
@@ -52,6 +57,11 @@ export function judgeObservation(
   return { outcome: 'violation', control, ref, finding, state: observation.state };
 }
 
+function timeOf(provenance: Provenance): Date | undefined {
+  const t = Date.parse(provenance.eventTime ?? '');
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
+
 /** Where an event came from, in the words of a finding. */
 export function provenanceOf(event: RampartEvent): Provenance {
   if (event.kind === 'cloudtrail') {
@@ -69,18 +79,25 @@ export function provenanceOf(event: RampartEvent): Provenance {
 }
 
 export interface EventVerdict {
-  /** At least one enabled control's triggers matched the event. */
+  /** At least one enabled control's triggers matched the event (for a tag change: it changed an exemption). */
   matched: boolean;
   judgements: Judgement[];
+  /** Exemption tags the event added or removed (who exempted what). */
+  exemptions: ExemptionChange[];
 }
 
 /**
  * Pure: every enabled control's verdict on an event, the state taken from the event alone
- * (what `rampart replay` shows). Controls absent from the policy are off.
+ * (what `rampart replay` shows). Controls absent from the policy are off. A tag change says
+ * nothing of a control's state: offline it yields only its exemption changes.
  */
 export function judgeEvent(event: RampartEvent, policy: Policy, router: EventRouter): EventVerdict {
   const detectors = router.route(event);
   if (detectors.length === 0) return NO_MATCH;
+  if (isTaggingEvent(event)) {
+    const exemptions = exemptionChangesOf(event, policy, router.detectors, timeOf(provenanceOf(event)));
+    return exemptions.length > 0 ? { matched: true, judgements: [], exemptions } : NO_MATCH;
+  }
   let matched = false;
   const judgements: Judgement[] = [];
   let provenance: Provenance | undefined;
@@ -92,7 +109,21 @@ export function judgeEvent(event: RampartEvent, policy: Policy, router: EventRou
     provenance ??= provenanceOf(event);
     for (const ref of refs) judgements.push(judgeObservation(detector, ref, detector.stateFrom(event, ref), policy, provenance));
   }
-  return matched ? { matched, judgements } : NO_MATCH;
+  return matched ? { matched, judgements, exemptions: [] } : NO_MATCH;
 }
 
-const NO_MATCH: EventVerdict = Object.freeze({ matched: false, judgements: [] }) as EventVerdict;
+/**
+ * Pure: the exemption changes of an event that a detector function reports: those of the
+ * resource types whose reporting control (the first enabled in `registry` order) is among
+ * `detectors`, so each change is reported once however many controls guard the resource.
+ */
+export function exemptionChangesFor(event: RampartEvent, policy: Policy, detectors: readonly AnyDetector[], registry: readonly AnyDetector[], now: Date): ExemptionChange[] {
+  const own = new Set(detectors.map((d) => d.id));
+  return exemptionChangesOf(event, policy, registry, now).filter((c) => {
+    const ref = refFromArn(c.resourceArn);
+    const reporter = ref && exemptionReporterOf(ref.type, policy, registry);
+    return reporter !== undefined && own.has(reporter);
+  });
+}
+
+const NO_MATCH: EventVerdict = Object.freeze({ matched: false, judgements: [], exemptions: [] }) as EventVerdict;

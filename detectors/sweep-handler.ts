@@ -77,6 +77,7 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
       startAfter: input.startAfter ? { [input.control]: input.startAfter } : undefined,
       shouldStop,
       onListed: (_control, arn) => (lastListed = arn),
+      clock: deps.clock,
     });
     for await (const item of items) {
       if (item.kind === 'list-error') {

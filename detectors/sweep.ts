@@ -37,13 +37,15 @@ export interface SweepOptions {
   /** Told of each resource as it is taken from the listing (where a stopped sweep resumes). */
   onListed?: (control: ControlId, resourceArn: string) => void;
   detectors?: readonly AnyDetector[];
+  /** The time exemptions are judged at (their expiry dates). Default: the wall clock. */
+  clock?: () => Date;
 }
 
-async function judgeOne(detector: AnyDetector, ref: ResourceRef, policy: Policy, clients: AwsClients, sweepId: string): Promise<SweepItem> {
+async function judgeOne(detector: AnyDetector, ref: ResourceRef, policy: Policy, clients: AwsClients, sweepId: string, now: Date): Promise<SweepItem> {
   const control = detector.id as ControlId;
   try {
     const observation = await observeLive(detector, ref, policy, clients);
-    const judgement = judgeObservation(detector, ref, observation, policy, { eventId: sweepId, eventName: 'Sweep', eventSource: 'rampart.sweep' });
+    const judgement = judgeObservation(detector, ref, observation, policy, { eventId: sweepId, eventName: 'Sweep', eventSource: 'rampart.sweep' }, now);
     return { kind: 'judged', judgement, ...(observation.status === 'known' ? { state: observation.state } : {}) };
   } catch (error) {
     return { kind: 'error', control, resourceArn: ref.arn, message: messageOf(error) };
@@ -96,7 +98,7 @@ export async function* sweep(policy: Policy, clients: AwsClients, options: Sweep
       const work: Promise<SweepItem> =
         'listError' in value
           ? Promise.resolve({ kind: 'list-error', control: value.detector.id as ControlId, message: value.listError })
-          : judgeOne(value.detector, options.account && !value.ref.account ? { ...value.ref, account: options.account } : value.ref, policy, clients, options.sweepId);
+          : judgeOne(value.detector, options.account && !value.ref.account ? { ...value.ref, account: options.account } : value.ref, policy, clients, options.sweepId, (options.clock ?? (() => new Date()))());
       inFlight.set(
         id,
         work.then((item) => ({ id, item })),

@@ -71,7 +71,7 @@ export async function planRemediation(original: Finding, ctx: RemediationContext
   const ref = refOf(finding);
   const observation = await observeLive(detector, ref, ctx.policy, ctx.clients);
   if (observation.status === 'gone') return { done: result(finding, { outcome: 'resource-gone', change: null, reason: observation.reason }) };
-  const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, ctx.policy.exemptions);
+  const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, ctx.policy.exemptions, ctx.clock());
   if (exempt) return { done: result(finding, { outcome: 'exempt', change: null, reason: `exempt: ${exempt}` }) };
   if (observation.status !== 'known') return { done: result(finding, { outcome: 'failed', change: null, reason: observation.reason }) };
   const evaluation = detector.evaluate(observation.state, policy, ref);

@@ -62,5 +62,10 @@ function printTable(shown: ReplayLine[], plan: boolean, summary: Parameters<type
     write(io.stdout, `\nNot enough state in the event to judge (the live guard reads it):`);
     for (const u of unknown) if (u.type === 'unknown') write(io.stdout, `  ${u.control}  ${u.resourceArn}: ${u.reason}`);
   }
-  write(io.stdout, `${findings.length > 0 || unknown.length > 0 ? '\n' : ''}${summaryText(summary)}`);
+  const exemptions = shown.filter((l) => l.type === 'exemption');
+  if (exemptions.length > 0) {
+    write(io.stdout, `\nExemption changes:`);
+    for (const e of exemptions) if (e.type === 'exemption') write(io.stdout, `  ${e.change}  ${e.resourceArn}  ${e.tagKey}${e.tagValue !== undefined ? `=${e.tagValue}` : ''} by ${e.actor?.arn ?? 'unknown'}: ${e.effect}`);
+  }
+  write(io.stdout, `${findings.length > 0 || unknown.length > 0 || exemptions.length > 0 ? '\n' : ''}${summaryText(summary)}`);
 }

@@ -3,6 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -12,7 +13,7 @@ import type { Policy } from '../../core/policy';
 import { detectorFor } from '../../detectors';
 import { eventPatternsOf, type EventPattern } from '../../detectors/patterns';
 import { remediatorFor } from '../../remediators';
-import { grantExecutionStatus, grantSendTo, grantTable, TABLE_ACTIONS } from '../grants';
+import { grantExecutionStatus, grantPublish, grantSendTo, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
 
@@ -21,6 +22,8 @@ export interface DetectorRulesProps {
   key: kms.IKey;
   table: dynamodb.ITable;
   stateMachine: sfn.StateMachine;
+  /** Where a detector reports exemption changes (tag changes of guarded resources). */
+  topic: sns.ITopic;
   deadLetterQueue: sqs.IQueue;
   /** Roles whose API calls the rules ignore: the guard's own fixes. */
   excludedRoleArns: string[];
@@ -65,6 +68,7 @@ export class DetectorRules extends Construct {
       props.stateMachine.grantStartExecution(fn);
       grantExecutionStatus(fn, props.stateMachine);
       grantSendTo(fn, props.deadLetterQueue);
+      grantPublish(fn, props.topic, props.key);
       this.functions[control] = fn;
       const rule = new events.Rule(this, `${pascal(control)}Rule`, {
         description: `Rampart ${control}: ${eventPatternsOf(detector).map(describePattern).join('; ')}`.slice(0, 512),

@@ -99,6 +99,7 @@ export class RampartGuard extends Construct {
       key: this.key,
       table: this.store.table,
       stateMachine: this.workflow.stateMachine,
+      topic: this.notifications.topic,
       deadLetterQueue: this.deadLetterQueue,
       excludedRoleArns: [this.workflow.remediationRoleArn],
       environment: { ...env, RAMPART_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },

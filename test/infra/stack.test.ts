@@ -88,6 +88,7 @@ describe('the Rampart stack', () => {
         's3:GetEncryptionConfiguration',
         's3:GetBucketTagging',
         'kms:DescribeKey',
+        'wafv2:GetWebACL',
         'wafv2:GetWebACLForResource',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -103,6 +104,18 @@ describe('the Rampart stack', () => {
     for (const [role, statements] of byRole) {
       if (role === roleOfFunction(template, 'applyHandler')) continue;
       for (const a of statements.flatMap(actionsOf)) expect(`${role}: ${a}`).not.toMatch(new RegExp(`: (${writes.join('|')})$`));
+    }
+  });
+
+  it('lets every detector function publish exemption changes on the topic, and only there', () => {
+    const detectors = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } } })) as Array<{
+      Properties: { Role: { 'Fn::GetAtt': [string] } };
+    }>;
+    const [topic] = Object.keys(template.findResources('AWS::SNS::Topic'));
+    expect(detectors).toHaveLength(3);
+    for (const fn of detectors) {
+      const publish = (policiesByRole(template).get(fn.Properties.Role['Fn::GetAtt'][0]) ?? []).filter((st) => actionsOf(st).includes('sns:Publish'));
+      expect(publish.map((st) => st.Resource)).toEqual([{ Ref: topic }]);
     }
   });
 
@@ -314,6 +327,7 @@ describe('the periodic sweep', () => {
         's3:GetBucketTagging',
         'kms:DescribeKey',
         'apigateway:GET',
+        'wafv2:GetWebACL',
         'wafv2:GetWebACLForResource',
         'dynamodb:UpdateItem',
         'dynamodb:PutItem',

@@ -49,7 +49,7 @@ describe('policy file', () => {
 
     expect(policy.mode).toBe('enforce');
     expect(policy.approvals.timeoutHours).toBe(24);
-    expect(policy.exemptions).toEqual({ tags: {}, arns: [] });
+    expect(policy.exemptions).toEqual({ tags: {}, arns: [], requireExpiry: false, expiryTagKey: 'rampart:exempt-until' });
     expect(policy.controls['apigateway-throttling']?.risk).toBe('high');
     expect(policy.controls['s3-default-encryption']).toBeUndefined();
   });
