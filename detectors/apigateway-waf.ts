@@ -54,6 +54,16 @@ export function evaluateStageWaf(state: StageWafState, policy: WafPolicy, ref: R
   return { status: 'violation', observed, desired, reason: `stage carries web ACL ${state.webAclArn}, policy requires ${required}` };
 }
 
+/** The call's answer, or `null` when it fails with the error that means "no such resource". */
+async function orNullWhen<T>(notFound: string, call: () => Promise<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (error) {
+    if (awsErrorName(error) === notFound) return null;
+    throw error;
+  }
+}
+
 function isRestStage(ref: ResourceRef | undefined): ref is Extract<ResourceRef, { type: 'AWS::ApiGateway::Stage' }> {
   return ref?.type === 'AWS::ApiGateway::Stage';
 }
@@ -114,13 +124,14 @@ export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
 
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<StageWafState>> {
     if (!isRestStage(ref)) throw new TypeError(`not a REST API stage: ${ref.arn}`);
-    try {
-      const out = await clients.wafv2(ref.region).send(new sdk.wafv2.GetWebACLForResourceCommand({ ResourceArn: ref.arn }));
-      return { status: 'known', state: { webAclArn: out.WebACL?.ARN ?? null } };
-    } catch (error) {
-      if (awsErrorName(error) === 'WAFNonexistentItemException') return { status: 'gone', reason: `stage ${ref.arn} does not exist` };
-      throw error;
-    }
+    // WAF knows only the association; the stage's tags (exemptions) are API Gateway's (GetTags)
+    const gone = { status: 'gone', reason: `stage ${ref.arn} does not exist` } as const;
+    const [acl, tagged] = await Promise.all([
+      orNullWhen('WAFNonexistentItemException', () => clients.wafv2(ref.region).send(new sdk.wafv2.GetWebACLForResourceCommand({ ResourceArn: ref.arn }))),
+      orNullWhen('NotFoundException', () => clients.apiGateway(ref.region).send(new sdk.apiGateway.GetTagsCommand({ resourceArn: ref.arn }))),
+    ]);
+    if (acl === null || tagged === null) return gone;
+    return { status: 'known', state: { webAclArn: acl.WebACL?.ARN ?? null }, tags: tagged.tags ?? {} };
   },
 
   async resolveState(state, policy, ref, clients) {

@@ -67,5 +67,7 @@ export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'
     { actions: ['wafv2:GetWebACLForResource'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:*::/restapis/*/stages/*'] },
     // whether an ACL is Firewall Manager's (ManagedByFirewallManager)
     { actions: ['wafv2:GetWebACL'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*'] },
+    // the stage's tags (exemptions): GetTags on /tags/<stage ARN>
+    { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/tags/*'] },
   ],
 };

@@ -1,4 +1,4 @@
-import { APIGatewayClient, GetRestApisCommand, GetStagesCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, GetRestApisCommand, GetTagsCommand, GetStagesCommand, NotFoundException } from '@aws-sdk/client-api-gateway';
 import { GetWebACLCommand, GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { bucketRef, stageRef } from '../../core/arns';
@@ -137,19 +137,34 @@ describe('apigateway-waf readState and list', () => {
   beforeEach(() => {
     waf.reset();
     apigw.reset();
+    apigw.on(GetTagsCommand).resolves({});
   });
 
   it('reads the ACL with GetWebACLForResource on the stage ARN', async () => {
     waf.on(GetWebACLForResourceCommand).resolves({ WebACL: { ARN: RAMPART_GUARD_ACL, Name: 'rampart-guard', Id: '1a2b', DefaultAction: {}, VisibilityConfig: undefined } as never });
 
-    expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: RAMPART_GUARD_ACL } });
+    expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: RAMPART_GUARD_ACL }, tags: {} });
     expect(waf).toHaveReceivedCommandWith(GetWebACLForResourceCommand, { ResourceArn: STAGE.arn });
+  });
+
+  it('reads the stage tags too (GetTags), so a tag exemption holds for this control', async () => {
+    waf.on(GetWebACLForResourceCommand).resolves({ WebACL: { ARN: RAMPART_GUARD_ACL, Name: 'rampart-guard', Id: '1a2b', DefaultAction: {}, VisibilityConfig: undefined } as never });
+    apigw.on(GetTagsCommand, { resourceArn: STAGE.arn }).resolves({ tags: { 'rampart:exempt': 'true' } });
+
+    expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: RAMPART_GUARD_ACL }, tags: { 'rampart:exempt': 'true' } });
+  });
+
+  it('says gone when API Gateway does not find the stage', async () => {
+    waf.on(GetWebACLForResourceCommand).resolves({});
+    apigw.on(GetTagsCommand).rejects(new NotFoundException({ message: 'Invalid stage identifier specified', $metadata: {} }));
+
+    expect((await apigatewayWaf.readState(STAGE, clients)).status).toBe('gone');
   });
 
   it('reads "no ACL" from an empty answer', async () => {
     waf.on(GetWebACLForResourceCommand).resolves({});
 
-    expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: null } });
+    expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: null }, tags: {} });
   });
 
   it('online, asks WAF whether an ACL other than the required one is Firewall Manager\'s, once per ACL per client set', async () => {

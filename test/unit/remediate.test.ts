@@ -100,6 +100,15 @@ describe('remediate against a stateful fake account', () => {
     expect(aws.stages.get(PROD)?.webAclArn).toBe(RAMPART_GUARD_ACL);
   });
 
+  it('leaves a stage tagged exempt without a web ACL alone (its tags come from GetTags)', async () => {
+    aws.stages.get(PROD)!.tags = { 'rampart:exempt': 'true' };
+    aws.stages.get(PROD)!.webAclArn = undefined;
+    const [finding] = findingsOf('wafv2-DisassociateWebACL.rest-stage-adapted.json').map((f) => ({ ...f, resourceArn: PROD }));
+
+    expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'exempt', reason: 'exempt: tagged rampart:exempt=true' });
+    expect(aws.writes).toEqual([]);
+  });
+
   it('retries verify with growing delays while a fresh association does not show yet', async () => {
     const [finding] = findingsOf('wafv2-AssociateWebACL.other-acl-adapted.json');
     const stage = aws.stages.get(PROD)!;

@@ -297,7 +297,7 @@ describe('remediator registry', () => {
   it('declares read permissions for what verify reads', () => {
     expect(Object.fromEntries(REMEDIATORS.map((r) => [r.id, r.readPermissions.flatMap((p) => p.actions)]))).toEqual({
       's3-default-encryption': ['s3:GetEncryptionConfiguration', 's3:GetBucketTagging', 'kms:DescribeKey'],
-      'apigateway-waf': ['wafv2:GetWebACLForResource', 'wafv2:GetWebACL'],
+      'apigateway-waf': ['wafv2:GetWebACLForResource', 'wafv2:GetWebACL', 'apigateway:GET'],
       'apigateway-throttling': ['apigateway:GET'],
     });
   });
