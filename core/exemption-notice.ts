@@ -1,5 +1,6 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { ExemptionChange, ExemptionChangeKind } from './exemptions';
+import { escapeSlack } from './notify';
 
 /**
  * The notice of an exemption change (who exempted what), published on the guard's topic by
@@ -58,4 +59,21 @@ export function exemptionAttributesOf(c: ExemptionChange): Record<string, Messag
     // exempting a resource stops guarding it: as loud as a high finding
     severity: { DataType: 'String', StringValue: c.change === 'removed' ? 'medium' : 'high' },
   };
+}
+
+/** True for the `lambda` payload of an exemption notice (what a topic subscriber receives). */
+export function isExemptionNotice(value: unknown): value is ExemptionNotice {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === EXEMPTION_NOTICE_KIND && typeof (value as { exemption?: unknown }).exemption === 'object';
+}
+
+/** Block Kit for Slack; everything from the event is escaped and shown as code. */
+export function exemptionSlackBlocksOf(c: ExemptionChange): Array<Record<string, unknown>> {
+  const code = (text: string) => `\`${escapeSlack(oneLine(text)).replace(/`/g, "'")}\``;
+  const tag = c.tagValue !== undefined ? `${c.tagKey}=${c.tagValue}` : c.tagKey;
+  const fields = [`*Resource*\n${code(c.resourceArn)}`, `*Tag*\n${code(tag)}`, `*By*\n${code(actorText(c))}`, `*Expiry*\n${code(c.expiry ?? 'none set')}`];
+  return [
+    { type: 'header', text: { type: 'plain_text', text: HEADLINES[c.change], emoji: false } },
+    { type: 'section', text: { type: 'mrkdwn', text: escapeSlack(oneLine(c.effect)) }, fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: escapeSlack(oneLine(`${c.eventName} ${c.eventId}${c.eventTime ? ` at ${c.eventTime}` : ''}`)) }] },
+  ];
 }

@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { bucketRef } from '../../core/arns';
 import { PolicyError } from '../../core/errors';
 import { parseEvent } from '../../core/events';
+import { exemptionSlackBlocksOf, exemptionTextOf, isExemptionNotice } from '../../core/exemption-notice';
 import { exemptionStatus, expiryOf } from '../../core/exemptions';
 import { parsePolicy } from '../../core/policy';
 import { DETECTORS, detectorFor } from '../../detectors';
@@ -277,5 +278,27 @@ describe('rampart replay prints exemption changes', () => {
     expect(json[0]).toMatchObject({ type: 'exemption', change: 'added', resourceArn: LOGS, tagKey: 'rampart:exempt', expiry: '2027-01-31', eventName: 'PutBucketTagging' });
     expect(json[1]).toMatchObject({ events: 2, matched: 2, compliant: 1, errors: 0 });
     expect(text).toContain(`added  ${LOGS}  rampart:exempt=true by arn:aws:iam::111122223333:user/rampart-operator: exempt from every control`);
+  });
+});
+
+describe('the exemption notice', () => {
+  const change = {
+    change: 'added' as const,
+    resourceArn: 'arn:aws:s3:::evil\nBcc: attacker@example.com',
+    tagKey: 'rampart:exempt',
+    tagValue: 'true',
+    effect: 'exempt from every control',
+    actor: { arn: 'arn:aws:iam::111122223333:user/<!channel>' },
+    eventId: 'e1',
+    eventName: 'PutBucketTagging',
+  };
+
+  it('keeps event text on its line in email and escaped in Slack', () => {
+    const text = exemptionTextOf(change);
+
+    expect(text.split('\n')).toContain('Resource: arn:aws:s3:::evil?Bcc: attacker@example.com');
+    expect(JSON.stringify(exemptionSlackBlocksOf(change))).toContain('user/&lt;!channel&gt;');
+    expect(isExemptionNotice({ kind: 'exemption-changed', exemption: change })).toBe(true);
+    expect(isExemptionNotice({ kind: 'detected', finding: {} })).toBe(false);
   });
 });
