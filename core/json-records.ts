@@ -22,26 +22,9 @@
  * unfinished document there as one error, and scanning resumes on the next line. (Hand-written
  * JSON that puts a nested value at column 0 is the one layout this misreads.)
  */
+import { WRAPPER_KEYS, documentPosition, elementPosition, type Container, type Doc } from './json-documents';
+
 export type JsonPiece = { position: string; text: string } | { position: string; error: string };
-
-/** The arrays a document's elements are taken from: top-level, or under a wrapper key. */
-type Container = 'array' | 'Records' | 'Events';
-const WRAPPER_KEYS: ReadonlySet<string> = new Set(['Records', 'Events']);
-
-interface Doc {
-  ordinal: number;
-  startLine: number;
-  lastContentLine: number;
-  firstOnLine: boolean;
-  /** Set when the document turns out to be an array or a wrapper of one. */
-  container?: Container;
-  containerDepth: number;
-  /** The container's array has closed; what is left is the wrapper's tail (`NextToken`). */
-  closed: boolean;
-  index: number;
-  /** Recognising `{"Records": [` or `{"Events": [` token by token; undefined once decided. */
-  sniff?: { stage: 'open' | 'key' | 'colon' | 'value'; key: string };
-}
 
 /** The bytes of the value being collected: a whole document, an element, or junk. */
 interface Unit {
@@ -306,19 +289,12 @@ export class JsonRecordSplitter {
     return { ordinal: this.ordinal, startLine: this.line, lastContentLine: this.line, firstOnLine, containerDepth: 0, closed: false, index: 0 };
   }
 
-  /** The position of a whole document: its line when it has one to itself. */
   private docPosition(): string {
-    const doc = this.doc;
-    if (!doc) return `line ${this.line}`;
-    return doc.firstOnLine && doc.lastContentLine === doc.startLine ? `line ${doc.startLine}` : `document ${doc.ordinal}`;
+    return this.doc ? documentPosition(this.doc) : `line ${this.line}`;
   }
 
-  /** The position of the value being read: an element of a container, or the document. */
   private unitPosition(): string {
-    const doc = this.doc;
-    if (!doc?.container) return this.docPosition();
-    const where = doc.ordinal === 1 ? '' : doc.firstOnLine ? `line ${doc.startLine} ` : `document ${doc.ordinal} `;
-    return `${where}${doc.container === 'array' ? '' : doc.container}[${doc.index}]`;
+    return this.doc?.container ? elementPosition(this.doc) : this.docPosition();
   }
 
   private reset(): void {
