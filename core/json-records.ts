@@ -48,6 +48,9 @@ const PREVIEW = 40;
 const isSpace = (c: number) => c === 0x20 || c === LF || c === 0x0d || c === 0x09;
 // the bytes of a UTF-8 byte order mark (EF BB BF): never the start of JSON
 const isBom = (c: number) => c === 0xef || c === 0xbb || c === 0xbf;
+// the bytes that change nothing inside a value (all but quotes, brackets, line breaks)
+const BORING = new Uint8Array(256).fill(1);
+for (const c of [QUOTE, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, LF]) BORING[c] = 0;
 const continuesValue = (c: number) => isSpace(c) || c === QUOTE || c === CLOSE_BRACE || c === CLOSE_BRACKET || c === COMMA || c === COLON;
 
 export class JsonRecordSplitter {
@@ -115,6 +118,12 @@ export class JsonRecordSplitter {
           this.cut(this.line - 1);
           continue; // the byte starts afresh, between documents
         }
+      }
+      if (BORING[c] && this.depth > 0 && this.doc?.sniff === undefined && !this.isBetweenElements()) {
+        // inside a value only quotes, brackets and line breaks matter: skip the run
+        i++;
+        while (i < n && BORING[buf[i]!]) i++;
+        continue;
       }
       if (c === LF) {
         this.line++;
