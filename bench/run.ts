@@ -82,23 +82,26 @@ async function replayFromFile(): Promise<void> {
   try {
     for (const kind of ['gzipped single-line CloudTrail log', 'NDJSON of EventBridge events'] as const) {
       const seconds: number[] = [];
+      const cpuSeconds: number[] = [];
       for (const mb of [10, 100]) {
         const file = join(dir, kind.startsWith('gzipped') ? `log-${mb}mb.json.gz` : `events-${mb}mb.ndjson`);
         const events = await writeInput(file, kind, mb);
         // a 64 MB heap cap: a replay that held the file, or one line of it, would die here
         const raw = execFileSync(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, '--import', 'tsx', join(__dirname, 'replay-file.ts'), file], { encoding: 'utf8' });
-        const r = JSON.parse(raw) as { seconds: number; events: number; errors: number; maxRssKb: number };
+        const r = JSON.parse(raw) as { seconds: number; cpuSeconds: number; events: number; errors: number; maxRssKb: number };
         if (r.events !== events || r.errors !== 0) throw new Error(`replayed ${r.events} of ${events} events with ${r.errors} errors`);
         const onDisk = statSync(file).size / 1024 / 1024;
         seconds.push(r.seconds);
+        cpuSeconds.push(r.cpuSeconds);
         console.log(
           `replay ${String(mb).padStart(3)} MB ${kind}${kind.startsWith('gzipped') ? ` (${onDisk.toFixed(1)} MB gzipped)` : ''}: ` +
-            `${r.events.toLocaleString('en-US')} events in ${r.seconds.toFixed(2)} s = ${Math.round(r.events / r.seconds).toLocaleString('en-US')} events/s, ` +
+            `${r.events.toLocaleString('en-US')} events in ${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(2)} s) = ${Math.round(r.events / r.seconds).toLocaleString('en-US')} events/s, ` +
             `${(mb / r.seconds).toFixed(1)} MB/s, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB under a ${HEAP_CAP_MB} MB heap cap`,
         );
         rmSync(file);
       }
-      console.log(`replay ${kind}: 100 MB takes ${(seconds[1]! / seconds[0]!).toFixed(1)}x the time of 10 MB (linear: ~10x)`);
+      const ratio = (t: number[]) => (t[1]! / t[0]!).toFixed(1);
+      console.log(`replay ${kind}: 100 MB takes ${ratio(seconds)}x the time (${ratio(cpuSeconds)}x the CPU time) of 10 MB (linear: ~10x)`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
