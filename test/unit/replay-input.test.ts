@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { Event as LookupEvent, LookupEventsResponse, Resource } from '@aws-sdk/client-cloudtrail';
 import { fixture, jsonLines, runCli } from '../helpers';
 
 /**
@@ -122,6 +123,20 @@ describe('rampart replay decides the layout per document', () => {
 
     expect(r.ids).toEqual(['91ee2813-98d2-5fbb-9a16-906ae9998edf', 'fc17c36b-ab45-53e7-ab04-96294862285a']);
     expect(r.summary).toMatchObject({ events: 2, errors: 0, findings: 2 });
+  });
+
+  it('builds the lookup-events fixture of LookupEvents response members only (SDK types)', () => {
+    const RESPONSE = ['Events', 'NextToken'] as const satisfies ReadonlyArray<keyof LookupEventsResponse>;
+    const EVENT = ['EventId', 'EventName', 'ReadOnly', 'AccessKeyId', 'EventTime', 'EventSource', 'Username', 'Resources', 'CloudTrailEvent'] as const satisfies ReadonlyArray<keyof LookupEvent>;
+    const RESOURCE = ['ResourceType', 'ResourceName'] as const satisfies ReadonlyArray<keyof Resource>;
+    const output = fixture<{ Events: Array<Record<string, unknown> & { Resources?: Array<Record<string, unknown>> }> }>('cloudtrail-LookupEvents.cli-output-constructed.json');
+
+    expect(RESPONSE).toEqual(expect.arrayContaining(Object.keys(output)));
+    for (const e of output.Events) {
+      expect(EVENT).toEqual(expect.arrayContaining(Object.keys(e)));
+      expect(typeof e.CloudTrailEvent).toBe('string');
+      for (const r of e.Resources ?? []) expect(RESOURCE).toEqual(expect.arrayContaining(Object.keys(r)));
+    }
   });
 
   it('reports a lookup event whose CloudTrailEvent is not JSON, with its position', async () => {
