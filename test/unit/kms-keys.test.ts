@@ -6,8 +6,12 @@ import { compareKmsKeys } from '../../detectors/kms-keys';
 import { observeLive } from '../../detectors/observe';
 import { s3DefaultEncryption } from '../../detectors/s3-default-encryption';
 import { bucketRef } from '../../core/arns';
-import { FakeAws } from '../fakes';
-import { ARTIFACTS_KEY, policy } from '../helpers';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { makeDetectorHandler } from '../../detectors/handler';
+import { sweep } from '../../detectors/sweep';
+import { FakeAws, inMemoryDeps, uniqueExecutionNames } from '../fakes';
+import { ARTIFACTS_KEY, fixture, policy } from '../helpers';
 
 const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/ffffffff-1111-4222-8333-444444444444';
 const ALIAS_POLICY = policy({ controls: { 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: 'alias/rampart' } } });
@@ -83,6 +87,24 @@ describe('a KMS alias policy judged online', () => {
     aws.buckets.set('other-key', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY } } });
 
     await expect(judge('other-key')).rejects.toThrow('kms:DescribeKey');
+  });
+
+  it('on every online path: the detector Lambda opens a finding and the sweep reports a violation', async () => {
+    const sfn = mockClient(SFNClient);
+    try {
+      uniqueExecutionNames(sfn);
+      aws.buckets.set('rampart-demo-artifacts', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY } } });
+      const deps = inMemoryDeps(ALIAS_POLICY, () => new Date('2024-05-14T10:03:00Z'));
+
+      const summary = await makeDetectorHandler(() => deps)(fixture('s3-PutBucketEncryption.kms-bucketkey-constructed.json') as never);
+      const swept = [];
+      for await (const item of sweep(ALIAS_POLICY, deps.clients, { sweepId: 'sweep-1' })) if (item.kind === 'judged') swept.push(item.judgement.outcome);
+
+      expect(summary.findings).toHaveLength(1);
+      expect(swept).toEqual(['violation']);
+    } finally {
+      sfn.restore();
+    }
   });
 
   it('offline, an alias against a key ARN stays undecidable', () => {
