@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { AwsClients } from '../core/aws';
 import { CONTROL_IDS } from '../core/controls';
 import { messageOf } from '../core/errors';
-import { decideApproval, listApprovals } from './commands/approvals';
+import { decideApprovalCommand, listApprovals } from './commands/approvals';
 import { listFindings, showFinding } from './commands/findings';
 import { scanCommand } from './commands/scan';
 import { remediateCommand } from './commands/remediate';
@@ -28,7 +28,8 @@ function collectControls(value: string, previous: string[] | undefined): string[
 }
 
 function validateCommand(file: string, io: CliIo): number {
-  const policy = loadPolicy(file, undefined, io);
+  // what the deployed guard needs too: approvers for high-risk fixes
+  const policy = loadPolicy(file, undefined, io, { deploy: true });
   if (!policy) return EXIT.usage;
   const enabled = Object.keys(policy.controls);
   write(io.stdout, `${file}: valid (mode ${policy.mode}; controls: ${enabled.length > 0 ? enabled.join(', ') : 'none enabled'})`);
@@ -119,7 +120,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
   for (const decision of ['approve', 'reject'] as const) {
     guardTableOptions(approvals.command(decision).description(`${decision} a pending request; you are recorded as the decider`).argument('<id>', 'approval id (from list)')).action(
       async (id: string, options) => {
-        exitCode = await decideApproval(id, decision, options, io);
+        exitCode = await decideApprovalCommand(id, decision, options, io);
       },
     );
   }

@@ -1,7 +1,8 @@
 import type { Actor } from '../core/finding';
+import { forTerminal } from '../core/neutralise';
 import type { FindingLine, ReplayLine, ReplaySummary } from './replay';
 
-/** Human rendering of replay output. Machines use `--json`. */
+/** Human rendering of replay output. Machines use `--json`. Every line printed also passes `forTerminal` (cli/io.ts). */
 
 /** `{algorithm: 'AES256', bucketKeyEnabled: false}` → `algorithm=AES256 bucketKeyEnabled=false`. */
 export function compact(value: unknown): string {
@@ -26,8 +27,9 @@ export function actorName(actor: Actor | undefined): string {
   return actor.invokedBy ?? actor.principalId ?? actor.type ?? '-';
 }
 
-/** Pads columns to the widest cell; the last column is left ragged. */
-export function table(header: string[], rows: string[][]): string {
+/** Pads columns to the widest cell; the last column is left ragged. Cells hold event text: neutralised before they are measured. */
+export function table(header: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((r) => r.map((cell) => forTerminal(cell).replace(/[\n\t]/g, ' ')));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

@@ -2,8 +2,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Signed approval links and Slack request verification. A link names the approval, the
- * decision and an expiry, signed with HMAC-SHA256 under a secret kept in Secrets Manager; it
- * works once because the approval record moves from `pending` exactly once.
+ * decision, the approver it was sent to and an expiry, all signed with HMAC-SHA256 under a
+ * secret kept in Secrets Manager: the decision is recorded as that approver, and a link cannot
+ * be re-addressed to someone else. It works once because the approval record moves from
+ * `pending` exactly once.
  */
 export const DECISIONS = ['approve', 'reject'] as const;
 export type Decision = (typeof DECISIONS)[number];
@@ -18,24 +20,34 @@ function equalHex(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function linkPayload(id: string, decision: Decision, exp: number): string {
-  return `rampart-approval:v1:${id}:${decision}:${exp}`;
+// v2 binds the approver (v1 links, without one, no longer verify); JSON keeps the fields apart
+function linkPayload(id: string, decision: Decision, exp: number, approver: string): string {
+  return `rampart-approval:v2:${JSON.stringify([id, decision, exp, approver])}`;
 }
 
-/** @example approvalLink(secret, 'https://x.execute-api.us-east-1.amazonaws.com/prod', 'a1', 'approve', expiry) */
-export function approvalLink(secret: string, baseUrl: string, id: string, decision: Decision, expiresAt: Date): string {
+/** @example approvalLink(secret, 'https://x.execute-api.us-east-1.amazonaws.com/prod', 'a1', 'approve', expiry, 'alice@example.com') */
+export function approvalLink(secret: string, baseUrl: string, id: string, decision: Decision, expiresAt: Date, approver: string): string {
   const exp = Math.floor(expiresAt.getTime() / 1000);
-  const sig = hmac(secret, linkPayload(id, decision, exp));
-  return `${baseUrl.replace(/\/$/, '')}/approvals/${encodeURIComponent(id)}/${decision}?exp=${exp}&sig=${sig}`;
+  const sig = hmac(secret, linkPayload(id, decision, exp, approver));
+  return `${baseUrl.replace(/\/$/, '')}/approvals/${encodeURIComponent(id)}/${decision}?exp=${exp}&by=${encodeURIComponent(approver)}&sig=${sig}`;
 }
 
 export type LinkCheck = 'ok' | 'bad-signature' | 'expired';
 
+export interface SignedLink {
+  id: string;
+  decision: string;
+  exp: string | undefined;
+  /** The approver the link was sent to. */
+  by: string | undefined;
+  sig: string | undefined;
+}
+
 /** Checks a link's signature (constant time) and expiry. */
-export function checkApprovalLink(secret: string, link: { id: string; decision: string; exp: string | undefined; sig: string | undefined }, now: Date): LinkCheck {
+export function checkApprovalLink(secret: string, link: SignedLink, now: Date): LinkCheck {
   const exp = Number(link.exp);
-  if (!link.sig || !Number.isInteger(exp) || !(DECISIONS as readonly string[]).includes(link.decision)) return 'bad-signature';
-  if (!equalHex(hmac(secret, linkPayload(link.id, link.decision as Decision, exp)), link.sig)) return 'bad-signature';
+  if (!link.sig || !link.by || !Number.isInteger(exp) || !(DECISIONS as readonly string[]).includes(link.decision)) return 'bad-signature';
+  if (!equalHex(hmac(secret, linkPayload(link.id, link.decision as Decision, exp, link.by)), link.sig)) return 'bad-signature';
   return exp * 1000 < now.getTime() ? 'expired' : 'ok';
 }
 

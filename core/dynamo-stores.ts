@@ -5,13 +5,14 @@ import type { ControlId } from './controls';
 import type { Finding } from './finding';
 import type { FixLedger } from './fix-budget';
 import type { LastKnownGoodStore } from './last-known-good';
-import { nextGeneration, type ApprovalRecord, type ApprovalStatus, type ApprovalStore, type DecideResult, type FindingHistoryEntry, type FindingRecord, type FindingStatus, type FindingsStore, type OpenResult } from './stores';
+import { nextGeneration, type ApprovalRecord, type ApprovalStore, type DecideResult, type DecisionStatus, type FindingHistoryEntry, type FindingRecord, type FindingStatus, type FindingsStore, type OpenResult } from './stores';
 
 /**
  * The guard's state in one DynamoDB table (`pk`, `sk`; TTL attribute `ttl`; sparse GSI
  * `pending` on `pendingApproval`):
  * - `FINDING#<id>` / `STATE`: a finding, its status and history
- * - `APPROVAL#<id>` / `STATE`: an approval request and its task token
+ * - `APPROVAL#<id>` / `STATE`: an approval request and its task token (`id` random)
+ * - `APPROVAL#<findingId>#<generation>` / `OF`: which approval a workflow generation waits for
  * - `LKG#<control>#<arn>` / `STATE`: the last state seen compliant
  * - `FIXES#<control>#<arn>` / `<ISO time>`: one item per fix, for the fix budget
  */
@@ -208,17 +209,20 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async create(record: ApprovalRecord): Promise<void> {
+    // the record outlives its link by a month, for the audit trail
+    const ttl = epochSeconds(new Date(record.expiresAt)) + 30 * DAY_SECONDS;
     await this.db.send(
       new sdk.dynamodbDocument.PutCommand({
         TableName: this.table,
-        Item: {
-          ...this.key(record.id),
-          ...record,
-          [TABLE_KEYS.pendingAttribute]: 'PENDING',
-          // the record outlives its link by a month, for the audit trail
-          [TABLE_KEYS.ttl]: epochSeconds(new Date(record.expiresAt)) + 30 * DAY_SECONDS,
-        },
+        Item: { ...this.key(record.id), ...record, [TABLE_KEYS.pendingAttribute]: 'PENDING', [TABLE_KEYS.ttl]: ttl },
         ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    // after the record: a pointer never names an approval that does not exist
+    await this.db.send(
+      new sdk.dynamodbDocument.PutCommand({
+        TableName: this.table,
+        Item: { pk: `APPROVAL#${record.findingId}#${record.generation}`, sk: 'OF', approvalId: record.id, [TABLE_KEYS.ttl]: ttl },
       }),
     );
   }
@@ -228,14 +232,15 @@ export class DynamoApprovalStore implements ApprovalStore {
     return out.Item ? toApproval(out.Item) : undefined;
   }
 
-  async decide(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string, at: Date): Promise<DecideResult> {
+  async decide(id: string, status: DecisionStatus, by: string, at: Date): Promise<DecideResult> {
     try {
       const out = await this.db.send(
         new sdk.dynamodbDocument.UpdateCommand({
           TableName: this.table,
           Key: this.key(id),
+          // stays in the pending index until the workflow has it: an undelivered decision is still open
           ConditionExpression: '#status = :pending',
-          UpdateExpression: `SET #status = :status, decidedBy = :by, decidedAt = :at REMOVE ${TABLE_KEYS.pendingAttribute}`,
+          UpdateExpression: 'SET #status = :status, decidedBy = :by, decidedAt = :at',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':pending': 'pending', ':status': status, ':by': by, ':at': at.toISOString() },
           ReturnValues: 'ALL_NEW',
@@ -248,6 +253,49 @@ export class DynamoApprovalStore implements ApprovalStore {
     }
   }
 
+  async markDelivered(id: string, at: Date): Promise<void> {
+    await this.db.send(
+      new sdk.dynamodbDocument.UpdateCommand({
+        TableName: this.table,
+        Key: this.key(id),
+        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: `SET deliveredAt = :at REMOVE ${TABLE_KEYS.pendingAttribute}`,
+        ExpressionAttributeValues: { ':at': at.toISOString() },
+      }),
+    );
+  }
+
+  async release(id: string, by: string): Promise<void> {
+    await this.conditionally(
+      new sdk.dynamodbDocument.UpdateCommand({
+        TableName: this.table,
+        Key: this.key(id),
+        ConditionExpression: 'decidedBy = :by AND attribute_not_exists(deliveredAt) AND #status IN (:approved, :rejected)',
+        UpdateExpression: 'SET #status = :pending REMOVE decidedBy, decidedAt',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':by': by, ':approved': 'approved', ':rejected': 'rejected', ':pending': 'pending' },
+      }),
+    );
+  }
+
+  async close(id: string, status: 'expired' | 'withdrawn', note: string, at: Date): Promise<void> {
+    await this.conditionally(
+      new sdk.dynamodbDocument.UpdateCommand({
+        TableName: this.table,
+        Key: this.key(id),
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deliveredAt)',
+        UpdateExpression: `SET #status = :status, note = :note, decidedAt = if_not_exists(decidedAt, :at) REMOVE ${TABLE_KEYS.pendingAttribute}`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status, ':note': note, ':at': at.toISOString() },
+      }),
+    );
+  }
+
+  async idOf(findingId: string, generation: number): Promise<string | undefined> {
+    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: { pk: `APPROVAL#${findingId}#${generation}`, sk: 'OF' }, ConsistentRead: true }));
+    return typeof out.Item?.approvalId === 'string' ? out.Item.approvalId : undefined;
+  }
+
   async listPending(): Promise<ApprovalRecord[]> {
     const out = await this.db.send(
       new sdk.dynamodbDocument.QueryCommand({
@@ -257,7 +305,16 @@ export class DynamoApprovalStore implements ApprovalStore {
         ExpressionAttributeValues: { ':pending': 'PENDING' },
       }),
     );
-    return (out.Items ?? []).map(toApproval);
+    return (out.Items ?? []).map(toApproval).filter((a) => a.status === 'pending');
+  }
+
+  /** A write whose condition failing means "nothing to do" (already delivered, already closed). */
+  private async conditionally(command: InstanceType<typeof sdk.dynamodbDocument.UpdateCommand>): Promise<void> {
+    try {
+      await this.db.send(command);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 }
 

@@ -1,11 +1,12 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { Change } from './control';
 import type { Finding } from './finding';
+import { forSlack, forSlackCode, forSubject, forTextLine } from './neutralise';
 
 /**
  * The one notification renderer: plain text for SNS (email), message attributes for
  * subscription filters, Block Kit for Slack. Text taken from events (bucket names, actor ARNs,
- * reasons) is escaped wherever it could be read as markup.
+ * reasons) goes through the neutraliser of its channel (`neutralise.ts`).
  */
 export const NOTIFICATION_KINDS = [
   'detected',
@@ -24,9 +25,11 @@ export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export interface ApprovalLinks {
   id: string;
-  approveUrl: string;
-  rejectUrl: string;
   expiresAt: string;
+  /** Set only on the message to one approver: personal links, decided as this address. */
+  approver?: string;
+  approveUrl?: string;
+  rejectUrl?: string;
 }
 
 export interface Notification {
@@ -60,36 +63,38 @@ export function severityOf(n: Notification): string {
 
 /** SNS subjects: at most 100 printable ASCII characters, no line breaks. */
 export function subjectOf(n: Notification): string {
-  const raw = `[Rampart] ${HEADLINES[n.kind]}: ${n.finding.control} ${n.finding.resourceArn}`;
-  // eslint-disable-next-line no-control-regex
-  const ascii = raw.replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
+  return forSubject(`[Rampart] ${HEADLINES[n.kind]}: ${n.finding.control} ${n.finding.resourceArn}`);
 }
 
 function actorText(f: Finding): string {
   return f.actor?.arn ?? f.actor?.principalId ?? 'unknown';
 }
 
-/** The plain-text body (email). */
+/** The plain-text body (email): one line per field, event text never breaking a line. */
 export function textOf(n: Notification): string {
   const f = n.finding;
+  const t = forTextLine;
   const lines = [
     HEADLINES[n.kind],
     '',
     `Control:  ${f.control} (severity ${severityOf(n)})`,
-    `Resource: ${f.resourceArn}${f.region ? ` in ${f.region}` : ''}${f.account ? `, account ${f.account}` : ''}`,
-    `Problem:  ${f.violation}`,
-    `Observed: ${JSON.stringify(f.observed)}`,
-    `Desired:  ${JSON.stringify(f.desired)}`,
-    `Seen in:  ${f.eventName ?? 'event'} ${f.eventId}${f.eventTime ? ` at ${f.eventTime}` : ''} by ${actorText(f)}`,
+    `Resource: ${t(f.resourceArn)}${f.region ? ` in ${t(f.region)}` : ''}${f.account ? `, account ${t(f.account)}` : ''}`,
+    `Problem:  ${t(f.violation)}`,
+    `Observed: ${t(JSON.stringify(f.observed))}`,
+    `Desired:  ${t(JSON.stringify(f.desired))}`,
+    `Seen in:  ${t(f.eventName ?? 'event')} ${t(f.eventId)}${f.eventTime ? ` at ${t(f.eventTime)}` : ''} by ${t(actorText(f))}`,
   ];
-  if (n.reason) lines.push(`Outcome:  ${n.reason}`);
-  if (n.change) lines.push(`Change:   ${n.change.operation} in ${n.change.region}: ${JSON.stringify(n.change.input)}`);
-  if (n.decidedBy) lines.push(`Decided by: ${n.decidedBy}`);
-  if (n.approval) {
-    lines.push('', `Approve (until ${n.approval.expiresAt}): ${n.approval.approveUrl}`, `Reject: ${n.approval.rejectUrl}`);
-    lines.push(`Or: npx rampart approvals approve ${n.approval.id}`);
+  if (n.reason) lines.push(`Outcome:  ${t(n.reason)}`);
+  if (n.change) lines.push(`Change:   ${n.change.operation} in ${n.change.region}: ${t(JSON.stringify(n.change.input))}`);
+  if (n.decidedBy) lines.push(`Decided by: ${t(n.decidedBy)}`);
+  const a = n.approval;
+  if (a?.approver && a.approveUrl && a.rejectUrl) {
+    lines.push('', `Your personal links, valid until ${a.expiresAt}; the decision is recorded as ${t(a.approver)}. Do not forward them.`);
+    lines.push(`Approve: ${a.approveUrl}`, `Reject:  ${a.rejectUrl}`);
+  } else if (a) {
+    lines.push('', `Approval ${a.id} is open until ${a.expiresAt}: each listed approver gets a personal link, or Slack buttons.`);
   }
+  if (a) lines.push(`Or: npx rampart approvals approve ${a.id}`);
   return lines.join('\n');
 }
 
@@ -110,30 +115,40 @@ export function attributesOf(n: Notification): Record<string, MessageAttributeVa
 }
 
 /** Slack mrkdwn treats &, < and > as control characters; everything from an event goes through this. */
-export function escapeSlack(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const escapeSlack = forSlack;
+
+/** A mrkdwn text object; `verbatim` stops Slack from autolinking URLs and names on its own. */
+export const mrkdwn = (text: string) => ({ type: 'mrkdwn', text, verbatim: true });
+
+export interface SlackRenderOptions {
+  /** Approve/Reject buttons: only when the approval API verifies Slack's signature (a signing secret is configured). */
+  buttons?: boolean;
+  /** The approval is over: this line (who decided, when) replaces the buttons. */
+  decision?: string;
 }
 
-const code = (text: string) => `\`${escapeSlack(text).replace(/`/g, "'")}\``;
-
-/** Block Kit blocks for Slack; an approval request carries Approve/Reject buttons. */
-export function slackBlocksOf(n: Notification): Array<Record<string, unknown>> {
+/** Block Kit blocks for Slack; an approval request carries Approve/Reject buttons when they are enabled. */
+export function slackBlocksOf(n: Notification, options: SlackRenderOptions = {}): Array<Record<string, unknown>> {
   const f = n.finding;
-  const fields = [
-    `*Control*\n${code(f.control)}`,
-    `*Severity*\n${escapeSlack(severityOf(n))}`,
-    `*Resource*\n${code(f.resourceArn)}`,
-    `*Changed by*\n${code(actorText(f))}`,
-  ].map((text) => ({ type: 'mrkdwn', text }));
+  const fields = [`*Control*\n${forSlackCode(f.control)}`, `*Severity*\n${forSlack(severityOf(n))}`, `*Resource*\n${forSlackCode(f.resourceArn)}`, `*Changed by*\n${forSlackCode(actorText(f))}`].map(mrkdwn);
   const blocks: Array<Record<string, unknown>> = [
     { type: 'header', text: { type: 'plain_text', text: HEADLINES[n.kind], emoji: false } },
-    { type: 'section', text: { type: 'mrkdwn', text: escapeSlack(f.violation) }, fields },
+    { type: 'section', text: mrkdwn(forSlack(f.violation)), fields },
   ];
-  const details = [n.reason && `*Outcome:* ${escapeSlack(n.reason)}`, n.change && `*Change:* ${code(`${n.change.operation} ${JSON.stringify(n.change.input)}`)}`, n.decidedBy && `*Decided by:* ${escapeSlack(n.decidedBy)}`]
+  const details = [
+    n.reason && `*Outcome:* ${forSlack(n.reason)}`,
+    n.change && `*Change:* ${forSlackCode(`${n.change.operation} ${JSON.stringify(n.change.input)}`)}`,
+    n.decidedBy && `*Decided by:* ${forSlack(n.decidedBy)}`,
+  ]
     .filter(Boolean)
     .join('\n');
-  if (details) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: details } });
-  if (n.approval) {
+  if (details) blocks.push({ type: 'section', text: mrkdwn(details) });
+  if (options.decision) {
+    // the approval is over: its buttons go, who decided and when takes their place
+    blocks.push({ type: 'context', elements: [mrkdwn(options.decision)] });
+  } else if (n.approval && !options.buttons) {
+    blocks.push({ type: 'context', elements: [mrkdwn(`Approvers decide with their emailed link or \`rampart approvals approve ${forSlack(n.approval.id)}\`; expires ${forSlack(n.approval.expiresAt)}`)] });
+  } else if (n.approval) {
     blocks.push({
       type: 'actions',
       block_id: 'rampart-approval',
@@ -142,7 +157,7 @@ export function slackBlocksOf(n: Notification): Array<Record<string, unknown>> {
         { type: 'button', action_id: 'reject', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: n.approval.id },
       ],
     });
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Expires ${escapeSlack(n.approval.expiresAt)}` }] });
+    blocks.push({ type: 'context', elements: [mrkdwn(`Expires ${forSlack(n.approval.expiresAt)}`)] });
   }
   return blocks;
 }

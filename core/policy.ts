@@ -72,6 +72,30 @@ export const throttlingPolicySchema = z.strictObject({
   risk: riskSchema.default('high'),
 });
 
+const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, { message: 'expected a Secrets Manager secret ARN' });
+
+/** An IAM user or role ARN (a role may have a path); `rampart approvals` callers are matched against these. */
+const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, {
+  message: 'expected an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)',
+});
+
+export const approvalsPolicySchema = z
+  .strictObject({
+    // Step Functions waits at most a year for a task token
+    timeoutHours: z.number().positive().max(24 * 365).default(24),
+    /** Who may decide; at least one list is required when any control has risk high. */
+    approvers: z
+      .strictObject({
+        slackUserIds: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, { message: 'expected a Slack user id such as U012ABCDEF' })).default([]),
+        emails: z.array(z.email()).default([]),
+        iamPrincipalArns: z.array(iamPrincipalArn).default([]),
+      })
+      .default({ slackUserIds: [], emails: [], iamPrincipalArns: [] }),
+    /** The actor whose change caused the finding may approve its fix only when true. */
+    allowSelfApproval: z.boolean().default(false),
+  })
+  .default({ timeoutHours: 24, approvers: { slackUserIds: [], emails: [], iamPrincipalArns: [] }, allowSelfApproval: false });
+
 export const policySchema = z.strictObject({
   mode: z.enum(['enforce', 'dry-run']).default('enforce'),
   /** Regions the sweep and the CLI scan (S3 buckets are found in every region regardless). */
@@ -82,9 +106,20 @@ export const policySchema = z.strictObject({
       slack: z
         .strictObject({
           /** Secret holding the Slack incoming webhook URL (notifications). */
-          webhookSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, { message: 'expected a Secrets Manager secret ARN' }),
+          webhookSecretArn: secretArn,
           /** Secret holding the Slack app's signing secret: enables the Approve/Reject buttons. */
-          signingSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, { message: 'expected a Secrets Manager secret ARN' }).optional(),
+          signingSecretArn: secretArn.optional(),
+          /** The workspace (`T…`) whose clicks count; required with `signingSecretArn`. */
+          teamId: z.string().regex(/^[TE][A-Z0-9]{2,}$/, { message: 'expected a Slack team id such as T012AB3C4' }).optional(),
+          /** The Slack app (`A…`) that posts the buttons; required with `signingSecretArn`. */
+          appId: z.string().regex(/^A[A-Z0-9]{2,}$/, { message: 'expected a Slack app id such as A0123ABCD' }).optional(),
+        })
+        .superRefine((value, ctx) => {
+          if (value.signingSecretArn === undefined) return;
+          // a signing secret alone proves the request came from Slack, not from which workspace or app
+          for (const key of ['teamId', 'appId'] as const) {
+            if (value[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required with signingSecretArn (the buttons count only clicks from this Slack ${key === 'teamId' ? 'workspace' : 'app'})` });
+          }
         })
         .optional(),
     })
@@ -96,8 +131,7 @@ export const policySchema = z.strictObject({
       windowMinutes: z.number().positive().default(60),
     })
     .default({ maxFixes: 3, windowMinutes: 60 }),
-  // Step Functions waits at most a year for a task token
-  approvals: z.strictObject({ timeoutHours: z.number().positive().max(24 * 365).default(24) }).default({ timeoutHours: 24 }),
+  approvals: approvalsPolicySchema,
   /** The periodic sweep of every resource: what makes the guard complete. */
   sweep: z
     .strictObject({
@@ -140,7 +174,23 @@ export const policySchema = z.strictObject({
     .default({}),
 });
 
+/**
+ * The policy a deployed guard runs on: beyond the schema, a high-risk fix needs someone who may
+ * approve it. Offline tools (replay, scan) approve nothing and take the plain schema.
+ */
+export const deployablePolicySchema = policySchema.superRefine((policy, ctx) => {
+  const highRisk = Object.entries(policy.controls).flatMap(([id, control]) => (control?.risk === 'high' ? [id] : []));
+  const { slackUserIds, emails, iamPrincipalArns } = policy.approvals.approvers;
+  if (highRisk.length === 0 || slackUserIds.length + emails.length + iamPrincipalArns.length > 0) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['approvals', 'approvers'],
+    message: `${highRisk.join(', ')} ${highRisk.length === 1 ? 'has' : 'have'} risk high: list who may approve in approvals.approvers (slackUserIds, emails or iamPrincipalArns)`,
+  });
+});
+
 export type Policy = z.infer<typeof policySchema>;
+export type ApprovalsPolicy = z.infer<typeof approvalsPolicySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
 export type S3EncryptionPolicy = z.infer<typeof s3EncryptionPolicySchema>;
 export type WafPolicy = z.infer<typeof wafPolicySchema>;
@@ -150,12 +200,17 @@ function pathOf(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
 }
 
+export interface ParseOptions {
+  /** Check what the deployed guard needs too (`rampart validate-config`, `cdk synth`): approvers for high-risk fixes. */
+  deploy?: boolean;
+}
+
 /**
  * Validates a parsed policy object; throws {@link PolicyError} listing every bad field.
  * `locate` turns a field path into a position in the source (`line 12`), when known.
  */
-export function parsePolicy(value: unknown, source = 'policy', locate?: (path: PropertyKey[]) => string | undefined): Policy {
-  const result = policySchema.safeParse(value ?? {});
+export function parsePolicy(value: unknown, source = 'policy', locate?: (path: PropertyKey[]) => string | undefined, options: ParseOptions = {}): Policy {
+  const result = (options.deploy ? deployablePolicySchema : policySchema).safeParse(value ?? {});
   if (result.success) return result.data;
   const issues: PolicyIssue[] = result.error.issues.map((issue) => {
     const where = locate?.(issue.path as PropertyKey[]);
@@ -170,7 +225,7 @@ export function parsePolicy(value: unknown, source = 'policy', locate?: (path: P
  *
  * @example parsePolicyText('controls:\n  apigateway-throttling: { rateLimit: 100, burstLimit: 50 }\n')
  */
-export function parsePolicyText(text: string, source = 'policy'): Policy {
+export function parsePolicyText(text: string, source = 'policy', options: ParseOptions = {}): Policy {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -189,11 +244,11 @@ export function parsePolicyText(text: string, source = 'policy'): Policy {
     }
     return undefined;
   };
-  return parsePolicy(doc.toJS(), source, locate);
+  return parsePolicy(doc.toJS(), source, locate, options);
 }
 
 /** Reads and validates a policy file; a missing or unreadable file is a {@link PolicyError} too. */
-export function loadPolicyFile(file: string): Policy {
+export function loadPolicyFile(file: string, options: ParseOptions = {}): Policy {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -203,5 +258,5 @@ export function loadPolicyFile(file: string): Policy {
       cause: error,
     });
   }
-  return parsePolicyText(text, file);
+  return parsePolicyText(text, file, options);
 }

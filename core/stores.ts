@@ -1,6 +1,7 @@
 import type { Change } from './control';
 import type { ControlId } from './controls';
 import type { Finding } from './finding';
+import type { ApprovalsPolicy } from './policy';
 
 /**
  * Where the deployed guard keeps its state: findings (one open per control + resource, with
@@ -75,12 +76,21 @@ export interface FindingsStore {
   list(): AsyncIterable<FindingRecord>;
 }
 
-export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
+/**
+ * `pending` until someone decides; `approved`/`rejected` once decided (delivered to the workflow
+ * when `deliveredAt` is set); `expired` when nobody decided in time or the decision came after the
+ * workflow had stopped waiting; `withdrawn` when the workflow ended another way (stopped, failed).
+ */
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'withdrawn'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+export type DecisionStatus = 'approved' | 'rejected';
 
 export interface ApprovalRecord {
+  /** Random (a UUID): whoever holds an id must not be able to guess another. */
   id: string;
   findingId: string;
+  /** The workflow generation of the finding this approval belongs to. */
+  generation: number;
   /** The Step Functions task token the decision resumes. */
   taskToken: string;
   finding: Finding;
@@ -90,6 +100,15 @@ export interface ApprovalRecord {
   status: ApprovalStatus;
   decidedBy?: string;
   decidedAt?: string;
+  /** When the workflow took the decision (SendTaskSuccess answered). */
+  deliveredAt?: string;
+  /** Why an approval ended without its decision reaching the workflow. */
+  note?: string;
+  /**
+   * Who may decide, as the deployed policy said when the request was made: `rampart approvals`
+   * runs on a laptop, and must check the guard's list, not a local file.
+   */
+  rules?: { approvers: ApprovalsPolicy['approvers']; allowSelfApproval: boolean };
 }
 
 export type DecideResult = { decided: ApprovalRecord } | { refused: 'not-found' | 'not-pending' };
@@ -98,7 +117,16 @@ export interface ApprovalStore {
   create(record: ApprovalRecord): Promise<void>;
   get(id: string): Promise<ApprovalRecord | undefined>;
   /** Pending → decided, once: a second decision (a replayed link, a double click) is refused. */
-  decide(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string, at: Date): Promise<DecideResult>;
+  decide(id: string, status: DecisionStatus, by: string, at: Date): Promise<DecideResult>;
+  /** The workflow took the decision. */
+  markDelivered(id: string, at: Date): Promise<void>;
+  /** Undoes `by`'s decision that never reached the workflow (it still waits): pending again. */
+  release(id: string, by: string): Promise<void>;
+  /** Ends an approval whose decision did not, or will not, reach the workflow; a delivered one is left alone. */
+  close(id: string, status: 'expired' | 'withdrawn', note: string, at: Date): Promise<void>;
+  /** The approval of one workflow generation of a finding (ids are random: this is how the workflow finds its own). */
+  idOf(findingId: string, generation: number): Promise<string | undefined>;
+  /** Requests still waiting for a decision. */
   listPending(): Promise<ApprovalRecord[]>;
 }
 
@@ -166,6 +194,7 @@ export class InMemoryApprovalStore implements ApprovalStore {
   readonly records = new Map<string, ApprovalRecord>();
 
   async create(record: ApprovalRecord): Promise<void> {
+    if (this.records.has(record.id)) throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     this.records.set(record.id, structuredClone(record));
   }
 
@@ -174,12 +203,35 @@ export class InMemoryApprovalStore implements ApprovalStore {
     return record && structuredClone(record);
   }
 
-  async decide(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string, at: Date): Promise<DecideResult> {
+  async decide(id: string, status: DecisionStatus, by: string, at: Date): Promise<DecideResult> {
     const record = this.records.get(id);
     if (!record) return { refused: 'not-found' };
     if (record.status !== 'pending') return { refused: 'not-pending' };
     Object.assign(record, { status, decidedBy: by, decidedAt: at.toISOString() });
     return { decided: structuredClone(record) };
+  }
+
+  async markDelivered(id: string, at: Date): Promise<void> {
+    const record = this.records.get(id);
+    if (record) record.deliveredAt = at.toISOString();
+  }
+
+  async release(id: string, by: string): Promise<void> {
+    const record = this.records.get(id);
+    if (!record || record.deliveredAt || record.decidedBy !== by || (record.status !== 'approved' && record.status !== 'rejected')) return;
+    record.status = 'pending';
+    delete record.decidedBy;
+    delete record.decidedAt;
+  }
+
+  async close(id: string, status: 'expired' | 'withdrawn', note: string, at: Date): Promise<void> {
+    const record = this.records.get(id);
+    if (!record || record.deliveredAt) return;
+    Object.assign(record, { status, note, ...(record.decidedAt ? {} : { decidedAt: at.toISOString() }) });
+  }
+
+  async idOf(findingId: string, generation: number): Promise<string | undefined> {
+    return [...this.records.values()].find((r) => r.findingId === findingId && r.generation === generation)?.id;
   }
 
   async listPending(): Promise<ApprovalRecord[]> {

@@ -13,7 +13,7 @@ const app = new App();
 const file = (app.node.tryGetContext('config') as string | undefined) ?? 'rampart.config.yaml';
 let policy;
 try {
-  policy = loadPolicyFile(file);
+  policy = loadPolicyFile(file, { deploy: true });
 } catch (error) {
   if (error instanceof PolicyError) {
     process.stderr.write(`${error.message}\n`);

@@ -1,8 +1,9 @@
-import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoApprovalStore, DynamoFindingsStore } from '../../core/dynamo-stores';
-import { clientConfig, guardTable, type GuardTableOptions } from '../guard-table';
 import { messageOf } from '../../core/errors';
+import { decideApproval } from '../../remediators/approval-decision';
+import { clientConfig, guardTable, type GuardTableOptions } from '../guard-table';
 import { EXIT, write, type CliIo } from '../io';
 import { table } from '../render';
 
@@ -37,25 +38,27 @@ export async function listApprovals(options: ApprovalsOptions, io: CliIo): Promi
 }
 
 /**
- * `rampart approvals approve|reject <id>`: decides as the caller's IAM identity (recorded as
- * who decided) and resumes the workflow.
+ * `rampart approvals approve|reject <id>`: decides as the caller's IAM identity, which must be
+ * one of the guard's `approvals.approvers.iamPrincipalArns` (recorded on the request), and
+ * resumes the workflow, through the same decision service as Slack and email.
  */
-export async function decideApproval(id: string, decision: 'approve' | 'reject', options: ApprovalsOptions, io: CliIo): Promise<number> {
+export async function decideApprovalCommand(id: string, decision: 'approve' | 'reject', options: ApprovalsOptions, io: CliIo): Promise<number> {
   const guard = guardTable(options, io);
   if (!guard) return EXIT.usage;
   const config = clientConfig(options);
   try {
     const identity = await new STSClient(config).send(new GetCallerIdentityCommand({}));
-    const by = `iam:${identity.Arn ?? 'unknown'}`;
-    const store = new DynamoApprovalStore(guard.db, guard.name);
-    const result = await store.decide(id, decision === 'approve' ? 'approved' : 'rejected', by, new Date());
-    if ('refused' in result) {
-      write(io.stderr, result.refused === 'not-found' ? `no approval ${id}` : `approval ${id} was already decided or expired; nothing changed`);
+    if (!identity.Arn) throw new Error('STS returned no caller ARN');
+    const result = await decideApproval(
+      { approvals: new DynamoApprovalStore(guard.db, guard.name), findings: new DynamoFindingsStore(guard.db, guard.name), sfn: new SFNClient(config), clock: () => new Date() },
+      { id, decision, approver: { channel: 'iam', arn: identity.Arn } },
+    );
+    if (!result.ok) {
+      write(io.stderr, `cannot ${decision} ${id}: ${result.message}`);
       return EXIT.notCompliant;
     }
-    await new SFNClient(config).send(new SendTaskSuccessCommand({ taskToken: result.decided.taskToken, output: JSON.stringify({ decision, by }) }));
-    await new DynamoFindingsStore(guard.db, guard.name).update(result.decided.findingId, { entry: { at: new Date().toISOString(), event: decision === 'approve' ? 'approved' : 'rejected', by } });
-    write(io.stdout, `${decision === 'approve' ? 'approved' : 'rejected'} ${id} (${result.decided.finding.control} ${result.decided.finding.resourceArn}) as ${by}`);
+    const f = result.approval.finding;
+    write(io.stdout, `${decision === 'approve' ? 'approved' : 'rejected'} ${id} (${f.control} ${f.resourceArn}) as ${result.by}${result.uncertain ? '; the workflow may have stopped waiting, watch its outcome' : ''}`);
     return EXIT.ok;
   } catch (error) {
     write(io.stderr, `cannot ${decision} ${id}: ${messageOf(error)}`);

@@ -67,7 +67,7 @@ export class ApprovalApi extends Construct {
     const integration = new apigateway.LambdaIntegration(this.handler);
     // a link without its expiry and signature is refused before it costs an invocation
     const requestValidator = this.api.addRequestValidator('Parameters', { validateRequestParameters: true, validateRequestBody: true });
-    const signedLink = { requestParameters: { 'method.request.querystring.exp': true, 'method.request.querystring.sig': true }, requestValidator };
+    const signedLink = { requestParameters: { 'method.request.querystring.exp': true, 'method.request.querystring.by': true, 'method.request.querystring.sig': true }, requestValidator };
     const link = this.api.root.addResource('approvals').addResource('{id}').addResource('{decision}');
     link.addMethod('GET', integration, signedLink);
     link.addMethod('POST', integration, signedLink);

@@ -6,6 +6,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Policy } from '../../core/policy';
+import { APPROVER_ATTRIBUTE } from '../../remediators/notifier';
 import { RampartFunction } from './functions';
 
 export interface NotificationsProps {
@@ -13,6 +14,9 @@ export interface NotificationsProps {
   key: kms.IKey;
   deadLetterQueue: sqs.IQueue;
 }
+
+// messages addressed to one approver carry their address; alarms and tamper alerts carry no attributes at all
+const NOT_ADDRESSED = new sns.SubscriptionFilter([{ exists: false }]);
 
 /** The KMS-encrypted, TLS-only topic, its email subscriptions, and the Slack notifier. */
 export class Notifications extends Construct {
@@ -22,7 +26,7 @@ export class Notifications extends Construct {
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Rampart', masterKey: props.key, enforceSSL: true });
-    for (const email of props.policy.notifications.emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    this.subscribeEmails(props.policy);
     const slack = props.policy.notifications.slack;
     if (slack) {
       this.slackNotifier = new RampartFunction(this, 'SlackNotifier', {
@@ -30,14 +34,32 @@ export class Notifications extends Construct {
         handler: 'handler',
         description: 'Rampart: renders notifications as Slack Block Kit and posts them to the webhook',
         key: props.key,
-        environment: { RAMPART_SLACK_WEBHOOK_SECRET_ARN: slack.webhookSecretArn },
+        environment: { RAMPART_SLACK_WEBHOOK_SECRET_ARN: slack.webhookSecretArn, RAMPART_SLACK_BUTTONS: String(slack.signingSecretArn !== undefined) },
         // SNS invokes it asynchronously: a post Slack keeps refusing ends up here, not lost
         deadLetterQueue: props.deadLetterQueue,
       });
       grantSecretRead(this.slackNotifier, slack.webhookSecretArn);
-      this.topic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier, { deadLetterQueue: props.deadLetterQueue }));
+      this.topic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier, { deadLetterQueue: props.deadLetterQueue, filterPolicy: { [APPROVER_ATTRIBUTE]: NOT_ADDRESSED } }));
     }
     // EventBridge (tamper alerts) publishes to the topic
     this.topic.grantPublish(new iam.ServicePrincipal('events.amazonaws.com'));
+  }
+
+  /**
+   * Notification addresses get every message but those addressed to an approver; approver
+   * addresses get their own personal links (and everything else too when they are also
+   * notification addresses): a signed link reaches only the person it is signed for.
+   */
+  private subscribeEmails(policy: Policy): void {
+    const notified = policy.notifications.emails;
+    const approvers = policy.approvals.approvers.emails;
+    for (const email of new Set([...notified, ...approvers])) {
+      const personal = { [APPROVER_ATTRIBUTE]: [email] };
+      const others = { [APPROVER_ATTRIBUTE]: [{ exists: false }] };
+      const filter = !approvers.includes(email) ? others : notified.includes(email) ? { $or: [personal, others] } : personal;
+      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+      // $or is not in the L2 filter type; the SNS filter policy language has it
+      (subscription.node.defaultChild as sns.CfnSubscription).filterPolicy = filter;
+    }
   }
 }

@@ -2,40 +2,53 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { checkApprovalLink, checkSlackRequest, type Decision } from '../../core/approval-links';
 import { messageOf } from '../../core/errors';
-import { sdk } from '../../core/sdk';
-import { escapeSlack } from '../../core/notify';
+import { forHtml, forSlack } from '../../core/neutralise';
+import { slackBlocksOf } from '../../core/notify';
+import { decideApproval, type DecisionDeps, type DecisionResult } from '../approval-decision';
+import { refusalFor, type RefusalReason } from '../approval-rules';
 import { lambdaAdapter } from './adapter';
 import { lazyDeps, type GuardDeps } from './deps';
 import { logger } from './telemetry';
 
 /**
- * The approval API's Lambda (API Gateway REST, proxy integration):
- * - `GET /approvals/{id}/{decision}?exp&sig`: a signed link from an email. It only shows a
- *   confirmation page: mail scanners open links, and a GET must never approve anything.
- * - `POST` to the same URL: the confirmation; checks signature and expiry, decides once,
- *   resumes the workflow.
- * - `POST /slack/interactions`: Slack's button callback, verified with Slack request signing.
+ * The approval API's Lambda (API Gateway REST, proxy integration), a thin adapter over the
+ * approval-decision service:
+ * - `GET /approvals/{id}/{decision}?exp&by&sig`: a signed link from an approver's email. It only
+ *   shows a confirmation page: mail scanners open links, and a GET must never approve anything.
+ * - `POST` to the same URL: the confirmation; decides once as the address the link was signed for.
+ * - `POST /slack/interactions`: Slack's button callback, verified with Slack request signing,
+ *   answered through the interaction's `response_url`.
  */
 
-/** What the waiting workflow receives: the approval state's output. */
-export interface ApprovalDecision {
-  decision: Decision;
-  by: string;
-}
+export type { ApprovalDecision } from '../approval-decision';
 
+// https://docs.slack.dev/reference/interaction-payloads/block_actions-payload
 const slackPayloadSchema = z.looseObject({
   type: z.literal('block_actions'),
-  user: z.looseObject({ id: z.string(), username: z.optional(z.string()), name: z.optional(z.string()) }),
+  api_app_id: z.optional(z.string()),
+  team: z.optional(z.nullable(z.looseObject({ id: z.string() }))),
+  user: z.looseObject({ id: z.string(), username: z.optional(z.string()), name: z.optional(z.string()), team_id: z.optional(z.string()) }),
+  response_url: z.optional(z.string()),
   actions: z.array(z.looseObject({ action_id: z.enum(['approve', 'reject']), value: z.string().check(z.minLength(1)) })).check(z.minLength(1)),
 });
+
+/** Where a refusal leaves the HTTP caller. */
+const STATUS_OF: Record<RefusalReason, number> = {
+  'not-found': 404,
+  'not-listed': 403,
+  'wrong-workspace': 403,
+  'self-approval': 403,
+  'already-decided': 409,
+  expired: 410,
+  'workflow-gone': 410,
+  'not-recorded': 503,
+};
 
 const html = (status: number, title: string, body: string): APIGatewayProxyResult => ({
   statusCode: status,
   headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'none'; form-action 'self'", 'X-Frame-Options': 'DENY' },
-  body: `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`,
+  body: `<!doctype html><html><head><meta charset="utf-8"><title>${forHtml(title)}</title></head><body><h1>${forHtml(title)}</h1>${body}</body></html>`,
 });
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   const key = Object.keys(event.headers ?? {}).find((k) => k.toLowerCase() === name);
@@ -47,59 +60,67 @@ function rawBody(event: APIGatewayProxyEvent): string {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 }
 
-/** Decides once and resumes the workflow; the refusal reason otherwise. */
-async function decide(deps: GuardDeps, id: string, decision: Decision, by: string): Promise<{ ok: true } | { ok: false; status: number; message: string }> {
-  const result = await deps.approvals.decide(id, decision === 'approve' ? 'approved' : 'rejected', by, deps.clock());
-  if ('refused' in result) {
-    return result.refused === 'not-found'
-      ? { ok: false, status: 404, message: 'No such approval request.' }
-      : { ok: false, status: 409, message: 'This request was already decided (or expired); nothing changed.' };
-  }
-  const output: ApprovalDecision = { decision, by };
-  try {
-    await deps.sfn.send(new sdk.sfn.SendTaskSuccessCommand({ taskToken: result.decided.taskToken, output: JSON.stringify(output) }));
-  } catch (error) {
-    // TaskTimedOut, TaskDoesNotExist, InvalidToken: the workflow stopped waiting
-    logger.warn('workflow no longer waiting', { approvalId: id, error: messageOf(error) });
-    return { ok: false, status: 410, message: 'The workflow is no longer waiting for this decision.' };
-  }
-  await deps.findings.update(result.decided.findingId, { entry: { at: deps.clock().toISOString(), event: decision === 'approve' ? 'approved' : 'rejected', by } });
-  logger.info('approval decided', { approvalId: id, decision, by });
-  return { ok: true };
-}
-
-export function makeApprovalCallbackHandler(getDeps: () => GuardDeps) {
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const deps = getDeps();
-    if (event.resource === '/slack/interactions' || event.path?.endsWith('/slack/interactions')) return slack(event, deps);
-    const id = event.pathParameters?.id ?? '';
-    const decision = event.pathParameters?.decision ?? '';
-    const query = event.queryStringParameters ?? {};
-    if (!deps.config.approvalSecretArn) return html(500, 'Approvals are not configured', '');
-    const check = checkApprovalLink(await deps.secrets.get(deps.config.approvalSecretArn), { id, decision, exp: query.exp, sig: query.sig }, deps.clock());
-    if (check === 'bad-signature') return html(403, 'Invalid link', '<p>This link is not valid.</p>');
-    if (check === 'expired') return html(410, 'Link expired', '<p>This approval link has expired; nothing was changed.</p>');
-    const approval = await deps.approvals.get(id);
-    if (!approval) return html(404, 'No such approval request', '');
-    if (approval.status !== 'pending') return html(409, 'Already decided', `<p>This request is ${escapeHtml(approval.status)}; nothing changed.</p>`);
-    const verb = decision === 'approve' ? 'Approve' : 'Reject';
-    if (event.httpMethod === 'GET') {
-      const f = approval.finding;
-      return html(
-        200,
-        `${verb} this fix?`,
-        `<p>${escapeHtml(f.control)} on <code>${escapeHtml(f.resourceArn)}</code>: ${escapeHtml(f.violation)}</p>` +
-          `<p>Change: <code>${escapeHtml(`${approval.change.operation} ${JSON.stringify(approval.change.input)}`)}</code></p>` +
-          `<form method="post"><button type="submit">${verb}</button></form>`,
-      );
-    }
-    const result = await decide(deps, id, decision as Decision, 'signed link');
-    return result.ok ? html(200, decision === 'approve' ? 'Approved' : 'Rejected', '<p>The workflow goes on. You can close this page.</p>') : html(result.status, 'Not done', `<p>${escapeHtml(result.message)}</p>`);
+function decisionDeps(deps: GuardDeps, sleep?: (ms: number) => Promise<void>): DecisionDeps {
+  return {
+    ...(sleep ? { sleep } : {}),
+    approvals: deps.approvals,
+    findings: deps.findings,
+    sfn: deps.sfn,
+    policy: deps.policy,
+    clock: deps.clock,
+    log: (level, message, data) => logger[level](message, data),
   };
 }
 
-async function slack(event: APIGatewayProxyEvent, deps: GuardDeps): Promise<APIGatewayProxyResult> {
-  const json = (statusCode: number, body: object): APIGatewayProxyResult => ({ statusCode, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+/**
+ * @param post reaches Slack's `response_url` (injected for tests)
+ * @param sleep waits between tries of a failed AWS call (injected for tests)
+ */
+export function makeApprovalCallbackHandler(getDeps: () => GuardDeps, post: typeof fetch = (...args) => fetch(...args), sleep?: (ms: number) => Promise<void>) {
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const deps = getDeps();
+    if (event.resource === '/slack/interactions' || event.path?.endsWith('/slack/interactions')) return slack(event, deps, post, sleep);
+    return emailLink(event, deps, sleep);
+  };
+}
+
+async function emailLink(event: APIGatewayProxyEvent, deps: GuardDeps, sleep?: (ms: number) => Promise<void>): Promise<APIGatewayProxyResult> {
+  const id = event.pathParameters?.id ?? '';
+  const decision = event.pathParameters?.decision ?? '';
+  const query = event.queryStringParameters ?? {};
+  if (!deps.config.approvalSecretArn) return html(500, 'Approvals are not configured', '');
+  const check = checkApprovalLink(await deps.secrets.get(deps.config.approvalSecretArn), { id, decision, exp: query.exp, by: query.by, sig: query.sig }, deps.clock());
+  if (check === 'bad-signature') return html(403, 'Invalid link', '<p>This link is not valid.</p>');
+  if (check === 'expired') return html(410, 'Link expired', '<p>This approval link has expired; nothing was changed.</p>');
+  const address = query.by!;
+  const verb = decision === 'approve' ? 'Approve' : 'Reject';
+  if (event.httpMethod === 'GET') {
+    const approval = await deps.approvals.get(id);
+    if (!approval) return html(404, 'No such approval request', '');
+    const refusal = refusalFor(deps.policy, approval.finding, { channel: 'email', address });
+    if (refusal) return html(STATUS_OF[refusal.refused], 'Not allowed', `<p>${forHtml(refusal.message)}</p>`);
+    if (approval.status !== 'pending') return html(409, 'Already decided', `<p>This request is ${forHtml(approval.status)}; nothing changed.</p>`);
+    const f = approval.finding;
+    return html(
+      200,
+      `${verb} this fix?`,
+      `<p>${forHtml(f.control)} on <code>${forHtml(f.resourceArn)}</code>: ${forHtml(f.violation)}</p>` +
+        `<p>Change: <code>${forHtml(`${approval.change.operation} ${JSON.stringify(approval.change.input)}`)}</code></p>` +
+        `<p>You decide as <strong>${forHtml(address)}</strong>.</p>` +
+        `<form method="post"><button type="submit">${verb}</button></form>`,
+    );
+  }
+  const result = await decideApproval(decisionDeps(deps, sleep), { id, decision: decision as Decision, approver: { channel: 'email', address } });
+  if (!result.ok) return html(STATUS_OF[result.refused], 'Not done', `<p>${forHtml(result.message)}</p>`);
+  return html(200, decision === 'approve' ? 'Approved' : 'Rejected', `<p>Recorded as ${forHtml(result.by)}. The workflow goes on; you can close this page.</p>`);
+}
+
+const json = (statusCode: number, body: object): APIGatewayProxyResult => ({ statusCode, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+/** Slack's response URLs; anything else in a payload is not followed. */
+const isSlackResponseUrl = (url: string | undefined): url is string => typeof url === 'string' && /^https:\/\/hooks\.slack\.com\//.test(url);
+
+async function slack(event: APIGatewayProxyEvent, deps: GuardDeps, post: typeof fetch, sleep?: (ms: number) => Promise<void>): Promise<APIGatewayProxyResult> {
   if (!deps.config.slackSigningSecretArn) return json(500, { text: 'Slack approvals are not configured' });
   const body = rawBody(event);
   const check = checkSlackRequest(await deps.secrets.get(deps.config.slackSigningSecretArn), header(event, 'x-slack-request-timestamp'), header(event, 'x-slack-signature'), body, deps.clock());
@@ -107,14 +128,40 @@ async function slack(event: APIGatewayProxyEvent, deps: GuardDeps): Promise<APIG
     logger.warn('rejected Slack request', { check });
     return json(401, { text: check === 'stale' ? 'stale request' : 'invalid signature' });
   }
-  const parsed = z.safeParse(slackPayloadSchema, JSON.parse(new URLSearchParams(body).get('payload') ?? 'null'));
+  let payload: unknown;
+  try {
+    payload = JSON.parse(new URLSearchParams(body).get('payload') ?? 'null');
+  } catch {
+    payload = null;
+  }
+  const parsed = z.safeParse(slackPayloadSchema, payload);
   if (!parsed.success) return json(400, { text: 'unsupported interaction' });
-  const action = parsed.data.actions[0]!;
-  const user = parsed.data.user;
-  const by = `slack:${user.username ?? user.name ?? user.id} (${user.id})`;
-  const result = await decide(deps, action.value, action.action_id, by);
-  const text = result.ok ? `${action.action_id === 'approve' ? 'Approved' : 'Rejected'} by ${escapeSlack(by)}` : escapeSlack(result.message);
-  return json(200, { replace_original: false, text });
+  const { actions, user, team, api_app_id: appId, response_url: responseUrl } = parsed.data;
+  const action = actions[0]!;
+  const result = await decideApproval(decisionDeps(deps, sleep), {
+    id: action.value,
+    decision: action.action_id,
+    approver: { channel: 'slack', userId: user.id, teamId: team?.id ?? user.team_id, appId, name: user.username ?? user.name },
+  });
+  const reply = slackReply(result);
+  if (!isSlackResponseUrl(responseUrl)) return json(200, reply);
+  try {
+    const response = await post(responseUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(reply) });
+    if (!response.ok) logger.warn('Slack response_url refused the reply', { status: response.status });
+  } catch (error) {
+    // the decision stands either way; only the message in Slack is not updated
+    logger.warn('cannot reply on Slack', { error: messageOf(error) });
+  }
+  return { statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: '' };
+}
+
+/** A refusal only the clicker sees; a decision replaces the buttons with who decided and when. */
+function slackReply(result: DecisionResult): Record<string, unknown> {
+  if (!result.ok) return { response_type: 'ephemeral', replace_original: false, text: forSlack(result.message) };
+  const verb = result.decision === 'approve' ? 'Approved' : 'Rejected';
+  const line = `${verb} by ${forSlack(result.by)} at ${result.at}${result.uncertain ? ' (the workflow may have stopped waiting: watch for its outcome)' : ''}`;
+  const { finding, change } = result.approval;
+  return { replace_original: true, text: line, blocks: slackBlocksOf({ kind: 'awaiting-approval', finding, change }, { decision: line }) };
 }
 
 export const handler = lambdaAdapter('approval-callback', makeApprovalCallbackHandler(lazyDeps()));

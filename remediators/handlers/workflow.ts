@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Change } from '../../core/control';
 import { approvalLink } from '../../core/approval-links';
 import type { Finding } from '../../core/finding';
 import type { Notification, NotificationKind } from '../../core/notify';
 import type { RemediationResult } from '../../core/outcome';
-import { publishNotification } from '../notifier';
+import { expireApproval } from '../approval-decision';
+import { publishApprovalLinks, publishNotification } from '../notifier';
 import { applyChange, planRemediation, verifyChange, type PlanStep, type RemediationContext } from '../remediate';
 import { lambdaAdapter } from './adapter';
 import { lazyDeps, type GuardDeps } from './deps';
@@ -45,9 +47,6 @@ export class RetryableError extends Error {
   }
 }
 
-/** The approval of one workflow execution: one per finding generation. */
-export const approvalIdOf = (findingId: string, generation: number) => `${findingId}-${generation}`;
-
 function contextOf(deps: GuardDeps): RemediationContext {
   return { policy: deps.policy, clients: deps.clients, lastKnownGood: deps.lastKnownGood, fixes: deps.fixes, clock: deps.clock, verifyAttempts: 1 };
 }
@@ -67,7 +66,11 @@ function failureReason(n: NotifyInput['notification']): string | undefined {
   return `${n.error.Error ?? 'Error'}: ${cause}`.trim();
 }
 
-export function makeWorkflowHandlers(getDeps: () => GuardDeps) {
+/**
+ * @param newId approval ids: random, so holding one (or knowing the finding) tells nothing
+ *   about another; injected for tests
+ */
+export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => string = randomUUID) {
   return {
     /** Publishes a notification and records it on the finding; terminal kinds close it. */
     async notify(input: NotifyInput): Promise<{ kind: NotificationKind }> {
@@ -82,7 +85,7 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps) {
       };
       if (deps.config.topicArn) await publishNotification(deps.sns, deps.config.topicArn, notification);
       const at = deps.clock().toISOString();
-      if (kind === 'expired') await deps.approvals.decide(approvalIdOf(input.finding.id, input.generation), 'expired', 'timeout', deps.clock());
+      if (kind === 'expired') await expireApproval(deps.approvals, input.finding.id, input.generation, deps.clock());
       await deps.findings.update(input.finding.id, {
         ...(TERMINAL.has(kind) ? { status: 'closed' as const, outcome: kind } : {}),
         // the detection itself is recorded when the finding opens; here, that people were told
@@ -148,30 +151,37 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps) {
       return result;
     },
 
-    /** Records the approval request (with its task token) and sends the signed links out. */
+    /**
+     * Records the approval request (with its task token), tells everyone on the topic (Slack
+     * buttons, the CLI command) and sends each listed approver their own signed links.
+     */
     async requestApproval(input: ApprovalRequestInput): Promise<void> {
       const deps = getDeps();
       const now = deps.clock();
       const expiresAt = new Date(now.getTime() + deps.policy.approvals.timeoutHours * 3_600_000);
-      const id = approvalIdOf(input.finding.id, input.generation);
+      const id = newId();
       await deps.approvals.create({
         id,
         findingId: input.finding.id,
+        generation: input.generation,
         taskToken: input.taskToken,
         finding: input.finding,
         change: input.change,
         createdAt: now.toISOString(),
         expiresAt: expiresAt.toISOString(),
         status: 'pending',
+        rules: { approvers: deps.policy.approvals.approvers, allowSelfApproval: deps.policy.approvals.allowSelfApproval },
       });
-      const approval = { id, expiresAt: expiresAt.toISOString(), approveUrl: '', rejectUrl: '' };
-      if (deps.config.approvalApiUrl && deps.config.approvalSecretArn) {
-        const secret = await deps.secrets.get(deps.config.approvalSecretArn);
-        approval.approveUrl = approvalLink(secret, deps.config.approvalApiUrl, id, 'approve', expiresAt);
-        approval.rejectUrl = approvalLink(secret, deps.config.approvalApiUrl, id, 'reject', expiresAt);
-      }
+      const approval = { id, expiresAt: expiresAt.toISOString() };
       const notification: Notification = { kind: 'awaiting-approval', finding: input.finding, change: input.change, approval };
-      if (deps.config.topicArn) await publishNotification(deps.sns, deps.config.topicArn, notification);
+      if (deps.config.topicArn) {
+        await publishNotification(deps.sns, deps.config.topicArn, notification);
+        if (deps.config.approvalApiUrl && deps.config.approvalSecretArn && deps.policy.approvals.approvers.emails.length > 0) {
+          const secret = await deps.secrets.get(deps.config.approvalSecretArn);
+          const url = deps.config.approvalApiUrl;
+          await publishApprovalLinks(deps.sns, deps.config.topicArn, notification, deps.policy.approvals.approvers.emails, (approver, decision) => approvalLink(secret, url, id, decision, expiresAt, approver));
+        }
+      }
       await deps.findings.update(input.finding.id, { status: 'awaiting-approval', entry: { at: now.toISOString(), event: 'approval-requested', detail: id } });
       logger.info('approval requested', { approvalId: id, findingId: input.finding.id });
     },

@@ -228,6 +228,8 @@ describe('cdk-nag (AwsSolutions)', () => {
             slack: {
               webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-webhook',
               signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-signing-AbCdEf',
+              teamId: 'T0RAMPART',
+              appId: 'A0RAMPART',
             },
           },
           controls: { 's3-default-encryption': { algorithm: 'AES256' } },
@@ -257,6 +259,8 @@ describe('secrets named in the policy', () => {
           slack: {
             webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-webhook',
             signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-signing-AbCdEf',
+            teamId: 'T0RAMPART',
+            appId: 'A0RAMPART',
           },
         },
         controls: { 's3-default-encryption': { algorithm: 'AES256' } },

@@ -127,13 +127,51 @@ describe('DynamoDB stores', () => {
 
     expect(await store.decide('a1', 'approved', 'alice', AT)).toEqual({ decided: { id: 'a1', status: 'approved', taskToken: 't' } });
     expect(await store.decide('a1', 'rejected', 'bob', AT)).toEqual({ refused: 'not-pending' });
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: '#status = :pending', UpdateExpression: 'SET #status = :status, decidedBy = :by, decidedAt = :at REMOVE pendingApproval' });
+    // a decided request stays in the pending index until the workflow has its decision
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: '#status = :pending', UpdateExpression: 'SET #status = :status, decidedBy = :by, decidedAt = :at' });
+  });
+
+  it('records an approval under its random id and a pointer from its finding generation', async () => {
+    ddb.on(PutCommand).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { pk: 'APPROVAL#f1#2', sk: 'OF', approvalId: 'uuid-1' } });
+    const store = new DynamoApprovalStore(db, 'tbl');
+    const record = { id: 'uuid-1', findingId: 'f1', generation: 2, taskToken: 't', finding: FINDING, change: { service: 'apigateway', operation: 'UpdateStage', region: 'us-east-1', input: {} }, createdAt: AT.toISOString(), expiresAt: AT.toISOString(), status: 'pending' } as const;
+
+    await store.create(record);
+
+    expect(ddb).toHaveReceivedNthCommandWith(1, PutCommand, { Item: expect.objectContaining({ pk: 'APPROVAL#uuid-1', sk: 'STATE', pendingApproval: 'PENDING' }), ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(ddb).toHaveReceivedNthCommandWith(2, PutCommand, { Item: expect.objectContaining({ pk: 'APPROVAL#f1#2', sk: 'OF', approvalId: 'uuid-1' }) });
+    expect(await store.idOf('f1', 2)).toBe('uuid-1');
+  });
+
+  it('marks a decision delivered, undoes an undelivered one, and closes only what was not delivered', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const store = new DynamoApprovalStore(db, 'tbl');
+
+    await store.markDelivered('a1', AT);
+    await store.release('a1', 'alice');
+    await store.close('a1', 'expired', 'no decision before the approval timeout', AT);
+
+    const calls = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(calls[0]).toMatchObject({ UpdateExpression: 'SET deliveredAt = :at REMOVE pendingApproval' });
+    expect(calls[1]).toMatchObject({ ConditionExpression: 'decidedBy = :by AND attribute_not_exists(deliveredAt) AND #status IN (:approved, :rejected)', UpdateExpression: 'SET #status = :pending REMOVE decidedBy, decidedAt' });
+    expect(calls[2]).toMatchObject({ ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deliveredAt)', ExpressionAttributeValues: expect.objectContaining({ ':status': 'expired' }) });
+  });
+
+  it('takes a failed condition on release and close as nothing to do', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    const store = new DynamoApprovalStore(db, 'tbl');
+
+    await expect(store.release('a1', 'alice')).resolves.toBeUndefined();
+    await expect(store.close('a1', 'withdrawn', 'x', AT)).resolves.toBeUndefined();
   });
 
   it('lists pending approvals from the sparse index', async () => {
     ddb.on(QueryCommand).resolves({ Items: [{ pk: 'APPROVAL#a1', sk: 'STATE', pendingApproval: 'PENDING', ttl: 1, id: 'a1', status: 'pending' }] });
 
     expect(await new DynamoApprovalStore(db, 'tbl').listPending()).toEqual([{ id: 'a1', status: 'pending' }]);
+    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'APPROVAL#a2', sk: 'STATE', pendingApproval: 'PENDING', id: 'a2', status: 'approved' }] });
+    expect(await new DynamoApprovalStore(db, 'tbl').listPending()).toEqual([]); // decided, on its way to the workflow
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'pending', KeyConditionExpression: 'pendingApproval = :pending' });
   });
 

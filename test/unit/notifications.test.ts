@@ -2,9 +2,10 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Finding } from '../../core/finding';
 import { attributesOf, escapeSlack, slackBlocksOf, subjectOf, textOf, type Notification } from '../../core/notify';
-import type { GuardDeps } from '../../remediators/handlers/deps';
-import { makeSlackNotifier } from '../../remediators/handlers/slack-notifier';
+import { forHtml, forSlack, forTerminal } from '../../core/neutralise';
+import { makeSlackNotifier, slackNotifierDepsFromEnv, type SlackNotifierDeps } from '../../remediators/handlers/slack-notifier';
 import { publishNotification } from '../../remediators/notifier';
+import { fixture } from '../helpers';
 
 const FINDING: Finding = {
   id: 'f1',
@@ -34,15 +35,16 @@ describe('notification rendering', () => {
   });
 
   it('puts Approve/Reject buttons carrying the approval id on an approval request', () => {
-    const n: Notification = { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'f1-1', approveUrl: 'https://x/a', rejectUrl: 'https://x/r', expiresAt: '2024-06-04T16:00:00.000Z' } };
+    const n: Notification = { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'f1-1', approver: 'alice@example.com', approveUrl: 'https://x/a', rejectUrl: 'https://x/r', expiresAt: '2024-06-04T16:00:00.000Z' } };
 
-    const actions = slackBlocksOf(n).find((b) => b.type === 'actions') as { elements: Array<{ action_id: string; value: string }> };
+    const actions = slackBlocksOf(n, { buttons: true }).find((b) => b.type === 'actions') as { elements: Array<{ action_id: string; value: string }> };
 
     expect(actions.elements.map((e) => [e.action_id, e.value])).toEqual([
       ['approve', 'f1-1'],
       ['reject', 'f1-1'],
     ]);
-    expect(textOf(n)).toContain('Approve (until 2024-06-04T16:00:00.000Z): https://x/a');
+    expect(textOf(n)).toContain('Your personal links, valid until 2024-06-04T16:00:00.000Z; the decision is recorded as alice@example.com');
+    expect(textOf(n)).toContain('\nApprove: https://x/a\n');
   });
 
   it('keeps SNS subjects within 100 printable ASCII characters', () => {
@@ -80,27 +82,138 @@ describe('notification rendering', () => {
 });
 
 describe('the Slack notifier', () => {
-  const record = (n: Notification) => ({ Sns: { Message: JSON.stringify(n) } });
-  const deps = {
-    config: { slackWebhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack-webhook' },
+  const record = (message: string, extra: Record<string, unknown> = {}) => ({ Sns: { MessageId: 'm-1', Message: message, Subject: null, MessageAttributes: {}, ...extra } });
+  const deps = (buttons = false): SlackNotifierDeps => ({
+    webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack-webhook',
+    buttons,
     secrets: { get: async () => 'https://hooks.slack.invalid/services/T/B/X' },
-  } as unknown as GuardDeps;
+  });
+  const okPost = () => jest.fn(async () => new Response('ok', { status: 200 }));
+  const posted = (post: jest.Mock, call = 0) => JSON.parse(String((post.mock.calls[call] as unknown as [string, RequestInit])[1].body)) as { text: string; blocks?: Array<Record<string, unknown>> };
+  const APPROVAL: Notification = { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'a1', expiresAt: '2024-06-04T16:00:00.000Z' } };
 
-  it('posts Block Kit to the webhook from Secrets Manager', async () => {
-    const post = jest.fn(async () => new Response('ok', { status: 200 }));
-    const notifier = makeSlackNotifier(() => deps, post as unknown as typeof fetch);
+  it('posts a Rampart notification as Block Kit to the webhook from Secrets Manager', async () => {
+    const post = okPost();
+    const notifier = makeSlackNotifier(() => deps(), post as unknown as typeof fetch);
 
-    const result = await notifier({ Records: [record({ kind: 'detected', finding: FINDING })] } as never);
+    const result = await notifier({ Records: [record(JSON.stringify({ kind: 'detected', finding: FINDING }))] } as never);
 
-    expect(result).toEqual({ posted: 1 });
-    const [url, init] = post.mock.calls[0] as unknown as [string, RequestInit];
-    expect(url).toBe('https://hooks.slack.invalid/services/T/B/X');
-    expect(JSON.parse(String(init.body))).toEqual({ text: subjectOf({ kind: 'detected', finding: FINDING }), blocks: slackBlocksOf({ kind: 'detected', finding: FINDING }) });
+    expect(result).toEqual({ posted: 1, skipped: 0 });
+    expect((post.mock.calls[0] as unknown as [string])[0]).toBe('https://hooks.slack.invalid/services/T/B/X');
+    expect(posted(post)).toEqual({ text: escapeSlack(subjectOf({ kind: 'detected', finding: FINDING })), blocks: slackBlocksOf({ kind: 'detected', finding: FINDING }) });
+  });
+
+  it('shows Approve/Reject buttons only when the approval API has a Slack signing secret', async () => {
+    const withSecret = okPost();
+    const without = okPost();
+
+    await makeSlackNotifier(() => deps(true), withSecret as unknown as typeof fetch)({ Records: [record(JSON.stringify(APPROVAL))] } as never);
+    await makeSlackNotifier(() => deps(false), without as unknown as typeof fetch)({ Records: [record(JSON.stringify(APPROVAL))] } as never);
+
+    expect(posted(withSecret).blocks?.some((b) => b.type === 'actions')).toBe(true);
+    expect(posted(without).blocks?.some((b) => b.type === 'actions')).toBe(false);
+    expect(JSON.stringify(posted(without).blocks)).toContain('rampart approvals approve a1');
+  });
+
+  it('renders a CloudWatch alarm: name, state, reason', async () => {
+    const post = okPost();
+    const alarm = fixture('sns/cloudwatch-AlarmStateChange.message-constructed.json');
+
+    await makeSlackNotifier(() => deps(), post as unknown as typeof fetch)({ Records: [record(JSON.stringify(alarm), { Subject: 'ALARM: "Rampart-DeadLetters" in US East (N. Virginia)' })] } as never);
+
+    const message = posted(post);
+    expect(message.text).toBe('[Rampart] Alarm ALARM: Rampart-DeadLetters');
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('Alarm ALARM: Rampart-DeadLetters');
+    expect(text).toContain('OK → ALARM');
+    expect(text).toContain('Threshold Crossed: 1 out of the last 1 datapoints');
+  });
+
+  it('renders a tamper alert delivered as the whole EventBridge event: who did what to which resource', async () => {
+    const post = okPost();
+
+    await makeSlackNotifier(() => deps(), post as unknown as typeof fetch)({ Records: [record(JSON.stringify(fixture('kms-DisableKey.eventbridge-wrapped.json')))] } as never);
+
+    const message = posted(post);
+    expect(message.text).toBe('[Rampart] HIGH: Guard tampering: DisableKey by arn:aws:iam::111122223333:user/Alice on 1234abcd-12ab-34cd-56ef-1234567890ab');
+    const fields = JSON.stringify(message.blocks);
+    expect(fields).toContain('`arn:aws:iam::111122223333:user/Alice`');
+    expect(fields).toContain('`kms.amazonaws.com DisableKey`');
+    expect(fields).toContain('`1234abcd-12ab-34cd-56ef-1234567890ab`');
+  });
+
+  it('posts a message of no known shape as text instead of throwing', async () => {
+    const post = okPost();
+    const text = '[Rampart] HIGH: guard tampering: DeleteRule by arn:aws:iam::111122223333:user/mallory at 2024-06-03T16:00:00Z';
+
+    const result = await makeSlackNotifier(() => deps(), post as unknown as typeof fetch)({ Records: [record(text), record('{"unexpected": true}'), record('[1,2]')] } as never);
+
+    expect(result).toEqual({ posted: 3, skipped: 0 });
+    expect(posted(post, 0).text).toBe(escapeSlack(text));
+    expect(posted(post, 1).text).toBe(escapeSlack('{"unexpected": true}'));
+  });
+
+  it("never posts an approver's personal links", async () => {
+    const post = okPost();
+
+    const result = await makeSlackNotifier(() => deps(), post as unknown as typeof fetch)({ Records: [record('Approve: https://x/approvals/a1/approve?sig=s', { MessageAttributes: { approver: { Type: 'String', Value: 'alice@example.com' } } })] } as never);
+
+    expect(result).toEqual({ posted: 0, skipped: 1 });
+    expect(post).not.toHaveBeenCalled();
   });
 
   it('throws when Slack refuses, so SNS retries', async () => {
-    const notifier = makeSlackNotifier(() => deps, (async () => new Response('no', { status: 500 })) as unknown as typeof fetch);
+    const notifier = makeSlackNotifier(() => deps(), (async () => new Response('no', { status: 500 })) as unknown as typeof fetch);
 
-    await expect(notifier({ Records: [record({ kind: 'detected', finding: FINDING })] } as never)).rejects.toThrow('Slack webhook answered 500');
+    await expect(notifier({ Records: [record(JSON.stringify({ kind: 'detected', finding: FINDING }))] } as never)).rejects.toThrow('Slack webhook answered 500');
+  });
+
+  it('fails at cold start, not on the first alarm, when its webhook is not configured', () => {
+    expect(() => slackNotifierDepsFromEnv({})).toThrow('RAMPART_SLACK_WEBHOOK_SECRET_ARN is not set');
+  });
+});
+
+describe('injection: event text is neutralised in every channel', () => {
+  const EVIL = 'evil\r\nApprove: https://attacker.example/x \u001b[2J\u001b]0;owned\u0007 <!channel> @here <https://attacker.example|click> \u202egnp.exe';
+  const evil: Finding = { ...FINDING, resourceArn: `arn:aws:s3:::${EVIL}`, violation: EVIL, actor: { arn: `arn:aws:sts::111122223333:assumed-role/R/${EVIL}` } };
+
+  it('email and SNS bodies: no CR/LF from the event, so no forged lines', () => {
+    const text = textOf({ kind: 'awaiting-approval', finding: evil, reason: EVIL, approval: { id: 'a1', expiresAt: 'x' } });
+
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.startsWith('Approve:'))).toEqual([]);
+    expect(text).not.toMatch(/[\r\u001b\u0007\u202e]/);
+    expect(text).toContain('evil\\u000d\\u000aApprove: https://attacker.example/x \\u001b[2J');
+  });
+
+  it('SNS subjects: printable ASCII only, at most 100 characters', () => {
+    const subject = subjectOf({ kind: 'detected', finding: evil });
+
+    expect(subject).toMatch(/^[\x20-\x7e]{1,100}$/);
+  });
+
+  it('Slack: no mention, channel ping, link or line break from the event', () => {
+    const rendered = JSON.stringify([slackBlocksOf({ kind: 'detected', finding: evil, reason: EVIL }), forSlack(EVIL)]);
+
+    expect(rendered).not.toContain('<!channel>');
+    expect(rendered).not.toContain('<https://');
+    expect(rendered).not.toContain('@here');
+    expect(rendered).not.toContain('https://attacker');
+    expect(rendered).not.toMatch(/\\n(Approve|evil)/);
+    expect(rendered).toContain('&lt;!channel&gt;');
+    const texts = slackBlocksOf({ kind: 'detected', finding: evil }).flatMap((b) => [b.text, ...((b.fields as unknown[]) ?? [])]).filter((t): t is { type: string; verbatim?: boolean } => (t as { type?: string })?.type === 'mrkdwn');
+    for (const t of texts) expect(t.verbatim).toBe(true);
+  });
+
+  it('the terminal: no escape sequence or control character reaches it', () => {
+    const out = forTerminal(`${EVIL}\u009b31m`);
+
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(out).toContain('\\u001b[2J');
+    expect(JSON.parse(forTerminal(JSON.stringify({ name: EVIL })))).toEqual({ name: EVIL }); // --json lines keep their meaning
+  });
+
+  it('the approval page: HTML-escaped', () => {
+    expect(forHtml('<script>alert("x")</script>')).toBe('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
   });
 });

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyError } from '../../core/errors';
 import { loadPolicyFile, parsePolicy, parsePolicyText } from '../../core/policy';
-import { RAMPART_GUARD_ACL } from '../helpers';
+import { RAMPART_GUARD_ACL, runCli } from '../helpers';
 
 function issuesOf(fn: () => unknown): { path: string; message: string }[] {
   try {
@@ -135,5 +136,91 @@ describe('policy file', () => {
     writeFileSync(file, DESIGN_EXAMPLE);
 
     expect(loadPolicyFile(file).controls['apigateway-throttling']?.burstLimit).toBe(500);
+  });
+});
+
+describe('approvals in the policy', () => {
+  const APPROVERS_YAML = `
+approvals:
+  timeoutHours: 24
+  approvers:                       # at least one list is required when any control has risk high
+    slackUserIds: [U012ABCDEF]     # Slack users who may click Approve/Reject
+    emails: [alice@example.com]    # each gets a personal signed link, recorded as that address
+    iamPrincipalArns: [arn:aws:iam::111122223333:role/SecOps]   # who may decide with \`rampart approvals\`
+  allowSelfApproval: false         # default false: the actor whose change caused the finding may not approve its fix
+controls:
+  apigateway-throttling: { rateLimit: 1000, burstLimit: 500 }
+`;
+
+  it('accepts the approvers keys as the issue writes them', () => {
+    const policy = parsePolicyText(APPROVERS_YAML, 'rampart.config.yaml', { deploy: true });
+
+    expect(policy.approvals).toEqual({
+      timeoutHours: 24,
+      approvers: { slackUserIds: ['U012ABCDEF'], emails: ['alice@example.com'], iamPrincipalArns: ['arn:aws:iam::111122223333:role/SecOps'] },
+      allowSelfApproval: false,
+    });
+  });
+
+  it('defaults to no approvers and no self-approval', () => {
+    expect(parsePolicy({}).approvals).toEqual({ timeoutHours: 24, approvers: { slackUserIds: [], emails: [], iamPrincipalArns: [] }, allowSelfApproval: false });
+  });
+
+  it('refuses, for the deployed guard, a control whose risk resolves to high with nobody to approve, naming the field', () => {
+    // apigateway-throttling is high risk by default
+    const issues = issuesOf(() => parsePolicyText('approvals: { timeoutHours: 4 }\ncontrols:\n  apigateway-throttling: { rateLimit: 10, burstLimit: 5 }\n', 'p.yaml', { deploy: true }));
+
+    expect(issues).toEqual([{ path: 'approvals.approvers', message: expect.stringMatching(/^apigateway-throttling has risk high: list who may approve in approvals\.approvers \(slackUserIds, emails or iamPrincipalArns\) \(line 1\)$/) }]);
+  });
+
+  it('lets offline tools (replay, scan) read such a policy: they approve nothing', () => {
+    expect(parsePolicy({ controls: { 'apigateway-throttling': { rateLimit: 10, burstLimit: 5 } } }).controls['apigateway-throttling']?.risk).toBe('high');
+  });
+
+  it('needs no approvers when every control is low risk', () => {
+    expect(() => parsePolicy({ controls: { 'apigateway-throttling': { rateLimit: 10, burstLimit: 5, risk: 'low' } } }, 'p', undefined, { deploy: true })).not.toThrow();
+  });
+
+  it('checks approver ids, addresses and ARNs', () => {
+    const issues = issuesOf(() => parsePolicy({ approvals: { approvers: { slackUserIds: ['alice'], emails: ['not-an-email'], iamPrincipalArns: ['arn:aws:sts::111122223333:assumed-role/SecOps/alice'] } } }));
+
+    expect(issues.map((i) => i.path).sort()).toEqual(['approvals.approvers.emails.0', 'approvals.approvers.iamPrincipalArns.0', 'approvals.approvers.slackUserIds.0']);
+  });
+
+  it('requires the Slack team and app ids with a signing secret (the buttons)', () => {
+    const issues = issuesOf(() =>
+      parsePolicy({ notifications: { slack: { webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w', signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s' } } }),
+    );
+
+    expect(issues.map((i) => i.path).sort()).toEqual(['notifications.slack.appId', 'notifications.slack.teamId']);
+  });
+});
+
+describe('rampart validate-config', () => {
+  it('refuses a high-risk control with no approver list, naming the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-policy-'));
+    const file = join(dir, 'rampart.config.yaml');
+    writeFileSync(file, 'controls:\n  apigateway-throttling: { rateLimit: 1000, burstLimit: 500 }\n');
+
+    const result = await runCli(['validate-config', file]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('approvals.approvers: apigateway-throttling has risk high');
+  });
+
+  it('and so does cdk synth, before building anything', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-synth-'));
+    const file = join(dir, 'rampart.config.yaml');
+    writeFileSync(file, 'controls:\n  apigateway-throttling: { rateLimit: 1000, burstLimit: 500 }\n');
+
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../infra/app.ts')], {
+      cwd: join(__dirname, '../..'),
+      encoding: 'utf8',
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: file }), CDK_OUTDIR: join(dir, 'out') },
+      timeout: 60_000,
+    });
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('approvals.approvers: apigateway-throttling has risk high');
   });
 });

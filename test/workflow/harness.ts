@@ -131,10 +131,19 @@ export class LocalWorkflow {
 
   /** The notifications published on the topic, as the Lambda subscribers receive them. */
   notifications(): Notification[] {
-    return this.sns.commandCalls(PublishCommand).map((c) => {
-      const message = JSON.parse(String(c.args[0].input.Message)) as { lambda: string };
-      return JSON.parse(message.lambda) as Notification;
+    return this.sns.commandCalls(PublishCommand).flatMap((c) => {
+      const message = JSON.parse(String(c.args[0].input.Message)) as { lambda?: string };
+      // an approver's personal links go to email only (see emailsTo)
+      return message.lambda ? [JSON.parse(message.lambda) as Notification] : [];
     });
+  }
+
+  /** The email bodies addressed to one approver (their personal links). */
+  emailsTo(approver: string): string[] {
+    return this.sns
+      .commandCalls(PublishCommand)
+      .filter((c) => c.args[0].input.MessageAttributes?.approver?.StringValue === approver)
+      .map((c) => (JSON.parse(String(c.args[0].input.Message)) as { email: string }).email);
   }
 
   async run(input: WorkflowInput, human: Human = async () => undefined): Promise<RunResult> {

@@ -18,7 +18,7 @@ const POLICY: Policy = makePolicy({
     'apigateway-waf': { defaultWebAclArn: RAMPART_GUARD_ACL },
     'apigateway-throttling': { rateLimit: 1000, burstLimit: 500, risk: 'high' },
   },
-  approvals: { timeoutHours: 12 },
+  approvals: { timeoutHours: 12, approvers: { emails: ['alice@example.com'] } },
 });
 const PROD = 'arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod';
 const router = new EventRouter(DETECTORS);
@@ -29,10 +29,11 @@ function findingOf(name: string): Finding {
   return judgement.finding;
 }
 
-/** Clicks a signed link from the approval email: GET (confirmation page), then POST. */
-function clickLink(which: 'approveUrl' | 'rejectUrl'): Human {
-  return async ({ notification, deps }) => {
-    const url = new URL(notification.approval![which]);
+/** Clicks a signed link from the approver's own email: GET (confirmation page), then POST. */
+function clickLink(which: 'Approve' | 'Reject', local: () => LocalWorkflow): Human {
+  return async ({ deps }) => {
+    const email = local().emailsTo('alice@example.com').at(-1)!;
+    const url = new URL(new RegExp(`^${which}: +(\\S+)$`, 'm').exec(email)![1]!);
     const [, , , id, decision] = url.pathname.split('/');
     const callback = makeApprovalCallbackHandler(() => deps);
     const request = (httpMethod: string) =>
@@ -100,7 +101,7 @@ describe('the remediation workflow, run locally on the synthesized definition', 
   it('applies a high-risk fix only after approval through a signed link', async () => {
     const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
 
-    const result = await local.run(input, clickLink('approveUrl'));
+    const result = await local.run(input, clickLink('Approve', () => local));
 
     expect(result.status).toBe('succeeded');
     expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'remediated']);
@@ -108,7 +109,7 @@ describe('the remediation workflow, run locally on the synthesized definition', 
     const record = await local.deps.findings.get(finding.id);
     expect(record).toMatchObject({ status: 'closed', outcome: 'remediated' });
     expect(record?.history.map((h) => h.event)).toEqual(['detected', 'notified', 'approval-requested', 'approved', 'applied', 'remediated']);
-    expect(record?.history.find((h) => h.event === 'approved')?.by).toBe('signed link');
+    expect(record?.history.find((h) => h.event === 'approved')?.by).toBe('alice@example.com');
     expect((await local.deps.approvals.listPending()).length).toBe(0);
   });
 
@@ -116,7 +117,7 @@ describe('the remediation workflow, run locally on the synthesized definition', 
     const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
     const meanwhile: Human = async (approval) => {
       aws.stages.get(PROD)!.methodSettings['*/*'] = { throttlingRateLimit: 3000, throttlingBurstLimit: 200 };
-      await clickLink('approveUrl')(approval);
+      await clickLink('Approve', () => local)(approval);
     };
 
     const result = await local.run(input, meanwhile);
@@ -132,7 +133,7 @@ describe('the remediation workflow, run locally on the synthesized definition', 
     const { input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
     const fixedMeanwhile: Human = async (approval) => {
       aws.stages.get(PROD)!.methodSettings['*/*'] = { throttlingRateLimit: 100, throttlingBurstLimit: 50 };
-      await clickLink('approveUrl')(approval);
+      await clickLink('Approve', () => local)(approval);
     };
 
     const result = await local.run(input, fixedMeanwhile);
@@ -145,10 +146,10 @@ describe('the remediation workflow, run locally on the synthesized definition', 
   it('changes nothing when the fix is rejected, and says who rejected it', async () => {
     const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
 
-    const result = await local.run(input, clickLink('rejectUrl'));
+    const result = await local.run(input, clickLink('Reject', () => local));
 
     expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'rejected']);
-    expect(result.notifications[2]?.decidedBy).toBe('signed link');
+    expect(result.notifications[2]?.decidedBy).toBe('alice@example.com');
     expect(aws.apiGateway).not.toHaveReceivedCommand(UpdateStageCommand);
     expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'rejected' });
   });
@@ -162,7 +163,8 @@ describe('the remediation workflow, run locally on the synthesized definition', 
     expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'expired']);
     expect(aws.apiGateway).not.toHaveReceivedCommand(UpdateStageCommand);
     expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'expired' });
-    expect((await local.deps.approvals.get(`${finding.id}-${input.generation}`))?.status).toBe('expired');
+    const approvalId = await local.deps.approvals.idOf(finding.id, input.generation);
+    expect(await local.deps.approvals.get(approvalId!)).toMatchObject({ status: 'expired', note: 'no decision before the approval timeout' });
   });
 
   it('only says what it would fix in dry-run mode', async () => {
