@@ -1,6 +1,10 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Finding } from '../../core/finding';
+import { parsePolicy } from '../../core/policy';
+import { RampartStack } from '../../infra/stack';
 import { attributesOf, escapeSlack, slackBlocksOf, subjectOf, textOf, type Notification } from '../../core/notify';
 import { forHtml, forSlack, forTerminal } from '../../core/neutralise';
 import { makeSlackNotifier, slackNotifierDepsFromEnv, type SlackNotifierDeps } from '../../remediators/handlers/slack-notifier';
@@ -215,5 +219,32 @@ describe('injection: event text is neutralised in every channel', () => {
 
   it('the approval page: HTML-escaped', () => {
     expect(forHtml('<script>alert("x")</script>')).toBe('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+  });
+});
+
+describe('who receives what on the topic (synthesized template)', () => {
+  const template = Template.fromStack(
+    new RampartStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Rampart', {
+      policy: parsePolicy({
+        notifications: {
+          emails: ['secops@example.com', 'alice@example.com'],
+          slack: { webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w', signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s', teamId: 'T0RAMPART', appId: 'A0RAMPART' },
+        },
+        approvals: { approvers: { emails: ['alice@example.com', 'bob@example.com'] } },
+      }),
+    }),
+  );
+  const filterOf = (protocol: string, endpoint?: string) =>
+    Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: protocol, ...(endpoint ? { Endpoint: endpoint } : {}) } })).map((r) => (r as { Properties: { FilterPolicy?: unknown } }).Properties.FilterPolicy);
+
+  it("sends an approver's personal links to that approver only", () => {
+    expect(filterOf('email', 'secops@example.com')).toEqual([{ approver: [{ exists: false }] }]);
+    expect(filterOf('email', 'bob@example.com')).toEqual([{ approver: ['bob@example.com'] }]);
+    expect(filterOf('email', 'alice@example.com')).toEqual([{ $or: [{ approver: ['alice@example.com'] }, { approver: [{ exists: false }] }] }]);
+    expect(filterOf('lambda')).toEqual([{ approver: [{ exists: false }] }]);
+  });
+
+  it('turns the Slack buttons on when the approval API has the signing secret', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Environment: { Variables: Match.objectLike({ RAMPART_SLACK_BUTTONS: 'true', RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w' }) } });
   });
 });
