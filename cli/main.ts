@@ -9,6 +9,7 @@ import { scanCommand } from './commands/scan';
 import { remediateCommand } from './commands/remediate';
 import { replayCommand } from './commands/replay';
 import { guardTableOptions } from './guard-table';
+import { forTerminal } from '../core/neutralise';
 import { EXIT, loadPolicy, write, type CliIo } from './io';
 
 export { EXIT, type CliIo } from './io';
@@ -51,7 +52,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
   const program = new Command('rampart')
     .description('Continuous-remediation guard for AWS accounts')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => io.stdout.write(forTerminal(s)), writeErr: (s) => io.stderr.write(forTerminal(s)) })
     .showHelpAfterError();
 
   program
