@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
-import { documentClient } from '../core/dynamo-stores';
+import { documentClient, DynamoFixLedger } from '../core/dynamo-stores';
+import { InMemoryFixLedger, ledgerKeepSeconds, type FixBudget, type FixLedger } from '../core/fix-budget';
 import { write, type CliIo } from './io';
 
 /** How the `findings` and `approvals` commands reach the deployed guard's table. */
@@ -33,4 +34,15 @@ export function guardTable(options: GuardTableOptions, io: CliIo): { name: strin
     return undefined;
   }
   return { name, db: documentClient(new DynamoDBClient(clientConfig(options))) };
+}
+
+/**
+ * The fix budget a fix from the CLI counts against: the deployed guard's ledger when a table is
+ * named (`--table` or RAMPART_TABLE), so a laptop and the guard share one budget per resource;
+ * a ledger of this run only otherwise.
+ */
+export function fixLedgerFor(options: GuardTableOptions, budget: FixBudget, db?: DynamoDBDocumentClient): { ledger: FixLedger; table?: string } {
+  const name = options.table ?? process.env.RAMPART_TABLE;
+  if (!name) return { ledger: new InMemoryFixLedger() };
+  return { ledger: new DynamoFixLedger(db ?? documentClient(new DynamoDBClient(clientConfig(options))), name, ledgerKeepSeconds(budget)), table: name };
 }

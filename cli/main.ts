@@ -79,6 +79,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('--json', 'print the outcome as one JSON line')
     .option('--region <region>', 'home region (default: AWS_REGION)')
     .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
+    .option('--table <name>', "count the fix against the deployed guard's fix budget in this table (default: RAMPART_TABLE)")
     .action(async (options) => {
       exitCode = await remediateCommand(options, io, deps.clients);
     });
@@ -94,6 +95,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('--concurrency <n>', 'resources read at once (default: policy sweep.concurrency, 32)')
     .option('--region <region>', 'home region (default: AWS_REGION); regional resources are swept in the policy regions')
     .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
+    .option('--table <name>', "with --fix: count fixes against the deployed guard's fix budget in this table (default: RAMPART_TABLE)")
     .action(async (options) => {
       exitCode = await scanCommand(options, io, deps.clients);
     });

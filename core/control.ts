@@ -113,6 +113,8 @@ export interface Remediator<State = unknown, Id extends ControlId = ControlId> {
   permissions: Readonly<Record<string, Permission>>;
   /** Read permissions (readState/verify). */
   readPermissions: readonly Permission[];
+  /** Reads only `apply` makes, to tell what an ambiguous write error meant; granted to the apply function alone. */
+  applyReadPermissions?: readonly Permission[];
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sdk } from './sdk';
 import type { ControlId } from './controls';
 import type { Finding } from './finding';
-import type { FixLedger } from './fix-budget';
+import { refundBudget, spendBudget, type BudgetSpend, type FixBudget, type FixLedger } from './fix-budget';
 import type { LastKnownGoodStore } from './last-known-good';
 import { nextGeneration, type ApprovalRecord, type ApprovalStore, type DecideResult, type DecisionStatus, type FindingHistoryEntry, type FindingRecord, type FindingStatus, type FindingsStore, type OpenResult } from './stores';
 
@@ -14,11 +14,12 @@ import { nextGeneration, type ApprovalRecord, type ApprovalStore, type DecideRes
  * - `APPROVAL#<id>` / `STATE`: an approval request and its task token (`id` random)
  * - `APPROVAL#<findingId>#<generation>` / `OF`: which approval a workflow generation waits for
  * - `LKG#<control>#<arn>` / `STATE`: the last state seen compliant
- * - `FIXES#<control>#<arn>` / `<ISO time>`: one item per fix, for the fix budget
+ * - `FIXES#<control>#<arn>` / `BUDGET`: the fix times in the budget window, and a version
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttl: 'ttl', pendingIndex: 'pending', pendingAttribute: 'pendingApproval' } as const;
 
 const STATE = 'STATE';
+const BUDGET = 'BUDGET';
 const DAY_SECONDS = 86_400;
 const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
@@ -351,6 +352,15 @@ export class DynamoLastKnownGood implements LastKnownGoodStore {
   }
 }
 
+/** Conflicting writers (racing applies of one resource) a budget update outlasts before giving up. */
+const BUDGET_ATTEMPTS = 8;
+
+/**
+ * The fix budget of one resource is one item, `FIXES#<control>#<arn>` / `BUDGET`: the fix times
+ * in the window and a version. Each fix is one conditional update on the version it read, so
+ * the check and the count are one atomic step: of two racing applies with one fix left, the
+ * second's condition fails, it reads again and finds the budget spent.
+ */
 export class DynamoFixLedger implements FixLedger {
   /** @param keepSeconds how long a fix is remembered (at least the budget window) */
   constructor(
@@ -359,25 +369,56 @@ export class DynamoFixLedger implements FixLedger {
     private readonly keepSeconds = DAY_SECONDS,
   ) {}
 
-  async fixesSince(control: ControlId, resourceArn: string, since: Date): Promise<number> {
-    const out = await this.db.send(
-      new sdk.dynamodbDocument.QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk >= :since',
-        ExpressionAttributeValues: { ':pk': `FIXES#${control}#${resourceArn}`, ':since': since.toISOString() },
-        Select: 'COUNT',
-        ConsistentRead: true,
-      }),
-    );
-    return out.Count ?? 0;
+  private key(control: ControlId, resourceArn: string) {
+    return { pk: `FIXES#${control}#${resourceArn}`, sk: BUDGET };
   }
 
-  async recordFix(control: ControlId, resourceArn: string, at: Date): Promise<void> {
-    await this.db.send(
-      new sdk.dynamodbDocument.PutCommand({
-        TableName: this.table,
-        Item: { pk: `FIXES#${control}#${resourceArn}`, sk: at.toISOString(), [TABLE_KEYS.ttl]: epochSeconds(at) + this.keepSeconds },
-      }),
-    );
+  private async read(control: ControlId, resourceArn: string): Promise<{ times: string[]; version: number }> {
+    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: this.key(control, resourceArn), ConsistentRead: true }));
+    return { times: (out.Item?.fixes as string[] | undefined) ?? [], version: Number(out.Item?.version ?? 0) };
+  }
+
+  /** Writes `times` if the item is still at `version`; false when another writer came first. */
+  private async write(control: ControlId, resourceArn: string, times: string[], version: number, at: Date): Promise<boolean> {
+    try {
+      await this.db.send(
+        new sdk.dynamodbDocument.UpdateCommand({
+          TableName: this.table,
+          Key: this.key(control, resourceArn),
+          ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
+          UpdateExpression: 'SET fixes = :fixes, version = :next, #ttl = :ttl',
+          ExpressionAttributeNames: { '#ttl': TABLE_KEYS.ttl },
+          ExpressionAttributeValues: { ':fixes': times, ':next': version + 1, ':ttl': epochSeconds(at) + this.keepSeconds, ...(version === 0 ? {} : { ':version': version }) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async fixesSince(control: ControlId, resourceArn: string, since: Date): Promise<number> {
+    const { times } = await this.read(control, resourceArn);
+    return times.filter((t) => t >= since.toISOString()).length;
+  }
+
+  async spend(control: ControlId, resourceArn: string, at: Date, budget: FixBudget): Promise<BudgetSpend> {
+    for (let attempt = 0; attempt < BUDGET_ATTEMPTS; attempt++) {
+      const current = await this.read(control, resourceArn);
+      const { times, ...spent } = spendBudget(current.times, at, budget);
+      if (!spent.granted) return spent;
+      if (await this.write(control, resourceArn, times, current.version, at)) return spent;
+    }
+    throw new Error(`fix budget of ${resourceArn}: ${BUDGET_ATTEMPTS} conflicting updates in a row`);
+  }
+
+  async refund(control: ControlId, resourceArn: string, at: Date): Promise<void> {
+    for (let attempt = 0; attempt < BUDGET_ATTEMPTS; attempt++) {
+      const current = await this.read(control, resourceArn);
+      if (!current.times.includes(at.toISOString())) return;
+      if (await this.write(control, resourceArn, refundBudget(current.times, at), current.version, at)) return;
+    }
+    throw new Error(`fix budget of ${resourceArn}: ${BUDGET_ATTEMPTS} conflicting updates in a row`);
   }
 }

@@ -5,21 +5,67 @@ import type { ControlId } from './controls';
  * `windowMinutes`, Rampart stops fixing it and asks a human, instead of fighting another
  * automation (a pipeline that keeps undoing the fix) forever.
  */
+export interface FixBudget {
+  maxFixes: number;
+  windowMinutes: number;
+}
+
+export type BudgetSpend = { granted: true; fixes: number } | { granted: false; fixes: number };
+
 export interface FixLedger {
-  /** Fixes of this resource by this control at or after `since`. */
+  /** Fixes of this resource by this control at or after `since` (a read, for the plan's early stop). */
   fixesSince(control: ControlId, resourceArn: string, since: Date): Promise<number>;
-  recordFix(control: ControlId, resourceArn: string, at: Date): Promise<void>;
+  /**
+   * Counts one fix at `at` against the budget, atomically: granted (and counted, `fixes`
+   * including it) only while the window holds fewer than `maxFixes`; refused (nothing counted)
+   * otherwise. Of two racing fixes with one left, exactly one is granted; two at the same
+   * millisecond count twice.
+   */
+  spend(control: ControlId, resourceArn: string, at: Date, budget: FixBudget): Promise<BudgetSpend>;
+  /** Gives back a fix counted at `at` that was not made (the write failed). */
+  refund(control: ControlId, resourceArn: string, at: Date): Promise<void>;
+}
+
+/** How long the ledger remembers a fix: a day, or twice the window when that is longer. */
+export const ledgerKeepSeconds = (budget: FixBudget): number => Math.max(86_400, budget.windowMinutes * 120);
+
+/** Pure: the fix times still inside the window that ends at `at`. */
+export function inWindow(times: readonly string[], at: Date, windowMinutes: number): string[] {
+  const since = new Date(at.getTime() - windowMinutes * 60_000).toISOString();
+  return times.filter((t) => t >= since);
+}
+
+/** Pure: one fix at `at` against the recorded `times`: the new list when granted. */
+export function spendBudget(times: readonly string[], at: Date, budget: FixBudget): BudgetSpend & { times: string[] } {
+  const kept = inWindow(times, at, budget.windowMinutes);
+  if (kept.length >= budget.maxFixes) return { granted: false, fixes: kept.length, times: kept };
+  const next = [...kept, at.toISOString()];
+  return { granted: true, fixes: next.length, times: next };
+}
+
+/** Pure: `times` without one fix at `at`. */
+export function refundBudget(times: readonly string[], at: Date): string[] {
+  const i = times.indexOf(at.toISOString());
+  return i < 0 ? [...times] : [...times.slice(0, i), ...times.slice(i + 1)];
 }
 
 export class InMemoryFixLedger implements FixLedger {
-  private readonly fixes = new Map<string, Date[]>();
+  private readonly fixes = new Map<string, string[]>();
 
   async fixesSince(control: ControlId, resourceArn: string, since: Date): Promise<number> {
-    return (this.fixes.get(`${control} ${resourceArn}`) ?? []).filter((t) => t >= since).length;
+    return (this.fixes.get(`${control} ${resourceArn}`) ?? []).filter((t) => t >= since.toISOString()).length;
   }
 
-  async recordFix(control: ControlId, resourceArn: string, at: Date): Promise<void> {
+  // no await between the read and the write: atomic within the process
+  async spend(control: ControlId, resourceArn: string, at: Date, budget: FixBudget): Promise<BudgetSpend> {
     const key = `${control} ${resourceArn}`;
-    this.fixes.set(key, [...(this.fixes.get(key) ?? []), at]);
+    const { times, ...spent } = spendBudget(this.fixes.get(key) ?? [], at, budget);
+    if (spent.granted) this.fixes.set(key, times);
+    return spent;
+  }
+
+  async refund(control: ControlId, resourceArn: string, at: Date): Promise<void> {
+    const key = `${control} ${resourceArn}`;
+    this.fixes.set(key, refundBudget(this.fixes.get(key) ?? [], at));
   }
 }

@@ -15,6 +15,8 @@ export interface RemediationResult {
   reason: string;
   /** The AWS error code behind a `failed` outcome (`AccessDenied`, `ThrottlingException`...). */
   errorCode?: string;
+  /** A `failed` outcome whose fault may pass (a throttle, a 5xx, a timeout): trying again is safe. */
+  retryable?: true;
   /** State read back after the fix. */
   verifiedState?: unknown;
 }

@@ -16,8 +16,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 export const TABLE_ACTIONS = {
   detector: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'], // findings.open/restart, lastKnownGood.put
   sweep: ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Scan'], // the detector's, and findings.listOpen (watchdog)
-  plan: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], // last-known-good, fix budget
-  apply: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], // re-plan (last-known-good, fix budget), history
+  plan: ['dynamodb:GetItem', 'dynamodb:PutItem'], // last-known-good, fix budget (one item per resource)
+  apply: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], // re-plan (last-known-good), fix budget (conditional update), history
   verify: ['dynamodb:PutItem'], // last-known-good
   notify: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], // findings, expired approvals
   requestApproval: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], // approval record, finding status

@@ -22,7 +22,7 @@ export function statementsOf(permissions: readonly Permission[]): iam.PolicyStat
  */
 export function acknowledgeScope(control: ControlId, functions: Array<{ role?: IConstruct }>): void {
   const remediator = remediatorFor(control);
-  const patterns = new Set([...Object.values(remediator.permissions), ...remediator.readPermissions].flatMap((p) => p.resources));
+  const patterns = new Set([...Object.values(remediator.permissions), ...remediator.readPermissions, ...(remediator.applyReadPermissions ?? [])].flatMap((p) => p.resources));
   for (const fn of functions) {
     if (!fn.role) continue;
     for (const pattern of patterns) {

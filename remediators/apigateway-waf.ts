@@ -2,10 +2,13 @@ import type { AssociateWebACLCommandInput } from '@aws-sdk/client-wafv2';
 import { parse } from '@aws-sdk/util-arn-parser';
 import type { Plan, Remediator } from '../core/control';
 import type { Finding } from '../core/finding';
+import type { AwsClients } from '../core/aws';
 import { refFromArn } from '../core/arns';
 import { sdk } from '../core/sdk';
 import type { WafPolicy } from '../core/policy';
 import { apigatewayWaf, evaluateStageWaf, mayBeFirewallManagers, type StageWafState } from '../detectors/apigateway-waf';
+import { awsErrorName } from '../detectors/aws-errors';
+import { REMEDIATION_ERRORS, remediationError } from './failures';
 
 /**
  * The ACL to restore on a stage: the policy mapping for the stage or its API, else the last
@@ -33,13 +36,44 @@ export function planStageWaf(finding: Finding, state: StageWafState, policy: Waf
   return { change: { service: 'wafv2', operation: 'AssociateWebACL', region: ref.region, input: input as unknown as Record<string, unknown> } };
 }
 
+/**
+ * AssociateWebACL's WAFNonexistentItemException does not say which item: the web ACL (deleted)
+ * or the stage (gone, or so new that WAF does not see it yet). Asks WAF and API Gateway which.
+ */
+async function whichIsMissing(input: AssociateWebACLCommandInput, clients: AwsClients, original: unknown): Promise<unknown> {
+  const acl = parse(input.WebACLArn!);
+  // arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>
+  const [, , name, id] = acl.resource.split('/');
+  try {
+    await clients.wafv2(acl.region).send(new sdk.wafv2.GetWebACLCommand({ Name: name, Scope: 'REGIONAL', Id: id }));
+  } catch (error) {
+    if (awsErrorName(error) !== 'WAFNonexistentItemException') throw error;
+    return remediationError(REMEDIATION_ERRORS.webAclMissing, `web ACL ${input.WebACLArn} does not exist: nothing attached; restore it, or map another ACL to the stage in the policy`);
+  }
+  const stage = refFromArn(input.ResourceArn!);
+  if (stage?.type !== 'AWS::ApiGateway::Stage') return original;
+  try {
+    await clients.apiGateway(stage.region).send(new sdk.apiGateway.GetStageCommand({ restApiId: stage.restApiId, stageName: stage.stageName }));
+  } catch (error) {
+    if (awsErrorName(error) === 'NotFoundException') return original; // the stage is gone: resource-gone
+    throw error;
+  }
+  return remediationError(REMEDIATION_ERRORS.notYetVisible, `WAF does not see stage ${input.ResourceArn} yet (it exists in API Gateway, and web ACL ${input.WebACLArn} exists)`);
+}
+
 export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'> = {
   id: 'apigateway-waf',
   risk: (_finding, policy) => policy.risk,
   plan: planStageWaf,
 
   async apply(change, clients) {
-    await clients.wafv2(change.region).send(new sdk.wafv2.AssociateWebACLCommand(change.input as unknown as AssociateWebACLCommandInput));
+    const input = change.input as unknown as AssociateWebACLCommandInput;
+    try {
+      await clients.wafv2(change.region).send(new sdk.wafv2.AssociateWebACLCommand(input));
+    } catch (error) {
+      if (awsErrorName(error) !== 'WAFNonexistentItemException') throw error;
+      throw await whichIsMissing(input, clients, error);
+    }
   },
 
   async verify(ref, clients, policy, change) {
@@ -69,5 +103,10 @@ export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'
     { actions: ['wafv2:GetWebACL'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*'] },
     // the stage's tags (exemptions): GetTags on /tags/<stage ARN>
     { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/tags/*'] },
+  ],
+  // which item a WAFNonexistentItemException of AssociateWebACL meant: with GetWebACL (a read
+  // above), whether the stage exists in API Gateway
+  applyReadPermissions: [
+    { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/restapis/*/stages/*'] },
   ],
 };

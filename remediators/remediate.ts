@@ -57,6 +57,11 @@ const result = (finding: Finding, rest: Omit<RemediationResult, 'control' | 'res
   ...rest,
 });
 
+/** A restore point, best effort: one that cannot be written never turns a fix (or a compliant read) into a failure. */
+async function keepLastKnownGood(ctx: RemediationContext, finding: Finding, arn: string, state: unknown): Promise<void> {
+  await ctx.lastKnownGood.put(finding.control, arn, state, ctx.clock()).catch(() => undefined);
+}
+
 export type PlanStep = { done: RemediationResult } | { change: Change; risk: Risk };
 
 /**
@@ -76,28 +81,34 @@ export async function planRemediation(original: Finding, ctx: RemediationContext
   if (observation.status !== 'known') return { done: result(finding, { outcome: 'failed', change: null, reason: observation.reason }) };
   const evaluation = detector.evaluate(observation.state, policy, ref);
   if (evaluation.status === 'compliant') {
-    await ctx.lastKnownGood.put(finding.control, ref.arn, observation.state, ctx.clock());
+    await keepLastKnownGood(ctx, finding, ref.arn, observation.state);
     return { done: result(finding, { outcome: 'already-compliant', change: null, reason: 'the resource already complies with the policy' }) };
   }
   if (evaluation.status === 'unknown') return { done: result(finding, { outcome: 'failed', change: null, reason: evaluation.reason }) };
   const windowStart = new Date(ctx.clock().getTime() - ctx.policy.fixBudget.windowMinutes * 60_000);
   const fixes = await ctx.fixes.fixesSince(finding.control, ref.arn, windowStart);
-  if (fixes >= ctx.policy.fixBudget.maxFixes) {
-    return {
-      done: result(finding, {
-        outcome: 'loop-suspected',
-        change: null,
-        reason: `fixed ${fixes} times in the last ${ctx.policy.fixBudget.windowMinutes} minutes: something keeps undoing the fix; a human must look`,
-      }),
-    };
-  }
+  // an early stop, before anyone is asked to approve: the atomic check is the apply's
+  if (fixes >= ctx.policy.fixBudget.maxFixes) return { done: loopSuspected(finding, fixes, ctx, null) };
   const lastKnownGood = await ctx.lastKnownGood.get(finding.control, ref.arn);
   const plan = remediator.plan(finding, observation.state, policy, lastKnownGood);
   if (plan.change === null) return { done: result(finding, { outcome: 'failed', change: null, reason: plan.reason }) };
   return { change: plan.change, risk: remediator.risk(finding, policy) };
 }
 
-/** Sends the change, after checking it writes to the finding's own resource. Records the fix against the budget. */
+function loopSuspected(finding: Finding, fixes: number, ctx: RemediationContext, change: Change | null): RemediationResult {
+  return result(finding, {
+    outcome: 'loop-suspected',
+    change,
+    reason: `fixed ${fixes} times in the last ${ctx.policy.fixBudget.windowMinutes} minutes: something keeps undoing the fix; a human must look`,
+  });
+}
+
+/**
+ * Sends the change, after checking it writes to the finding's own resource. The fix is counted
+ * against the budget first, in one atomic step that refuses it when the budget is spent (two
+ * racing applies cannot both take the last fix); a write that fails gives it back.
+ * An error of the budget's own store is thrown: nothing was written.
+ */
 export async function applyChange(finding: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult | undefined> {
   const remediator = remediatorFor(finding.control);
   if (!remediator.permissions[change.operation]) {
@@ -107,12 +118,16 @@ export async function applyChange(finding: Finding, change: Change, ctx: Remedia
   if (target !== finding.resourceArn) {
     return result(finding, { outcome: 'failed', change, reason: `refused: the change writes to ${target}, not to the finding's ${finding.resourceArn}` });
   }
+  const at = ctx.clock();
+  const spent = await ctx.fixes.spend(finding.control, finding.resourceArn, at, ctx.policy.fixBudget);
+  if (!spent.granted) return loopSuspected(finding, spent.fixes, ctx, null);
   try {
     await remediator.apply(change, ctx.clients);
   } catch (error) {
+    // an over-count errs toward asking a human: a refund that fails is not the fix's failure
+    await ctx.fixes.refund(finding.control, finding.resourceArn, at).catch(() => undefined);
     return result(finding, { change, ...describeFailure(error, change, remediator) });
   }
-  await ctx.fixes.recordFix(finding.control, finding.resourceArn, ctx.clock());
   return undefined;
 }
 
@@ -130,11 +145,11 @@ export async function verifyChange(original: Finding, change: Change, ctx: Remed
     try {
       last = await remediator.verify(ref, ctx.clients, policy, change);
     } catch (error) {
-      const failure = describeFailure(error, change, remediator);
-      return result(finding, { change, ...failure, reason: `verify: ${failure.reason}` });
+      const failure = describeFailure(error, change, remediator, 'read');
+      return result(finding, { change, ...failure, reason: `${change.operation} was applied; ${failure.reason}` });
     }
     if (last.compliant) {
-      await ctx.lastKnownGood.put(finding.control, ref.arn, last.state, ctx.clock());
+      await keepLastKnownGood(ctx, finding, ref.arn, last.state);
       return result(finding, { outcome: 'remediated', change, reason: `${change.operation} applied and verified`, verifiedState: last.state });
     }
     if (attempt < attempts) {

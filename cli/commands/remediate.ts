@@ -4,11 +4,11 @@ import { createAwsClients, type AwsClients } from '../../core/aws';
 import { CONTROL_IDS } from '../../core/controls';
 import { messageOf } from '../../core/errors';
 import type { Finding } from '../../core/finding';
-import { InMemoryFixLedger } from '../../core/fix-budget';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import type { RemediationResult } from '../../core/outcome';
 import type { Policy } from '../../core/policy';
 import { remediate, type RemediationContext } from '../../remediators/remediate';
+import { fixLedgerFor } from '../guard-table';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
 import { changeText, compact } from '../render';
 import type { FindingLine } from '../replay';
@@ -47,6 +47,8 @@ export function parseFindingLine(text: string): Finding {
 export interface AwsOptions {
   region?: string;
   endpoint?: string;
+  /** The deployed guard's table: its fix budget is the one a fix counts against. */
+  table?: string;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function contextFor(policy: Policy, options: AwsOptions, injected?:
     clients,
     account: (await callerAccount(clients, options)) ?? undefined,
     lastKnownGood: new InMemoryLastKnownGood(),
-    fixes: new InMemoryFixLedger(),
+    fixes: fixLedgerFor(options, policy.fixBudget).ledger,
     clock: () => new Date(),
   };
 }

@@ -89,6 +89,7 @@ export class RampartGuard extends Construct {
       key: this.key,
       table: this.store.table,
       topic: this.notifications.topic,
+      notificationDeadLetters: this.notifications.deadLetters,
       approvalSecret,
       environment: env,
       approvalEnvironment: { RAMPART_APPROVAL_API_URL: this.approvals.api.url, RAMPART_APPROVAL_SECRET_ARN: approvalSecret.secretArn },

@@ -1,9 +1,12 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { grantSecretRead } from '../grants';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Policy } from '../../core/policy';
 import { APPROVER_ATTRIBUTE } from '../../remediators/notifier';
@@ -18,10 +21,17 @@ export interface NotificationsProps {
 // messages addressed to one approver carry their address; alarms and tamper alerts carry no attributes at all
 const NOT_ADDRESSED = new sns.SubscriptionFilter([{ exists: false }]);
 
-/** The KMS-encrypted, TLS-only topic, its email subscriptions, and the Slack notifier. */
+/**
+ * The KMS-encrypted, TLS-only topic, its email subscriptions, the Slack notifier, and the
+ * queue of notifications the workflow could not publish.
+ */
 export class Notifications extends Construct {
   readonly topic: sns.Topic;
   readonly slackNotifier?: RampartFunction;
+  /** Notifications still unpublished after Notify's retries, with the error; alarmed. */
+  readonly deadLetters: sqs.Queue;
+  /** Fires while a notification waits in `deadLetters`. */
+  readonly failedAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
@@ -41,6 +51,26 @@ export class Notifications extends Construct {
       grantSecretRead(this.slackNotifier, slack.webhookSecretArn);
       this.topic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier, { deadLetterQueue: props.deadLetterQueue, filterPolicy: { [APPROVER_ATTRIBUTE]: NOT_ADDRESSED } }));
     }
+    this.deadLetters = new sqs.Queue(this, 'FailedNotifications', {
+      // SSE-SQS: the state machine sends without a KMS grant, and a disabled guard key (one cause
+      // of failed publishes) does not lock the failed notifications away too
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetters).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'It is itself a dead-letter queue: the workflow sends it the notifications it could not publish; nothing is redriven into it',
+    });
+    // its action is the topic, which may be what fails: the alarm state shows in CloudWatch regardless
+    this.failedAlarm = new cloudwatch.Alarm(this, 'NotificationFailedAlarm', {
+      alarmDescription: 'Rampart: notifications could not be published; they wait in the FailedNotifications queue (the findings were recorded)',
+      metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failedAlarm.addAlarmAction(new actions.SnsAction(this.topic));
     // EventBridge (tamper alerts) publishes to the topic
     this.topic.grantPublish(new iam.ServicePrincipal('events.amazonaws.com'));
   }

@@ -4,12 +4,14 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ControlId } from '../../core/controls';
 import type { Policy } from '../../core/policy';
 import { remediatorFor } from '../../remediators';
+import type { WorkflowRetryError } from '../../remediators/failures';
 import { grantPublish, grantSecretRead, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
@@ -19,6 +21,8 @@ export interface RemediationWorkflowProps {
   key: kms.IKey;
   table: dynamodb.ITable;
   topic: sns.ITopic;
+  /** Where a notification that still fails after Notify's retries is kept (the finding still closes). */
+  notificationDeadLetters: sqs.IQueue;
   approvalSecret: secretsmanager.ISecret;
   environment: Record<string, string>;
   /** Only the approval request needs the approval API (its URL, the signing key). */
@@ -33,14 +37,18 @@ export const STATES = {
   apply: 'Apply',
   verify: 'Verify',
   notifyOutcome: 'Notify outcome',
+  deadLetterDetected: 'Dead-letter detected notification',
+  deadLetterOutcome: 'Dead-letter outcome notification',
 } as const;
 
 /**
  * One Step Functions standard workflow per finding (DESIGN.md §1):
  * Notify detected → Plan → (nothing to do → outcome) | (dry run → "would fix") |
  * (risk high → Request approval, waiting for the task token until the approval timeout) →
- * Apply (retried when throttled) → Verify (retried with backoff until consistent) → outcome.
- * Any error → "failed" → Fail. Each outcome is one notification.
+ * Apply (retried on transient faults) → Verify (retried with backoff until consistent) → outcome.
+ * Any error → "failed" → Fail. Each outcome is one notification: Notify records it on the
+ * finding first, then publishes, and is retried with backoff; a notification that still fails
+ * is sent to the notification dead-letter queue (alarmed) and the workflow goes on as it would.
  */
 export class RemediationWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -62,11 +70,12 @@ export class RemediationWorkflow extends Construct {
       requestApproval: fn('RequestApprovalFunction', 'requestApprovalHandler', 'Rampart workflow: record an approval request and send signed links', Duration.seconds(30), props.approvalEnvironment),
     };
     const f = this.functions;
+    // the state machine's own sends (failed notifications) are granted by the SqsSendMessage task
     for (const id of enabled) {
       const remediator = remediatorFor(id);
       // Apply reads too: it plans again before writing (an approval may come hours later)
       for (const s of statementsOf(remediator.readPermissions)) [f.plan, f.verify, f.apply].forEach((g) => g.addToRolePolicy(s));
-      for (const s of statementsOf(Object.values(remediator.permissions))) f.apply.addToRolePolicy(s);
+      for (const s of statementsOf([...Object.values(remediator.permissions), ...(remediator.applyReadPermissions ?? [])])) f.apply.addToRolePolicy(s);
     }
     grantTable(f.plan, table, TABLE_ACTIONS.plan);
     grantTable(f.apply, table, TABLE_ACTIONS.apply);
@@ -79,7 +88,7 @@ export class RemediationWorkflow extends Construct {
     for (const id of enabled) acknowledgeScope(id, [f.plan, f.verify, f.apply]);
     this.remediationRoleArn = f.apply.role!.roleArn;
 
-    const definition = this.definition(policy);
+    const definition = this.definition(policy, props.notificationDeadLetters);
     const logGroup = new logs.LogGroup(this, 'ExecutionLogs', { encryptionKey: key, retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
@@ -96,7 +105,7 @@ export class RemediationWorkflow extends Construct {
     }
   }
 
-  private definition(policy: Policy): sfn.IChainable {
+  private definition(policy: Policy, notificationDeadLetters: sqs.IQueue): sfn.IChainable {
     const f = this.functions;
     const $ = sfn.JsonPath;
     const invoke = (name: string, fn: RampartFunction, payload: Record<string, unknown>, resultPath: string) =>
@@ -113,22 +122,46 @@ export class RemediationWorkflow extends Construct {
 
     const failed = new sfn.Fail(this, 'Remediation failed', { error: 'Rampart.RemediationFailed', cause: 'see the failure notification' });
     const done = new sfn.Succeed(this, 'Done');
-    const notifyOutcome = invoke(STATES.notifyOutcome, f.notify, notifyPayload, $.DISCARD).next(
-      new sfn.Choice(this, 'Ended in failure?').when(sfn.Condition.stringEquals('$.notification.kind', 'failed'), failed).otherwise(done),
-    );
+    const retryNotify = (task: tasks.LambdaInvoke) =>
+      // throttled topic, KMS key throttling, DynamoDB throttles: ~2+4+8+16 s of backoff
+      task.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    /** Keeps a notification that could not be sent, with its error; a queue that refuses it too fails the execution (alarmed). */
+    const deadLetter = (name: string) =>
+      new tasks.SqsSendMessage(this, name, {
+        queue: notificationDeadLetters,
+        messageBody: sfn.TaskInput.fromObject({
+          finding: $.objectAt('$.finding'),
+          generation: $.numberAt('$.generation'),
+          notification: $.objectAt('$.notification'),
+          error: $.objectAt('$.notifyError'),
+          execution: $.stringAt('$$.Execution.Id'),
+        }),
+        resultPath: $.DISCARD,
+      }).addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    const endedInFailure = new sfn.Choice(this, 'Ended in failure?').when(sfn.Condition.stringEquals('$.notification.kind', 'failed'), failed).otherwise(done);
+    const notifyOutcome = retryNotify(invoke(STATES.notifyOutcome, f.notify, notifyPayload, $.DISCARD));
+    notifyOutcome.addCatch(deadLetter(STATES.deadLetterOutcome).next(endedInFailure), { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' });
+    notifyOutcome.next(endedInFailure);
     const failure = note('Failure', { kind: 'failed', 'error.$': '$.error' }).next(notifyOutcome);
     const catchAll = <T extends sfn.TaskStateBase>(task: T): T => {
       task.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       return task;
     };
+    const transient = ['Rampart.Throttled', 'Rampart.Transient'] satisfies WorkflowRetryError[];
 
-    const plan = catchAll(invoke(STATES.plan, f.plan, { finding: $.objectAt('$.finding'), mode: $.stringAt('$.mode'), generation: $.numberAt('$.generation') }, '$.plan'));
+    const plan = invoke(STATES.plan, f.plan, { finding: $.objectAt('$.finding'), mode: $.stringAt('$.mode'), generation: $.numberAt('$.generation') }, '$.plan');
+    plan.addRetry({ errors: transient, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    catchAll(plan);
     const apply = invoke(STATES.apply, f.apply, changePayload, '$.apply');
-    apply.addRetry({ errors: ['Rampart.Throttled'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    // each attempt plans again first: a retry after a write that went through finds nothing to do
+    apply.addRetry({ errors: transient, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    // WAF sees a brand-new stage seconds to minutes after API Gateway created it
+    apply.addRetry({ errors: ['Rampart.NotYetVisible' satisfies WorkflowRetryError], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
     catchAll(apply);
     const verify = invoke(STATES.verify, f.verify, changePayload, '$.verify');
     // associations and settings take seconds to minutes to read back: re-read with backoff
-    verify.addRetry({ errors: ['Rampart.NotYetCompliant'], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
+    verify.addRetry({ errors: ['Rampart.NotYetCompliant' satisfies WorkflowRetryError], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
+    verify.addRetry({ errors: transient, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
     catchAll(verify);
     const requestApproval = new tasks.LambdaInvoke(this, STATES.requestApproval, {
       lambdaFunction: f.requestApproval,
@@ -143,7 +176,9 @@ export class RemediationWorkflow extends Construct {
     });
     catchAll(requestApproval);
 
-    const detected = note('Detected', { kind: 'detected' }).next(invoke(STATES.notifyDetected, f.notify, notifyPayload, $.DISCARD));
+    const notifyDetected = retryNotify(invoke(STATES.notifyDetected, f.notify, notifyPayload, $.DISCARD));
+    notifyDetected.addCatch(deadLetter(STATES.deadLetterDetected).next(plan), { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' });
+    const detected = note('Detected', { kind: 'detected' }).next(notifyDetected);
     const verified = note('Verified', { 'kind.$': '$.verify.outcome', 'reason.$': '$.verify.reason', 'change.$': '$.plan.change' }).next(notifyOutcome);
     const applyOutcome = note('Apply outcome', { 'kind.$': '$.apply.failure.outcome', 'reason.$': '$.apply.failure.reason', 'change.$': '$.plan.change' }).next(notifyOutcome);
     apply.next(new sfn.Choice(this, 'Applied?').when(sfn.Condition.isPresent('$.apply.failure'), applyOutcome).otherwise(verify.next(verified)));

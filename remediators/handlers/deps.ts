@@ -2,7 +2,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { createAwsClients, type AwsClients } from '../../core/aws';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
-import type { FixLedger } from '../../core/fix-budget';
+import { ledgerKeepSeconds, type FixLedger } from '../../core/fix-budget';
 import type { LastKnownGoodStore } from '../../core/last-known-good';
 import type { Policy } from '../../core/policy';
 import { SecretCache } from '../../core/secrets';
@@ -90,7 +90,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
   const findings = once(() => new DynamoFindingsStore(db(), table, Number(env.RAMPART_RETENTION_DAYS ?? 90)));
   const approvals = once(() => new DynamoApprovalStore(db(), table));
   const lastKnownGood = once(() => new DynamoLastKnownGood(db(), table));
-  const fixes = once(() => new DynamoFixLedger(db(), table, Math.max(86_400, policy.fixBudget.windowMinutes * 120)));
+  const fixes = once(() => new DynamoFixLedger(db(), table, ledgerKeepSeconds(policy.fixBudget)));
   const sns = once(() => tracer.captureAWSv3Client(new sdk.sns.SNSClient({})));
   const sfn = once(() => tracer.captureAWSv3Client(new sdk.sfn.SFNClient(WORKFLOW_CLIENT_CONFIG)));
   const secrets = once(() => new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))));

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Change } from '../../core/control';
 import { approvalLink } from '../../core/approval-links';
+import { messageOf } from '../../core/errors';
 import type { Finding } from '../../core/finding';
 import type { Notification, NotificationKind } from '../../core/notify';
 import type { RemediationResult } from '../../core/outcome';
+import type { FindingRecord } from '../../core/stores';
+import { awsErrorName } from '../../detectors/aws-errors';
 import { expireApproval } from '../approval-decision';
+import { isTransient, REMEDIATION_ERRORS, type WorkflowRetryError } from '../failures';
 import { publishApprovalLinks, publishNotification } from '../notifier';
 import { applyChange, planRemediation, verifyChange, type PlanStep, type RemediationContext } from '../remediate';
 import { lambdaAdapter } from './adapter';
@@ -39,12 +43,30 @@ export interface ApprovalRequestInput extends ChangeInput {
   taskToken: string;
 }
 
-/** Errors the state machine retries by name. */
+/** Errors the state machine retries by name (the names and their retries: failures.ts, the workflow construct). */
 export class RetryableError extends Error {
-  constructor(name: 'Rampart.Throttled' | 'Rampart.NotYetCompliant', message: string) {
+  constructor(name: WorkflowRetryError, message: string) {
     super(message);
     this.name = name;
   }
+}
+
+/** A transient fault (throttle, 5xx, timeout) as the error the state machine retries; others as they are. */
+function retryableOr(error: unknown): unknown {
+  if (!isTransient(error)) return error;
+  const code = awsErrorName(error) ?? 'Error';
+  return new RetryableError(code === REMEDIATION_ERRORS.notYetVisible ? 'Rampart.NotYetVisible' : 'Rampart.Transient', `${code}: ${messageOf(error)}`);
+}
+
+/** A failed outcome whose fault may pass, as the error the state machine retries. */
+function retryableFailure(failure: RemediationResult): RetryableError {
+  const name: WorkflowRetryError =
+    failure.errorCode === REMEDIATION_ERRORS.notYetVisible
+      ? 'Rampart.NotYetVisible'
+      : /Throttl|TooManyRequests|SlowDown|RequestLimitExceeded|LimitsExceeded/.test(failure.errorCode ?? '')
+        ? 'Rampart.Throttled'
+        : 'Rampart.Transient';
+  return new RetryableError(name, failure.reason);
 }
 
 function contextOf(deps: GuardDeps): RemediationContext {
@@ -67,12 +89,29 @@ function failureReason(n: NotifyInput['notification']): string | undefined {
 }
 
 /**
+ * Pure: whether Notify records its notification on the finding. Notify is retried (a throttled
+ * publish, a lost response), and its record is made first: a retry finds it made already. A
+ * finding re-opened since (a newer generation) belongs to another workflow and is not touched.
+ */
+export function recordingOf(record: FindingRecord | undefined, generation: number, kind: NotificationKind): 'record' | 'recorded' | 'not-ours' {
+  if (!record || record.generation !== generation) return 'not-ours';
+  if (TERMINAL.has(kind)) return record.status === 'closed' ? 'recorded' : 'record';
+  if (kind === 'detected') return record.history.some((h) => h.event === 'notified' && h.detail === 'detected') ? 'recorded' : 'record';
+  return 'record';
+}
+
+/**
  * @param newId approval ids: random, so holding one (or knowing the finding) tells nothing
  *   about another; injected for tests
  */
 export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => string = randomUUID) {
   return {
-    /** Publishes a notification and records it on the finding; terminal kinds close it. */
+    /**
+     * Records a notification on the finding (terminal kinds close it), then publishes it. The
+     * record comes first so that a notification that cannot go out (a throttled topic, a
+     * disabled key) never keeps the finding open; the state machine retries this task and
+     * dead-letters the notification when it still fails.
+     */
     async notify(input: NotifyInput): Promise<{ kind: NotificationKind }> {
       const deps = getDeps();
       const { kind } = input.notification;
@@ -83,71 +122,94 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
         ...(input.notification.change ? { change: input.notification.change } : {}),
         ...(input.notification.decidedBy ? { decidedBy: input.notification.decidedBy } : {}),
       };
-      if (deps.config.topicArn) await publishNotification(deps.sns, deps.config.topicArn, notification);
       const at = deps.clock().toISOString();
-      if (kind === 'expired') await expireApproval(deps.approvals, input.finding.id, input.generation, deps.clock());
-      await deps.findings.update(input.finding.id, {
-        ...(TERMINAL.has(kind) ? { status: 'closed' as const, outcome: kind } : {}),
-        // the detection itself is recorded when the finding opens; here, that people were told
-        entry:
-          kind === 'detected'
-            ? { at, event: 'notified', detail: 'detected' }
-            : { at, event: kind, ...(notification.reason ? { detail: notification.reason } : {}), ...(notification.decidedBy ? { by: notification.decidedBy } : {}) },
-      });
-      // per-control metrics, published at once with their own dimension
-      const perControl = metrics.singleMetric();
-      perControl.addDimension('control', input.finding.control);
-      perControl.addMetric(kind === 'detected' ? 'FindingsOpened' : TERMINAL.has(kind) ? 'FindingsClosed' : 'Notifications', MetricUnit.Count, 1);
-      if (kind === 'remediated') {
-        const record = await deps.findings.get(input.finding.id);
-        if (record) {
+      const record = await deps.findings.get(input.finding.id);
+      const recording = recordingOf(record, input.generation, kind);
+      if (recording === 'not-ours') logger.warn('the finding is not at this generation: not recorded', { findingId: input.finding.id, generation: input.generation, current: record?.generation });
+      if (recording === 'record') {
+        if (kind === 'expired') await expireApproval(deps.approvals, input.finding.id, input.generation, deps.clock());
+        await deps.findings.update(input.finding.id, {
+          ...(TERMINAL.has(kind) ? { status: 'closed' as const, outcome: kind } : {}),
+          // the detection itself is recorded when the finding opens; here, that people were told
+          entry:
+            kind === 'detected'
+              ? { at, event: 'notified', detail: 'detected' }
+              : { at, event: kind, ...(notification.reason ? { detail: notification.reason } : {}), ...(notification.decidedBy ? { by: notification.decidedBy } : {}) },
+        });
+        // per-control metrics, published at once with their own dimension
+        const perControl = metrics.singleMetric();
+        perControl.addDimension('control', input.finding.control);
+        perControl.addMetric(kind === 'detected' ? 'FindingsOpened' : TERMINAL.has(kind) ? 'FindingsClosed' : 'Notifications', MetricUnit.Count, 1);
+        if (kind === 'remediated' && record) {
           const timing = metrics.singleMetric();
           timing.addDimension('control', input.finding.control);
           timing.addMetric('TimeToRemediate', MetricUnit.Seconds, (Date.parse(at) - Date.parse(record.openedAt)) / 1000);
         }
       }
+      if (deps.config.topicArn) await publishNotification(deps.sns, deps.config.topicArn, notification);
       return { kind };
     },
 
-    /** Reads the live state and plans the fix (or ends with an outcome). */
+    /** Reads the live state and plans the fix (or ends with an outcome); a transient read error is retried. */
     async plan(input: WorkflowInput): Promise<PlanStep> {
-      return planRemediation(input.finding, contextOf(getDeps()));
+      try {
+        return await planRemediation(input.finding, contextOf(getDeps()));
+      } catch (error) {
+        throw retryableOr(error);
+      }
     },
 
     /**
-     * Applies the change; a throttled call is thrown back for the state machine to retry.
-     * The resource is planned again first: an approval can come hours after the plan, and a
-     * change is applied only while it is still exactly the one that was planned (and approved).
+     * Applies the change; a transient fault (of the write or of the fix budget) is thrown back
+     * for the state machine to retry. The resource is planned again first: an approval can come
+     * hours after the plan, a retry may follow a write that went through, and a change is
+     * applied only while it is still exactly the one that was planned (and approved).
      */
     async apply(input: ChangeInput): Promise<{ failure?: RemediationResult }> {
       const deps = getDeps();
       const ctx = contextOf(deps);
-      const fresh = await planRemediation(input.finding, ctx);
-      if ('done' in fresh) return { failure: fresh.done };
-      if (JSON.stringify(fresh.change) !== JSON.stringify(input.change)) {
-        return {
-          failure: {
-            outcome: 'failed',
-            control: input.finding.control,
-            resourceArn: input.finding.resourceArn,
-            change: input.change,
-            errorCode: 'StalePlan',
-            reason: `the resource changed since the fix was planned; nothing applied. The fix it needs now: ${fresh.change.operation} ${JSON.stringify(fresh.change.input)}`,
-          },
-        };
+      let failure: RemediationResult | undefined;
+      try {
+        const fresh = await planRemediation(input.finding, ctx);
+        if ('done' in fresh) return { failure: fresh.done };
+        if (JSON.stringify(fresh.change) !== JSON.stringify(input.change)) {
+          return {
+            failure: {
+              outcome: 'failed',
+              control: input.finding.control,
+              resourceArn: input.finding.resourceArn,
+              change: input.change,
+              errorCode: 'StalePlan',
+              reason: `the resource changed since the fix was planned; nothing applied. The fix it needs now: ${fresh.change.operation} ${JSON.stringify(fresh.change.input)}`,
+            },
+          };
+        }
+        failure = await applyChange(input.finding, input.change, ctx);
+      } catch (error) {
+        throw retryableOr(error);
       }
-      const failure = await applyChange(input.finding, input.change, ctx);
-      if (failure?.errorCode && /Throttl|TooManyRequests|SlowDown|RequestLimitExceeded/.test(failure.errorCode)) {
-        throw new RetryableError('Rampart.Throttled', failure.reason);
+      if (failure?.retryable) throw retryableFailure(failure);
+      if (failure) return { failure };
+      // the fix is made and counted: a history line that cannot be written does not make it a
+      // failure (Verify and the outcome still run; the outcome is recorded there)
+      try {
+        await deps.findings.update(input.finding.id, { entry: { at: deps.clock().toISOString(), event: 'applied', detail: input.change.operation } });
+      } catch (error) {
+        logger.warn('the fix was applied but could not be recorded in the history', { findingId: input.finding.id, error: messageOf(error) });
       }
-      await deps.findings.update(input.finding.id, { entry: { at: deps.clock().toISOString(), event: 'applied', detail: input.change.operation } });
-      return failure ? { failure } : {};
+      return {};
     },
 
-    /** One re-read; not yet compliant is thrown back for the state machine to retry with backoff. */
+    /** One re-read; not yet compliant, or a transient read error, is thrown back for the state machine to retry with backoff. */
     async verify(input: ChangeInput): Promise<RemediationResult> {
-      const result = await verifyChange(input.finding, input.change, contextOf(getDeps()));
+      let result: RemediationResult;
+      try {
+        result = await verifyChange(input.finding, input.change, contextOf(getDeps()));
+      } catch (error) {
+        throw retryableOr(error);
+      }
       if (result.errorCode === 'VerifyMismatch') throw new RetryableError('Rampart.NotYetCompliant', result.reason);
+      if (result.retryable) throw retryableFailure(result);
       return result;
     },
 

@@ -90,9 +90,10 @@ describe('the Rampart stack', () => {
         'kms:DescribeKey',
         'wafv2:GetWebACL',
         'wafv2:GetWebACLForResource',
+        // reads that tell what a WAFNonexistentItemException of AssociateWebACL meant
+        'wafv2:GetWebACL',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
-        'dynamodb:Query',
         'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
@@ -168,7 +169,7 @@ describe('the Rampart stack', () => {
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
   });
 
   it('alarms on recovered findings, workflows that could not be started and findings open too long', () => {

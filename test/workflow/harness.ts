@@ -22,7 +22,7 @@ import { RampartStack } from '../../infra/stack';
 type Json = Record<string, unknown>;
 
 /** Resolves the CloudFormation intrinsics of a DefinitionString: Lambda ARNs become `…:function:<logicalId>`. */
-function resolveDefinition(value: unknown): string {
+function resolveDefinition(value: unknown, resources: Record<string, { Type: string }>): string {
   if (typeof value === 'string') return value;
   const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (!join) throw new Error(`unexpected intrinsic in the definition: ${JSON.stringify(value).slice(0, 200)}`);
@@ -35,6 +35,8 @@ function resolveDefinition(value: unknown): string {
       if (ref === 'AWS::Partition') return 'aws';
       if (ref === 'AWS::Region') return 'us-east-1';
       if (ref === 'AWS::AccountId') return '111122223333';
+      // a queue's Ref is its URL
+      if (ref && resources[ref]?.Type === 'AWS::SQS::Queue') return `https://sqs.us-east-1.amazonaws.com/111122223333/${ref}`;
       throw new Error(`unexpected part in the definition: ${JSON.stringify(part)}`);
     })
     .join('');
@@ -44,6 +46,8 @@ export interface SynthesizedWorkflow {
   definition: Json;
   /** State name → the handler export its Lambda runs (`planHandler`...). */
   handlerOfState: Record<string, string>;
+  /** State name → the service integration it calls directly (`sqs:sendMessage`). */
+  integrationOfState: Record<string, string>;
   template: Template;
 }
 
@@ -52,21 +56,34 @@ export function synthesizeWorkflow(policy: Policy): SynthesizedWorkflow {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const template = Template.fromStack(new RampartStack(app, 'Test', { policy }));
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  const definition = JSON.parse(resolveDefinition((machine as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString)) as Json;
+  const definition = JSON.parse(resolveDefinition((machine as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString, template.toJSON().Resources as Record<string, { Type: string }>)) as Json;
   const functions = template.findResources('AWS::Lambda::Function');
   const handlerOfState: Record<string, string> = {};
+  const integrationOfState: Record<string, string> = {};
   for (const [name, state] of Object.entries(definition.States as Record<string, Json>)) {
     if (state.Type !== 'Task') continue;
+    const integration = /^arn:aws:states:::(sqs:sendMessage)$/.exec(String(state.Resource));
+    if (integration) {
+      integrationOfState[name] = integration[1]!;
+      continue;
+    }
     const arn = String((state.Parameters as Json | undefined)?.FunctionName ?? state.Resource);
     const logicalId = arn.split(':function:')[1]!;
     const handler = String((functions[logicalId] as { Properties: { Handler: string } }).Properties.Handler);
     handlerOfState[name] = handler.replace(/^index\./, '');
   }
-  return { definition, handlerOfState, template };
+  return { definition, handlerOfState, integrationOfState, template };
 }
 
 /** What the human does when an approval is requested. */
 export type Human = (approval: { token: string; notification: Notification; deps: GuardDeps }) => Promise<void>;
+
+/** A message the state machine sent to a queue itself (the failed-notification dead letters). */
+export interface QueuedMessage {
+  state: string;
+  queueUrl: string;
+  body: { finding: { id: string }; generation: number; notification: { kind: string }; error: { Error?: string; Cause?: string }; execution: string };
+}
 
 export interface RunResult {
   status: 'succeeded' | 'failed';
@@ -81,6 +98,10 @@ export class LocalWorkflow {
   readonly sns = mockClient(SNSClient);
   readonly sfn = mockClient(SFNClient);
   readonly deps: GuardDeps;
+  /** Messages sent to queues by the state machine, across runs. */
+  readonly deadLetters: QueuedMessage[] = [];
+  /** Set to make the state machine's SendMessage fail (the queue refuses too). */
+  sendMessageFault?: () => Error | undefined;
   private readonly machine: StateMachine;
   private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private tokens = 0;
@@ -179,9 +200,27 @@ export class LocalWorkflow {
         return decision;
       };
     }
+    for (const [state, integration] of Object.entries(this.workflow.integrationOfState)) {
+      local[state] = async (taskInput) => {
+        calls.push(state);
+        const fault = this.sendMessageFault?.();
+        if (fault) throw fault;
+        const { QueueUrl, MessageBody } = taskInput as { QueueUrl: string; MessageBody: QueuedMessage['body'] };
+        if (integration !== 'sqs:sendMessage' || !QueueUrl) throw new Error(`unexpected ${integration} input ${JSON.stringify(taskInput)}`);
+        // Step Functions sends a JSON MessageBody as its string: the round trip a consumer sees
+        this.deadLetters.push({ state, queueUrl: QueueUrl, body: JSON.parse(JSON.stringify(MessageBody)) as QueuedMessage['body'] });
+        return { MessageId: `msg-${this.deadLetters.length}`, MD5OfMessageBody: 'md5' };
+      };
+    }
+    // no waiting between retries: every state that retries, retried at once
+    const retryIntervalOverrides = Object.fromEntries(
+      Object.entries(this.workflow.definition.States as Record<string, Json>)
+        .filter(([, state]) => Array.isArray(state.Retry))
+        .map(([name]) => [name, 0]),
+    );
     const before = this.notifications().length;
     const execution = this.machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: local as never, retryIntervalOverrides: { Apply: 0, Verify: 0 } },
+      overrides: { taskResourceLocalHandlers: local as never, retryIntervalOverrides },
       context: { Task: { Token: token } },
     });
     try {
