@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FakeAws } from '../fakes';
 import { ARTIFACTS_KEY, FIXTURES, LEGACY_ACL, RAMPART_GUARD_ACL, fixture, jsonLines, runCli } from '../helpers';
@@ -195,5 +197,83 @@ describe('rampart remediate and replay --apply', () => {
 
     expect(result.stderr).toContain('the policy is in dry-run mode: nothing applied');
     expect(aws.writes).toEqual([]);
+  });
+});
+
+describe("rampart remediate and scan --fix count against the deployed guard's fix budget", () => {
+  let aws: FakeAws;
+  const sts = mockClient(STSClient);
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const BUDGET_KEY = { pk: 'FIXES#s3-default-encryption#arn:aws:s3:::rampart-demo-logs', sk: 'BUDGET' };
+  let items: Map<string, Record<string, unknown>>;
+  afterAll(() => {
+    sts.restore();
+    ddb.restore();
+  });
+  beforeEach(() => {
+    sts.reset();
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
+    ddb.reset();
+    items = new Map();
+    // the guard table, as far as the ledger uses it (one item per resource, versioned)
+    ddb.on(GetCommand).callsFake(async (input: { TableName: string; Key: { pk: string } }) => {
+      const item = items.get(`${input.TableName}|${input.Key.pk}`);
+      return item ? { Item: structuredClone(item) } : {};
+    });
+    ddb.on(UpdateCommand).callsFake(async (input: { TableName: string; Key: { pk: string; sk: string }; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> }) => {
+      const key = `${input.TableName}|${input.Key.pk}`;
+      const current = items.get(key);
+      const holds = input.ConditionExpression === 'attribute_not_exists(pk)' ? !current : current?.version === input.ExpressionAttributeValues[':version'];
+      if (!holds) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      items.set(key, { ...input.Key, fixes: input.ExpressionAttributeValues[':fixes'], version: input.ExpressionAttributeValues[':next'] });
+      return {};
+    });
+    aws = new FakeAws();
+    aws.buckets.set('rampart-demo-logs', { region: 'us-east-1', rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
+  });
+  afterEach(() => {
+    aws.restore();
+    delete process.env.RAMPART_TABLE;
+  });
+
+  async function findingLine(): Promise<string> {
+    const lines = jsonLines((await runCli(['replay', '--json', '--config', POLICY, join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json')])).stdout);
+    return JSON.stringify(lines.find((l) => l.type === 'finding'));
+  }
+
+  it('remediate --table counts the fix in the table', async () => {
+    const result = await runCli(['remediate', '--config', POLICY, '--table', 'guard-table', '--finding', await findingLine()]);
+
+    expect(result.code).toBe(0);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { TableName: 'guard-table', Key: BUDGET_KEY });
+    expect((items.get(`guard-table|${BUDGET_KEY.pk}`)?.fixes as string[]).length).toBe(1);
+  });
+
+  it('remediate stops with loop-suspected when the guard spent the budget (RAMPART_TABLE)', async () => {
+    process.env.RAMPART_TABLE = 'env-table';
+    const now = new Date().toISOString();
+    items.set(`env-table|${BUDGET_KEY.pk}`, { ...BUDGET_KEY, fixes: [now, now, now], version: 3 });
+
+    const result = await runCli(['remediate', '--config', POLICY, '--finding', await findingLine()]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('loop-suspected');
+    expect(aws.writes).toEqual([]);
+  });
+
+  it('scan --fix counts its fixes in the table named by RAMPART_TABLE', async () => {
+    process.env.RAMPART_TABLE = 'env-table';
+
+    await runCli(['scan', '--fix', '--control', 's3-default-encryption', '--config', POLICY, '--region', 'us-east-1']);
+
+    expect(aws.writes).toEqual(['PutBucketEncryption rampart-demo-logs']);
+    expect((items.get(`env-table|${BUDGET_KEY.pk}`)?.fixes as string[]).length).toBe(1);
+  });
+
+  it('without a table, a fix counts in a ledger of the run only', async () => {
+    await runCli(['remediate', '--config', POLICY, '--finding', await findingLine()]);
+
+    expect(aws.writes).toEqual(['PutBucketEncryption rampart-demo-logs']);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
   });
 });

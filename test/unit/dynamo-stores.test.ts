@@ -182,14 +182,67 @@ describe('DynamoDB stores', () => {
     expect(ddb).toHaveReceivedCommandWith(PutCommand, { ConditionExpression: 'attribute_not_exists(pk) OR seenAt <= :seenAt' });
   });
 
-  it('counts fixes in the budget window with a key-range query', async () => {
-    ddb.on(QueryCommand).resolves({ Count: 2 });
+  describe('the fix ledger', () => {
+    const BUDGET = { maxFixes: 3, windowMinutes: 60 };
+    const ARN = 'arn:aws:s3:::b';
+    /** A stateful table behind the mock, for the two calls the ledger makes (and their conditions). */
+    function statefulTable() {
+      const items = new Map<string, Record<string, unknown>>();
+      const keyOf = (k: { pk: string; sk: string }) => `${k.pk}|${k.sk}`;
+      ddb.on(GetCommand).callsFake(async (input: { Key: { pk: string; sk: string } }) => {
+        const item = items.get(keyOf(input.Key));
+        return item ? { Item: structuredClone(item) } : {};
+      });
+      ddb.on(UpdateCommand).callsFake(async (input: { Key: { pk: string; sk: string }; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> }) => {
+        const current = items.get(keyOf(input.Key));
+        const v = input.ExpressionAttributeValues;
+        const holds =
+          input.ConditionExpression === 'attribute_not_exists(pk)' ? !current : input.ConditionExpression === 'version = :version' ? current?.version === v[':version'] : undefined;
+        if (holds === undefined) throw new Error(`fake table: unsupported condition ${input.ConditionExpression}`);
+        if (!holds) throw conditionFailed();
+        items.set(keyOf(input.Key), { ...input.Key, fixes: v[':fixes'], version: v[':next'], ttl: v[':ttl'] });
+        return {};
+      });
+      return items;
+    }
 
-    expect(await new DynamoFixLedger(db, 'tbl').fixesSince('s3-default-encryption', 'arn:aws:s3:::b', AT)).toBe(2);
-    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
-      KeyConditionExpression: 'pk = :pk AND sk >= :since',
-      ExpressionAttributeValues: { ':pk': 'FIXES#s3-default-encryption#arn:aws:s3:::b', ':since': AT.toISOString() },
-      Select: 'COUNT',
+    it('grants exactly one of two racing fixes when one is left', async () => {
+      statefulTable();
+      const ledger = new DynamoFixLedger(db, 'tbl');
+      await ledger.spend('s3-default-encryption', ARN, AT, BUDGET);
+      await ledger.spend('s3-default-encryption', ARN, new Date(AT.getTime() + 1000), BUDGET);
+
+      const racing = await Promise.all([
+        ledger.spend('s3-default-encryption', ARN, new Date(AT.getTime() + 2000), BUDGET),
+        new DynamoFixLedger(db, 'tbl').spend('s3-default-encryption', ARN, new Date(AT.getTime() + 2000), BUDGET),
+      ]);
+
+      expect(racing.map((r) => r.granted).sort()).toEqual([false, true]);
+      expect(await ledger.fixesSince('s3-default-encryption', ARN, AT)).toBe(3);
+      // the loser's conditional write failed, it read again and found the budget spent
+      expect(ddb.commandCalls(UpdateCommand).length).toBe(4);
+    });
+
+    it('counts two fixes in the same millisecond twice, and gives back one that was not made', async () => {
+      const items = statefulTable();
+      const ledger = new DynamoFixLedger(db, 'tbl', 7200);
+
+      await Promise.all([ledger.spend('s3-default-encryption', ARN, AT, BUDGET), ledger.spend('s3-default-encryption', ARN, AT, BUDGET)]);
+      expect(await ledger.fixesSince('s3-default-encryption', ARN, AT)).toBe(2);
+      await ledger.refund('s3-default-encryption', ARN, AT);
+
+      expect(await ledger.fixesSince('s3-default-encryption', ARN, AT)).toBe(1);
+      expect(items.get(`FIXES#s3-default-encryption#${ARN}|BUDGET`)).toMatchObject({ fixes: [AT.toISOString()], version: 3, ttl: AT.getTime() / 1000 + 7200 });
+    });
+
+    it('refuses a fix once the window holds the budget, and grants again as fixes leave the window', async () => {
+      statefulTable();
+      const ledger = new DynamoFixLedger(db, 'tbl');
+      const at = (minutes: number) => new Date(AT.getTime() + minutes * 60_000);
+      for (const m of [0, 10, 20]) expect((await ledger.spend('s3-default-encryption', ARN, at(m), BUDGET)).granted).toBe(true);
+
+      expect(await ledger.spend('s3-default-encryption', ARN, at(30), BUDGET)).toEqual({ granted: false, fixes: 3 });
+      expect(await ledger.spend('s3-default-encryption', ARN, at(61), BUDGET)).toEqual({ granted: true, fixes: 3 });
     });
   });
 });

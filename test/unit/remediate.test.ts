@@ -1,6 +1,7 @@
 import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { UpdateStageCommand } from '@aws-sdk/client-api-gateway';
-import { AssociateWebACLCommand } from '@aws-sdk/client-wafv2';
+import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
+import { AssociateWebACLCommand, WAFNonexistentItemException } from '@aws-sdk/client-wafv2';
 import { createAwsClients } from '../../core/aws';
 import { parseEvent } from '../../core/events';
 import type { Finding } from '../../core/finding';
@@ -10,7 +11,7 @@ import type { Policy } from '../../core/policy';
 import { DETECTORS } from '../../detectors';
 import { judgeEvent } from '../../detectors/judge';
 import { EventRouter } from '../../detectors/router';
-import { applyChange, remediate, type RemediationContext } from '../../remediators/remediate';
+import { applyChange, planRemediation, remediate, type RemediationContext } from '../../remediators/remediate';
 import { FakeAws, s3Error } from '../fakes';
 import { ARTIFACTS_KEY, LEGACY_ACL, RAMPART_GUARD_ACL, fixture, policy } from '../helpers';
 
@@ -219,6 +220,106 @@ describe('remediate against a stateful fake account', () => {
     now = new Date(now.getTime() + 61 * 60_000);
 
     expect((await remediate(finding!, ctx)).outcome).toBe('remediated');
+  });
+
+  it('lets exactly one of two racing applies take the last fix of the budget', async () => {
+    const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
+    for (let i = 0; i < 2; i++) {
+      aws.buckets.get('rampart-demo-logs')!.rule = SSE_S3_RULE;
+      await remediate(finding!, ctx);
+    }
+    aws.buckets.get('rampart-demo-logs')!.rule = SSE_S3_RULE;
+    const [a, b] = await Promise.all([planRemediation(finding!, ctx), planRemediation(finding!, ctx)]);
+
+    const results = await Promise.all([a, b].map((step) => applyChange(finding!, (step as { change: never }).change, ctx)));
+
+    expect(results.map((r) => r?.outcome ?? 'applied').sort()).toEqual(['applied', 'loop-suspected']);
+    expect(aws.writes).toHaveLength(3);
+  });
+
+  it('counts two fixes in the same millisecond twice', async () => {
+    const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
+    const step = await planRemediation(finding!, ctx);
+    const change = (step as { change: never }).change;
+
+    await Promise.all([applyChange(finding!, change, ctx), applyChange(finding!, change, ctx)]);
+
+    expect(await ctx.fixes.fixesSince('s3-default-encryption', finding!.resourceArn, now)).toBe(2);
+  });
+
+  it('does not count a fix whose write failed', async () => {
+    const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
+    aws.s3.on(PutBucketEncryptionCommand).rejects(s3Error('AccessDenied', 403));
+
+    await remediate(finding!, ctx);
+
+    expect(await ctx.fixes.fixesSince('s3-default-encryption', finding!.resourceArn, now)).toBe(0);
+  });
+
+  it('writes nothing when the fix budget cannot be counted (its store fails)', async () => {
+    const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
+    ctx.fixes.spend = async () => {
+      throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException', $fault: 'client' });
+    };
+
+    await expect(remediate(finding!, ctx)).rejects.toThrow('Rate of requests exceeds the allowed throughput');
+    expect(aws.writes).toEqual([]);
+  });
+
+  it('fails with "web ACL … does not exist" when the ACL to attach was deleted, not resource-gone', async () => {
+    const [finding] = findingsOf('wafv2-AssociateWebACL.other-acl-adapted.json');
+    aws.webAcls.delete(RAMPART_GUARD_ACL);
+
+    const result = await remediate(finding!, ctx);
+
+    expect(result).toMatchObject({ outcome: 'failed', errorCode: 'Rampart.WebAclMissing' });
+    expect(result.reason).toContain(`web ACL ${RAMPART_GUARD_ACL} does not exist`);
+    expect(result.retryable).toBeUndefined();
+  });
+
+  it('says WAF does not see a brand-new stage yet (retryable) while the stage and the ACL exist', async () => {
+    const [finding] = findingsOf('wafv2-AssociateWebACL.other-acl-adapted.json');
+    aws.wafv2.on(AssociateWebACLCommand).rejects(new WAFNonexistentItemException({ message: 'AWS WAF couldn’t perform the operation because your resource doesn’t exist.', $metadata: {} }));
+
+    const result = await remediate(finding!, ctx);
+
+    expect(result).toMatchObject({ outcome: 'failed', errorCode: 'Rampart.NotYetVisible', retryable: true });
+    expect(result.reason).toBe(`WAF does not see stage ${PROD} yet (it exists in API Gateway, and web ACL ${RAMPART_GUARD_ACL} exists)`);
+  });
+
+  it('closes as resource-gone when AssociateWebACL finds no stage and API Gateway has none either', async () => {
+    const [finding] = findingsOf('wafv2-AssociateWebACL.other-acl-adapted.json');
+    aws.wafv2.on(AssociateWebACLCommand).callsFake(() => {
+      aws.stages.delete(PROD); // deleted between the plan and the write
+      throw new WAFNonexistentItemException({ message: 'no such item', $metadata: {} });
+    });
+
+    expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'resource-gone', errorCode: 'WAFNonexistentItemException' });
+  });
+
+  it('names the read permission, not the write, when reading back after the fix is denied', async () => {
+    const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
+    let reads = 0;
+    aws.s3.on(GetBucketEncryptionCommand).callsFake(() => {
+      if (++reads > 1) throw s3Error('AccessDenied', 403); // the plan's read works, the verify's does not
+      return { ServerSideEncryptionConfiguration: { Rules: [SSE_S3_RULE] } };
+    });
+
+    const result = await remediate(finding!, ctx);
+
+    expect(result).toMatchObject({ outcome: 'failed', errorCode: 'AccessDenied' });
+    expect(result.reason).toMatch(/^PutBucketEncryption was applied; reading arn:aws:s3:::rampart-demo-logs back was denied: it needs s3:GetEncryptionConfiguration/);
+    expect(result.reason).not.toContain('s3:PutEncryptionConfiguration');
+  });
+
+  it('reports a throttled write as it happened, without promising another try', async () => {
+    const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
+    aws.s3.on(PutBucketEncryptionCommand).rejects(s3Error('SlowDown', 503));
+
+    const result = await remediate(finding!, ctx);
+
+    expect(result).toMatchObject({ outcome: 'failed', errorCode: 'SlowDown', retryable: true });
+    expect(result.reason).toBe('PutBucketEncryption on arn:aws:s3:::rampart-demo-logs was throttled (SlowDown: SlowDown)');
   });
 
   it('never writes to an exempt resource (tag read live)', async () => {

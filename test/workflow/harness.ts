@@ -221,7 +221,7 @@ export class LocalWorkflow {
     const before = this.notifications().length;
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: local as never, retryIntervalOverrides },
-      context: { Task: { Token: token } },
+      context: { Execution: { Id: `arn:aws:states:us-east-1:111122223333:execution:rampart:${token}`, Name: token }, Task: { Token: token } },
     });
     try {
       const output = await execution.result;

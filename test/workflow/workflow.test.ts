@@ -1,4 +1,6 @@
 import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { AssociateWebACLCommand, WAFNonexistentItemException } from '@aws-sdk/client-wafv2';
 import { UpdateStageCommand } from '@aws-sdk/client-api-gateway';
 import { parseEvent } from '../../core/events';
 import type { Finding } from '../../core/finding';
@@ -84,6 +86,17 @@ describe('the remediation workflow, run locally on the synthesized definition', 
 
     expect(state?.TimeoutSeconds).toBe(12 * 3600);
     expect(state?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+  });
+
+  it('retries every Notify with backoff and sends what still fails to an alarmed queue', () => {
+    const states = workflow.definition.States as Record<string, { Retry?: Array<{ ErrorEquals: string[]; MaxAttempts: number; BackoffRate: number }>; Catch?: Array<{ Next: string }> }>;
+    for (const name of ['Notify detected', 'Notify outcome']) {
+      expect(states[name]?.Retry?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 4, BackoffRate: 2 });
+      expect(states[name]?.Catch?.map((c) => c.Next)).toEqual([`Dead-letter ${name === 'Notify detected' ? 'detected' : 'outcome'} notification`]);
+    }
+    const [queue] = Object.keys(workflow.template.findResources('AWS::SQS::Queue')).filter((id) => id.includes('FailedNotifications'));
+    const alarms = Object.values(workflow.template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName: string; Dimensions: Array<{ Value: unknown }> } }>;
+    expect(alarms.filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions).includes(queue!))).toHaveLength(1);
   });
 
   it('fixes a low-risk finding end to end: detected, remediated, finding closed', async () => {
@@ -226,5 +239,123 @@ describe('the remediation workflow, run locally on the synthesized definition', 
     expect(result.status).toBe('succeeded');
     expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'resource-gone']);
     expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'resource-gone' });
+  });
+
+  describe('outcomes are what happened, and faults do not leave the finding open', () => {
+    const snsError = (name: string, status: number) => Object.assign(new Error(name), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+
+    it('records "applied" in the history only when the apply succeeded', async () => {
+      const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json');
+      aws.s3.on(PutBucketEncryptionCommand).rejects(s3Error('AccessDenied', 403));
+
+      await local.run(input);
+
+      expect((await local.deps.findings.get(finding.id))?.history.map((h) => h.event)).toEqual(['detected', 'notified', 'failed']);
+    });
+
+    it('reports remediated, and counts the fix, when DynamoDB fails after the fix was made', async () => {
+      const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json');
+      const findings = local.deps.findings;
+      const update = findings.update.bind(findings);
+      findings.update = async (id, change) => {
+        if (change.entry.event === 'applied') throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), { name: 'ProvisionedThroughputExceededException', $fault: 'client' });
+        return update(id, change);
+      };
+
+      const result = await local.run(input);
+
+      expect(result.status).toBe('succeeded');
+      expect(await findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'remediated' });
+      expect(await local.deps.fixes.fixesSince('s3-default-encryption', finding.resourceArn, new Date('2024-06-03T15:00:00Z'))).toBe(1);
+      expect(result.calls.filter((c) => c === 'Apply')).toHaveLength(1);
+    });
+
+    it('closes the finding and dead-letters the notification when SNS keeps failing (disabled KMS key)', async () => {
+      const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json');
+      local.sns.on(PublishCommand).rejects(snsError('KMSDisabledException', 400));
+
+      const result = await local.run(input);
+
+      expect(result.status).toBe('succeeded');
+      expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'remediated' });
+      expect(local.deadLetters.map((m) => [m.state, m.body.notification.kind, m.body.error.Error])).toEqual([
+        ['Dead-letter detected notification', 'detected', 'KMSDisabledException'],
+        ['Dead-letter outcome notification', 'remediated', 'KMSDisabledException'],
+      ]);
+      expect(local.deadLetters[1]?.queueUrl).toMatch(/^https:\/\/sqs\.us-east-1\.amazonaws\.com\/111122223333\/GuardNotificationsFailedNotifications/);
+      expect(result.calls.filter((c) => c === 'Notify outcome')).toHaveLength(5); // first try + 4 retries
+    });
+
+    it('retries a throttled publish and records the outcome once', async () => {
+      const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json');
+      let publishes = 0;
+      local.sns.on(PublishCommand).callsFake(() => {
+        if (++publishes === 2) throw snsError('ThrottledException', 400); // the outcome's first publish
+        return { MessageId: `m-${publishes}` };
+      });
+
+      const result = await local.run(input);
+
+      expect(result.status).toBe('succeeded');
+      expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'remediated', 'remediated']); // the throttled call, then the retry
+      expect((await local.deps.findings.get(finding.id))?.history.map((h) => h.event)).toEqual(['detected', 'notified', 'applied', 'remediated']);
+      expect(local.deadLetters).toEqual([]);
+    });
+
+    it('closes the finding when a DynamoDB throttle hits Notify once', async () => {
+      const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json');
+      const findings = local.deps.findings;
+      const update = findings.update.bind(findings);
+      let failed = false;
+      findings.update = async (id, change) => {
+        if (change.status === 'closed' && !failed) {
+          failed = true;
+          throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException', $fault: 'client' });
+        }
+        return update(id, change);
+      };
+
+      const result = await local.run(input);
+
+      expect(result.status).toBe('succeeded');
+      expect(await findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'remediated' });
+    });
+
+    it('retries AssociateWebACL while WAF does not see a brand-new stage yet, then fixes it', async () => {
+      const { finding, input } = await start('wafv2-AssociateWebACL.other-acl-adapted.json');
+      aws.wafv2.on(AssociateWebACLCommand).rejectsOnce(new WAFNonexistentItemException({ message: 'no such item', $metadata: {} })).callsFake((cmd: { WebACLArn: string; ResourceArn: string }) => {
+        aws.stages.get(cmd.ResourceArn)!.webAclArn = cmd.WebACLArn;
+        return {};
+      });
+
+      const result = await local.run(input);
+
+      expect(result.calls.filter((c) => c === 'Apply')).toHaveLength(2);
+      expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'remediated' });
+      expect(aws.stages.get(PROD)?.webAclArn).toBe(RAMPART_GUARD_ACL);
+    });
+
+    it('fails (not resource-gone) when the web ACL to attach does not exist, while the stage does', async () => {
+      const { finding, input } = await start('wafv2-AssociateWebACL.other-acl-adapted.json');
+      aws.webAcls.delete(RAMPART_GUARD_ACL);
+
+      const result = await local.run(input);
+
+      expect(result.status).toBe('failed');
+      expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'failed' });
+      expect(result.notifications.at(-1)?.reason).toContain(`web ACL ${RAMPART_GUARD_ACL} does not exist`);
+    });
+
+    it('does not promise another try in a failure that is final', async () => {
+      const { input } = await start('s3-DeleteBucketEncryption-constructed.json');
+      aws.s3.on(PutBucketEncryptionCommand).rejects(s3Error('SlowDown', 503));
+
+      const result = await local.run(input);
+
+      expect(result.calls.filter((c) => c === 'Apply')).toHaveLength(4); // first try + 3 retries
+      expect(result.notifications.at(-1)).toMatchObject({ kind: 'failed' });
+      expect(result.notifications.at(-1)?.reason).toContain('was throttled (SlowDown');
+      expect(result.notifications.at(-1)?.reason).not.toMatch(/tried again/);
+    });
   });
 });
