@@ -23,6 +23,14 @@ export const REMEDIATION_ERRORS = {
 export const WORKFLOW_RETRY_ERRORS = ['Rampart.Throttled', 'Rampart.Transient', 'Rampart.NotYetVisible', 'Rampart.NotYetCompliant'] as const;
 export type WorkflowRetryError = (typeof WORKFLOW_RETRY_ERRORS)[number];
 
+/**
+ * Notify's error when the record on the finding was made but the publish failed: after the
+ * dead letter, the workflow ends as it would have. Any other Notify error means the record was
+ * not made (the finding may be open): the workflow then fails, which is alarmed and lets the
+ * detector's recovery start it again.
+ */
+export const PUBLISH_FAILED = 'Rampart.PublishFailed';
+
 export function remediationError(name: (typeof REMEDIATION_ERRORS)[keyof typeof REMEDIATION_ERRORS], message: string): Error {
   return Object.assign(new Error(message), { name });
 }

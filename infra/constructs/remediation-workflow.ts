@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import type { ControlId } from '../../core/controls';
 import type { Policy } from '../../core/policy';
 import { remediatorFor } from '../../remediators';
-import type { WorkflowRetryError } from '../../remediators/failures';
+import { PUBLISH_FAILED, type WorkflowRetryError } from '../../remediators/failures';
 import { grantPublish, grantSecretRead, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
@@ -140,7 +140,13 @@ export class RemediationWorkflow extends Construct {
       }).addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
     const endedInFailure = new sfn.Choice(this, 'Ended in failure?').when(sfn.Condition.stringEquals('$.notification.kind', 'failed'), failed).otherwise(done);
     const notifyOutcome = retryNotify(invoke(STATES.notifyOutcome, f.notify, notifyPayload, $.DISCARD));
-    notifyOutcome.addCatch(deadLetter(STATES.deadLetterOutcome).next(endedInFailure), { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' });
+    // published or not, the outcome was recorded: end as the outcome says. Not recorded: fail
+    // (alarmed; the finding may still be open, and the detector's recovery starts it again)
+    const notRecorded = new sfn.Fail(this, 'Outcome not recorded', { error: 'Rampart.OutcomeNotRecorded', cause: 'the outcome could not be recorded on the finding; see the failed-notification queue' });
+    notifyOutcome.addCatch(
+      deadLetter(STATES.deadLetterOutcome).next(new sfn.Choice(this, 'Outcome recorded?').when(sfn.Condition.stringEquals('$.notifyError.Error', PUBLISH_FAILED), endedInFailure).otherwise(notRecorded)),
+      { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' },
+    );
     notifyOutcome.next(endedInFailure);
     const failure = note('Failure', { kind: 'failed', 'error.$': '$.error' }).next(notifyOutcome);
     const catchAll = <T extends sfn.TaskStateBase>(task: T): T => {

@@ -8,7 +8,7 @@ import type { RemediationResult } from '../../core/outcome';
 import type { FindingRecord } from '../../core/stores';
 import { awsErrorName } from '../../detectors/aws-errors';
 import { expireApproval } from '../approval-decision';
-import { isTransient, REMEDIATION_ERRORS, type WorkflowRetryError } from '../failures';
+import { isTransient, PUBLISH_FAILED, REMEDIATION_ERRORS, type WorkflowRetryError } from '../failures';
 import { publishApprovalLinks, publishNotification } from '../notifier';
 import { applyChange, planRemediation, verifyChange, type PlanStep, type RemediationContext } from '../remediate';
 import { lambdaAdapter } from './adapter';
@@ -146,7 +146,14 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
           timing.addMetric('TimeToRemediate', MetricUnit.Seconds, (Date.parse(at) - Date.parse(record.openedAt)) / 1000);
         }
       }
-      if (deps.config.topicArn) await publishNotification(deps.sns, deps.config.topicArn, notification);
+      if (deps.config.topicArn) {
+        try {
+          await publishNotification(deps.sns, deps.config.topicArn, notification);
+        } catch (error) {
+          // the record is made: the state machine retries the publish, then dead-letters it
+          throw Object.assign(new Error(`${awsErrorName(error) ?? 'Error'}: ${messageOf(error)}`, { cause: error }), { name: PUBLISH_FAILED });
+        }
+      }
       return { kind };
     },
 

@@ -4,6 +4,7 @@ import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { AssociateWebACLCommand, WAFNonexistentItemException } from '@aws-sdk/client-wafv2';
 import { createAwsClients } from '../../core/aws';
 import { parseEvent } from '../../core/events';
+import type { Change } from '../../core/control';
 import type { Finding } from '../../core/finding';
 import { InMemoryFixLedger } from '../../core/fix-budget';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
@@ -231,7 +232,7 @@ describe('remediate against a stateful fake account', () => {
     aws.buckets.get('rampart-demo-logs')!.rule = SSE_S3_RULE;
     const [a, b] = await Promise.all([planRemediation(finding!, ctx), planRemediation(finding!, ctx)]);
 
-    const results = await Promise.all([a, b].map((step) => applyChange(finding!, (step as { change: never }).change, ctx)));
+    const results = await Promise.all([a, b].map((step) => applyChange(finding!, (step as { change: Change }).change, ctx)));
 
     expect(results.map((r) => r?.outcome ?? 'applied').sort()).toEqual(['applied', 'loop-suspected']);
     expect(aws.writes).toHaveLength(3);
@@ -240,7 +241,7 @@ describe('remediate against a stateful fake account', () => {
   it('counts two fixes in the same millisecond twice', async () => {
     const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
     const step = await planRemediation(finding!, ctx);
-    const change = (step as { change: never }).change;
+    const change = (step as { change: Change }).change;
 
     await Promise.all([applyChange(finding!, change, ctx), applyChange(finding!, change, ctx)]);
 

@@ -279,9 +279,10 @@ describe('the remediation workflow, run locally on the synthesized definition', 
       expect(result.status).toBe('succeeded');
       expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'remediated' });
       expect(local.deadLetters.map((m) => [m.state, m.body.notification.kind, m.body.error.Error])).toEqual([
-        ['Dead-letter detected notification', 'detected', 'KMSDisabledException'],
-        ['Dead-letter outcome notification', 'remediated', 'KMSDisabledException'],
+        ['Dead-letter detected notification', 'detected', 'Rampart.PublishFailed'],
+        ['Dead-letter outcome notification', 'remediated', 'Rampart.PublishFailed'],
       ]);
+      expect(local.deadLetters[1]?.body.error.Cause).toContain('KMSDisabledException');
       expect(local.deadLetters[1]?.queueUrl).toMatch(/^https:\/\/sqs\.us-east-1\.amazonaws\.com\/111122223333\/GuardNotificationsFailedNotifications/);
       expect(result.calls.filter((c) => c === 'Notify outcome')).toHaveLength(5); // first try + 4 retries
     });
