@@ -90,8 +90,6 @@ describe('the Rampart stack', () => {
         'kms:DescribeKey',
         'wafv2:GetWebACL',
         'wafv2:GetWebACLForResource',
-        // reads that tell what a WAFNonexistentItemException of AssociateWebACL meant
-        'wafv2:GetWebACL',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
