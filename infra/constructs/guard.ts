@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,6 +14,7 @@ import { GuardAlarms } from './guard-alarms';
 import { Notifications } from './notifications';
 import { PeriodicSweep } from './periodic-sweep';
 import { RemediationWorkflow } from './remediation-workflow';
+import { TamperAlerts } from './tamper-alerts';
 
 export interface RampartGuardProps {
   /** The validated policy (`loadPolicyFile`). */
@@ -24,6 +25,11 @@ export interface RampartGuardProps {
    * organization trail) leave this off. Default false.
    */
   createTrail?: boolean;
+  /**
+   * A us-east-1 stack forwards IAM events to this region (`-c iamAlerts=true`, infra/app.ts):
+   * no synth warning about role changes going unseen. Default false.
+   */
+  iamEventsForwarded?: boolean;
   /** What happens to the findings table when the stack goes. Default RETAIN. */
   tableRemovalPolicy?: RemovalPolicy;
 }
@@ -43,6 +49,7 @@ export class RampartGuard extends Construct {
   readonly detectors: DetectorRules;
   readonly deadLetterQueue: sqs.Queue;
   readonly sweep: PeriodicSweep;
+  readonly tamperAlerts: TamperAlerts;
 
   constructor(scope: Construct, id: string, props: RampartGuardProps) {
     super(scope, id);
@@ -65,6 +72,8 @@ export class RampartGuard extends Construct {
       retentionPeriod: Duration.days(14),
     });
     const approvalSecret = new secretsmanager.Secret(this, 'ApprovalSigningKey', {
+      // a name of its own: callers pass names, which the tamper alert must know
+      secretName: `${Stack.of(this).stackName}/rampart/approval-signing-key`,
       description: 'Rampart: HMAC key that signs approval links',
       encryptionKey: this.key,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
@@ -120,11 +129,18 @@ export class RampartGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       stateMachine: this.workflow.stateMachine,
       sweepStateMachine: this.sweep.stateMachine,
-      functions: [...Object.values(this.workflow.functions), ...Object.values(this.detectors.functions), this.approvals.handler, this.sweep.function],
-      rules: this.detectors.rules,
     });
 
     if (props.createTrail) this.createTrail();
+
+    // last: it watches every resource created above
+    this.tamperAlerts = new TamperAlerts(this, 'TamperAlerts', {
+      watched: this,
+      topic: this.notifications.topic,
+      deadLetterQueue: this.deadLetterQueue,
+      externalSecretArns: [policy.notifications.slack?.webhookSecretArn, policy.notifications.slack?.signingSecretArn].filter((a): a is string => a !== undefined),
+      iamEventsForwarded: props.iamEventsForwarded,
+    });
 
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName, description: 'for rampart approvals/findings --table' });
     new CfnOutput(this, 'TopicArn', { value: this.notifications.topic.topicArn });

@@ -1,4 +1,5 @@
-import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -98,6 +99,12 @@ export class PeriodicSweep extends Construct {
       reason: 'Invoking the sweep function, any of its versions',
     });
 
+    // a role of the sweep's own, not the stack-wide singleton CDK would make: the guard's
+    // tamper alerts watch the roles below the guard
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      description: 'Rampart: starts the periodic sweep',
+    });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'Rampart: periodic sweep',
       schedule: scheduler.ScheduleExpression.expression(props.policy.sweep.schedule),
@@ -105,6 +112,7 @@ export class PeriodicSweep extends Construct {
         input: scheduler.ScheduleTargetInput.fromObject({ controls }),
         deadLetterQueue: props.deadLetterQueue,
         retryAttempts: 3,
+        role: scheduleRole,
       }),
     });
   }
