@@ -2,15 +2,20 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PolicyError } from '../core/errors';
 import { loadPolicyFile } from '../core/policy';
+import { IamAlertsStack } from './iam-alerts-stack';
 import { RampartStack } from './stack';
 import { acknowledgeNagFindings } from './nag';
 
 /**
- * `npx cdk synth|deploy [-c config=rampart.config.yaml] [-c trail=true] [-c stackName=Rampart]`.
- * The policy is read and validated here: a bad file fails the synth with the field's path.
+ * `npx cdk synth|deploy [-c config=rampart.config.yaml] [-c trail=true] [-c stackName=Rampart]
+ * [-c region=eu-west-1] [-c iamAlerts=true]`. The policy is read and validated here: a bad file
+ * fails the synth with the field's path. `iamAlerts` adds a us-east-1 stack forwarding IAM role
+ * changes to the guard's region (`--all` deploys both); it needs the region, from `-c region` or
+ * the AWS profile's default.
  */
 const app = new App();
-const file = (app.node.tryGetContext('config') as string | undefined) ?? 'rampart.config.yaml';
+const context = (key: string) => app.node.tryGetContext(key) as string | undefined;
+const file = context('config') ?? 'rampart.config.yaml';
 let policy;
 try {
   policy = loadPolicyFile(file, { deploy: true });
@@ -21,10 +26,22 @@ try {
   }
   throw error;
 }
-const stack = new RampartStack(app, (app.node.tryGetContext('stackName') as string | undefined) ?? 'Rampart', {
+const region = context('region') ?? process.env.CDK_DEFAULT_REGION;
+const iamAlerts = String(context('iamAlerts')) === 'true';
+if (iamAlerts && !region) {
+  process.stderr.write("-c iamAlerts=true needs the guard's region: add -c region=<region> (or set a default region in the AWS profile)\n");
+  process.exit(1);
+}
+const env = region ? { account: process.env.CDK_DEFAULT_ACCOUNT, region } : undefined;
+const forward = iamAlerts && region !== 'us-east-1';
+const stackName = context('stackName') ?? 'Rampart';
+const stack = new RampartStack(app, stackName, {
   policy,
-  createTrail: String(app.node.tryGetContext('trail')) === 'true',
+  env,
+  createTrail: String(context('trail')) === 'true',
+  iamEventsForwarded: forward,
   description: 'Rampart: continuous-remediation guard',
 });
 acknowledgeNagFindings(stack);
+if (forward) new IamAlertsStack(app, `${stackName}IamAlerts`, { guardRegion: region!, env, description: `Rampart: forwards IAM role changes to ${region}` });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -184,6 +184,8 @@ export class TamperAlerts extends Construct {
     // target from adding an unconditioned key policy statement of its own
     const alertTopic = sns.Topic.fromTopicArn(this, 'Topic', props.topic.topicArn);
     for (const rule of this.rules) {
+      // the imported topic's region is a token; it is this stack's topic
+      Annotations.of(rule).acknowledgeWarning('@aws-cdk/aws-events:ruleUnresolvedEnvironment', "The target is the guard's own topic, in this stack");
       rule.addTarget(
         new targets.SnsTopic(alertTopic, {
           message: events.RuleTargetInput.fromText(

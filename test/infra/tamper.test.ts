@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { loadPolicyFile, parsePolicy } from '../../core/policy';
+import { IamAlertsStack } from '../../infra/iam-alerts-stack';
 import { RampartStack } from '../../infra/stack';
 import { matches } from './event-pattern';
 import { TemplateResolver, type DeployEnv } from './resolve';
@@ -265,5 +267,28 @@ describe('IAM events outside us-east-1', () => {
     }
     expect(Annotations.fromStack(synthIn('us-east-1')).findWarning('*', Match.stringLikeRegexp('IAM events'))).toEqual([]);
     expect(Annotations.fromStack(synthIn('eu-west-1', true)).findWarning('*', Match.stringLikeRegexp('IAM events'))).toEqual([]);
+  });
+});
+
+describe('the us-east-1 forwarder (-c iamAlerts=true)', () => {
+  it("forwards role changes to the guard region's default bus, where the guard's own roles raise the alert", () => {
+    const a = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const forwarder = new IamAlertsStack(a, 'RampartIamAlerts', { guardRegion: ENV.region });
+    Validations.of(a).addPlugins(new AwsSolutionsChecks(a, { writeSuppressionsToCloudFormation: true }));
+    expect(() => a.synth()).not.toThrow();
+    expect(forwarder.region).toBe('us-east-1');
+    const t = Template.fromStack(forwarder).toJSON() as { Resources: Resources };
+    const local = new TemplateResolver(t, { ...ENV, region: 'us-east-1', stackName: 'RampartIamAlerts' });
+    const [rule] = Object.values(t.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    const { EventPattern, Targets } = local.resolve(rule!.Properties) as { EventPattern: Record<string, unknown>; Targets: Array<{ Arn: string; DeadLetterConfig?: unknown }> };
+    expect(Targets).toEqual([expect.objectContaining({ Arn: `arn:aws:events:${ENV.region}:${ENV.account}:event-bus/default`, DeadLetterConfig: expect.anything() })]);
+
+    const guardRole = ref(ofType('AWS::IAM::Role')[0]![0]);
+    const change = { ...apiCall('aws.iam', 'AttachRolePolicy', { roleName: guardRole, policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }), region: 'us-east-1' };
+    change.detail.awsRegion = 'us-east-1';
+    expect(matches(EventPattern, change)).toBe(true);
+    // on the guard's bus the event keeps its content: the guard's rule for roles takes it
+    expect(alerted(change).some((id) => id.includes('Roles'))).toBe(true);
+    expect(matches(EventPattern, apiCall('aws.iam', 'ListRoles', {}))).toBe(false);
   });
 });
