@@ -84,7 +84,7 @@ export interface Change {
 
 export type Plan = { change: Change } | { change: null; reason: string };
 
-/** IAM actions on resource ARN patterns; `${Partition}` is left to infra. */
+/** IAM actions on resource ARN patterns; `${Partition}` and `${Region}` (one pattern per region the guard acts in) are left to infra. */
 export interface Permission {
   actions: readonly string[];
   resources: readonly string[];

@@ -270,7 +270,7 @@ export const apigatewayThrottling: Detector<ThrottlingState, 'apigateway-throttl
   listPermissions: [
     {
       actions: ['apigateway:GET'],
-      resources: ['arn:${Partition}:apigateway:*::/restapis', 'arn:${Partition}:apigateway:*::/restapis/*/stages', 'arn:${Partition}:apigateway:*::/usageplans'],
+      resources: ['arn:${Partition}:apigateway:${Region}::/restapis', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages', 'arn:${Partition}:apigateway:${Region}::/usageplans'],
     },
   ],
 

@@ -144,7 +144,7 @@ export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
   evaluate: (state, policy, ref) => evaluateStageWaf(state, policy, ref),
 
   list: listRestStages,
-  listPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/restapis', 'arn:${Partition}:apigateway:*::/restapis/*/stages'] }],
+  listPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages'] }],
 };
 
 const firewallManagerAcls = memoPerClientSet<boolean>();

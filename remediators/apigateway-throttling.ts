@@ -103,8 +103,8 @@ export const apigatewayThrottlingRemediator: Remediator<ThrottlingState, 'apigat
 
   permissions: {
     // API Gateway's IAM actions are HTTP verbs on resource paths
-    UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:*::/restapis/*/stages/*'] },
-    UpdateUsagePlan: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:*::/usageplans/*'] },
+    UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
+    UpdateUsagePlan: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/usageplans/*'] },
   },
-  readPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/restapis/*/stages/*', 'arn:${Partition}:apigateway:*::/usageplans/*'] }],
+  readPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*', 'arn:${Partition}:apigateway:${Region}::/usageplans/*'] }],
 };

@@ -94,15 +94,15 @@ export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'
     // associating an ACL with an API Gateway stage takes both: WAF's action and API Gateway's SetWebACL
     AssociateWebACL: {
       actions: ['wafv2:AssociateWebACL', 'apigateway:SetWebACL'],
-      resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:*::/restapis/*/stages/*'],
+      resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'],
     },
   },
   readPermissions: [
-    { actions: ['wafv2:GetWebACLForResource'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:*::/restapis/*/stages/*'] },
+    { actions: ['wafv2:GetWebACLForResource'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
     // whether an ACL is Firewall Manager's (ManagedByFirewallManager)
     { actions: ['wafv2:GetWebACL'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*'] },
     // the stage's tags (exemptions): GetTags on /tags/<stage ARN>
-    { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/tags/*'] },
+    { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/tags/*'] },
   ],
   // which item a WAFNonexistentItemException of AssociateWebACL meant: with GetWebACL (a read
   // above), whether the stage exists in API Gateway

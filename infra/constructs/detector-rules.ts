@@ -14,7 +14,7 @@ import { detectorFor } from '../../detectors';
 import { eventPatternsOf, type EventPattern } from '../../detectors/patterns';
 import { remediatorFor } from '../../remediators';
 import { grantExecutionStatus, grantPublish, grantSendTo, grantTable, TABLE_ACTIONS } from '../grants';
-import { acknowledgeScope, statementsOf } from '../permissions';
+import { acknowledgeScope, regionsOf, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
 
 export interface DetectorRulesProps {
@@ -50,6 +50,7 @@ export class DetectorRules extends Construct {
 
   constructor(scope: Construct, id: string, props: DetectorRulesProps) {
     super(scope, id);
+    const regions = regionsOf(this, props.policy);
     for (const control of Object.keys(props.policy.controls) as ControlId[]) {
       const detector = detectorFor(control);
       const fn = new RampartFunction(this, `${pascal(control)}Detector`, {
@@ -62,8 +63,8 @@ export class DetectorRules extends Construct {
         // malformed events go straight to the dead-letter queue (they would fail every retry)
         environment: { ...props.environment, RAMPART_CONTROL: control, RAMPART_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl },
       });
-      for (const s of statementsOf(remediatorFor(control).readPermissions)) fn.addToRolePolicy(s);
-      acknowledgeScope(control, [fn]);
+      for (const s of statementsOf(remediatorFor(control).readPermissions, regions)) fn.addToRolePolicy(s);
+      acknowledgeScope(control, [fn], regions);
       grantTable(fn, props.table, TABLE_ACTIONS.detector);
       props.stateMachine.grantStartExecution(fn);
       grantExecutionStatus(fn, props.stateMachine);

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Policy } from '../../core/policy';
+import { NarrowWildcardGrants } from '../least-privilege';
 import { ApprovalApi } from './approval-api';
 import { DetectorRules } from './detector-rules';
 import { FindingsStore } from './findings-store';
@@ -132,6 +133,13 @@ export class RampartGuard extends Construct {
     });
 
     if (props.createTrail) this.createTrail();
+    Aspects.of(this).add(new NarrowWildcardGrants());
+    for (const machine of [this.workflow.stateMachine, this.sweep.stateMachine]) {
+      Validations.of(machine.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:*]',
+        reason: "Execution logging: the log groups' resource policy calls (logs:PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), on this account's log groups",
+      });
+    }
 
     // last: it watches every resource created above
     this.tamperAlerts = new TamperAlerts(this, 'TamperAlerts', {

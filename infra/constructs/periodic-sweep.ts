@@ -15,7 +15,7 @@ import type { Policy } from '../../core/policy';
 import { detectorFor } from '../../detectors';
 import { remediatorFor } from '../../remediators';
 import { grantExecutionStatus, grantTable, TABLE_ACTIONS } from '../grants';
-import { acknowledgeScope, statementsOf } from '../permissions';
+import { acknowledgePattern, acknowledgeScope, regionsOf, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
 
 export interface PeriodicSweepProps {
@@ -41,6 +41,7 @@ export class PeriodicSweep extends Construct {
   constructor(scope: Construct, id: string, props: PeriodicSweepProps) {
     super(scope, id);
     const controls = Object.keys(props.policy.controls) as ControlId[];
+    const listAll = controls.flatMap((c) => detectorFor(c).listPermissions.filter((p) => p.resources.includes('*')).flatMap((p) => p.actions));
     this.function = new RampartFunction(this, 'SweepFunction', {
       entry: 'detectors/sweep-handler.ts',
       handler: 'handler',
@@ -49,18 +50,15 @@ export class PeriodicSweep extends Construct {
       environment: props.environment,
       timeout: Duration.minutes(15),
       memorySize: 512,
+      actionsOnAnyResource: listAll,
     });
+    const regions = regionsOf(this, props.policy);
     for (const control of controls) {
-      const statements = [...statementsOf(detectorFor(control).listPermissions), ...statementsOf(remediatorFor(control).readPermissions)];
-      for (const s of statements) this.function.addToRolePolicy(s);
-      acknowledgeScope(control, [this.function]);
-    }
-    if (this.function.role) {
-      for (const pattern of ['arn:<AWS::Partition>:apigateway:*::/restapis/*/stages', 'arn:<AWS::Partition>:apigateway:*::/usageplans', 'arn:<AWS::Partition>:apigateway:*::/restapis']) {
-        Validations.of(this.function.role).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${pattern}]`,
-          reason: 'The sweep lists every REST API, stage and usage plan of the account (apigateway:GET only)',
-        });
+      const listing = detectorFor(control).listPermissions;
+      for (const s of [...statementsOf(listing, regions), ...statementsOf(remediatorFor(control).readPermissions, regions)]) this.function.addToRolePolicy(s);
+      acknowledgeScope(control, [this.function], regions);
+      for (const pattern of listing.flatMap((p) => p.resources).filter((r) => r !== '*')) {
+        acknowledgePattern(this.function.role!, pattern, regions, `The sweep lists every resource of ${control} in the account (${listing.flatMap((p) => p.actions).join(', ')} only)`);
       }
     }
     grantTable(this.function, props.table, TABLE_ACTIONS.sweep);

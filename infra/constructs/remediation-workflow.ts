@@ -13,7 +13,7 @@ import type { Policy } from '../../core/policy';
 import { remediatorFor } from '../../remediators';
 import { PUBLISH_FAILED, type WorkflowRetryError } from '../../remediators/failures';
 import { grantPublish, grantSecretRead, grantTable, TABLE_ACTIONS } from '../grants';
-import { acknowledgeScope, statementsOf } from '../permissions';
+import { acknowledgeScope, regionsOf, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
 
 export interface RemediationWorkflowProps {
@@ -71,11 +71,12 @@ export class RemediationWorkflow extends Construct {
     };
     const f = this.functions;
     // the state machine's own sends (failed notifications) are granted by the SqsSendMessage task
+    const regions = regionsOf(this, policy);
     for (const id of enabled) {
       const remediator = remediatorFor(id);
       // Apply reads too: it plans again before writing (an approval may come hours later)
-      for (const s of statementsOf(remediator.readPermissions)) [f.plan, f.verify, f.apply].forEach((g) => g.addToRolePolicy(s));
-      for (const s of statementsOf([...Object.values(remediator.permissions), ...(remediator.applyReadPermissions ?? [])])) f.apply.addToRolePolicy(s);
+      for (const s of statementsOf(remediator.readPermissions, regions)) [f.plan, f.verify, f.apply].forEach((g) => g.addToRolePolicy(s));
+      for (const s of statementsOf([...Object.values(remediator.permissions), ...(remediator.applyReadPermissions ?? [])], regions)) f.apply.addToRolePolicy(s);
     }
     grantTable(f.plan, table, TABLE_ACTIONS.plan);
     grantTable(f.apply, table, TABLE_ACTIONS.apply);
@@ -85,7 +86,7 @@ export class RemediationWorkflow extends Construct {
     grantPublish(f.notify, topic, key);
     grantPublish(f.requestApproval, topic, key);
     grantSecretRead(f.requestApproval, props.approvalSecret.secretArn, key);
-    for (const id of enabled) acknowledgeScope(id, [f.plan, f.verify, f.apply]);
+    for (const id of enabled) acknowledgeScope(id, [f.plan, f.verify, f.apply], regions);
     this.remediationRoleArn = f.apply.role!.roleArn;
 
     const definition = this.definition(policy, props.notificationDeadLetters);

@@ -281,12 +281,12 @@ describe('remediator registry', () => {
       'apigateway-waf': {
         AssociateWebACL: {
           actions: ['wafv2:AssociateWebACL', 'apigateway:SetWebACL'],
-          resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:*::/restapis/*/stages/*'],
+          resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'],
         },
       },
       'apigateway-throttling': {
-        UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:*::/restapis/*/stages/*'] },
-        UpdateUsagePlan: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:*::/usageplans/*'] },
+        UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
+        UpdateUsagePlan: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/usageplans/*'] },
       },
     });
     for (const r of REMEDIATORS) {
