@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -108,6 +108,23 @@ export class ApprovalApi extends Construct {
       ],
     });
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: this.webAcl.attrArn });
+
+    // WAF's request log. A link's signature (`sig`) is a bearer credential until it expires, so
+    // it must not be logged; WAF redacts only whole parts of a request (UriPath, QueryString,
+    // SingleHeader, Method: no single query argument), so the query string goes
+    // (`httpRequest.args` reads REDACTED; the path with the approval id stays)
+    const wafLogs = new logs.LogGroup(this, 'WafLogs', {
+      // WAF delivers to CloudWatch Logs only into groups named aws-waf-logs-*
+      logGroupName: `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
+      encryptionKey: props.key,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: this.webAcl.attrArn,
+      logDestinationConfigs: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: wafLogs.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      redactedFields: [{ queryString: {} }],
+    });
   }
 
   /**

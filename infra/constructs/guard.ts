@@ -1,4 +1,4 @@
-import { Aspects, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aspects, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -56,15 +56,7 @@ export class RampartGuard extends Construct {
     super(scope, id);
     const { policy } = props;
     this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Rampart: findings, topic, queues, logs', removalPolicy: RemovalPolicy.RETAIN });
-    // services that write encrypted data with the key on Rampart's behalf
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('sns.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
-    this.key.grantEncryptDecrypt(new iam.ServicePrincipal('logs.amazonaws.com'));
+    this.allowServicesOnKey();
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       // SSE-SQS: EventBridge, SNS and Lambda can write without a KMS key grant each
@@ -156,6 +148,44 @@ export class RampartGuard extends Construct {
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
   }
 
+  /**
+   * The services that use the key on Rampart's behalf, each only from this account and for the
+   * guard's kind of resource (confused-deputy protection). EventBridge rules and CloudWatch
+   * alarms publish to the encrypted topic (the data key carries the topic in its encryption
+   * context); SNS itself, for that topic. CloudWatch Logs binds its calls to a log group by
+   * encryption context, the condition its documentation gives (it documents no aws:SourceAccount
+   * on these calls).
+   */
+  private allowServicesOnKey(): void {
+    const inAccount = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+    const topics = inAccount('sns', '*');
+    for (const [service, sourceArn] of [
+      ['events.amazonaws.com', inAccount('events', 'rule/*')],
+      ['cloudwatch.amazonaws.com', inAccount('cloudwatch', 'alarm:*')],
+      ['sns.amazonaws.com', topics],
+    ] as const) {
+      this.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal(service)],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+            ArnLike: { 'aws:SourceArn': sourceArn, 'kms:EncryptionContext:aws:sns:topicArn': topics },
+          },
+        }),
+      );
+    }
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('logs.amazonaws.com')],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': inAccount('logs', 'log-group:*') } },
+      }),
+    );
+  }
+
   private createTrail(): void {
     const accessLogs = new s3.Bucket(this, 'TrailAccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -173,7 +203,27 @@ export class RampartGuard extends Construct {
       serverAccessLogsBucket: accessLogs,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudtrail.amazonaws.com'));
+    // CloudTrail's documented key policy: its own trails' encryption context, from this account's trails
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudtrail:${Aws.REGION}:${Aws.ACCOUNT_ID}:trail/*` },
+          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${Aws.PARTITION}:cloudtrail:*:${Aws.ACCOUNT_ID}:trail/*` },
+        },
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudtrail:${Aws.REGION}:${Aws.ACCOUNT_ID}:trail/*` } },
+      }),
+    );
     new cloudtrail.Trail(this, 'Trail', {
       bucket,
       encryptionKey: this.key,

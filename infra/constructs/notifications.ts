@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -71,8 +71,19 @@ export class Notifications extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.failedAlarm.addAlarmAction(new actions.SnsAction(this.topic));
-    // EventBridge (tamper alerts) publishes to the topic
-    this.topic.grantPublish(new iam.ServicePrincipal('events.amazonaws.com'));
+    // EventBridge (tamper alerts) publishes to the topic, from this account's rules; the key
+    // policy allows it the data key (guard.ts), so no key grant here
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/*` },
+        },
+      }),
+    );
   }
 
   /**
