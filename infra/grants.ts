@@ -24,8 +24,43 @@ export const TABLE_ACTIONS = {
   approvalCallback: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], // approval decide-once
 } as const;
 
-export function grantTable(grantee: iam.IGrantable, table: dynamodb.ITable, actions: readonly string[]): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
+/**
+ * The kinds of item in the table, by the prefix of their partition key (core/dynamo-stores.ts:
+ * `FINDING#<id>`, `APPROVAL#<id>`, `LKG#<control>#<arn>`, `FIXES#<control>#<arn>`).
+ */
+export const ITEM_KINDS = ['FINDING', 'APPROVAL', 'LKG', 'FIXES'] as const;
+export type ItemKind = (typeof ITEM_KINDS)[number];
+
+/** The kinds of item each function reads and writes, from the same stores as TABLE_ACTIONS. */
+export const TABLE_ITEM_KINDS: Record<keyof typeof TABLE_ACTIONS, readonly ItemKind[]> = {
+  detector: ['FINDING', 'LKG'], // findings.open, lastKnownGood.put (the sweep too)
+  plan: ['LKG', 'FIXES'], // last-known-good, fix budget
+  apply: ['LKG', 'FIXES', 'FINDING'], // re-plan, recordFix, history
+  verify: ['LKG'],
+  notify: ['FINDING', 'APPROVAL'], // findings, expired approvals
+  requestApproval: ['APPROVAL', 'FINDING'],
+  approvalCallback: ['APPROVAL', 'FINDING'],
+};
+
+/**
+ * Grants table calls on the items of the given kinds only (`dynamodb:LeadingKeys`: the
+ * partition key of every item a call touches must start with one of the kinds). The kinds
+ * default to those of the TABLE_ACTIONS entry passed.
+ */
+export function grantTable(grantee: iam.IGrantable, table: dynamodb.ITable, actions: readonly string[], itemKinds: readonly ItemKind[] = itemKindsOf(actions)): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [...actions],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': itemKinds.map((kind) => `${kind}#*`) } },
+    }),
+  );
+}
+
+function itemKindsOf(actions: readonly string[]): readonly ItemKind[] {
+  const entry = (Object.keys(TABLE_ACTIONS) as Array<keyof typeof TABLE_ACTIONS>).find((k) => TABLE_ACTIONS[k] === actions);
+  if (!entry) throw new Error(`grantTable: name the item kinds of ${actions.join(', ')} (TABLE_ITEM_KINDS)`);
+  return TABLE_ITEM_KINDS[entry];
 }
 
 /** Publishing to a KMS-encrypted topic: the data key is generated under the topic's key. */
