@@ -33,7 +33,9 @@ export type ItemKind = (typeof ITEM_KINDS)[number];
 
 /** The kinds of item each function reads and writes, from the same stores as TABLE_ACTIONS. */
 export const TABLE_ITEM_KINDS: Record<keyof typeof TABLE_ACTIONS, readonly ItemKind[]> = {
-  detector: ['FINDING', 'LKG'], // findings.open, lastKnownGood.put (the sweep too)
+  detector: ['FINDING', 'LKG'], // findings.open/restart/get, lastKnownGood.put
+  // the detector's, and the watchdog's Scan: a Scan names no partition key, so LeadingKeys does not narrow it
+  sweep: ['FINDING', 'LKG'],
   plan: ['LKG', 'FIXES'], // last-known-good, fix budget
   apply: ['LKG', 'FIXES', 'FINDING'], // re-plan, recordFix, history
   verify: ['LKG'],
