@@ -26,8 +26,9 @@ try {
   }
   throw error;
 }
-const region = context('region') ?? process.env.CDK_DEFAULT_REGION;
 const iamAlerts = String(context('iamAlerts')) === 'true';
+// the stack stays environment-agnostic unless a region is named or the forwarder needs one
+const region = context('region') ?? (iamAlerts ? process.env.CDK_DEFAULT_REGION : undefined);
 if (iamAlerts && !region) {
   process.stderr.write("-c iamAlerts=true needs the guard's region: add -c region=<region> (or set a default region in the AWS profile)\n");
   process.exit(1);

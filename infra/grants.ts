@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -94,10 +94,15 @@ export function grantExecutionStatus(grantee: iam.IGrantable & { role?: iam.IRol
   const logicalId = stack.getLogicalId(stateMachine.node.defaultChild as CfnElement);
   if (grantee.role) {
     Validations.of(grantee.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalId}.Name>:*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${nagText(stack.region, 'AWS::Region')}:${nagText(stack.account, 'AWS::AccountId')}:execution:<${logicalId}.Name>:*]`,
       reason: "DescribeExecution on the remediation workflow's own executions (one per finding generation, named at run time)",
     });
   }
+}
+
+/** How cdk-nag prints a stack's region or account: the pseudo parameter when the stack has no env. */
+function nagText(value: string, pseudo: string): string {
+  return Token.isUnresolved(value) ? `<${pseudo}>` : value;
 }
 
 /** Sending to a dead-letter queue (SSE-SQS: no key grant needed). */

@@ -271,6 +271,14 @@ describe('IAM events outside us-east-1', () => {
 });
 
 describe('the us-east-1 forwarder (-c iamAlerts=true)', () => {
+  it('comes with a guard stack of a known region, both cdk-nag clean', () => {
+    const a = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new RampartStack(a, 'Rampart', { policy: POLICY, env: { region: 'eu-west-1', account: ENV.account }, iamEventsForwarded: true, createTrail: true });
+    new IamAlertsStack(a, 'RampartIamAlerts', { guardRegion: 'eu-west-1', env: { account: ENV.account } });
+    Validations.of(a).addPlugins(new AwsSolutionsChecks(a));
+    expect(() => a.synth()).not.toThrow();
+  });
+
   it("forwards role changes to the guard region's default bus, where the guard's own roles raise the alert", () => {
     const a = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const forwarder = new IamAlertsStack(a, 'RampartIamAlerts', { guardRegion: ENV.region });
