@@ -22,8 +22,11 @@ const LARGEST = parsePolicy({
     slack: {
       webhookSecretArn: 'arn:aws:secretsmanager:ap-southeast-7:123456789012:secret:rampart/production/slack-webhook-for-the-security-operations-channel',
       signingSecretArn: 'arn:aws:secretsmanager:ap-southeast-7:123456789012:secret:rampart/production/slack-signing-secret-of-the-rampart-app-AbCdEf',
+      teamId: 'T012AB3C4',
+      appId: 'A0123ABCD',
     },
   },
+  approvals: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')).approvals,
   controls: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')).controls,
 });
 

@@ -32,12 +32,21 @@ const CALLS: Record<Role, (s: { findings: DynamoFindingsStore; approvals: Dynamo
     s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'applied' } }),
   ],
   verify: (s) => [s.lkg.put('s3-default-encryption', 'arn:aws:s3:::b', {}, at)],
-  notify: (s) => [s.findings.get('f-1'), s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'notified' } }), s.approvals.decide('a-1', 'expired', 'timeout', at)],
+  // expireApproval: the pointer of the finding's generation, then the approval, closed
+  notify: (s) => [s.findings.get('f-1'), s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'notified' } }), s.approvals.idOf('f-1', 1), s.approvals.get('a-1'), s.approvals.close('a-1', 'expired', 'timeout', at)],
   requestApproval: (s) => [
-    s.approvals.create({ id: 'a-1', findingId: 'f-1', taskToken: 't', finding, change: {} as never, createdAt: at.toISOString(), expiresAt: at.toISOString(), status: 'pending' }),
+    s.approvals.create({ id: 'a-1', findingId: 'f-1', generation: 1, taskToken: 't', finding, change: {} as never, createdAt: at.toISOString(), expiresAt: at.toISOString(), status: 'pending' } as never),
     s.findings.update('f-1', { status: 'awaiting-approval', entry: { at: at.toISOString(), event: 'approval-requested' } }),
   ],
-  approvalCallback: (s) => [s.approvals.decide('a-1', 'approved', 'alice', at), s.approvals.get('a-1'), s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'approved' } })],
+  // decideApproval: read, decide once, mark delivered (or close a late one, release an undelivered one), record on the finding
+  approvalCallback: (s) => [
+    s.approvals.get('a-1'),
+    s.approvals.decide('a-1', 'approved', 'alice', at),
+    s.approvals.markDelivered('a-1', at),
+    s.approvals.close('a-1', 'expired', 'late', at),
+    s.approvals.release('a-1', 'alice'),
+    s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'approved' } }),
+  ],
 };
 
 describe('table grants', () => {

@@ -15,7 +15,8 @@ const WEBHOOK = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rampart/sl
 const SIGNING = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rampart/slack-signing-AbCdEf';
 
 const POLICY = parsePolicy({
-  notifications: { emails: ['secops@example.com'], slack: { webhookSecretArn: WEBHOOK, signingSecretArn: SIGNING } },
+  notifications: { emails: ['secops@example.com'], slack: { webhookSecretArn: WEBHOOK, signingSecretArn: SIGNING, teamId: 'T012AB3C4', appId: 'A0123ABCD' } },
+  approvals: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')).approvals,
   controls: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')).controls,
 });
 
