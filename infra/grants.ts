@@ -37,7 +37,7 @@ export const TABLE_ITEM_KINDS: Record<keyof typeof TABLE_ACTIONS, readonly ItemK
   // the detector's, and the watchdog's Scan: a Scan names no partition key, so LeadingKeys does not narrow it
   sweep: ['FINDING', 'LKG'],
   plan: ['LKG', 'FIXES'], // last-known-good, fix budget
-  apply: ['LKG', 'FIXES', 'FINDING'], // re-plan, recordFix, history
+  apply: ['LKG', 'FIXES', 'FINDING'], // re-plan, fix budget, history
   verify: ['LKG'],
   notify: ['FINDING', 'APPROVAL'], // findings, expired approvals
   requestApproval: ['APPROVAL', 'FINDING'],

@@ -107,6 +107,6 @@ export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'
   // which item a WAFNonexistentItemException of AssociateWebACL meant: with GetWebACL (a read
   // above), whether the stage exists in API Gateway
   applyReadPermissions: [
-    { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:*::/restapis/*/stages/*'] },
+    { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
   ],
 };

@@ -28,7 +28,8 @@ const CALLS: Record<Role, (s: { findings: DynamoFindingsStore; approvals: Dynamo
   apply: (s) => [
     s.lkg.get('s3-default-encryption', 'arn:aws:s3:::b'),
     s.fixes.fixesSince('s3-default-encryption', 'arn:aws:s3:::b', at),
-    s.fixes.recordFix('s3-default-encryption', 'arn:aws:s3:::b', at),
+    s.fixes.spend('s3-default-encryption', 'arn:aws:s3:::b', at, { maxFixes: 3, windowMinutes: 60 } as never),
+    s.fixes.refund('s3-default-encryption', 'arn:aws:s3:::b', at),
     s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'applied' } }),
   ],
   verify: (s) => [s.lkg.put('s3-default-encryption', 'arn:aws:s3:::b', {}, at)],
@@ -52,8 +53,8 @@ const CALLS: Record<Role, (s: { findings: DynamoFindingsStore; approvals: Dynamo
 describe('table grants', () => {
   it.each(Object.keys(CALLS) as Role[])('%s: its calls are the granted actions on items of its granted kinds', async (role) => {
     const db = mockClient(DynamoDBDocumentClient);
-    db.on(UpdateCommand).resolves({ Attributes: { generation: 1, pk: 'x' } });
-    db.on(GetCommand).resolves({});
+    db.on(UpdateCommand).resolves({ Attributes: { generation: 1, pk: 'x', version: 2 } });
+    db.on(GetCommand).resolves({ Item: { pk: 'x', times: [], version: 1 } });
     db.on(PutCommand).resolves({});
     db.on(QueryCommand).resolves({ Count: 0 });
     db.on(ScanCommand).resolves({ Items: [] });
