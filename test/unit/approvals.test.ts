@@ -374,7 +374,10 @@ describe('approval requests', () => {
     const ids = [...approvals.records.keys()];
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(ids.join()).not.toContain(finding.id);
+    // not the old derivation `<findingId>-<generation>`, and never the same twice
+    expect(ids).not.toEqual(expect.arrayContaining([`${finding.id}-1`]));
+    expect(ids).not.toEqual(expect.arrayContaining([`${finding.id}-2`]));
+    expect(new Set(ids).size).toBe(2);
     expect(await approvals.idOf(finding.id, 2)).toBe(ids[1]);
     const calls = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     const [general, toAlice, toMallory] = calls;
