@@ -1,0 +1,122 @@
+import { parse, validate } from '@aws-sdk/util-arn-parser';
+
+/**
+ * Resources as data. A control names the kinds of resource it guards; each kind says how its
+ * ARN is written and read, what AWS Config calls it and which error codes mean "it is gone".
+ * Core knows no kind: the kinds live with the controls that use them (detectors/).
+ */
+
+/**
+ * A resource a control guards. `arn` uses the stable formats of docs/architecture.md; the
+ * identifiers the kind needs (`bucket`, `restApiId`, `stageName`...) sit beside it. The region
+ * and the account travel beside the ARN, since many ARNs (S3, API Gateway) carry neither.
+ */
+export interface ResourceRef {
+  /** CloudFormation / AWS Config type name, e.g. `AWS::S3::Bucket`. */
+  type: string;
+  arn: string;
+  region?: string;
+  account?: string;
+  readonly [id: string]: string | undefined;
+}
+
+/** Where an ARN is built: partition, region and account (each may be empty in a kind's ARN). */
+export interface ArnScope {
+  partition?: string;
+  region?: string;
+  account?: string;
+}
+
+/** One kind of resource: its ARN grammar, Config type, name and "not found" error codes. */
+export interface ResourceKind<Ref extends ResourceRef = ResourceRef, Ids = Record<string, string>> {
+  /** CloudFormation type name (`AWS::S3::Bucket`). */
+  type: Ref['type'];
+  /** The AWS Config resource type, when Config records the kind. */
+  configResourceType?: string;
+  arn: {
+    /** The ARN of the resource with these ids, in this partition/region/account. */
+    build(ids: Ids, scope: ArnScope): string;
+    /** The resource an ARN names, or `undefined` when the ARN is not of this kind. */
+    parse(arn: string): Ref | undefined;
+  };
+  /** A full reference from ids: the ARN built, region and account kept beside it. */
+  ref(ids: Ids, scope?: ArnScope): Ref;
+  /** Narrows any reference to this kind. */
+  is(ref: ResourceRef | undefined): ref is Ref;
+  /** The name a human knows the resource by (a bucket name, `<api>/<stage>`). */
+  nameOf(ref: Ref): string;
+  /** AWS error codes (SDK error names) that mean the resource no longer exists. */
+  notFoundCodes: readonly string[];
+}
+
+/** What a kind module declares; {@link defineKind} derives `ref` and `is`. */
+export interface KindDefinition<Ref extends ResourceRef, Ids> {
+  type: Ref['type'];
+  configResourceType?: string;
+  /** The ARN of `ids` in a full scope (partition always set). */
+  build(ids: Ids, scope: Required<Pick<ArnScope, 'partition'>> & ArnScope): string;
+  /** The ids (and region when the ARN has one) of an ARN of this kind, or `undefined`. */
+  parse(parts: ArnParts): (Ids & { region?: string }) | undefined;
+  nameOf(ref: Ref): string;
+  notFoundCodes: readonly string[];
+}
+
+/** An ARN split into its fields (`resource` is everything after the account). */
+export interface ArnParts {
+  partition: string;
+  service: string;
+  region: string;
+  accountId: string;
+  resource: string;
+}
+
+/**
+ * Declares a resource kind from its grammar.
+ *
+ * @example const bucket = defineKind<BucketRef, { bucket: string }>({ type: 'AWS::S3::Bucket', build: ({ bucket }, { partition }) => `arn:${partition}:s3:::${bucket}`, ... })
+ */
+export function defineKind<Ref extends ResourceRef, Ids extends object>(definition: KindDefinition<Ref, Ids>): ResourceKind<Ref, Ids> {
+  const ref = (ids: Ids, scope: ArnScope = {}): Ref => {
+    const partition = scope.partition ?? (scope.region ? partitionOf(scope.region) : 'aws');
+    const arn = definition.build(ids, { ...scope, partition });
+    return { ...ids, type: definition.type, arn, region: scope.region, account: scope.account } as unknown as Ref;
+  };
+  return {
+    type: definition.type,
+    ...(definition.configResourceType ? { configResourceType: definition.configResourceType } : {}),
+    arn: {
+      build: (ids, scope) => definition.build(ids, { ...scope, partition: scope.partition ?? (scope.region ? partitionOf(scope.region) : 'aws') }),
+      parse(arn) {
+        if (!validate(arn)) return undefined;
+        const parts = parse(arn);
+        const ids = definition.parse(parts);
+        if (!ids) return undefined;
+        const { region, ...rest } = ids as Ids & { region?: string };
+        // the ARN's own partition and region win: they are what the resource is
+        return ref(rest as Ids, { partition: parts.partition, region: region ?? (parts.region || undefined) });
+      },
+    },
+    ref,
+    is: (candidate): candidate is Ref => candidate?.type === definition.type,
+    nameOf: definition.nameOf,
+    notFoundCodes: definition.notFoundCodes,
+  };
+}
+
+/** The resource an ARN names, among `kinds`; `undefined` for any other ARN. */
+export function refFromArn(arn: string, kinds: readonly ResourceKind[], account?: string): ResourceRef | undefined {
+  for (const kind of kinds) {
+    const ref = kind.arn.parse(arn);
+    if (ref) return account !== undefined ? { ...ref, account } : ref;
+  }
+  return undefined;
+}
+
+/** The partition of a region: `cn-north-1` → `aws-cn`, `us-gov-west-1` → `aws-us-gov`, else `aws`. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  return 'aws';
+}
