@@ -5,20 +5,50 @@ import type { WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { sdk } from './sdk';
 
+/** Any SDK v3 client class: constructed from a config object. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ClientClass<C> = new (config: any) => C;
+
 /**
- * The SDK clients the controls use, one per service and region, created on first use.
+ * The SDK clients of one account, created on first use: one per client class and region.
  * Detectors and remediators take this as a parameter and never build clients themselves, so
  * tests pass mocked clients and the CLI can point everything at an emulator.
+ *
+ * @example clients.get(s3().S3Client, 'eu-west-1').send(new (s3().GetBucketEncryptionCommand)({ Bucket: 'logs' }))
  */
 export interface AwsClients {
-  s3(region?: string): S3Client;
-  apiGateway(region: string): APIGatewayClient;
-  wafv2(region: string): WAFV2Client;
-  kms(region: string): KMSClient;
+  /** The client of `Client` for `region` (default: the home region), memoised per class and region. */
+  get<C>(Client: ClientClass<C>, region?: string): C;
+  /** The account these clients act in, when known (the hub mode will hold several). */
+  readonly account?: string;
   /** The home region: where region-less calls (ListBuckets) go. */
   readonly region: string;
   /** Regions in which regional resources (API Gateway stages, usage plans) are listed. */
   readonly regions: readonly string[];
+  /** @deprecated use `get(S3Client, region)` */
+  s3(region?: string): S3Client;
+  /** @deprecated use `get(APIGatewayClient, region)` */
+  apiGateway(region: string): APIGatewayClient;
+  /** @deprecated use `get(WAFV2Client, region)` */
+  wafv2(region: string): WAFV2Client;
+  /** @deprecated use `get(KMSClient, region)` */
+  kms(region: string): KMSClient;
+}
+
+/** Credentials for an account and region; `undefined` leaves them to the SDK's default chain. */
+export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
+
+/**
+ * Where the credentials of an account come from. Today the default chain (the guard acts in
+ * its own account); a hub will assume a role in each member account here.
+ */
+export interface CredentialsProvider {
+  credentialsFor(scope: { account?: string; region: string }): Credentials | undefined;
+}
+
+/** The SDK's default chain, or fixed credentials (tests, the CLI against an emulator). */
+export function defaultCredentials(credentials?: Credentials): CredentialsProvider {
+  return { credentialsFor: () => credentials };
 }
 
 export interface AwsClientOptions {
@@ -28,41 +58,82 @@ export interface AwsClientOptions {
   regions?: readonly string[];
   /** Endpoint override for an emulator (LocalStack, moto): every client talks to it. */
   endpoint?: string;
-  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Fixed credentials; `credentialsProvider` wins when both are given. */
+  credentials?: Credentials;
+  credentialsProvider?: CredentialsProvider;
   /** Attempts per call, including the first; the SDK's own retry strategy backs off on throttling and 5xx. */
   maxAttempts?: number;
 }
 
+/** Makes the client sets of accounts; each set is built once per account and home region. */
+export interface ClientFactory {
+  clientsFor(scope: { account?: string; region?: string }): AwsClients;
+  /** The home region of the factory (the guard's own). */
+  readonly region: string;
+}
+
 /**
- * Creates the client set. Retries are the SDK's (adaptive mode: client-side rate limiting on
+ * The one client factory. Retries are the SDK's (adaptive mode: client-side rate limiting on
  * throttling errors), never hand-written.
+ *
+ * @example const clients = createClientFactory({ region: 'eu-west-1' }).clientsFor({ account: '111122223333' })
+ */
+export function createClientFactory(options: AwsClientOptions = {}): ClientFactory {
+  const home = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const regions = options.regions && options.regions.length > 0 ? options.regions : [home];
+  const provider = options.credentialsProvider ?? defaultCredentials(options.credentials);
+  const sets = new Map<string, AwsClients>();
+  return {
+    region: home,
+    clientsFor({ account, region = home }) {
+      const key = `${account ?? ''}:${region}`;
+      let set = sets.get(key);
+      if (!set) {
+        set = clientSet(account, region, regions, provider, options);
+        sets.set(key, set);
+      }
+      return set;
+    },
+  };
+}
+
+function clientSet(account: string | undefined, home: string, regions: readonly string[], provider: CredentialsProvider, options: AwsClientOptions): AwsClients {
+  const byClass = new Map<ClientClass<unknown>, Map<string, unknown>>();
+  const get = <C>(Client: ClientClass<C>, region: string = home): C => {
+    let byRegion = byClass.get(Client);
+    if (!byRegion) byClass.set(Client, (byRegion = new Map()));
+    let client = byRegion.get(region) as C | undefined;
+    if (!client) {
+      client = new Client({
+        region,
+        endpoint: options.endpoint,
+        credentials: provider.credentialsFor({ account, region }),
+        maxAttempts: options.maxAttempts ?? 5,
+        retryMode: 'adaptive',
+        // path-style addressing: emulators rarely resolve <bucket>.<host>; other clients ignore it
+        ...(options.endpoint ? { forcePathStyle: true } : {}),
+      });
+      byRegion.set(region, client);
+    }
+    return client;
+  };
+  return {
+    get,
+    ...(account !== undefined ? { account } : {}),
+    region: home,
+    regions,
+    s3: (r = home) => get(sdk.s3.S3Client, r),
+    apiGateway: (r) => get(sdk.apiGateway.APIGatewayClient, r),
+    wafv2: (r) => get(sdk.wafv2.WAFV2Client, r),
+    kms: (r) => get(sdk.kms.KMSClient, r),
+  };
+}
+
+/**
+ * The client set of the guard's own account (the factory's default scope).
  *
  * @example const clients = createAwsClients({ region: 'eu-west-1', endpoint: 'http://localhost:4566' })
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const common = {
-    endpoint: options.endpoint,
-    credentials: options.credentials,
-    maxAttempts: options.maxAttempts ?? 5,
-    retryMode: 'adaptive' as const,
-  };
-  const cache = new Map<string, unknown>();
-  function memo<T>(key: string, make: () => T): T {
-    let client = cache.get(key) as T | undefined;
-    if (!client) {
-      client = make();
-      cache.set(key, client);
-    }
-    return client;
-  }
-  return {
-    region,
-    regions: options.regions && options.regions.length > 0 ? options.regions : [region],
-    // path-style addressing: emulators rarely resolve <bucket>.<host>
-    s3: (r = region) => memo(`s3:${r}`, () => new sdk.s3.S3Client({ ...common, region: r, forcePathStyle: Boolean(options.endpoint) })),
-    apiGateway: (r) => memo(`apigateway:${r}`, () => new sdk.apiGateway.APIGatewayClient({ ...common, region: r })),
-    wafv2: (r) => memo(`wafv2:${r}`, () => new sdk.wafv2.WAFV2Client({ ...common, region: r })),
-    kms: (r) => memo(`kms:${r}`, () => new sdk.kms.KMSClient({ ...common, region: r })),
-  };
+  return createClientFactory(options).clientsFor({});
 }

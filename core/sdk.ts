@@ -33,3 +33,15 @@ export const sdk = {
     return require('@aws-sdk/client-secrets-manager');
   },
 };
+
+/**
+ * A module loaded on first call, then kept: what a control uses for its SDK package, so that
+ * loading the control's module (every Lambda loads the registry) costs nothing until it calls AWS.
+ *
+ * @example const s3 = lazyModule(() => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'));
+ *          clients.get(s3().S3Client, region).send(new (s3().GetBucketEncryptionCommand)({ Bucket }))
+ */
+export function lazyModule<T>(load: () => T): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= load());
+}
