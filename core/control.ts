@@ -3,6 +3,8 @@ import type { ControlId, ResourceType, Risk, Severity } from './controls';
 import type { RampartEvent } from './events';
 import type { Evaluation, Finding, ResourceRef } from './finding';
 import type { Policy } from './policy';
+import type { ResourceKind } from './resources';
+import type { $ZodType } from 'zod/v4/core';
 
 /**
  * The detector contract (DESIGN.md §3). One module per control implements it; the registry
@@ -42,6 +44,10 @@ export interface Detector<State = unknown, Id extends ControlId = ControlId> {
   title: string;
   severity: Severity;
   resourceTypes: readonly ResourceType[];
+  /** The zod (mini) schema of the control's slice of the policy; the policy schema is assembled from these. */
+  policySchema?: PolicySchema;
+  /** The kinds of resource the control guards: ARN grammar, Config type, "not found" codes. */
+  resources?: readonly ResourceKind[];
   triggers: Triggers;
   /** The resources an event touches; empty when the event is about something this control does not guard. */
   resourcesFrom(event: RampartEvent): ResourceRef[];
@@ -49,6 +55,8 @@ export interface Detector<State = unknown, Id extends ControlId = ControlId> {
   stateFrom(event: RampartEvent, ref: ResourceRef): Observation<State>;
   /** The real current state. */
   readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<State>>;
+  /** What `readState` (and `resolveState`) calls need. */
+  readPermissions?: readonly Permission[];
   /**
    * Online only, optional: settles with AWS what `evaluate` cannot tell offline (a KMS alias
    * against a key ARN), returning the state in the policy's terms where they agree.
@@ -100,6 +108,8 @@ export interface Verification {
 
 export interface Remediator<State = unknown, Id extends ControlId = ControlId> {
   id: Id;
+  /** The risk of a fix when the policy does not say (`risk` in the control's policy wins). */
+  defaultRisk?: Risk;
   /** `high` sends the fix through a human approval first. */
   risk(finding: Finding, policy: ControlPolicy<Id>): Risk;
   /** Pure: the exact call that brings `state` to the policy, or why there is none. */
@@ -119,3 +129,41 @@ export interface Remediator<State = unknown, Id extends ControlId = ControlId> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRemediator = Remediator<any, any>;
+
+/** A zod schema (zod/mini keeps the Lambda bundles small) of one control's slice of the policy. */
+export type PolicySchema<P = unknown> = $ZodType<P>;
+
+/** One control: its detector and remediator halves, bound once (the registry holds these). */
+export interface Control<D extends AnyDetector = AnyDetector, R extends AnyRemediator = AnyRemediator> {
+  id: D['id'];
+  title: string;
+  severity: Severity;
+  defaultRisk: Risk;
+  policySchema: PolicySchema;
+  resources: readonly ResourceKind[];
+  detector: D;
+  remediator: R;
+}
+
+/**
+ * Binds a control's two halves; refuses halves of different controls, or a control that does
+ * not declare what the engine, infra and the tests read from it.
+ *
+ * @example export const CONTROLS = [defineControl(s3DefaultEncryption, s3DefaultEncryptionRemediator)] as const;
+ */
+export function defineControl<D extends AnyDetector, R extends AnyRemediator & { id: D['id'] }>(detector: D, remediator: R): Control<D, R> {
+  if (detector.id !== remediator.id) throw new TypeError(`detector ${detector.id} and remediator ${remediator.id} are halves of different controls`);
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(detector.id)) throw new TypeError(`control id ${detector.id} is not kebab-case`);
+  if (!detector.policySchema) throw new TypeError(`control ${detector.id} declares no policySchema`);
+  if (!detector.resources || detector.resources.length === 0) throw new TypeError(`control ${detector.id} declares no resource kinds`);
+  return {
+    id: detector.id,
+    title: detector.title,
+    severity: detector.severity,
+    defaultRisk: remediator.defaultRisk ?? 'high',
+    policySchema: detector.policySchema,
+    resources: detector.resources,
+    detector,
+    remediator,
+  };
+}

@@ -260,3 +260,23 @@ export function loadPolicyFile(file: string, options: ParseOptions = {}): Policy
   }
   return parsePolicyText(text, file, options);
 }
+
+/** What the policy schema needs of a control: its id and the schema of its slice. */
+export interface ControlPolicyEntry {
+  readonly id: string;
+  readonly policySchema: z.core.$ZodType;
+}
+
+type ControlsShape<Cs extends readonly ControlPolicyEntry[]> = { [C in Cs[number] as C['id']]: z.ZodOptional<C['policySchema']> };
+
+/**
+ * The policy schema of a set of controls: the guard's own keys, and under `controls` one
+ * optional key per control with that control's schema (controls absent from the policy are
+ * off). The registry assembles it once; its JSON Schema (`z.toJSONSchema`) documents the file.
+ *
+ * @example const schema = buildPolicySchema(CONTROLS); schema.parse({ controls: { 'apigateway-throttling': { rateLimit: 100, burstLimit: 50 } } })
+ */
+export function buildPolicySchema<const Cs extends readonly ControlPolicyEntry[]>(controls: Cs) {
+  const shape = Object.fromEntries(controls.map((c) => [c.id, z.optional(c.policySchema)])) as ControlsShape<Cs>;
+  return policySchema.omit({ controls: true }).extend({ controls: z.strictObject(shape).default({} as never) });
+}

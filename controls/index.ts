@@ -1,0 +1,43 @@
+import { defineControl } from '../core/control';
+import { buildPolicySchema, s3EncryptionPolicySchema, throttlingPolicySchema, wafPolicySchema } from '../core/policy';
+import { apigatewayThrottling } from '../detectors/apigateway-throttling';
+import { restApiStage, usagePlan } from '../detectors/apigateway-resources';
+import { apigatewayWaf } from '../detectors/apigateway-waf';
+import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
+import { s3Bucket } from '../detectors/s3-resources';
+import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
+import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
+import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encryption';
+
+/**
+ * THE registry: one line per control. Everything that needs the list of controls (control
+ * ids, the policy schema, the EventBridge rules, IAM grants, the sweep, the CLI, the
+ * conformance tests) reads it from here; nothing else lists control ids.
+ */
+export const CONTROLS = [
+  defineControl({ ...s3DefaultEncryption, policySchema: s3EncryptionPolicySchema, resources: [s3Bucket] }, s3DefaultEncryptionRemediator),
+  defineControl({ ...apigatewayWaf, policySchema: wafPolicySchema, resources: [restApiStage] }, apigatewayWafRemediator),
+  defineControl({ ...apigatewayThrottling, policySchema: throttlingPolicySchema, resources: [restApiStage, usagePlan] }, apigatewayThrottlingRemediator),
+] as const;
+
+export type AnyRegisteredControl = (typeof CONTROLS)[number];
+/** Every control id, kebab-case and identical everywhere (policy key, finding, rule name). */
+export type ControlId = AnyRegisteredControl['id'];
+export const CONTROL_IDS: readonly ControlId[] = CONTROLS.map((c) => c.id);
+
+/** The control of an id; `undefined` for an id no control has (input from outside). */
+export function controlOf(id: string): AnyRegisteredControl | undefined {
+  return CONTROLS.find((c) => c.id === id);
+}
+
+/** Every resource kind a control guards, once each. */
+export const RESOURCE_KINDS = [...new Set(CONTROLS.flatMap((c) => c.resources))];
+
+let assembled: ReturnType<typeof buildPolicySchema<typeof CONTROLS>> | undefined;
+/**
+ * The policy schema of the registered controls, assembled on first use: the Lambdas, which
+ * never validate the policy again, do not pay for building it at a cold start.
+ */
+export function policySchema() {
+  return (assembled ??= buildPolicySchema(CONTROLS));
+}

@@ -1,0 +1,124 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { parseEvent, type RampartEvent } from '../../core/events';
+import type { Control } from '../../core/control';
+import { parsePolicyText } from '../../core/policy';
+import { CONTROLS, CONTROL_IDS, RESOURCE_KINDS, policySchema } from '../../controls';
+import { judgeEvent } from '../../detectors/judge';
+import { eventPatternsOf } from '../../detectors/patterns';
+import { EventRouter } from '../../detectors/router';
+import { FIXTURES, fixture, policy } from '../helpers';
+
+/**
+ * The conformance suite: every registered control is walked and held to the contract, so a
+ * new control that forgets something fails here, not in production. A new control adds its
+ * fixtures (and its fakes) and edits nothing in this file.
+ */
+
+const events: Array<{ name: string; event: RampartEvent }> = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json') && !f.includes('LogFile'))
+  .map((name) => ({ name, event: parseEvent(fixture(name)) }));
+const router = new EventRouter(CONTROLS.map((c) => c.detector));
+const examplePolicy = policy();
+
+describe('the registry', () => {
+  it('holds each control id once, in kebab-case', () => {
+    expect(new Set(CONTROL_IDS).size).toBe(CONTROLS.length);
+    for (const id of CONTROL_IDS) expect(id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+  });
+
+  it('assembles a policy schema with one optional key per control', () => {
+    const schema = z.toJSONSchema(policySchema(), { io: 'input' }) as unknown as { properties: { controls: { properties: Record<string, unknown> } } };
+
+    expect(Object.keys(schema.properties.controls.properties).sort()).toEqual([...CONTROL_IDS].sort());
+    expect(policySchema().parse({})).toMatchObject({ controls: {} });
+  });
+
+  it('validates the example policy file as the policy loader does, and refuses an unknown control key', () => {
+    const text = readFileSync(join(__dirname, '../../examples/rampart.config.yaml'), 'utf8');
+
+    expect(policySchema().parse(parse(text))).toEqual(parsePolicyText(text));
+    const bad = policySchema().safeParse({ controls: { 's3-default-encryptoin': { algorithm: 'AES256' } } });
+    expect(bad.error?.issues.map((i) => [i.path.join('.'), i.code])).toEqual([['controls', 'unrecognized_keys']]);
+  });
+});
+
+describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s', (id, control) => {
+  const { detector, remediator } = control;
+  const routed = events.filter(({ event }) => router.route(event).includes(detector));
+
+  it('declares a title, a severity, a default risk, resource kinds and triggers', () => {
+    expect(control.title.length).toBeGreaterThan(10);
+    expect(['low', 'medium', 'high']).toContain(control.severity);
+    expect(['low', 'high']).toContain(control.defaultRisk);
+    expect(control.resources.length).toBeGreaterThan(0);
+    expect(detector.triggers.cloudTrail.length + detector.triggers.configResourceTypes.length).toBeGreaterThan(0);
+    expect(remediator.id).toBe(id);
+  });
+
+  it('has a fixture that routes to it for every CloudTrail event name it triggers on', () => {
+    for (const trigger of detector.triggers.cloudTrail) {
+      for (const eventName of trigger.eventNames) {
+        const hit = routed.find(({ event }) => event.kind === 'cloudtrail' && event.record.eventSource === trigger.eventSource && event.record.eventName === eventName);
+        expect({ eventName, fixture: hit?.name }).toEqual({ eventName, fixture: expect.any(String) });
+      }
+    }
+  });
+
+  it('has a fixture that routes to it for every Config resource type it triggers on, of one of its kinds', () => {
+    const kindTypes = control.resources.map((k) => k.configResourceType);
+    for (const type of detector.triggers.configResourceTypes) {
+      expect(kindTypes).toContain(type);
+      const hit = routed.find(({ event }) => (event.kind === 'config-item' || event.kind === 'config-compliance' || event.kind === 'config-oversized') && event.resource.resourceType === type);
+      expect({ type, fixture: hit?.name }).toEqual({ type, fixture: expect.any(String) });
+    }
+  });
+
+  it('yields only resources of its own kinds, whose ARNs round-trip through the kind', () => {
+    let refs = 0;
+    for (const { event } of routed) {
+      for (const ref of detector.resourcesFrom(event)) {
+        refs++;
+        const kind = control.resources.find((k) => k.type === ref.type);
+        expect(kind?.type).toBe(ref.type);
+        const parsed = kind!.arn.parse(ref.arn);
+        expect(parsed?.arn).toBe(ref.arn);
+        expect(kind!.nameOf(parsed!)).toBe(kind!.nameOf(ref));
+      }
+    }
+    expect(refs).toBeGreaterThan(0);
+  });
+
+  it('yields EventBridge patterns that fit in 2,048 characters', () => {
+    for (const pattern of eventPatternsOf(detector)) expect(JSON.stringify(pattern).length).toBeLessThanOrEqual(2048);
+  });
+
+  it('plans purely: the same finding and state give the same change, and the input is left as it was', () => {
+    let planned = 0;
+    for (const { event } of routed) {
+      for (const j of judgeEvent(event, examplePolicy, router).judgements) {
+        if (j.outcome !== 'violation' || j.control !== id) continue;
+        planned++;
+        const controlPolicy = examplePolicy.controls[id as keyof typeof examplePolicy.controls];
+        const before = structuredClone({ finding: j.finding, state: j.state, controlPolicy });
+        const first = remediator.plan(j.finding, j.state, controlPolicy);
+        const second = remediator.plan(j.finding, j.state, controlPolicy);
+        expect(second).toEqual(first);
+        expect({ finding: j.finding, state: j.state, controlPolicy }).toEqual(before);
+        if (first.change) expect(Object.keys(remediator.permissions)).toContain(first.change.operation);
+        if (first.change) expect(remediator.targetOf(first.change)).toBe(j.finding.resourceArn);
+      }
+    }
+    expect(planned).toBeGreaterThan(0);
+  });
+});
+
+describe('resource kinds', () => {
+  it.each(RESOURCE_KINDS.map((k) => [k.type, k] as const))('%s declares the codes that mean "gone" and refuses other ARNs', (_type, kind) => {
+    expect(kind.notFoundCodes.length).toBeGreaterThan(0);
+    expect(kind.arn.parse('arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0')).toBeUndefined();
+    expect(kind.arn.parse('not an arn')).toBeUndefined();
+  });
+});
