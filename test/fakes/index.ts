@@ -1,0 +1,86 @@
+import { SFNClient, StartExecutionCommand, type SFNClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-sfn';
+import type { AwsStub } from 'aws-sdk-client-mock';
+import { createAwsClients } from '../../core/aws';
+import { InMemoryFixLedger } from '../../core/fix-budget';
+import { InMemoryLastKnownGood } from '../../core/last-known-good';
+import type { Policy } from '../../core/policy';
+import { InMemoryApprovalStore, InMemoryFindingsStore } from '../../core/stores';
+import type { GuardDeps } from '../../remediators/handlers/deps';
+import { FakeApiGateway } from './apigateway';
+import { FakeKms } from './kms';
+import { FakeS3 } from './s3';
+import { FakeWafv2 } from './wafv2';
+import { FakeWorld } from './world';
+
+export { s3Error } from './s3';
+
+/**
+ * A small in-memory AWS behind mocked SDK v3 clients, one fake per service (test/fakes/<service>.ts):
+ * S3 default encryption, API Gateway stages and usage plans, WAFv2 associations, KMS aliases.
+ * Writes change the state and are logged, so a test sees what a fix really did. A control on a
+ * new service adds its fake beside these and one line here.
+ */
+export class FakeAws {
+  readonly world = new FakeWorld();
+  readonly services = (() => {
+    const apiGateway = new FakeApiGateway(this.world);
+    return { s3: new FakeS3(this.world), apiGateway, wafv2: new FakeWafv2(this.world, apiGateway), kms: new FakeKms() };
+  })();
+  readonly buckets = this.services.s3.buckets;
+  readonly stages = this.services.apiGateway.stages;
+  readonly usagePlans = this.services.apiGateway.usagePlans;
+  readonly webAcls = this.services.wafv2.webAcls;
+  readonly aliases = this.services.kms.aliases;
+  readonly writes = this.world.writes;
+  readonly s3 = this.services.s3.mock;
+  readonly apiGateway = this.services.apiGateway.mock;
+  readonly wafv2 = this.services.wafv2.mock;
+  readonly kms = this.services.kms.mock;
+
+  /** Reads of an association after it was written that still show the old one (eventual consistency). */
+  get associationLag(): number {
+    return this.services.wafv2.associationLag;
+  }
+  set associationLag(reads: number) {
+    this.services.wafv2.associationLag = reads;
+  }
+
+  /** Items per page of the list calls, to exercise pagination. */
+  get pageSize(): number {
+    return this.world.pageSize;
+  }
+  set pageSize(items: number) {
+    this.world.pageSize = items;
+  }
+
+  restore(): void {
+    for (const service of Object.values(this.services)) service.mock.restore();
+  }
+}
+
+/** Guard deps over in-memory stores and mocked clients, as the detector and sweep Lambdas get them. */
+export function inMemoryDeps(policy: Policy, clock: () => Date): GuardDeps {
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  return {
+    policy,
+    clients: createAwsClients({ region: 'us-east-1', regions: policy.regions.length > 0 ? policy.regions : ['us-east-1'], credentials }),
+    findings: new InMemoryFindingsStore(),
+    approvals: new InMemoryApprovalStore(),
+    lastKnownGood: new InMemoryLastKnownGood(),
+    fixes: new InMemoryFixLedger(),
+    sfn: new SFNClient({ region: 'us-east-1', credentials }),
+    config: { stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rampart' },
+    clock,
+  } as unknown as GuardDeps;
+}
+
+/** Step Functions refuses a second execution with a name it has seen: the last line of dedupe. */
+export function uniqueExecutionNames(sfn: AwsStub<ServiceInputTypes, ServiceOutputTypes, SFNClientResolvedConfig>): Set<string> {
+  const names = new Set<string>();
+  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => {
+    if (names.has(input.name)) throw Object.assign(new Error('Execution already exists'), { name: 'ExecutionAlreadyExists' });
+    names.add(input.name);
+    return { executionArn: `arn:aws:states:us-east-1:111122223333:execution:rampart:${input.name}`, startDate: new Date() };
+  });
+  return names;
+}
