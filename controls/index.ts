@@ -1,7 +1,7 @@
 import { defineControl } from '../core/control';
-import { buildPolicySchema, s3EncryptionPolicySchema, throttlingPolicySchema, wafPolicySchema } from '../core/policy';
+import { buildPolicySchema, s3EncryptionPolicySchema, wafPolicySchema } from '../core/policy';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
-import { restApiStage, usagePlan } from '../detectors/apigateway-resources';
+import { restApiStage } from '../detectors/apigateway-resources';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
 import { s3Bucket } from '../detectors/s3-resources';
@@ -17,7 +17,7 @@ import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encrypt
 export const CONTROLS = [
   defineControl({ ...s3DefaultEncryption, policySchema: s3EncryptionPolicySchema, resources: [s3Bucket] }, s3DefaultEncryptionRemediator),
   defineControl({ ...apigatewayWaf, policySchema: wafPolicySchema, resources: [restApiStage] }, apigatewayWafRemediator),
-  defineControl({ ...apigatewayThrottling, policySchema: throttlingPolicySchema, resources: [restApiStage, usagePlan] }, apigatewayThrottlingRemediator),
+  defineControl(apigatewayThrottling, apigatewayThrottlingRemediator),
 ] as const;
 
 export type AnyRegisteredControl = (typeof CONTROLS)[number];

@@ -1,8 +1,7 @@
 import type { AwsClients } from './aws';
-import type { ControlId, ResourceType, Risk, Severity } from './controls';
+import type { ResourceType, Risk, Severity } from './controls';
 import type { RampartEvent } from './events';
 import type { Evaluation, Finding, ResourceRef } from './finding';
-import type { Policy } from './policy';
 import type { ResourceKind } from './resources';
 import type { $ZodType } from 'zod/v4/core';
 
@@ -36,10 +35,11 @@ export type Observation<State> =
   | { status: 'unknown'; reason: string }
   | { status: 'gone'; reason: string };
 
-/** The slice of the policy one control reads. */
-export type ControlPolicy<Id extends ControlId> = NonNullable<Policy['controls'][Id]>;
-
-export interface Detector<State = unknown, Id extends ControlId = ControlId> {
+/**
+ * The detector half of a control: `State` is what it judges, `P` its slice of the policy
+ * (what its `policySchema` parses to), `Id` its control id.
+ */
+export interface Detector<State = unknown, P = unknown, Id extends string = string> {
   id: Id;
   title: string;
   severity: Severity;
@@ -61,9 +61,9 @@ export interface Detector<State = unknown, Id extends ControlId = ControlId> {
    * Online only, optional: settles with AWS what `evaluate` cannot tell offline (a KMS alias
    * against a key ARN), returning the state in the policy's terms where they agree.
    */
-  resolveState?(state: State, policy: ControlPolicy<Id>, ref: ResourceRef, clients: AwsClients): Promise<State>;
+  resolveState?(state: State, policy: P, ref: ResourceRef, clients: AwsClients): Promise<State>;
   /** Pure: the state judged against the control's policy. */
-  evaluate(state: State, policy: ControlPolicy<Id>, ref: ResourceRef): Evaluation;
+  evaluate(state: State, policy: P, ref: ResourceRef): Evaluation;
   /** Every resource of the control's types, for the sweep. */
   list(clients: AwsClients): AsyncIterable<ResourceRef>;
   /** What `list` calls need (infra grants them to the sweep). */
@@ -72,7 +72,7 @@ export interface Detector<State = unknown, Id extends ControlId = ControlId> {
 
 /** A detector of any control, as the registry holds them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyDetector = Detector<any, any>;
+export type AnyDetector = Detector<any, any, string>;
 
 /**
  * The remediator contract (DESIGN.md §3): one module per control, `plan` pure, `apply` and
@@ -106,17 +106,18 @@ export interface Verification {
   reason?: string;
 }
 
-export interface Remediator<State = unknown, Id extends ControlId = ControlId> {
+/** The remediator half of a control, with the same `State`, `P` and `Id` as its detector. */
+export interface Remediator<State = unknown, P = unknown, Id extends string = string> {
   id: Id;
   /** The risk of a fix when the policy does not say (`risk` in the control's policy wins). */
   defaultRisk?: Risk;
   /** `high` sends the fix through a human approval first. */
-  risk(finding: Finding, policy: ControlPolicy<Id>): Risk;
+  risk(finding: Finding, policy: P): Risk;
   /** Pure: the exact call that brings `state` to the policy, or why there is none. */
-  plan(finding: Finding, state: State, policy: ControlPolicy<Id>, lastKnownGood?: State): Plan;
+  plan(finding: Finding, state: State, policy: P, lastKnownGood?: State): Plan;
   apply(change: Change, clients: AwsClients): Promise<void>;
   /** Re-reads the resource: compliant with the policy, or carrying exactly what `change` wrote. */
-  verify(ref: ResourceRef, clients: AwsClients, policy: ControlPolicy<Id>, change: Change): Promise<Verification>;
+  verify(ref: ResourceRef, clients: AwsClients, policy: P, change: Change): Promise<Verification>;
   /** The ARN a change writes to, so nothing is ever written to another resource than the finding's. */
   targetOf(change: Change): string;
   /** Write permissions, by operation: infra grants exactly these; an AccessDenied names them. */
@@ -128,7 +129,7 @@ export interface Remediator<State = unknown, Id extends ControlId = ControlId> {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRemediator = Remediator<any, any>;
+export type AnyRemediator = Remediator<any, any, string>;
 
 /** A zod schema (zod/mini keeps the Lambda bundles small) of one control's slice of the policy. */
 export type PolicySchema<P = unknown> = $ZodType<P>;

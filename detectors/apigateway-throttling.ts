@@ -1,11 +1,11 @@
 import type { MethodSetting, ThrottleSettings } from '@aws-sdk/client-api-gateway';
-import { usagePlanRef } from '../core/arns';
-import { sdk } from '../core/sdk';
+import * as z from 'zod/mini';
+import { lazyModule } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
 import type { Detector, Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
-import type { ThrottlingPolicy } from '../core/policy';
+import { restApiStage, usagePlan, usagePlanRef } from './apigateway-resources';
 import {
   isRestApiRecord,
   patchOperationsOf,
@@ -18,6 +18,36 @@ import { listRestStages } from './apigateway-waf';
 import { configObservation, refFromConfigEvent } from './config-events';
 import { awsErrorName } from './aws-errors';
 import { asObject, type Json } from './json';
+import { riskSchema } from './policy-fields';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const apiGateway = lazyModule(() => require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway'));
+
+const limit = z.number().check(z.nonnegative());
+const count = z.int().check(z.nonnegative());
+
+/** The control's slice of the policy (`controls.apigateway-throttling`). */
+export const throttlingPolicySchema = z.strictObject({
+  /** Maximum steady-state requests per second for a stage's default method throttling (`*\/*`). */
+  rateLimit: limit,
+  /** Maximum burst for a stage's default method throttling. */
+  burstLimit: count,
+  /** Maxima for usage plans; each defaults to the stage value. */
+  usagePlans: z._default(
+    z.strictObject({
+      rateLimit: z.optional(limit),
+      burstLimit: z.optional(count),
+      /** Maximum request quota per period; unset = quotas not checked. */
+      quotaLimit: z.optional(z.int().check(z.positive())),
+      /** The period of a quota Rampart adds to a plan that has none. */
+      quotaPeriod: z._default(z.enum(['DAY', 'WEEK', 'MONTH']), 'MONTH'),
+    }),
+    { quotaPeriod: 'MONTH' },
+  ),
+  // tightening limits can reject live traffic: a human approves by default
+  risk: riskSchema('high'),
+});
+export type ThrottlingPolicy = z.infer<typeof throttlingPolicySchema>;
 
 /**
  * A limit as far as it is known: a number; `null` when not set (the next layer up applies:
@@ -203,11 +233,13 @@ function stateFromCloudTrail(event: Extract<RampartEvent, { kind: 'cloudtrail' }
   }
 }
 
-export const apigatewayThrottling: Detector<ThrottlingState, 'apigateway-throttling'> = {
+export const apigatewayThrottling: Detector<ThrottlingState, ThrottlingPolicy, 'apigateway-throttling'> = {
   id: 'apigateway-throttling',
   title: 'REST API stages and usage plans have throttling within the policy maxima',
   severity: 'medium',
   resourceTypes: ['AWS::ApiGateway::Stage', 'AWS::ApiGateway::UsagePlan'],
+  resources: [restApiStage, usagePlan],
+  policySchema: throttlingPolicySchema,
   triggers: {
     cloudTrail: [
       {
@@ -246,12 +278,12 @@ export const apigatewayThrottling: Detector<ThrottlingState, 'apigateway-throttl
 
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<ThrottlingState>> {
     try {
-      if (ref.type === 'AWS::ApiGateway::Stage') {
-        const out = await clients.apiGateway(ref.region).send(new sdk.apiGateway.GetStageCommand({ restApiId: ref.restApiId, stageName: ref.stageName }));
+      if (restApiStage.is(ref)) {
+        const out = await clients.get(apiGateway().APIGatewayClient, ref.region).send(new (apiGateway().GetStageCommand)({ restApiId: ref.restApiId, stageName: ref.stageName }));
         return { status: 'known', state: { kind: 'stage', methods: methodsFromSettings(out.methodSettings), complete: true }, tags: out.tags };
       }
-      if (ref.type === 'AWS::ApiGateway::UsagePlan') {
-        const out = await clients.apiGateway(ref.region).send(new sdk.apiGateway.GetUsagePlanCommand({ usagePlanId: ref.usagePlanId }));
+      if (usagePlan.is(ref)) {
+        const out = await clients.get(apiGateway().APIGatewayClient, ref.region).send(new (apiGateway().GetUsagePlanCommand)({ usagePlanId: ref.usagePlanId }));
         return {
           status: 'known',
           state: { kind: 'usage-plan', throttle: throttleFrom(out.throttle), quotaLimit: out.quota ? (limitOf(out.quota.limit) ?? null) : null, complete: true },
@@ -259,7 +291,7 @@ export const apigatewayThrottling: Detector<ThrottlingState, 'apigateway-throttl
         };
       }
     } catch (error) {
-      if (awsErrorName(error) === 'NotFoundException') return { status: 'gone', reason: `${ref.arn} does not exist` };
+      if (usagePlan.notFoundCodes.includes(awsErrorName(error) ?? '')) return { status: 'gone', reason: `${ref.arn} does not exist` };
       throw error;
     }
     throw new TypeError(`not a stage or usage plan: ${ref.arn}`);
@@ -277,7 +309,7 @@ export const apigatewayThrottling: Detector<ThrottlingState, 'apigateway-throttl
   async *list(clients: AwsClients): AsyncIterable<ResourceRef> {
     yield* listRestStages(clients);
     for (const region of clients.regions) {
-      for await (const page of sdk.apiGateway.paginateGetUsagePlans({ client: clients.apiGateway(region) }, { limit: 500 })) {
+      for await (const page of apiGateway().paginateGetUsagePlans({ client: clients.get(apiGateway().APIGatewayClient, region) }, { limit: 500 })) {
         for (const plan of page.items ?? []) if (plan.id) yield usagePlanRef(region, plan.id);
       }
     }

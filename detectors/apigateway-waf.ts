@@ -68,7 +68,7 @@ function isRestStage(ref: ResourceRef | undefined): ref is Extract<ResourceRef, 
   return ref?.type === 'AWS::ApiGateway::Stage';
 }
 
-export const apigatewayWaf: Detector<StageWafState, 'apigateway-waf'> = {
+export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'> = {
   id: 'apigateway-waf',
   title: 'REST API stages have the required WAF web ACL',
   severity: 'high',

@@ -168,7 +168,7 @@ export function evaluateS3Encryption(state: S3EncryptionState, policy: S3Encrypt
 
 const EVENT_NAMES = ['PutBucketEncryption', 'DeleteBucketEncryption', 'CreateBucket'] as const;
 
-export const s3DefaultEncryption: Detector<S3EncryptionState, 's3-default-encryption'> = {
+export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy, 's3-default-encryption'> = {
   id: 's3-default-encryption',
   title: 'S3 buckets have the required default encryption',
   severity: 'medium',

@@ -1,17 +1,20 @@
 import type { PatchOperation, UpdateStageCommandInput, UpdateUsagePlanCommandInput } from '@aws-sdk/client-api-gateway';
-import { refFromArn, stageRef, usagePlanRef } from '../core/arns';
-import { sdk } from '../core/sdk';
+import { lazyModule } from '../core/sdk';
 import type { Plan, Remediator } from '../core/control';
 import type { Finding } from '../core/finding';
-import type { ThrottlingPolicy } from '../core/policy';
+import { restApiStage, stageRef, usagePlan, usagePlanRef } from '../detectors/apigateway-resources';
 import {
   STAGE_WIDE,
   apigatewayThrottling,
   evaluateThrottling,
   type Limit,
   type ThrottleLimits,
+  type ThrottlingPolicy,
   type ThrottlingState,
 } from '../detectors/apigateway-throttling';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const apiGateway = lazyModule(() => require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway'));
 
 /**
  * The value to set for one limit, or `undefined` to leave it: only a limit that is unset or
@@ -40,8 +43,9 @@ function limitOps(prefix: string, current: ThrottleLimits, lkg: ThrottleLimits |
 /** Pure: the UpdateStage / UpdateUsagePlan patch that brings the limits within the policy. */
 export function planThrottling(finding: Finding, state: ThrottlingState, policy: ThrottlingPolicy, lastKnownGood?: ThrottlingState): Plan {
   if (evaluateThrottling(state, policy).status === 'compliant') return { change: null, reason: 'the limits are already within the policy' };
-  const ref = refFromArn(finding.resourceArn);
-  if (state.kind === 'stage' && ref?.type === 'AWS::ApiGateway::Stage') {
+  const stage = restApiStage.arn.parse(finding.resourceArn);
+  const planRef = usagePlan.arn.parse(finding.resourceArn);
+  if (state.kind === 'stage' && stage) {
     const lkg = lastKnownGood?.kind === 'stage' ? lastKnownGood.methods : undefined;
     const stageWide = state.methods[STAGE_WIDE] ?? (state.complete ? { rateLimit: null, burstLimit: null } : {});
     const ops = limitOps(`/${STAGE_WIDE}/throttling`, stageWide, lkg?.[STAGE_WIDE], policy.rateLimit, policy.burstLimit, true);
@@ -49,10 +53,10 @@ export function planThrottling(finding: Finding, state: ThrottlingState, policy:
       if (key !== STAGE_WIDE) ops.push(...limitOps(`/${key}/throttling`, limits, lkg?.[key], policy.rateLimit, policy.burstLimit, false));
     }
     if (ops.length === 0) return { change: null, reason: 'the event does not reveal which limits to restore' };
-    const input: UpdateStageCommandInput = { restApiId: ref.restApiId, stageName: ref.stageName, patchOperations: ops };
-    return { change: { service: 'apigateway', operation: 'UpdateStage', region: ref.region, input: input as unknown as Record<string, unknown> } };
+    const input: UpdateStageCommandInput = { restApiId: stage.restApiId, stageName: stage.stageName, patchOperations: ops };
+    return { change: { service: 'apigateway', operation: 'UpdateStage', region: stage.region, input: input as unknown as Record<string, unknown> } };
   }
-  if (state.kind === 'usage-plan' && ref?.type === 'AWS::ApiGateway::UsagePlan') {
+  if (state.kind === 'usage-plan' && planRef) {
     const lkg = lastKnownGood?.kind === 'usage-plan' ? lastKnownGood : undefined;
     const throttle = state.complete ? { rateLimit: null, burstLimit: null, ...state.throttle } : state.throttle;
     const rate = policy.usagePlans.rateLimit ?? policy.rateLimit;
@@ -68,21 +72,23 @@ export function planThrottling(finding: Finding, state: ThrottlingState, policy:
       }
     }
     if (ops.length === 0) return { change: null, reason: 'the event does not reveal which limits to restore' };
-    const input: UpdateUsagePlanCommandInput = { usagePlanId: ref.usagePlanId, patchOperations: ops };
-    return { change: { service: 'apigateway', operation: 'UpdateUsagePlan', region: ref.region, input: input as unknown as Record<string, unknown> } };
+    const input: UpdateUsagePlanCommandInput = { usagePlanId: planRef.usagePlanId, patchOperations: ops };
+    return { change: { service: 'apigateway', operation: 'UpdateUsagePlan', region: planRef.region, input: input as unknown as Record<string, unknown> } };
   }
   return { change: null, reason: `${finding.resourceArn} is not a REST API stage or usage plan` };
 }
 
-export const apigatewayThrottlingRemediator: Remediator<ThrottlingState, 'apigateway-throttling'> = {
+export const apigatewayThrottlingRemediator: Remediator<ThrottlingState, ThrottlingPolicy, 'apigateway-throttling'> = {
   id: 'apigateway-throttling',
+  defaultRisk: 'high',
   risk: (_finding, policy) => policy.risk,
   plan: planThrottling,
 
   async apply(change, clients) {
-    const client = clients.apiGateway(change.region);
-    if (change.operation === 'UpdateStage') await client.send(new sdk.apiGateway.UpdateStageCommand(change.input as unknown as UpdateStageCommandInput));
-    else if (change.operation === 'UpdateUsagePlan') await client.send(new sdk.apiGateway.UpdateUsagePlanCommand(change.input as unknown as UpdateUsagePlanCommandInput));
+    const sdk = apiGateway();
+    const client = clients.get(sdk.APIGatewayClient, change.region);
+    if (change.operation === 'UpdateStage') await client.send(new sdk.UpdateStageCommand(change.input as unknown as UpdateStageCommandInput));
+    else if (change.operation === 'UpdateUsagePlan') await client.send(new sdk.UpdateUsagePlanCommand(change.input as unknown as UpdateUsagePlanCommandInput));
     else throw new TypeError(`apigateway-throttling cannot apply ${change.operation}`);
   },
 

@@ -61,7 +61,7 @@ async function whichIsMissing(input: AssociateWebACLCommandInput, clients: AwsCl
   return remediationError(REMEDIATION_ERRORS.notYetVisible, `WAF does not see stage ${input.ResourceArn} yet (it exists in API Gateway, and web ACL ${input.WebACLArn} exists)`);
 }
 
-export const apigatewayWafRemediator: Remediator<StageWafState, 'apigateway-waf'> = {
+export const apigatewayWafRemediator: Remediator<StageWafState, WafPolicy, 'apigateway-waf'> = {
   id: 'apigateway-waf',
   risk: (_finding, policy) => policy.risk,
   plan: planStageWaf,

@@ -76,7 +76,7 @@ function writtenRule(change: Change): ServerSideEncryptionRule | undefined {
   return (change.input as unknown as PutBucketEncryptionCommandInput).ServerSideEncryptionConfiguration?.Rules?.[0];
 }
 
-export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, 's3-default-encryption'> = {
+export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, S3EncryptionPolicy, 's3-default-encryption'> = {
   id: 's3-default-encryption',
   risk: (_finding, policy) => policy.risk,
   plan: (finding, state, policy) => planS3Encryption(finding, state, policy),
