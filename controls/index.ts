@@ -1,5 +1,5 @@
 import { defineControl } from '../core/control';
-import { buildPolicySchema, s3EncryptionPolicySchema, wafPolicySchema } from '../core/policy';
+import { s3EncryptionPolicySchema, wafPolicySchema } from '../core/policy';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { restApiStage } from '../detectors/apigateway-resources';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
@@ -12,7 +12,9 @@ import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encrypt
 /**
  * THE registry: one line per control. Everything that needs the list of controls (control
  * ids, the policy schema, the EventBridge rules, IAM grants, the sweep, the CLI, the
- * conformance tests) reads it from here; nothing else lists control ids.
+ * conformance tests) reads it from here; nothing else lists control ids. The policy schema
+ * assembled from it is in `./policy.ts`, apart: it needs zod and yaml, which the Lambdas
+ * (they never validate the policy again) must not carry.
  */
 export const CONTROLS = [
   defineControl({ ...s3DefaultEncryption, policySchema: s3EncryptionPolicySchema, resources: [s3Bucket] }, s3DefaultEncryptionRemediator),
@@ -32,12 +34,3 @@ export function controlOf(id: string): AnyRegisteredControl | undefined {
 
 /** Every resource kind a control guards, once each. */
 export const RESOURCE_KINDS = [...new Set(CONTROLS.flatMap((c) => c.resources))];
-
-let assembled: ReturnType<typeof buildPolicySchema<typeof CONTROLS>> | undefined;
-/**
- * The policy schema of the registered controls, assembled on first use: the Lambdas, which
- * never validate the policy again, do not pay for building it at a cold start.
- */
-export function policySchema() {
-  return (assembled ??= buildPolicySchema(CONTROLS));
-}
