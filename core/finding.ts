@@ -58,11 +58,13 @@ export interface Finding {
 }
 
 /**
- * The id of the (single) open finding for a control and a resource: the first 24 hex digits
- * of a SHA-256, short enough for a Step Functions execution name.
+ * The id of the (single) open finding for a control, an account and a resource: the first 24
+ * hex digits of a SHA-256, short enough for a Step Functions execution name. The account is
+ * part of it (`''` when an offline event does not say), so the same bucket name or stage ARN
+ * in two accounts never dedupes onto one finding.
  *
- * @example findingId('s3-default-encryption', 'arn:aws:s3:::logs') // 'c4e1…' (24 chars)
+ * @example findingId('s3-default-encryption', '111122223333', 'arn:aws:s3:::logs') // 24 hex digits
  */
-export function findingId(control: ControlId, resourceArn: string): string {
-  return createHash('sha256').update(`${control}\n${resourceArn}`).digest('hex').slice(0, 24);
+export function findingId(control: ControlId, account: string, resourceArn: string): string {
+  return createHash('sha256').update(`${control}\n${account}\n${resourceArn}`).digest('hex').slice(0, 24);
 }

@@ -42,7 +42,7 @@ export function judgeObservation(
   if (evaluation.status === 'compliant') return { outcome: 'compliant', control, ref, state: observation.state };
   if (evaluation.status === 'unknown') return { outcome: 'unknown', control, ref, eventId: provenance.eventId, reason: evaluation.reason };
   const finding: Finding = {
-    id: findingId(control, ref.arn),
+    id: findingId(control, ref.account ?? '', ref.arn),
     control,
     severity: detector.severity,
     resourceArn: ref.arn,

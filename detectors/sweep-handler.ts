@@ -67,11 +67,10 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
     let lastListed: string | undefined;
     let stopped = false;
     const shouldStop = () => (stopped ||= context !== undefined && context.getRemainingTimeInMillis() < SAFETY_MS);
-    // arn:aws:lambda:<region>:<account>:function:<name>
-    const account = context?.invokedFunctionArn?.split(':')[4];
     const items = sweep(deps.policy, deps.clients, {
       sweepId,
-      account,
+      // the listing's account: the client set's (a listing does not say it, findings and fixes need it)
+      account: deps.clients.account,
       controls: [input.control],
       concurrency: deps.policy.sweep?.concurrency,
       startAfter: input.startAfter ? { [input.control]: input.startAfter } : undefined,

@@ -27,7 +27,7 @@ import {
 import { AssociateWebACLCommand, GetWebACLCommand, GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, type SFNClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-sfn';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
-import { createAwsClients } from '../core/aws';
+import { createClientFactory } from '../core/aws';
 import { InMemoryFixLedger } from '../core/fix-budget';
 import { InMemoryLastKnownGood } from '../core/last-known-good';
 import type { Policy } from '../core/policy';
@@ -212,7 +212,7 @@ export function inMemoryDeps(policy: Policy, clock: () => Date): GuardDeps {
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   return {
     policy,
-    clients: createAwsClients({ region: 'us-east-1', regions: policy.regions.length > 0 ? policy.regions : ['us-east-1'], credentials }),
+    clients: createClientFactory({ region: 'us-east-1', regions: policy.regions.length > 0 ? policy.regions : ['us-east-1'], credentials }).clientsFor({ account: '111122223333' }),
     findings: new InMemoryFindingsStore(),
     approvals: new InMemoryApprovalStore(),
     lastKnownGood: new InMemoryLastKnownGood(),

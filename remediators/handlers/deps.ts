@@ -1,6 +1,6 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { createAwsClients, type AwsClients } from '../../core/aws';
+import { createClientFactory, type AwsClients } from '../../core/aws';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
 import { ledgerKeepSeconds, type FixLedger } from '../../core/fix-budget';
 import type { LastKnownGoodStore } from '../../core/last-known-good';
@@ -96,7 +96,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
   const secrets = once(() => new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))));
   return {
     policy,
-    clients: createAwsClients({ regions: policy.regions }),
+    // the guard's own account, from the stack (RAMPART_ACCOUNT), never from the function's ARN
+    clients: createClientFactory({ regions: policy.regions }).clientsFor({ account: env.RAMPART_ACCOUNT }),
     get findings() {
       return findings();
     },

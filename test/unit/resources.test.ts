@@ -1,3 +1,4 @@
+import { findingId } from '../../core/finding';
 import { refFromArn } from '../../core/resources';
 import { restApiStage, stageRef, usagePlan, usagePlanRef } from '../../detectors/apigateway-resources';
 import { bucketRef, s3Bucket } from '../../detectors/s3-resources';
@@ -50,5 +51,16 @@ describe('resource kinds', () => {
     expect(usagePlan.is(stage)).toBe(false);
     expect(restApiStage.nameOf(stage)).toBe('a1b2c3/prod');
     expect(s3Bucket.nameOf(bucketRef('logs'))).toBe('logs');
+  });
+});
+
+describe('finding ids', () => {
+  it('differ by account for the same control and resource, and are fit for an execution name', () => {
+    const own = findingId('s3-default-encryption', '111122223333', 'arn:aws:s3:::logs');
+    const other = findingId('s3-default-encryption', '444455556666', 'arn:aws:s3:::logs');
+
+    expect(own).not.toBe(other);
+    expect(own).toMatch(/^[0-9a-f]{24}$/);
+    expect(findingId('s3-default-encryption', '111122223333', 'arn:aws:s3:::logs')).toBe(own);
   });
 });
