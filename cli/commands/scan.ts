@@ -1,10 +1,12 @@
 import { createAwsClients, type AwsClients } from '../../core/aws';
 import type { ControlId } from '../../core/controls';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
+import { decide } from '../../detectors/decide';
 import { sweep } from '../../detectors/sweep';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
+import { carryOutOffline } from '../decisions';
 import { changeText, findingRows, table } from '../render';
-import { planned, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
+import type { FindingLine, ReplayLine, ReplaySummary } from '../replay';
 import { applyFindings, callerAccount, type AwsOptions } from './remediate';
 
 export interface ScanOptions extends AwsOptions {
@@ -81,17 +83,7 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
       await emit({ type: 'error', file: sweepId, position: `${item.control} ${item.resourceArn}`, message: item.message });
     } else {
       summary.matched++;
-      const j = item.judgement;
-      if (j.outcome === 'violation') {
-        summary.findings++;
-        await emit({ type: 'finding', ...j.finding, ...(await planned(j.finding, item.state, policy, lastKnownGood)) });
-      } else if (j.outcome === 'unknown') {
-        summary.unknown++;
-        await emit({ type: 'unknown', control: j.control, resourceArn: j.ref.arn, eventId: j.eventId, reason: j.reason });
-      } else if (j.outcome === 'compliant') {
-        summary.compliant++;
-        await lastKnownGood.put(j.control, j.ref.arn, j.state, new Date());
-      } else if (j.outcome === 'exempt') summary.exempt++;
+      await carryOutOffline(decide(item.judgement), { summary, emit, policy, lastKnownGood, plan: true, seenAt: new Date() });
     }
     bar.tick(summary);
   }
