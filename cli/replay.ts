@@ -1,11 +1,12 @@
 import type { Change } from '../core/control';
-import type { Risk } from '../core/controls';
+import type { ControlId, Risk } from '../core/controls';
 import { messageOf } from '../core/errors';
 import { eventTimeOf, parseEvent, type RampartEvent } from '../core/events';
 import type { ExemptionChange } from '../core/exemptions';
 import type { Finding } from '../core/finding';
 import type { LastKnownGoodStore } from '../core/last-known-good';
 import type { Policy } from '../core/policy';
+import { decide, type Decision } from '../detectors/decide';
 import { judgeEvent } from '../detectors/judge';
 import type { EventRouter } from '../detectors/router';
 import { remediatorFor } from '../remediators';
@@ -72,6 +73,45 @@ export async function planned(finding: Finding, state: unknown, policy: Policy, 
   return plan.change ? { risk, change: plan.change } : { risk, change: null, reason: plan.reason };
 }
 
+/** What carrying a decision out offline needs: where lines go, what is counted, what is kept. */
+export interface OfflineOutlet {
+  summary: Pick<ReplaySummary, 'findings' | 'unknown' | 'compliant' | 'exempt'>;
+  emit: (line: ReplayLine) => void | Promise<void>;
+  policy: Policy;
+  /** Compliant states kept for later plans; none: not kept. */
+  lastKnownGood?: LastKnownGoodStore;
+  /** Add the planned change and its risk to finding lines. */
+  plan: boolean;
+  /** When the judged state was seen (the event's time, or now for a scan). */
+  seenAt: Date;
+}
+
+/**
+ * Carries a decision out as `replay` and `scan` do: a finding line (with its planned change),
+ * an `unknown` line, a restore point kept, a count. The detector Lambda and the sweep carry the
+ * same decisions out online (`handlers/`).
+ */
+export async function carryOutOffline(decision: Decision, out: OfflineOutlet): Promise<void> {
+  switch (decision.action) {
+    case 'open-finding': {
+      out.summary.findings++;
+      const plan = out.plan ? await planned(decision.finding, decision.state, out.policy, out.lastKnownGood) : {};
+      await out.emit({ type: 'finding', ...decision.finding, ...plan });
+      return;
+    }
+    case 'record-last-known-good':
+      out.summary.compliant++;
+      if (out.lastKnownGood) await out.lastKnownGood.put(decision.control as ControlId, decision.ref.arn, decision.state, out.seenAt);
+      return;
+    case 'report':
+      if (decision.outcome === 'unknown') {
+        out.summary.unknown++;
+        await out.emit({ type: 'unknown', control: decision.control, resourceArn: decision.ref.arn, eventId: decision.eventId ?? '', reason: decision.reason });
+      } else if (decision.outcome === 'exempt') out.summary.exempt++;
+      return;
+  }
+}
+
 /**
  * Replays events against a policy: parse → route → state from the event → evaluate (→ plan).
  * Calls `emit` for every finding, unknown, exemption change and error as it goes, awaiting it when it returns a
@@ -110,30 +150,8 @@ export async function replayEvents(
     }
     if (verdict.matched) summary.matched++;
     for (const change of verdict.exemptions) await emit({ type: 'exemption', ...change });
-    for (const j of verdict.judgements) {
-      switch (j.outcome) {
-        case 'violation': {
-          summary.findings++;
-          const plan = options.plan ? await planned(j.finding, j.state, policy, options.lastKnownGood) : {};
-          await emit({ type: 'finding', ...j.finding, ...plan });
-          break;
-        }
-        case 'unknown':
-          summary.unknown++;
-          await emit({ type: 'unknown', control: j.control, resourceArn: j.ref.arn, eventId: j.eventId, reason: j.reason });
-          break;
-        case 'compliant': {
-          summary.compliant++;
-          if (options.lastKnownGood) await options.lastKnownGood.put(j.control, j.ref.arn, j.state, seenAt(event));
-          break;
-        }
-        case 'exempt':
-          summary.exempt++;
-          break;
-        case 'gone':
-          break;
-      }
-    }
+    const outlet: OfflineOutlet = { summary, emit, policy, lastKnownGood: options.lastKnownGood, plan: Boolean(options.plan), seenAt: seenAt(event) };
+    for (const j of verdict.judgements) await carryOutOffline(decide(j), outlet);
   }
   await errors.flush();
   summary.files = files.size;

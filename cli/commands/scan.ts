@@ -4,9 +4,8 @@ import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import { decide } from '../../detectors/decide';
 import { sweep } from '../../detectors/sweep';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
-import { carryOutOffline } from '../decisions';
 import { changeText, findingRows, table } from '../render';
-import type { FindingLine, ReplayLine, ReplaySummary } from '../replay';
+import { carryOutOffline, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
 import { applyFindings, callerAccount, type AwsOptions } from './remediate';
 
 export interface ScanOptions extends AwsOptions {
