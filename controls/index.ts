@@ -1,10 +1,7 @@
 import { defineControl } from '../core/control';
-import { s3EncryptionPolicySchema, wafPolicySchema } from '../core/policy';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
-import { restApiStage } from '../detectors/apigateway-resources';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
-import { s3Bucket } from '../detectors/s3-resources';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
 import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encryption';
@@ -17,8 +14,8 @@ import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encrypt
  * (they never validate the policy again) must not carry.
  */
 export const CONTROLS = [
-  defineControl({ ...s3DefaultEncryption, policySchema: s3EncryptionPolicySchema, resources: [s3Bucket] }, s3DefaultEncryptionRemediator),
-  defineControl({ ...apigatewayWaf, policySchema: wafPolicySchema, resources: [restApiStage] }, apigatewayWafRemediator),
+  defineControl(s3DefaultEncryption, s3DefaultEncryptionRemediator),
+  defineControl(apigatewayWaf, apigatewayWafRemediator),
   defineControl(apigatewayThrottling, apigatewayThrottlingRemediator),
 ] as const;
 

@@ -1,4 +1,5 @@
 import { parse, validate } from '@aws-sdk/util-arn-parser';
+import type { CloudTrailRecord } from './events';
 
 /**
  * Resources as data. A control names the kinds of resource it guards; each kind says how its
@@ -47,6 +48,29 @@ export interface ResourceKind<Ref extends ResourceRef = ResourceRef, Ids = Recor
   nameOf(ref: Ref): string;
   /** AWS error codes (SDK error names) that mean the resource no longer exists. */
   notFoundCodes: readonly string[];
+  /** How the kind's tags change (exemptions by tag react to it), when it has tags. */
+  tagging?: KindTagging;
+}
+
+/** What a tagging call did: tags set, keys removed, or the whole set replaced or deleted. */
+export interface TagEdit {
+  ref: ResourceRef;
+  /** Tags the call set. */
+  set: Record<string, string>;
+  /** Keys the call removed; `all` when the whole tag set was deleted. */
+  removed: string[] | 'all';
+  /** The call replaced the whole tag set (S3): `set` is every tag the resource now has. */
+  complete: boolean;
+}
+
+/** The CloudTrail calls that change a kind's tags, and how to read one. */
+export interface KindTagging {
+  /** EventBridge `source`, e.g. `aws.s3`. */
+  source: string;
+  eventSource: string;
+  eventNames: readonly string[];
+  /** The tag edit of a record of these calls, or `undefined` when it is about another resource kind. */
+  editOf(record: CloudTrailRecord): TagEdit | undefined;
 }
 
 /** What a kind module declares; {@link defineKind} derives `ref` and `is`. */
@@ -59,6 +83,8 @@ export interface KindDefinition<Ref extends ResourceRef, Ids> {
   parse(parts: ArnParts): (Ids & { region?: string }) | undefined;
   nameOf(ref: Ref): string;
   notFoundCodes: readonly string[];
+  /** Tag changes: `editOf` gets the kind's own ARN parser (tagging calls often name the resource by ARN). */
+  tagging?: Omit<KindTagging, 'editOf'> & { editOf(record: CloudTrailRecord, parseArn: (arn: string) => Ref | undefined): TagEdit | undefined };
 }
 
 /** An ARN split into its fields (`resource` is everything after the account). */
@@ -81,7 +107,7 @@ export function defineKind<Ref extends ResourceRef, Ids extends object>(definiti
     const arn = definition.build(ids, { ...scope, partition });
     return { ...ids, type: definition.type, arn, region: scope.region, account: scope.account } as unknown as Ref;
   };
-  return {
+  const kind: ResourceKind<Ref, Ids> = {
     type: definition.type,
     ...(definition.configResourceType ? { configResourceType: definition.configResourceType } : {}),
     arn: {
@@ -101,6 +127,11 @@ export function defineKind<Ref extends ResourceRef, Ids extends object>(definiti
     nameOf: definition.nameOf,
     notFoundCodes: definition.notFoundCodes,
   };
+  if (definition.tagging) {
+    const { editOf, ...calls } = definition.tagging;
+    return { ...kind, tagging: { ...calls, editOf: (record) => editOf(record, kind.arn.parse) } };
+  }
+  return kind;
 }
 
 /** The resource an ARN names, among `kinds`; `undefined` for any other ARN. */

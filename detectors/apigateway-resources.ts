@@ -1,4 +1,6 @@
-import { defineKind, type ResourceRef } from '../core/resources';
+import type { CloudTrailRecord } from '../core/events';
+import { defineKind, type ResourceRef, type TagEdit } from '../core/resources';
+import { asObject } from './json';
 
 /**
  * API Gateway REST API resources. Their ARNs have an empty account field:
@@ -23,6 +25,42 @@ const STAGE_RESOURCE = /^\/restapis\/([^/]+)\/stages\/([^/]+)$/;
 const USAGE_PLAN_RESOURCE = /^\/usageplans\/([^/]+)$/;
 const NOT_FOUND = ['NotFoundException'] as const;
 
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function stringMap(value: unknown): Record<string, string> {
+  const o = asObject(value);
+  if (!o) return {};
+  return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function keyList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((k): k is string => typeof k === 'string');
+  // a query parameter may be rendered as one comma-separated string
+  return typeof value === 'string' && value !== '' ? value.split(',') : [];
+}
+
+/**
+ * API Gateway tags: `TagResource` carries `resourceArn` and `tags` (a map), `UntagResource`
+ * `resourceArn` and `tagKeys`. No real record confirms whether the body is wrapped
+ * (`tagResourceInput`) like other API Gateway bodies, so both are read.
+ */
+const tagging = {
+  source: 'aws.apigateway',
+  eventSource: 'apigateway.amazonaws.com',
+  eventNames: ['TagResource', 'UntagResource'],
+  editOf<Ref extends ResourceRef>(record: CloudTrailRecord, parseArn: (arn: string) => Ref | undefined): TagEdit | undefined {
+    const params = record.requestParameters ?? {};
+    const arn = str(params.resourceArn) ?? str(params.resource_arn);
+    const parsed = arn ? parseArn(decodeURIComponent(arn)) : undefined;
+    if (!parsed) return undefined;
+    const ref = { ...parsed, account: record.recipientAccountId };
+    const body = asObject(params.tagResourceInput) ?? params;
+    return record.eventName === 'TagResource'
+      ? { ref, set: stringMap(body.tags), removed: [], complete: false }
+      : { ref, set: {}, removed: keyList(params.tagKeys), complete: false };
+  },
+};
+
 /** REST API stages. A stage's AWS Config resource id is its ARN. */
 export const restApiStage = defineKind<StageRef, { restApiId: string; stageName: string }>({
   type: 'AWS::ApiGateway::Stage',
@@ -34,6 +72,7 @@ export const restApiStage = defineKind<StageRef, { restApiId: string; stageName:
   },
   nameOf: (ref) => `${ref.restApiId}/${ref.stageName}`,
   notFoundCodes: NOT_FOUND,
+  tagging,
 });
 
 /** Usage plans. AWS Config does not record them: CloudTrail and the sweep see them. */
@@ -46,6 +85,7 @@ export const usagePlan = defineKind<UsagePlanRef, { usagePlanId: string }>({
   },
   nameOf: (ref) => ref.usagePlanId,
   notFoundCodes: NOT_FOUND,
+  tagging,
 });
 
 /** A REST API stage reference. */

@@ -1,14 +1,36 @@
-import { refFromArn, stageRef } from '../core/arns';
-import { sdk } from '../core/sdk';
+import * as z from 'zod/mini';
+import { lazyModule } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
 import type { Detector, Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
-import type { WafPolicy } from '../core/policy';
 import { stageFromRecord } from './apigateway-records';
+import { restApiStage, stageRef } from './apigateway-resources';
 import { configObservation, refFromConfigEvent } from './config-events';
 import { awsErrorName } from './aws-errors';
 import { memoPerClientSet } from './cold-start-memo';
+import { riskSchema } from './policy-fields';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const wafv2 = lazyModule(() => require('@aws-sdk/client-wafv2') as typeof import('@aws-sdk/client-wafv2'));
+export const apiGatewaySdk = lazyModule(() => require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway'));
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const webAclArn = z.string().check(
+  z.regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[^/]+\/[^/]+$/, {
+    message: 'expected a REGIONAL WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)',
+  }),
+);
+
+/** The control's slice of the policy (`controls.apigateway-waf`). */
+export const wafPolicySchema = z.strictObject({
+  /** The web ACL every REST API stage must carry unless `stages` maps it to another. */
+  defaultWebAclArn: z.optional(webAclArn),
+  /** Per stage (`<restApiId>/<stage>`) or per API (`<restApiId>`) web ACL. */
+  stages: z._default(z.record(z.string().check(z.regex(/^[A-Za-z0-9]+(\/[^/]+)?$/, { message: 'expected "<restApiId>" or "<restApiId>/<stageName>"' })), webAclArn), {}),
+  risk: riskSchema('low'),
+});
+export type WafPolicy = z.infer<typeof wafPolicySchema>;
 
 /** The WAFv2 web ACL attached to a REST API stage (`null`: none). */
 export interface StageWafState {
@@ -31,7 +53,7 @@ export function mayBeFirewallManagers(state: StageWafState): boolean {
 
 /** The ACL the policy wants on a stage: the stage mapping, else the API mapping, else the default. */
 export function requiredWebAcl(policy: WafPolicy, ref: ResourceRef): string | undefined {
-  if (ref.type !== 'AWS::ApiGateway::Stage') return undefined;
+  if (!restApiStage.is(ref)) return undefined;
   return policy.stages[`${ref.restApiId}/${ref.stageName}`] ?? policy.stages[ref.restApiId] ?? policy.defaultWebAclArn;
 }
 
@@ -64,15 +86,13 @@ async function orNullWhen<T>(notFound: string, call: () => Promise<T>): Promise<
   }
 }
 
-function isRestStage(ref: ResourceRef | undefined): ref is Extract<ResourceRef, { type: 'AWS::ApiGateway::Stage' }> {
-  return ref?.type === 'AWS::ApiGateway::Stage';
-}
-
 export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'> = {
   id: 'apigateway-waf',
   title: 'REST API stages have the required WAF web ACL',
   severity: 'high',
   resourceTypes: ['AWS::ApiGateway::Stage'],
+  resources: [restApiStage],
+  policySchema: wafPolicySchema,
   triggers: {
     cloudTrail: [
       { source: 'aws.wafv2', eventSource: 'wafv2.amazonaws.com', eventNames: ['AssociateWebACL', 'DisassociateWebACL'] },
@@ -87,8 +107,8 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
       if (record.eventSource === 'wafv2.amazonaws.com') {
         const arn = record.requestParameters?.resourceArn;
         // ALBs, AppSync, Cognito... can carry web ACLs too: only REST stages are ours
-        const ref = typeof arn === 'string' ? refFromArn(arn, record.recipientAccountId) : undefined;
-        return isRestStage(ref) ? [ref] : [];
+        const ref = typeof arn === 'string' ? restApiStage.arn.parse(arn) : undefined;
+        return ref ? [{ ...ref, account: record.recipientAccountId }] : [];
       }
       const ref = stageFromRecord(record);
       return ref ? [ref] : [];
@@ -123,12 +143,12 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
   },
 
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<StageWafState>> {
-    if (!isRestStage(ref)) throw new TypeError(`not a REST API stage: ${ref.arn}`);
+    if (!restApiStage.is(ref)) throw new TypeError(`not a REST API stage: ${ref.arn}`);
     // WAF knows only the association; the stage's tags (exemptions) are API Gateway's (GetTags)
     const gone = { status: 'gone', reason: `stage ${ref.arn} does not exist` } as const;
     const [acl, tagged] = await Promise.all([
-      orNullWhen('WAFNonexistentItemException', () => clients.wafv2(ref.region).send(new sdk.wafv2.GetWebACLForResourceCommand({ ResourceArn: ref.arn }))),
-      orNullWhen('NotFoundException', () => clients.apiGateway(ref.region).send(new sdk.apiGateway.GetTagsCommand({ resourceArn: ref.arn }))),
+      orNullWhen('WAFNonexistentItemException', () => clients.get(wafv2().WAFV2Client, ref.region).send(new (wafv2().GetWebACLForResourceCommand)({ ResourceArn: ref.arn }))),
+      orNullWhen('NotFoundException', () => clients.get(apiGatewaySdk().APIGatewayClient, ref.region).send(new (apiGatewaySdk().GetTagsCommand)({ resourceArn: ref.arn }))),
     ]);
     if (acl === null || tagged === null) return gone;
     return { status: 'known', state: { webAclArn: acl.WebACL?.ARN ?? null }, tags: tagged.tags ?? {} };
@@ -159,7 +179,7 @@ export function isFirewallManagerAcl(clients: AwsClients, webAclArn: string): Pr
     const m = /^arn:aws[a-z-]*:wafv2:([^:]+):\d{12}:regional\/webacl\/([^/]+)\/([^/]+)$/.exec(webAclArn);
     if (!m) return false; // not a REGIONAL web ACL: Firewall Manager's REGIONAL policies never made it
     try {
-      const out = await clients.wafv2(m[1]!).send(new sdk.wafv2.GetWebACLCommand({ Name: m[2]!, Scope: 'REGIONAL', Id: m[3]! }));
+      const out = await clients.get(wafv2().WAFV2Client, m[1]!).send(new (wafv2().GetWebACLCommand)({ Name: m[2]!, Scope: 'REGIONAL', Id: m[3]! }));
       return out.WebACL?.ManagedByFirewallManager === true;
     } catch (error) {
       if (awsErrorName(error) === 'WAFNonexistentItemException') return false;
@@ -171,12 +191,13 @@ export function isFirewallManagerAcl(clients: AwsClients, webAclArn: string): Pr
 /** Every REST API stage in the client set's regions. */
 export async function* listRestStages(clients: AwsClients): AsyncIterable<ResourceRef> {
   for (const region of clients.regions) {
-    const client = clients.apiGateway(region);
-    for await (const page of sdk.apiGateway.paginateGetRestApis({ client }, { limit: 500 })) {
+    const sdk = apiGatewaySdk();
+    const client = clients.get(sdk.APIGatewayClient, region);
+    for await (const page of sdk.paginateGetRestApis({ client }, { limit: 500 })) {
       for (const api of page.items ?? []) {
         if (!api.id) continue;
-        const stages = await client.send(new sdk.apiGateway.GetStagesCommand({ restApiId: api.id }));
-        for (const stage of stages.item ?? []) if (stage.stageName) yield stageRef(region, api.id, stage.stageName);
+        const stages = await client.send(new sdk.GetStagesCommand({ restApiId: api.id }));
+        for (const stage of stages.item ?? []) if (stage.stageName) yield stageRef(region, api.id, stage.stageName, clients.account);
       }
     }
   }

@@ -1,121 +1,69 @@
-import { refFromArn, bucketRef } from '../core/arns';
 import type { AnyDetector, CloudTrailTrigger } from '../core/control';
 import type { ControlId } from '../core/controls';
 import { actorOf, type CloudTrailRecord, type RampartEvent } from '../core/events';
-import { DEFAULT_EXPIRY_TAG_KEY, TAGGING_EVENTS, exemptionStatus, expiryOf, type ExemptionChange } from '../core/exemptions';
+import { DEFAULT_EXPIRY_TAG_KEY, exemptionStatus, expiryOf, type ExemptionChange } from '../core/exemptions';
 import type { ResourceRef } from '../core/finding';
 import type { Policy } from '../core/policy';
-import { asObject } from './json';
+import type { ResourceKind, TagEdit } from '../core/resources';
 
 /**
  * Tag changes of guarded resources. Every control reacts to them (the live state is judged
  * again, so an exemption added or removed takes effect at once) and the change itself is
  * reported when it touches an exemption tag (who exempted what).
  *
- * Shapes: S3 `PutBucketTagging` carries the whole new tag set in
- * `requestParameters.Tagging.TagSet.Tag` (a list, or an object for one tag) next to an empty
- * `tagging` query marker, `DeleteBucketTagging` removes every tag. API Gateway `TagResource`
- * carries `resourceArn` and `tags` (a map), `UntagResource` `resourceArn` and `tagKeys`
- * (API member names, as API Gateway records name ids); no real record confirms whether the
- * body is wrapped (`tagResourceInput`) like other API Gateway bodies, so both are read.
+ * Which calls change a kind's tags, and how to read them, is the kind's own data
+ * (`ResourceKind.tagging`, with the kinds in detectors/).
  */
 
-type TaggingService = keyof typeof TAGGING_EVENTS;
-
-/** True for a tagging call of a guarded resource type's service (S3 bucket tags, API Gateway tags). */
-export function isTaggingRecord(record: CloudTrailRecord): boolean {
-  const names = TAGGING_EVENTS[record.eventSource as TaggingService] as readonly string[] | undefined;
-  return names !== undefined && names.includes(record.eventName);
+/** The resource kinds of some detectors that have tags (each kind once). */
+export function taggedKindsOf(detectors: readonly AnyDetector[]): ResourceKind[] {
+  return [...new Set(detectors.flatMap((d) => (d.resources ?? []) as ResourceKind[]))].filter((k) => k.tagging);
 }
 
-export function isTaggingEvent(event: RampartEvent): event is Extract<RampartEvent, { kind: 'cloudtrail' }> {
-  return event.kind === 'cloudtrail' && isTaggingRecord(event.record);
+/** True for a call that changes the tags of one of `kinds` (S3 bucket tags, API Gateway tags...). */
+export function isTaggingRecord(record: CloudTrailRecord, kinds: readonly ResourceKind[]): boolean {
+  return kinds.some((k) => k.tagging && k.tagging.eventSource === record.eventSource && k.tagging.eventNames.includes(record.eventName));
 }
 
-/** What a tagging call did: tags set, keys removed, or (S3) the whole set replaced or deleted. */
-export interface TagEdit {
-  ref: ResourceRef;
-  /** Tags the call set. */
-  set: Record<string, string>;
-  /** Keys the call removed; `all` for DeleteBucketTagging. */
-  removed: string[] | 'all';
-  /** The call replaced the whole tag set (S3): `set` is every tag the resource now has. */
-  complete: boolean;
+export function isTaggingEvent(event: RampartEvent, kinds: readonly ResourceKind[]): event is Extract<RampartEvent, { kind: 'cloudtrail' }> {
+  return event.kind === 'cloudtrail' && isTaggingRecord(event.record, kinds);
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-function s3TagSet(params: Record<string, unknown>): Record<string, string> {
-  const tagging = asObject(params.Tagging) ?? asObject(params.tagging);
-  const tags = asObject(asObject(tagging?.TagSet))?.Tag;
-  const list = Array.isArray(tags) ? tags : tags === undefined ? [] : [tags];
-  const out: Record<string, string> = {};
-  for (const t of list) {
-    const tag = asObject(t);
-    if (typeof tag?.Key === 'string') out[tag.Key] = typeof tag.Value === 'string' ? tag.Value : '';
+/** The tag edit of a tagging record, or `undefined` when it names no resource of `kinds`. */
+export function tagEditOf(record: CloudTrailRecord, kinds: readonly ResourceKind[]): TagEdit | undefined {
+  for (const kind of kinds) {
+    if (!kind.tagging || kind.tagging.eventSource !== record.eventSource || !kind.tagging.eventNames.includes(record.eventName)) continue;
+    const edit = kind.tagging.editOf(record);
+    if (edit) return edit;
   }
-  return out;
-}
-
-function stringMap(value: unknown): Record<string, string> {
-  const o = asObject(value);
-  if (!o) return {};
-  return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
-
-function keyList(value: unknown): string[] {
-  if (Array.isArray(value)) return value.filter((k): k is string => typeof k === 'string');
-  // a query parameter may be rendered as one comma-separated string
-  return typeof value === 'string' && value !== '' ? value.split(',') : [];
-}
-
-/** The tag edit of a tagging record, or `undefined` when it names no resource Rampart guards. */
-export function tagEditOf(record: CloudTrailRecord): TagEdit | undefined {
-  if (!isTaggingRecord(record)) return undefined;
-  const params = record.requestParameters ?? {};
-  if (record.eventSource === 's3.amazonaws.com') {
-    const bucket = str(params.bucketName);
-    if (!bucket) return undefined;
-    const ref = bucketRef(bucket, record.awsRegion, record.recipientAccountId);
-    return record.eventName === 'DeleteBucketTagging'
-      ? { ref, set: {}, removed: 'all', complete: true }
-      : { ref, set: s3TagSet(params), removed: [], complete: true };
-  }
-  const arn = str(params.resourceArn) ?? str(params.resource_arn);
-  const ref = arn ? refFromArn(decodeURIComponent(arn), record.recipientAccountId) : undefined;
-  if (!ref) return undefined;
-  const body = asObject(params.tagResourceInput) ?? params;
-  return record.eventName === 'TagResource'
-    ? { ref, set: stringMap(body.tags), removed: [], complete: false }
-    : { ref, set: {}, removed: keyList(params.tagKeys), complete: false };
+  return undefined;
 }
 
 /**
- * Wraps a detector so that tag changes of its resource types reach it: the triggers gain the
- * tagging calls of its resource types' services and `resourcesFrom` names the tagged
- * resource. The event says nothing of the control's state, so `stateFrom` is `unknown` (online
- * the state is read, as for every event).
+ * Wraps a detector so that tag changes of its resource kinds reach it: the triggers gain the
+ * tagging calls of its kinds and `resourcesFrom` names the tagged resource. The event says
+ * nothing of the control's state, so `stateFrom` is `unknown` (online the state is read, as
+ * for every event).
  */
-export function withTagEvents(detector: AnyDetector): AnyDetector {
-  const services = new Set<TaggingService>();
-  for (const type of detector.resourceTypes) services.add(type === 'AWS::S3::Bucket' ? 's3.amazonaws.com' : 'apigateway.amazonaws.com');
+export function withTagEvents<D extends AnyDetector>(detector: D): D {
+  const kinds = taggedKindsOf([detector]);
   const cloudTrail: CloudTrailTrigger[] = detector.triggers.cloudTrail.map((t) => ({ ...t }));
-  for (const service of services) {
-    const names = TAGGING_EVENTS[service];
-    const same = cloudTrail.find((t) => t.eventSource === service);
-    if (same) same.eventNames = [...same.eventNames, ...names.filter((n) => !same.eventNames.includes(n))];
-    else cloudTrail.push({ source: service === 's3.amazonaws.com' ? 'aws.s3' : 'aws.apigateway', eventSource: service, eventNames: names });
+  for (const { tagging } of kinds) {
+    const { source, eventSource, eventNames } = tagging!;
+    const same = cloudTrail.find((t) => t.eventSource === eventSource);
+    if (same) same.eventNames = [...same.eventNames, ...eventNames.filter((n) => !same.eventNames.includes(n))];
+    else cloudTrail.push({ source, eventSource, eventNames });
   }
   return {
     ...detector,
     triggers: { ...detector.triggers, cloudTrail },
-    resourcesFrom(event) {
-      if (!isTaggingEvent(event)) return detector.resourcesFrom(event);
-      const edit = tagEditOf(event.record);
-      return edit && detector.resourceTypes.includes(edit.ref.type) ? [edit.ref] : [];
+    resourcesFrom(event: RampartEvent) {
+      if (!isTaggingEvent(event, kinds)) return detector.resourcesFrom(event);
+      const edit = tagEditOf(event.record, kinds);
+      return edit ? [edit.ref] : [];
     },
-    stateFrom(event, ref) {
-      if (isTaggingEvent(event)) return { status: 'unknown', reason: `${event.record.eventName} changes tags only; the state takes a read` };
+    stateFrom(event: RampartEvent, ref: ResourceRef) {
+      if (isTaggingEvent(event, kinds)) return { status: 'unknown', reason: `${event.record.eventName} changes tags only; the state takes a read` };
       return detector.stateFrom(event, ref);
     },
   };
@@ -125,8 +73,8 @@ export function withTagEvents(detector: AnyDetector): AnyDetector {
  * The control whose detector reports a resource type's exemption changes: the first enabled
  * one in registry order, so a stage guarded by two controls is reported once.
  */
-export function exemptionReporterOf(type: ResourceRef['type'], policy: Policy, registry: readonly AnyDetector[]): ControlId | undefined {
-  return registry.find((d) => policy.controls[d.id as ControlId] !== undefined && d.resourceTypes.includes(type))?.id as ControlId | undefined;
+export function exemptionReporterOf(type: string, policy: Policy, registry: readonly AnyDetector[]): ControlId | undefined {
+  return registry.find((d) => policy.controls[d.id as ControlId] !== undefined && (d.resources ?? []).some((k) => k.type === type))?.id as ControlId | undefined;
 }
 
 /**
@@ -136,10 +84,11 @@ export function exemptionReporterOf(type: ResourceRef['type'], policy: Policy, r
  * call does not say what was there): that is not reported, and only makes the guard stricter.
  */
 export function exemptionChangesOf(event: RampartEvent, policy: Policy, registry: readonly AnyDetector[], now: Date | undefined): ExemptionChange[] {
-  if (!isTaggingEvent(event)) return [];
+  const kinds = taggedKindsOf(registry);
+  if (!isTaggingEvent(event, kinds)) return [];
   const exemptTags = Object.entries(policy.exemptions.tags);
   if (exemptTags.length === 0) return [];
-  const edit = tagEditOf(event.record);
+  const edit = tagEditOf(event.record, kinds);
   if (!edit || !exemptionReporterOf(edit.ref.type, policy, registry)) return [];
   const record = event.record;
   const actor = actorOf(record);

@@ -5,7 +5,7 @@ import { refFromArn } from '../core/arns';
 import { exemptionOf, type ExemptionChange } from '../core/exemptions';
 import { findingId, type Finding, type Provenance, type ResourceRef } from '../core/finding';
 import type { Policy } from '../core/policy';
-import { exemptionChangesOf, exemptionReporterOf, isTaggingEvent } from './exemption-events';
+import { exemptionChangesOf, exemptionReporterOf, isTaggingEvent, taggedKindsOf } from './exemption-events';
 import type { EventRouter } from './router';
 
 /** What one control concluded about one resource. */
@@ -94,7 +94,7 @@ export interface EventVerdict {
 export function judgeEvent(event: RampartEvent, policy: Policy, router: EventRouter): EventVerdict {
   const detectors = router.route(event);
   if (detectors.length === 0) return NO_MATCH;
-  if (isTaggingEvent(event)) {
+  if (isTaggingEvent(event, taggedKindsOf(router.detectors))) {
     const exemptions = exemptionChangesOf(event, policy, router.detectors, timeOf(provenanceOf(event)));
     return exemptions.length > 0 ? { matched: true, judgements: [], exemptions } : NO_MATCH;
   }

@@ -1,15 +1,47 @@
 import type { ServerSideEncryptionRule } from '@aws-sdk/client-s3';
-import { bucketRef } from '../core/arns';
-import { sdk } from '../core/sdk';
+import * as z from 'zod/mini';
+import { lazyModule } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
 import type { Detector, Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
-import type { S3EncryptionPolicy } from '../core/policy';
 import { awsErrorName } from './aws-errors';
 import { configObservation, refFromConfigEvent } from './config-events';
 import { compareKmsKeys, describeKeyArn, isAlias, policyKeyArn, sameKey } from './kms-keys';
 import { asObject, type Json } from './json';
+import { riskSchema } from './policy-fields';
+import { bucketRef, s3Bucket } from './s3-resources';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const s3Sdk = lazyModule(() => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'));
+
+/** The control's slice of the policy (`controls.s3-default-encryption`). */
+export const s3EncryptionPolicySchema = z
+  .strictObject({
+    algorithm: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']),
+    /** Key ARN (preferred), key id, alias name or alias ARN. Only with aws:kms / aws:kms:dsse. */
+    kmsKeyId: z.optional(z.string().check(z.minLength(1))),
+    /** S3 Bucket Keys; only meaningful with KMS. Unset = not checked. */
+    bucketKeyEnabled: z.optional(z.boolean()),
+    /**
+     * `true`: the bucket must use exactly `algorithm`. Unset or `false`: a stronger one satisfies
+     * the policy too (AES256 < aws:kms < aws:kms:dsse), so a fix never downgrades a bucket.
+     */
+    exact: z.optional(z.boolean()),
+    risk: riskSchema('low'),
+  })
+  .check(
+    z.superRefine((value, ctx) => {
+      if (value.algorithm === 'AES256' && value.kmsKeyId !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['kmsKeyId'], message: 'kmsKeyId applies only with algorithm aws:kms or aws:kms:dsse' });
+      }
+      // S3 Bucket Keys exist for SSE-KMS only (not for SSE-S3, not for DSSE-KMS)
+      if (value.algorithm !== 'aws:kms' && value.bucketKeyEnabled === true) {
+        ctx.addIssue({ code: 'custom', path: ['bucketKeyEnabled'], message: 'S3 Bucket Keys apply only with algorithm aws:kms' });
+      }
+    }),
+  );
+export type S3EncryptionPolicy = z.infer<typeof s3EncryptionPolicySchema>;
 
 /** A bucket's default encryption: the first (and in practice only) rule of its configuration. */
 export interface S3EncryptionState {
@@ -173,6 +205,8 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
   title: 'S3 buckets have the required default encryption',
   severity: 'medium',
   resourceTypes: ['AWS::S3::Bucket'],
+  resources: [s3Bucket],
+  policySchema: s3EncryptionPolicySchema,
   triggers: {
     cloudTrail: [{ source: 'aws.s3', eventSource: 's3.amazonaws.com', eventNames: EVENT_NAMES }],
     configResourceTypes: ['AWS::S3::Bucket'],
@@ -200,23 +234,24 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
   },
 
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<S3EncryptionState>> {
-    if (ref.type !== 'AWS::S3::Bucket') throw new TypeError(`not a bucket: ${ref.arn}`);
-    const s3 = clients.s3(ref.region);
+    if (!s3Bucket.is(ref)) throw new TypeError(`not a bucket: ${ref.arn}`);
+    const sdk = s3Sdk();
+    const s3 = clients.get(sdk.S3Client, ref.region);
     const owner = ref.account ? { ExpectedBucketOwner: ref.account } : {};
     let state: S3EncryptionState;
     try {
-      const out = await s3.send(new sdk.s3.GetBucketEncryptionCommand({ Bucket: ref.bucket, ...owner }));
+      const out = await s3.send(new sdk.GetBucketEncryptionCommand({ Bucket: ref.bucket, ...owner }));
       state = stateFromRule(out.ServerSideEncryptionConfiguration?.Rules?.[0]);
     } catch (error) {
       const name = awsErrorName(error);
-      if (name === 'NoSuchBucket') return { status: 'gone', reason: `bucket ${ref.bucket} does not exist` };
+      if (s3Bucket.notFoundCodes.includes(name ?? '')) return { status: 'gone', reason: `bucket ${ref.bucket} does not exist` };
       // buckets not touched since before 2023 may still have no default encryption
       if (name === 'ServerSideEncryptionConfigurationNotFoundError') state = { algorithm: null, bucketKeyEnabled: false };
       else throw error;
     }
     let tags: Record<string, string> = {};
     try {
-      const out = await s3.send(new sdk.s3.GetBucketTaggingCommand({ Bucket: ref.bucket, ...owner }));
+      const out = await s3.send(new sdk.GetBucketTaggingCommand({ Bucket: ref.bucket, ...owner }));
       tags = Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     } catch (error) {
       if (awsErrorName(error) !== 'NoSuchTagSet') throw error;
@@ -247,17 +282,18 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
   ],
 
   async *list(clients: AwsClients): AsyncIterable<ResourceRef> {
-    const s3 = clients.s3(clients.region);
-    for await (const page of sdk.s3.paginateListBuckets({ client: s3 }, { MaxBuckets: 1000 })) {
+    const sdk = s3Sdk();
+    const s3 = clients.get(sdk.S3Client, clients.region);
+    for await (const page of sdk.paginateListBuckets({ client: s3 }, { MaxBuckets: 1000 })) {
       for (const bucket of page.Buckets ?? []) {
         if (!bucket.Name) continue;
         let region = bucket.BucketRegion;
         if (!region) {
-          const location = await s3.send(new sdk.s3.GetBucketLocationCommand({ Bucket: bucket.Name }));
+          const location = await s3.send(new sdk.GetBucketLocationCommand({ Bucket: bucket.Name }));
           // us-east-1 buckets report an empty LocationConstraint
           region = location.LocationConstraint || 'us-east-1';
         }
-        yield bucketRef(bucket.Name, region);
+        yield bucketRef(bucket.Name, region, clients.account);
       }
     }
   },

@@ -1,4 +1,5 @@
 import { defineKind, type ResourceRef } from '../core/resources';
+import { asObject } from './json';
 
 /** An S3 bucket. Bucket ARNs carry neither region nor account (`arn:aws:s3:::name`): both travel beside. */
 export interface BucketRef extends ResourceRef {
@@ -15,7 +16,34 @@ export const s3Bucket = defineKind<BucketRef, { bucket: string }>({
   parse: (parts) => (parts.service === 's3' && !parts.region && !parts.accountId && parts.resource !== '' && !parts.resource.includes('/') ? { bucket: parts.resource } : undefined),
   nameOf: (ref) => ref.bucket,
   notFoundCodes: ['NoSuchBucket'],
+  tagging: {
+    source: 'aws.s3',
+    eventSource: 's3.amazonaws.com',
+    eventNames: ['PutBucketTagging', 'DeleteBucketTagging'],
+    // PutBucketTagging carries the whole new set in requestParameters.Tagging.TagSet.Tag (a list,
+    // or an object for one tag); DeleteBucketTagging removes every tag
+    editOf(record) {
+      const bucket = record.requestParameters?.bucketName;
+      if (typeof bucket !== 'string' || bucket === '') return undefined;
+      const ref = bucketRef(bucket, record.awsRegion, record.recipientAccountId);
+      return record.eventName === 'DeleteBucketTagging'
+        ? { ref, set: {}, removed: 'all', complete: true }
+        : { ref, set: s3TagSet(record.requestParameters ?? {}), removed: [], complete: true };
+    },
+  },
 });
+
+function s3TagSet(params: Record<string, unknown>): Record<string, string> {
+  const tagging = asObject(params.Tagging) ?? asObject(params.tagging);
+  const tags = asObject(asObject(tagging?.TagSet))?.Tag;
+  const list = Array.isArray(tags) ? tags : tags === undefined ? [] : [tags];
+  const out: Record<string, string> = {};
+  for (const t of list) {
+    const tag = asObject(t);
+    if (typeof tag?.Key === 'string') out[tag.Key] = typeof tag.Value === 'string' ? tag.Value : '';
+  }
+  return out;
+}
 
 /**
  * A bucket reference.

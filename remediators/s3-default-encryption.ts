@@ -1,10 +1,9 @@
 import type { PutBucketEncryptionCommandInput, ServerSideEncryption, ServerSideEncryptionRule } from '@aws-sdk/client-s3';
-import { partitionOf } from '../core/arns';
-import { sdk } from '../core/sdk';
 import type { Change, Plan, Remediator } from '../core/control';
 import type { Finding, ResourceRef } from '../core/finding';
-import type { S3EncryptionPolicy } from '../core/policy';
-import { evaluateS3Encryption, s3DefaultEncryption, stateFromRule, strengthOf, type S3EncryptionState } from '../detectors/s3-default-encryption';
+import { partitionOf } from '../core/resources';
+import { evaluateS3Encryption, s3DefaultEncryption, s3Sdk, stateFromRule, strengthOf, type S3EncryptionPolicy, type S3EncryptionState } from '../detectors/s3-default-encryption';
+import { s3Bucket } from '../detectors/s3-resources';
 
 const KEY_ARN = /^arn:(aws[a-z-]*):kms:([^:]+):(\d{12}):(key|alias)\/.+$/;
 
@@ -78,11 +77,13 @@ function writtenRule(change: Change): ServerSideEncryptionRule | undefined {
 
 export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, S3EncryptionPolicy, 's3-default-encryption'> = {
   id: 's3-default-encryption',
+  defaultRisk: 'low',
   risk: (_finding, policy) => policy.risk,
   plan: (finding, state, policy) => planS3Encryption(finding, state, policy),
 
   async apply(change, clients) {
-    await clients.s3(change.region).send(new sdk.s3.PutBucketEncryptionCommand(change.input as unknown as PutBucketEncryptionCommandInput));
+    const sdk = s3Sdk();
+    await clients.get(sdk.S3Client, change.region).send(new sdk.PutBucketEncryptionCommand(change.input as unknown as PutBucketEncryptionCommandInput));
   },
 
   async verify(ref: ResourceRef, clients, policy, change) {
@@ -102,7 +103,7 @@ export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, S3Encr
       : { compliant: false, state: observation.state, reason: evaluation.reason };
   },
 
-  targetOf: (change) => `arn:${partitionOf(change.region)}:s3:::${String(change.input.Bucket)}`,
+  targetOf: (change) => s3Bucket.arn.build({ bucket: String(change.input.Bucket) }, { partition: partitionOf(change.region) }),
 
   permissions: {
     // the IAM action behind PutBucketEncryption is s3:PutEncryptionConfiguration
