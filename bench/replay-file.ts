@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { readInput } from '../cli/event-input';
 import { replayEvents } from '../cli/replay';
-import { loadPolicyFile } from '../core/policy';
+import { loadPolicyFile } from '../controls/policy';
 import { DETECTORS } from '../detectors';
 import { EventRouter } from '../detectors/router';
 import { DEFAULT_POLICY } from '../cli/main';

@@ -14,7 +14,7 @@ import { createGzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEvent } from '../core/events';
-import { loadPolicyFile } from '../core/policy';
+import { loadPolicyFile } from '../controls/policy';
 import { DETECTORS } from '../detectors';
 import { judgeEvent } from '../detectors/judge';
 import { EventRouter } from '../detectors/router';

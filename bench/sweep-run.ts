@@ -4,7 +4,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { createAwsClients } from '../core/aws';
-import { parsePolicy } from '../core/policy';
+import { parsePolicy } from '../controls/policy';
 import { sweep } from '../detectors/sweep';
 import { FakeAws } from '../test/fakes';
 

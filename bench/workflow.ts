@@ -3,7 +3,7 @@
  * definition on aws-local-stepfunctions, real handlers, mocked AWS): p50 and p99 over runs.
  */
 import { parseEvent } from '../core/events';
-import { parsePolicy } from '../core/policy';
+import { parsePolicy } from '../controls/policy';
 import { DETECTORS } from '../detectors';
 import { judgeEvent } from '../detectors/judge';
 import { EventRouter } from '../detectors/router';

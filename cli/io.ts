@@ -1,7 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import { PolicyError, messageOf } from '../core/errors';
 import { forTerminal } from '../core/neutralise';
-import { loadPolicyFile, type ParseOptions, type Policy } from '../core/policy';
+import { type ParseOptions } from '../core/policy';
+import { loadPolicyFile, type Policy } from '../controls/policy';
 
 /** Where the CLI reads and writes; tests pass their own. */
 export interface CliIo {

@@ -45,7 +45,7 @@ export interface Detector<State = unknown, P = unknown, Id extends string = stri
   severity: Severity;
   resourceTypes: readonly ResourceType[];
   /** The zod (mini) schema of the control's slice of the policy; the policy schema is assembled from these. */
-  policySchema?: PolicySchema;
+  policySchema?: PolicySchema<P>;
   /** The kinds of resource the control guards: ARN grammar, Config type, "not found" codes. */
   resources?: readonly ResourceKind[];
   triggers: Triggers;
@@ -140,7 +140,7 @@ export interface Control<D extends AnyDetector = AnyDetector, R extends AnyRemed
   title: string;
   severity: Severity;
   defaultRisk: Risk;
-  policySchema: PolicySchema;
+  policySchema: NonNullable<D['policySchema']>;
   resources: readonly ResourceKind[];
   detector: D;
   remediator: R;
@@ -162,7 +162,7 @@ export function defineControl<D extends AnyDetector, R extends AnyRemediator & {
     title: detector.title,
     severity: detector.severity,
     defaultRisk: remediator.defaultRisk ?? 'high',
-    policySchema: detector.policySchema,
+    policySchema: detector.policySchema as NonNullable<D['policySchema']>,
     resources: detector.resources,
     detector,
     remediator,

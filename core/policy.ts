@@ -10,68 +10,6 @@ import { DEFAULT_EXPIRY_TAG_KEY } from './exemptions';
  * Unknown keys are errors: a typo must not silently switch a control off.
  */
 
-const riskSchema = z.enum(['low', 'high']);
-const webAclArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[^/]+\/[^/]+$/, {
-    message: 'expected a REGIONAL WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)',
-  });
-
-export const s3EncryptionPolicySchema = z
-  .strictObject({
-    algorithm: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']),
-    /** Key ARN (preferred), key id, alias name or alias ARN. Only with aws:kms / aws:kms:dsse. */
-    kmsKeyId: z.string().min(1).optional(),
-    /** S3 Bucket Keys; only meaningful with KMS. Unset = not checked. */
-    bucketKeyEnabled: z.boolean().optional(),
-    /**
-     * `true`: the bucket must use exactly `algorithm`. Unset or `false`: a stronger one satisfies
-     * the policy too (AES256 < aws:kms < aws:kms:dsse), so a fix never downgrades a bucket.
-     */
-    exact: z.boolean().optional(),
-    risk: riskSchema.default('low'),
-  })
-  .superRefine((value, ctx) => {
-    if (value.algorithm === 'AES256' && value.kmsKeyId !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['kmsKeyId'], message: 'kmsKeyId applies only with algorithm aws:kms or aws:kms:dsse' });
-    }
-    // S3 Bucket Keys exist for SSE-KMS only (not for SSE-S3, not for DSSE-KMS)
-    if (value.algorithm !== 'aws:kms' && value.bucketKeyEnabled === true) {
-      ctx.addIssue({ code: 'custom', path: ['bucketKeyEnabled'], message: 'S3 Bucket Keys apply only with algorithm aws:kms' });
-    }
-  });
-
-export const wafPolicySchema = z.strictObject({
-  /** The web ACL every REST API stage must carry unless `stages` maps it to another. */
-  defaultWebAclArn: webAclArn.optional(),
-  /** Per stage (`<restApiId>/<stage>`) or per API (`<restApiId>`) web ACL. */
-  stages: z
-    .record(z.string().regex(/^[A-Za-z0-9]+(\/[^/]+)?$/, { message: 'expected "<restApiId>" or "<restApiId>/<stageName>"' }), webAclArn)
-    .default({}),
-  risk: riskSchema.default('low'),
-});
-
-const limit = z.number().nonnegative();
-export const throttlingPolicySchema = z.strictObject({
-  /** Maximum steady-state requests per second for a stage's default method throttling (`*\/*`). */
-  rateLimit: limit,
-  /** Maximum burst for a stage's default method throttling. */
-  burstLimit: z.number().int().nonnegative(),
-  /** Maxima for usage plans; each defaults to the stage value. */
-  usagePlans: z
-    .strictObject({
-      rateLimit: limit.optional(),
-      burstLimit: z.number().int().nonnegative().optional(),
-      /** Maximum request quota per period; unset = quotas not checked. */
-      quotaLimit: z.number().int().positive().optional(),
-      /** The period of a quota Rampart adds to a plan that has none. */
-      quotaPeriod: z.enum(['DAY', 'WEEK', 'MONTH']).default('MONTH'),
-    })
-    .default({ quotaPeriod: 'MONTH' }),
-  // tightening limits can reject live traffic: a human approves by default
-  risk: riskSchema.default('high'),
-});
-
 const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, { message: 'expected a Secrets Manager secret ARN' });
 
 /** An IAM user or role ARN (a role may have a path); `rampart approvals` callers are matched against these. */
@@ -96,7 +34,8 @@ export const approvalsPolicySchema = z
   })
   .default({ timeoutHours: 24, approvers: { slackUserIds: [], emails: [], iamPrincipalArns: [] }, allowSelfApproval: false });
 
-export const policySchema = z.strictObject({
+/** The guard's own keys: everything but `controls`, whose keys come from the registry. */
+export const guardPolicyShape = {
   mode: z.enum(['enforce', 'dry-run']).default('enforce'),
   /** Regions the sweep and the CLI scan (S3 buckets are found in every region regardless). */
   regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected a region name such as us-east-1' })).default([]),
@@ -165,36 +104,55 @@ export const policySchema = z.strictObject({
       }
     })
     .default({ tags: {}, arns: [], requireExpiry: false, expiryTagKey: DEFAULT_EXPIRY_TAG_KEY }),
-  controls: z
-    .strictObject({
-      's3-default-encryption': s3EncryptionPolicySchema.optional(),
-      'apigateway-waf': wafPolicySchema.optional(),
-      'apigateway-throttling': throttlingPolicySchema.optional(),
-    })
-    .default({}),
-});
+};
+
+/** What the policy schema needs of a control: its id and the schema of its slice. */
+export interface ControlPolicyEntry {
+  readonly id: string;
+  readonly policySchema: z.core.$ZodType;
+}
+
+type ControlsShape<Cs extends readonly ControlPolicyEntry[]> = { [C in Cs[number] as C['id']]: z.ZodOptional<C['policySchema']> };
+
+/**
+ * The policy schema of a set of controls: the guard's own keys, and under `controls` one
+ * optional key per control with that control's schema (controls absent from the policy are
+ * off). The registry assembles it (`controls/policy.ts`); its JSON Schema (`z.toJSONSchema`)
+ * documents the file.
+ *
+ * @example const schema = buildPolicySchema(CONTROLS); schema.parse({ controls: { 'apigateway-throttling': { rateLimit: 100, burstLimit: 50 } } })
+ */
+export function buildPolicySchema<const Cs extends readonly ControlPolicyEntry[]>(controls: Cs) {
+  const shape = Object.fromEntries(controls.map((c) => [c.id, z.optional(c.policySchema)])) as ControlsShape<Cs>;
+  return z.strictObject({ ...guardPolicyShape, controls: z.strictObject(shape).default({} as never) });
+}
+
+/** A policy of some controls, as core and the engine see it: the guard's keys typed, each control's slice its own. */
+export type Policy = z.infer<z.ZodObject<typeof guardPolicyShape>> & { controls: Readonly<Partial<Record<string, unknown>>> };
+export type ApprovalsPolicy = z.infer<typeof approvalsPolicySchema>;
 
 /**
  * The policy a deployed guard runs on: beyond the schema, a high-risk fix needs someone who may
  * approve it. Offline tools (replay, scan) approve nothing and take the plain schema.
  */
-export const deployablePolicySchema = policySchema.superRefine((policy, ctx) => {
-  const highRisk = Object.entries(policy.controls).flatMap(([id, control]) => (control?.risk === 'high' ? [id] : []));
-  const { slackUserIds, emails, iamPrincipalArns } = policy.approvals.approvers;
-  if (highRisk.length === 0 || slackUserIds.length + emails.length + iamPrincipalArns.length > 0) return;
-  ctx.addIssue({
-    code: 'custom',
-    path: ['approvals', 'approvers'],
-    message: `${highRisk.join(', ')} ${highRisk.length === 1 ? 'has' : 'have'} risk high: list who may approve in approvals.approvers (slackUserIds, emails or iamPrincipalArns)`,
+export function deployable<S extends z.ZodType<Policy>>(schema: S) {
+  return schema.superRefine((policy, ctx) => {
+    const highRisk = Object.entries(policy.controls).flatMap(([id, control]) => ((control as { risk?: string } | undefined)?.risk === 'high' ? [id] : []));
+    const { slackUserIds, emails, iamPrincipalArns } = policy.approvals.approvers;
+    if (highRisk.length === 0 || slackUserIds.length + emails.length + iamPrincipalArns.length > 0) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['approvals', 'approvers'],
+      message: `${highRisk.join(', ')} ${highRisk.length === 1 ? 'has' : 'have'} risk high: list who may approve in approvals.approvers (slackUserIds, emails or iamPrincipalArns)`,
+    });
   });
-});
+}
 
-export type Policy = z.infer<typeof policySchema>;
-export type ApprovalsPolicy = z.infer<typeof approvalsPolicySchema>;
-export type PolicyInput = z.input<typeof policySchema>;
-export type S3EncryptionPolicy = z.infer<typeof s3EncryptionPolicySchema>;
-export type WafPolicy = z.infer<typeof wafPolicySchema>;
-export type ThrottlingPolicy = z.infer<typeof throttlingPolicySchema>;
+/** The schemas a policy is read with: the plain one, and the deployable one (synth, `validate-config`). */
+export interface PolicySchemas<P extends Policy> {
+  plain: z.ZodType<P>;
+  deployable: z.ZodType<P>;
+}
 
 function pathOf(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
@@ -209,8 +167,14 @@ export interface ParseOptions {
  * Validates a parsed policy object; throws {@link PolicyError} listing every bad field.
  * `locate` turns a field path into a position in the source (`line 12`), when known.
  */
-export function parsePolicy(value: unknown, source = 'policy', locate?: (path: PropertyKey[]) => string | undefined, options: ParseOptions = {}): Policy {
-  const result = (options.deploy ? deployablePolicySchema : policySchema).safeParse(value ?? {});
+export function parsePolicyWith<P extends Policy>(
+  schemas: PolicySchemas<P>,
+  value: unknown,
+  source = 'policy',
+  locate?: (path: PropertyKey[]) => string | undefined,
+  options: ParseOptions = {},
+): P {
+  const result = (options.deploy ? schemas.deployable : schemas.plain).safeParse(value ?? {});
   if (result.success) return result.data;
   const issues: PolicyIssue[] = result.error.issues.map((issue) => {
     const where = locate?.(issue.path as PropertyKey[]);
@@ -223,9 +187,9 @@ export function parsePolicy(value: unknown, source = 'policy', locate?: (path: P
  * Parses policy text, YAML or JSON (JSON is YAML). Syntax errors and schema errors both come
  * back as a {@link PolicyError} with the line of the problem.
  *
- * @example parsePolicyText('controls:\n  apigateway-throttling: { rateLimit: 100, burstLimit: 50 }\n')
+ * @example parsePolicyTextWith(schemas, 'controls:\n  apigateway-throttling: { rateLimit: 100, burstLimit: 50 }\n')
  */
-export function parsePolicyText(text: string, source = 'policy', options: ParseOptions = {}): Policy {
+export function parsePolicyTextWith<P extends Policy>(schemas: PolicySchemas<P>, text: string, source = 'policy', options: ParseOptions = {}): P {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -244,11 +208,11 @@ export function parsePolicyText(text: string, source = 'policy', options: ParseO
     }
     return undefined;
   };
-  return parsePolicy(doc.toJS(), source, locate, options);
+  return parsePolicyWith(schemas, doc.toJS(), source, locate, options);
 }
 
 /** Reads and validates a policy file; a missing or unreadable file is a {@link PolicyError} too. */
-export function loadPolicyFile(file: string, options: ParseOptions = {}): Policy {
+export function loadPolicyFileWith<P extends Policy>(schemas: PolicySchemas<P>, file: string, options: ParseOptions = {}): P {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -258,25 +222,5 @@ export function loadPolicyFile(file: string, options: ParseOptions = {}): Policy
       cause: error,
     });
   }
-  return parsePolicyText(text, file, options);
-}
-
-/** What the policy schema needs of a control: its id and the schema of its slice. */
-export interface ControlPolicyEntry {
-  readonly id: string;
-  readonly policySchema: z.core.$ZodType;
-}
-
-type ControlsShape<Cs extends readonly ControlPolicyEntry[]> = { [C in Cs[number] as C['id']]: z.ZodOptional<C['policySchema']> };
-
-/**
- * The policy schema of a set of controls: the guard's own keys, and under `controls` one
- * optional key per control with that control's schema (controls absent from the policy are
- * off). The registry assembles it once; its JSON Schema (`z.toJSONSchema`) documents the file.
- *
- * @example const schema = buildPolicySchema(CONTROLS); schema.parse({ controls: { 'apigateway-throttling': { rateLimit: 100, burstLimit: 50 } } })
- */
-export function buildPolicySchema<const Cs extends readonly ControlPolicyEntry[]>(controls: Cs) {
-  const shape = Object.fromEntries(controls.map((c) => [c.id, z.optional(c.policySchema)])) as ControlsShape<Cs>;
-  return policySchema.omit({ controls: true }).extend({ controls: z.strictObject(shape).default({} as never) });
+  return parsePolicyTextWith(schemas, text, file, options);
 }

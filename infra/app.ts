@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PolicyError } from '../core/errors';
-import { loadPolicyFile } from '../core/policy';
+import { loadPolicyFile } from '../controls/policy';
 import { IamAlertsStack } from './iam-alerts-stack';
 import { RampartStack } from './stack';
 import { acknowledgeNagFindings } from './nag';

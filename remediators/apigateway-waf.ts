@@ -5,7 +5,7 @@ import type { Finding } from '../core/finding';
 import type { AwsClients } from '../core/aws';
 import { refFromArn } from '../core/arns';
 import { sdk } from '../core/sdk';
-import type { WafPolicy } from '../core/policy';
+import type { WafPolicy } from '../detectors/apigateway-waf';
 import { apigatewayWaf, evaluateStageWaf, mayBeFirewallManagers, type StageWafState } from '../detectors/apigateway-waf';
 import { awsErrorName } from '../detectors/aws-errors';
 import { REMEDIATION_ERRORS, remediationError } from './failures';

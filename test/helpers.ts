@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { parseEvent, type RampartEvent } from '../core/events';
-import { parsePolicy, type Policy, type PolicyInput } from '../core/policy';
+import { parsePolicy, type Policy, type PolicyInput } from '../controls/policy';
 import { run } from '../cli/main';
 
 export const FIXTURES = join(__dirname, 'fixtures');

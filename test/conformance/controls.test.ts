@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { parseEvent, type RampartEvent } from '../../core/events';
 import type { Control } from '../../core/control';
-import { parsePolicyText } from '../../core/policy';
+import { parsePolicyText } from '../../controls/policy';
 import { CONTROLS, CONTROL_IDS, RESOURCE_KINDS } from '../../controls';
 import { policySchema } from '../../controls/policy';
 import { judgeEvent } from '../../detectors/judge';

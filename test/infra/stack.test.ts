@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadPolicyFile, parsePolicy, type Policy } from '../../core/policy';
+import { loadPolicyFile, parsePolicy, type Policy } from '../../controls/policy';
 import { DETECTORS } from '../../detectors';
 import { eventPatternsOf } from '../../detectors/patterns';
 import { RampartStack } from '../../infra/stack';

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { stageRef, usagePlanRef } from '../../core/arns';
 import { createAwsClients } from '../../core/aws';
 import { parseEvent } from '../../core/events';
-import { parsePolicy } from '../../core/policy';
+import { parsePolicy } from '../../controls/policy';
 import { apigatewayThrottling, evaluateThrottling, type ThrottlingState } from '../../detectors/apigateway-throttling';
 import { fixture, fixtureEvent } from '../helpers';
 

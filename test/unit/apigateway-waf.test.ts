@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { bucketRef, stageRef } from '../../core/arns';
 import { createAwsClients } from '../../core/aws';
 import { parseEvent } from '../../core/events';
-import { parsePolicy } from '../../core/policy';
+import { parsePolicy } from '../../controls/policy';
 import { apigatewayWaf, evaluateStageWaf, requiredWebAcl } from '../../detectors/apigateway-waf';
 import { LEGACY_ACL, RAMPART_GUARD_ACL, fixture, fixtureEvent } from '../helpers';
 

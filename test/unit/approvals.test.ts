@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { approvalLink, checkApprovalLink, checkSlackRequest, slackSignature } from '../../core/approval-links';
 import type { Actor, Finding } from '../../core/finding';
-import type { Policy, PolicyInput } from '../../core/policy';
+import type { Policy, PolicyInput } from '../../controls/policy';
 import { InMemoryApprovalStore, InMemoryFindingsStore, type ApprovalRecord } from '../../core/stores';
 import { makeApprovalCallbackHandler } from '../../remediators/handlers/approval-callback';
 import type { GuardDeps } from '../../remediators/handlers/deps';

@@ -9,7 +9,7 @@ import { PolicyError } from '../../core/errors';
 import { parseEvent } from '../../core/events';
 import { exemptionSlackBlocksOf, exemptionTextOf, isExemptionNotice } from '../../core/exemption-notice';
 import { exemptionStatus, expiryOf } from '../../core/exemptions';
-import { parsePolicy } from '../../core/policy';
+import { parsePolicy } from '../../controls/policy';
 import { DETECTORS, detectorFor } from '../../detectors';
 import { makeDetectorHandler } from '../../detectors/handler';
 import { judgeEvent, judgeObservation } from '../../detectors/judge';

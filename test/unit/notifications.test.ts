@@ -3,7 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Finding } from '../../core/finding';
-import { parsePolicy } from '../../core/policy';
+import { parsePolicy } from '../../controls/policy';
 import { RampartStack } from '../../infra/stack';
 import { attributesOf, escapeSlack, slackBlocksOf, subjectOf, textOf, type Notification } from '../../core/notify';
 import { forHtml, forSlack, forTerminal } from '../../core/neutralise';

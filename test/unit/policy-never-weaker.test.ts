@@ -1,5 +1,5 @@
 import { PolicyError } from '../../core/errors';
-import { parsePolicy } from '../../core/policy';
+import { parsePolicy } from '../../controls/policy';
 
 function issuesOf(input: unknown): Array<{ path: string; message: string }> {
   try {

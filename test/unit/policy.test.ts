@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyError } from '../../core/errors';
-import { loadPolicyFile, parsePolicy, parsePolicyText } from '../../core/policy';
+import { loadPolicyFile, parsePolicy, parsePolicyText } from '../../controls/policy';
 import { RAMPART_GUARD_ACL, runCli } from '../helpers';
 
 function issuesOf(fn: () => unknown): { path: string; message: string }[] {

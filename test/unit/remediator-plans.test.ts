@@ -1,6 +1,6 @@
 import type { Finding } from '../../core/finding';
 import { findingId } from '../../core/finding';
-import { parsePolicy } from '../../core/policy';
+import { parsePolicy } from '../../controls/policy';
 import type { ThrottlingState } from '../../detectors/apigateway-throttling';
 import { REMEDIATORS } from '../../remediators';
 import { planThrottling } from '../../remediators/apigateway-throttling';

@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { bucketRef } from '../../core/arns';
 import { createAwsClients } from '../../core/aws';
-import type { S3EncryptionPolicy } from '../../core/policy';
+import type { S3EncryptionPolicy } from '../../detectors/s3-default-encryption';
 import { evaluateS3Encryption, s3DefaultEncryption, type S3EncryptionState } from '../../detectors/s3-default-encryption';
 import { parseEvent } from '../../core/events';
 import { ARTIFACTS_KEY, fixture, fixtureEvent } from '../helpers';
