@@ -32,7 +32,8 @@ import { InMemoryFixLedger } from '../core/fix-budget';
 import { InMemoryLastKnownGood } from '../core/last-known-good';
 import type { Policy } from '../core/policy';
 import { InMemoryApprovalStore, InMemoryFindingsStore } from '../core/stores';
-import type { GuardDeps } from '../remediators/handlers/deps';
+import { telemetry } from '../handlers/telemetry';
+import type { GuardDeps } from '../handlers/deps';
 
 export function s3Error(name: string, status = 404): S3ServiceException {
   return new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
@@ -220,6 +221,7 @@ export function inMemoryDeps(policy: Policy, clock: () => Date): GuardDeps {
     sfn: new SFNClient({ region: 'us-east-1', credentials }),
     config: { stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rampart' },
     clock,
+    telemetry,
   } as unknown as GuardDeps;
 }
 

@@ -35,7 +35,7 @@ export class ApprovalApi extends Construct {
     super(scope, id);
     const slackSigning = props.policy.notifications.slack?.signingSecretArn;
     this.handler = new RampartFunction(this, 'Callback', {
-      entry: 'remediators/handlers/approval-callback.ts',
+      entry: 'handlers/approval-callback.ts',
       handler: 'handler',
       description: 'Rampart approvals: verify a signed link or a Slack callback and resume the workflow',
       key: props.key,

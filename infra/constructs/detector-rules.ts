@@ -54,7 +54,7 @@ export class DetectorRules extends Construct {
     for (const control of Object.keys(props.policy.controls) as ControlId[]) {
       const detector = detectorFor(control);
       const fn = new RampartFunction(this, `${pascal(control)}Detector`, {
-        entry: 'detectors/handler.ts',
+        entry: 'handlers/detector.ts',
         handler: 'handler',
         description: `Rampart detector: ${detector.title}`,
         key: props.key,

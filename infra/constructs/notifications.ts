@@ -40,7 +40,7 @@ export class Notifications extends Construct {
     const slack = props.policy.notifications.slack;
     if (slack) {
       this.slackNotifier = new RampartFunction(this, 'SlackNotifier', {
-        entry: 'remediators/handlers/slack-notifier.ts',
+        entry: 'handlers/slack-notifier.ts',
         handler: 'handler',
         description: 'Rampart: renders notifications as Slack Block Kit and posts them to the webhook',
         key: props.key,

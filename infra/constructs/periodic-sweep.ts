@@ -43,7 +43,7 @@ export class PeriodicSweep extends Construct {
     const controls = Object.keys(props.policy.controls) as ControlId[];
     const listAll = controls.flatMap((c) => detectorFor(c).listPermissions.filter((p) => p.resources.includes('*')).flatMap((p) => p.actions));
     this.function = new RampartFunction(this, 'SweepFunction', {
-      entry: 'detectors/sweep-handler.ts',
+      entry: 'handlers/sweep.ts',
       handler: 'handler',
       description: 'Rampart sweep: list, read and judge every resource of a control, one page at a time',
       key: props.key,

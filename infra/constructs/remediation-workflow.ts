@@ -61,7 +61,7 @@ export class RemediationWorkflow extends Construct {
     const { policy, key, table, topic } = props;
     const enabled = Object.keys(policy.controls) as ControlId[];
     const fn = (name: string, handler: string, description: string, timeout = Duration.seconds(30), extra: Record<string, string> = {}) =>
-      new RampartFunction(this, name, { entry: 'remediators/handlers/workflow.ts', handler, description, key, environment: { ...props.environment, ...extra }, timeout });
+      new RampartFunction(this, name, { entry: 'handlers/workflow.ts', handler, description, key, environment: { ...props.environment, ...extra }, timeout });
     this.functions = {
       notify: fn('NotifyFunction', 'notifyHandler', 'Rampart workflow: publish a notification and record it on the finding'),
       plan: fn('PlanFunction', 'planHandler', 'Rampart workflow: read the resource and plan the fix (read-only)'),

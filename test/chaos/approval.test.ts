@@ -5,8 +5,8 @@ import { approvalLink } from '../../core/approval-links';
 import type { Finding } from '../../core/finding';
 import { InMemoryApprovalStore, InMemoryFindingsStore, type ApprovalRecord } from '../../core/stores';
 import { expireApproval } from '../../remediators/approval-decision';
-import { makeApprovalCallbackHandler } from '../../remediators/handlers/approval-callback';
-import type { GuardDeps } from '../../remediators/handlers/deps';
+import { makeApprovalCallbackHandler } from '../../handlers/approval-callback';
+import type { GuardDeps } from '../../handlers/deps';
 import { EXAMPLE_POLICY_INPUT, policy } from '../helpers';
 import { recordChaos, type ChaosOutcome } from './tally';
 

@@ -6,9 +6,9 @@ import { approvalLink, checkApprovalLink, checkSlackRequest, slackSignature } fr
 import type { Actor, Finding } from '../../core/finding';
 import type { Policy, PolicyInput } from '../../controls/policy';
 import { InMemoryApprovalStore, InMemoryFindingsStore, type ApprovalRecord } from '../../core/stores';
-import { makeApprovalCallbackHandler } from '../../remediators/handlers/approval-callback';
-import type { GuardDeps } from '../../remediators/handlers/deps';
-import { makeWorkflowHandlers } from '../../remediators/handlers/workflow';
+import { makeApprovalCallbackHandler } from '../../handlers/approval-callback';
+import type { GuardDeps } from '../../handlers/deps';
+import { makeWorkflowHandlers } from '../../handlers/workflow';
 import { EXAMPLE_POLICY_INPUT, policy as makePolicy } from '../helpers';
 
 const SECRET = 'k'.repeat(64);

@@ -3,9 +3,9 @@ import { InMemoryFindingsStore } from '../../core/stores';
 import { GetStageCommand } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { MalformedEventError } from '../../core/errors';
-import { makeDetectorHandler } from '../../detectors/handler';
-import type { GuardDeps } from '../../remediators/handlers/deps';
-import { OPENER_GRACE_MS } from '../../detectors/finding-workflow';
+import { makeDetectorHandler } from '../../handlers/detector';
+import type { GuardDeps } from '../../handlers/deps';
+import { OPENER_GRACE_MS } from '../../remediators/finding-workflow';
 import { FakeAws, FakeStepFunctions, inMemoryDeps } from '../fakes';
 import { ARTIFACTS_KEY, RAMPART_GUARD_ACL, fixture, policy } from '../helpers';
 
@@ -81,7 +81,7 @@ describe('the detector Lambda', () => {
     const handler = makeDetectorHandler(() => deps);
     const bad = { ...fixture('s3-DeleteBucketEncryption-constructed.json'), detail: { eventName: 'DeleteBucketEncryption' } };
 
-    const { metrics } = await import('../../remediators/handlers/telemetry');
+    const { metrics } = await import('../../handlers/telemetry');
     const counted = jest.spyOn(metrics, 'addMetric');
 
     const summary = await handler(bad as never);
@@ -100,7 +100,7 @@ describe('the detector Lambda', () => {
     for (let i = 0; i < 5000; i++) deep = { a: deep };
     const bad = { ...fixture('s3-DeleteBucketEncryption-constructed.json'), detail: deep };
     const errors: unknown[] = [];
-    const { logger } = await import('../../remediators/handlers/telemetry');
+    const { logger } = await import('../../handlers/telemetry');
     const spy = jest.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => void errors.push(args));
     try {
       const summary = await makeDetectorHandler(() => deps)(bad as never);
@@ -119,7 +119,7 @@ describe('the detector Lambda', () => {
     deps.deadLetters = { send: async () => Promise.reject(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' })) };
     const bad = { ...fixture('s3-DeleteBucketEncryption-constructed.json'), detail: { eventName: 'DeleteBucketEncryption' } };
 
-    const { metrics } = await import('../../remediators/handlers/telemetry');
+    const { metrics } = await import('../../handlers/telemetry');
     const counted = jest.spyOn(metrics, 'addMetric');
 
     await expect(makeDetectorHandler(() => deps)(bad as never)).rejects.toThrow('Service Unavailable');
@@ -185,7 +185,7 @@ describe('the detector Lambda', () => {
 
 describe('the detector deps', () => {
   it("starts and describes executions with the SDK's own retries (adaptive backoff, 5 attempts)", async () => {
-    const { depsFromEnv } = await import('../../remediators/handlers/deps');
+    const { depsFromEnv } = await import('../../handlers/deps');
     const deps = depsFromEnv({ RAMPART_POLICY: JSON.stringify(POLICY), RAMPART_TABLE: 'tbl', AWS_REGION: 'us-east-1', RAMPART_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/dlq' });
 
     expect(await deps.sfn.config.maxAttempts()).toBe(5);

@@ -11,11 +11,11 @@ import { exemptionSlackBlocksOf, exemptionTextOf, isExemptionNotice } from '../.
 import { exemptionStatus, expiryOf } from '../../core/exemptions';
 import { parsePolicy } from '../../controls/policy';
 import { DETECTORS, detectorFor } from '../../detectors';
-import { makeDetectorHandler } from '../../detectors/handler';
+import { makeDetectorHandler } from '../../handlers/detector';
 import { judgeEvent, judgeObservation } from '../../detectors/judge';
 import { EventRouter } from '../../detectors/router';
 import { sweep } from '../../detectors/sweep';
-import type { GuardDeps } from '../../remediators/handlers/deps';
+import type { GuardDeps } from '../../handlers/deps';
 import { FakeAws, inMemoryDeps, uniqueExecutionNames } from '../fakes';
 import { ARTIFACTS_KEY, RAMPART_GUARD_ACL, fixture, fixtureEvent, jsonLines, policy, runCli } from '../helpers';
 

@@ -8,7 +8,7 @@ import { s3DefaultEncryption } from '../../detectors/s3-default-encryption';
 import { bucketRef } from '../../core/arns';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { makeDetectorHandler } from '../../detectors/handler';
+import { makeDetectorHandler } from '../../handlers/detector';
 import { sweep } from '../../detectors/sweep';
 import { FakeAws, inMemoryDeps, uniqueExecutionNames } from '../fakes';
 import { ARTIFACTS_KEY, fixture, policy } from '../helpers';

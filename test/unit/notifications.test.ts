@@ -7,7 +7,7 @@ import { parsePolicy } from '../../controls/policy';
 import { RampartStack } from '../../infra/stack';
 import { attributesOf, escapeSlack, slackBlocksOf, subjectOf, textOf, type Notification } from '../../core/notify';
 import { forHtml, forSlack, forTerminal } from '../../core/neutralise';
-import { makeSlackNotifier, slackNotifierDepsFromEnv, type SlackNotifierDeps } from '../../remediators/handlers/slack-notifier';
+import { makeSlackNotifier, slackNotifierDepsFromEnv, type SlackNotifierDeps } from '../../handlers/slack-notifier';
 import { publishNotification } from '../../remediators/notifier';
 import { fixture } from '../helpers';
 

@@ -10,8 +10,9 @@ import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import type { Notification } from '../../core/notify';
 import type { Policy } from '../../core/policy';
 import { InMemoryApprovalStore, InMemoryFindingsStore } from '../../core/stores';
-import type { GuardDeps } from '../../remediators/handlers/deps';
-import { makeWorkflowHandlers, type WorkflowInput } from '../../remediators/handlers/workflow';
+import { NO_TELEMETRY } from '../../core/telemetry';
+import type { GuardDeps } from '../../handlers/deps';
+import { makeWorkflowHandlers, type WorkflowInput } from '../../handlers/workflow';
 import { RampartStack } from '../../infra/stack';
 
 /**
@@ -129,6 +130,7 @@ export class LocalWorkflow {
         slackSigningSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart-slack-signing-AbCdEf',
       },
       clock,
+      telemetry: NO_TELEMETRY,
     };
     this.sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     this.sfn.on(SendTaskSuccessCommand).callsFake((input: { taskToken: string; output: string }) => {

@@ -3,15 +3,15 @@ import type { AnyDetector } from '../core/control';
 import { MalformedEventError, messageOf } from '../core/errors';
 import { parseEvent } from '../core/events';
 import { publishExemptionChange } from '../remediators/exemption-notifier';
-import { lambdaAdapter } from '../remediators/handlers/adapter';
-import { lazyDeps, type GuardDeps } from '../remediators/handlers/deps';
-import { MetricUnit, logger, metrics } from '../remediators/handlers/telemetry';
-import { DETECTORS } from '.';
-import { summarizeEvent } from './event-summary';
-import { openAndStart } from './finding-workflow';
-import { exemptionChangesFor, judgeObservation, provenanceOf } from './judge';
-import { observeLive } from './observe';
-import { EventRouter } from './router';
+import { lambdaAdapter } from './adapter';
+import { lazyDeps, type GuardDeps } from './deps';
+import { MetricUnit, logger, metrics } from './telemetry';
+import { DETECTORS } from '../detectors';
+import { summarizeEvent } from '../detectors/event-summary';
+import { openAndStart } from '../remediators/finding-workflow';
+import { exemptionChangesFor, judgeObservation, provenanceOf } from '../detectors/judge';
+import { observeLive } from '../detectors/observe';
+import { EventRouter } from '../detectors/router';
 
 /**
  * The detector Lambda: event → resources → real state (read, not taken from the event) →
@@ -103,7 +103,7 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
   };
 }
 
-export { openAndStart } from './finding-workflow';
+export { openAndStart } from '../remediators/finding-workflow';
 
 // one function per control (RAMPART_CONTROL), so each holds only its control's read grants
 const only = process.env.RAMPART_CONTROL;

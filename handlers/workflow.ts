@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Change } from '../../core/control';
-import { approvalLink } from '../../core/approval-links';
-import { messageOf } from '../../core/errors';
-import type { Finding } from '../../core/finding';
-import type { Notification, NotificationKind } from '../../core/notify';
-import type { RemediationResult } from '../../core/outcome';
-import type { FindingRecord } from '../../core/stores';
-import { awsErrorName } from '../../detectors/aws-errors';
-import { expireApproval } from '../approval-decision';
-import { isTransient, PUBLISH_FAILED, REMEDIATION_ERRORS, type WorkflowRetryError } from '../failures';
-import { publishApprovalLinks, publishNotification } from '../notifier';
-import { applyChange, planRemediation, verifyChange, type PlanStep, type RemediationContext } from '../remediate';
+import type { Change } from '../core/control';
+import { approvalLink } from '../core/approval-links';
+import { messageOf } from '../core/errors';
+import type { Notification, NotificationKind } from '../core/notify';
+import type { RemediationResult } from '../core/outcome';
+import type { FindingRecord } from '../core/stores';
+import type { ApprovalRequestInput, ChangeInput, NotifyInput, WorkflowInput } from '../core/workflow';
+import { awsErrorName } from '../detectors/aws-errors';
+import { expireApproval } from '../remediators/approval-decision';
+import { isTransient, PUBLISH_FAILED, REMEDIATION_ERRORS, type WorkflowRetryError } from '../remediators/failures';
+import { publishApprovalLinks, publishNotification } from '../remediators/notifier';
+import { applyChange, planRemediation, verifyChange, type PlanStep, type RemediationContext } from '../remediators/remediate';
 import { lambdaAdapter } from './adapter';
 import { lazyDeps, type GuardDeps } from './deps';
 import { MetricUnit, logger, metrics } from './telemetry';
@@ -19,29 +19,6 @@ import { MetricUnit, logger, metrics } from './telemetry';
  * The Lambda tasks of the remediation workflow. Each is a thin adapter over the remediation
  * steps; the state machine (infra) decides the order, the approvals and the retries.
  */
-
-/** The execution input the detector starts the workflow with. */
-export interface WorkflowInput {
-  finding: Finding;
-  mode: 'enforce' | 'dry-run';
-  generation: number;
-}
-
-export interface NotifyInput {
-  finding: Finding;
-  generation: number;
-  notification: { kind: NotificationKind; reason?: string; change?: Change | null; decidedBy?: string; error?: { Error?: string; Cause?: string } };
-}
-
-export interface ChangeInput {
-  finding: Finding;
-  change: Change;
-  generation: number;
-}
-
-export interface ApprovalRequestInput extends ChangeInput {
-  taskToken: string;
-}
 
 /** Errors the state machine retries by name (the names and their retries: failures.ts, the workflow construct). */
 export class RetryableError extends Error {
@@ -265,3 +242,5 @@ export const planHandler = lambdaAdapter('plan', handlers.plan);
 export const applyHandler = lambdaAdapter('apply', handlers.apply);
 export const verifyHandler = lambdaAdapter('verify', handlers.verify);
 export const requestApprovalHandler = lambdaAdapter('request-approval', handlers.requestApproval);
+
+export type { ApprovalRequestInput, ChangeInput, NotifyInput, WorkflowInput } from '../core/workflow';

@@ -1,10 +1,11 @@
-import type { ExecutionStatus } from '@aws-sdk/client-sfn';
+import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { sdk } from '../core/sdk';
 import type { Finding } from '../core/finding';
 import type { FindingRecord } from '../core/stores';
-import type { GuardDeps } from '../remediators/handlers/deps';
-import { MetricUnit, logger, metrics } from '../remediators/handlers/telemetry';
-import type { WorkflowInput } from '../remediators/handlers/workflow';
+import type { Policy } from '../core/policy';
+import type { FindingsStore } from '../core/stores';
+import type { Telemetry } from '../core/telemetry';
+import { executionNameOf, type WorkflowInput } from '../core/workflow';
 
 /**
  * An open finding always has a live workflow, or gets one: the finding is opened with a
@@ -33,7 +34,17 @@ export const OPENER_GRACE_MS = 120_000;
 /** Statuses of an execution that is still doing the finding's work. */
 const LIVE: ReadonlySet<string> = new Set<ExecutionStatus>(['RUNNING', 'PENDING_REDRIVE']);
 
-export const executionNameOf = (findingId: string, generation: number) => `${findingId}-${generation}`;
+export { executionNameOf };
+
+/** What opening a finding and starting its workflow takes (the Lambdas' deps have it all). */
+export interface FindingWorkflowDeps {
+  findings: FindingsStore;
+  sfn: Pick<SFNClient, 'send'>;
+  policy: Pick<Policy, 'mode'>;
+  config: { stateMachineArn?: string };
+  clock: () => Date;
+  telemetry: Telemetry;
+}
 
 /** arn:<partition>:states:<region>:<account>:stateMachine:<name> → …:execution:<name>:<execution name> */
 export function executionArnOf(stateMachineArn: string, executionName: string): string {
@@ -49,7 +60,7 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-function stateMachineArnOf(deps: GuardDeps): string {
+function stateMachineArnOf(deps: FindingWorkflowDeps): string {
   const arn = deps.config.stateMachineArn;
   if (!arn) throw new Error('RAMPART_STATE_MACHINE_ARN is not set');
   return arn;
@@ -61,7 +72,7 @@ function stateMachineArnOf(deps: GuardDeps): string {
  * the event and its dead-letter queue keeps it. An execution of that name existing already
  * means someone else started it: the work is running.
  */
-async function startWorkflow(finding: Finding, generation: number, deps: GuardDeps): Promise<void> {
+async function startWorkflow(finding: Finding, generation: number, deps: FindingWorkflowDeps): Promise<void> {
   const input: WorkflowInput = { finding, mode: deps.policy.mode, generation };
   try {
     await deps.sfn.send(new sdk.sfn.StartExecutionCommand({ stateMachineArn: stateMachineArnOf(deps), name: executionNameOf(finding.id, generation), input: canonicalJson(input) }));
@@ -72,7 +83,7 @@ async function startWorkflow(finding: Finding, generation: number, deps: GuardDe
 }
 
 /** The status of a generation's execution; `missing` when it was never started. */
-async function executionStatus(record: FindingRecord, deps: GuardDeps): Promise<string> {
+async function executionStatus(record: FindingRecord, deps: FindingWorkflowDeps): Promise<string> {
   try {
     const out = await deps.sfn.send(new sdk.sfn.DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArnOf(deps), executionNameOf(record.id, record.generation)) }));
     return out.status ?? 'missing';
@@ -87,21 +98,21 @@ async function executionStatus(record: FindingRecord, deps: GuardDeps): Promise<
  * ended without closing the finding (failed, timed out, aborted, even succeeded) → the finding
  * moves to the next generation and that starts. Closed findings are left alone.
  */
-export function ensureWorkflow(record: FindingRecord, deps: GuardDeps): Promise<OpenOutcome> {
-  return countingFailures(() => ensureLive(record, deps));
+export function ensureWorkflow(record: FindingRecord, deps: FindingWorkflowDeps): Promise<OpenOutcome> {
+  return countingFailures(deps, () => ensureLive(record, deps));
 }
 
 /** A finding that could not be opened or checked, or whose workflow could not be started, past the SDK's retries: counted (alarmed), then thrown. */
-async function countingFailures<T>(work: () => Promise<T>): Promise<T> {
+async function countingFailures<T>(deps: FindingWorkflowDeps, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    metrics.addMetric('WorkflowStartFailures', MetricUnit.Count, 1);
+    deps.telemetry.count('WorkflowStartFailures');
     throw error;
   }
 }
 
-async function ensureLive(record: FindingRecord, deps: GuardDeps): Promise<OpenOutcome> {
+async function ensureLive(record: FindingRecord, deps: FindingWorkflowDeps): Promise<OpenOutcome> {
   if (record.status === 'closed') return 'duplicate';
   const status = await executionStatus(record, deps);
   if (LIVE.has(status)) return 'duplicate';
@@ -120,21 +131,21 @@ async function ensureLive(record: FindingRecord, deps: GuardDeps): Promise<OpenO
     generation = next;
   }
   await startWorkflow(record.finding, generation, deps);
-  logger.warn('finding recovered: its workflow was not running', { findingId: record.id, control: record.finding.control, resource: record.finding.resourceArn, execution: status, generation });
-  metrics.addMetric('FindingsRecovered', MetricUnit.Count, 1);
+  deps.telemetry.warn('finding recovered: its workflow was not running', { findingId: record.id, control: record.finding.control, resource: record.finding.resourceArn, execution: status, generation });
+  deps.telemetry.count('FindingsRecovered');
   return 'recovered';
 }
 
 /** Opens the finding and starts its workflow; a duplicate checks the open finding's workflow instead. */
-export function openAndStart(finding: Finding, deps: GuardDeps): Promise<OpenOutcome> {
-  return countingFailures(async () => {
+export function openAndStart(finding: Finding, deps: FindingWorkflowDeps): Promise<OpenOutcome> {
+  return countingFailures(deps, async () => {
     const { opened, generation, record } = await deps.findings.open(finding, deps.clock());
     if (!opened) {
-      metrics.addMetric('DuplicateFindings', MetricUnit.Count, 1);
+      deps.telemetry.count('DuplicateFindings');
       return ensureLive(record, deps);
     }
     await startWorkflow(finding, generation, deps);
-    metrics.addMetric('WorkflowsStarted', MetricUnit.Count, 1);
+    deps.telemetry.count('WorkflowsStarted');
     return 'started' as const;
   });
 }

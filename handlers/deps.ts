@@ -1,14 +1,15 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { createClientFactory, type AwsClients } from '../../core/aws';
-import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
-import { ledgerKeepSeconds, type FixLedger } from '../../core/fix-budget';
-import type { LastKnownGoodStore } from '../../core/last-known-good';
-import type { Policy } from '../../core/policy';
-import { SecretCache } from '../../core/secrets';
-import { sdk } from '../../core/sdk';
-import type { ApprovalStore, FindingsStore } from '../../core/stores';
-import { tracer } from './telemetry';
+import { createClientFactory, type AwsClients } from '../core/aws';
+import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../core/dynamo-stores';
+import { ledgerKeepSeconds, type FixLedger } from '../core/fix-budget';
+import type { LastKnownGoodStore } from '../core/last-known-good';
+import type { Policy } from '../core/policy';
+import { SecretCache } from '../core/secrets';
+import { sdk } from '../core/sdk';
+import type { ApprovalStore, FindingsStore } from '../core/stores';
+import type { Telemetry } from '../core/telemetry';
+import { telemetry, tracer } from './telemetry';
 
 /** The detector's dead-letter queue, written directly for events that fail the same way every time. */
 export interface DeadLetters {
@@ -66,6 +67,7 @@ export interface GuardDeps {
     slackSigningSecretArn?: string;
   };
   clock: () => Date;
+  telemetry: Telemetry;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -129,6 +131,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
       slackSigningSecretArn: env.RAMPART_SLACK_SIGNING_SECRET_ARN,
     },
     clock: () => new Date(),
+    telemetry,
   };
 }
 

@@ -1,8 +1,8 @@
 import type { SNSEvent } from 'aws-lambda';
-import { SecretCache } from '../../core/secrets';
-import { sdk } from '../../core/sdk';
-import { classifyTopicMessage, slackMessageOf } from '../../core/topic-messages';
-import { APPROVER_ATTRIBUTE } from '../notifier';
+import { SecretCache } from '../core/secrets';
+import { sdk } from '../core/sdk';
+import { classifyTopicMessage, slackMessageOf } from '../core/topic-messages';
+import { APPROVER_ATTRIBUTE } from '../remediators/notifier';
 import { lambdaAdapter } from './adapter';
 import { logger, tracer } from './telemetry';
 

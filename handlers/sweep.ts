@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
 import type { ControlId } from '../core/controls';
-import { lambdaAdapter } from '../remediators/handlers/adapter';
-import { lazyDeps, type GuardDeps } from '../remediators/handlers/deps';
-import { MetricUnit, logger, metrics } from '../remediators/handlers/telemetry';
+import { lambdaAdapter } from './adapter';
+import { lazyDeps, type GuardDeps } from './deps';
+import { MetricUnit, logger, metrics } from './telemetry';
 import { messageOf } from '../core/errors';
-import { ensureWorkflow, openAndStart } from './finding-workflow';
-import { sweep } from './sweep';
+import { ensureWorkflow, openAndStart } from '../remediators/finding-workflow';
+import { sweep } from '../detectors/sweep';
 
 /**
  * One page of the periodic sweep, for one control: judged on the same finding path as events

@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { checkApprovalLink, checkSlackRequest, type Decision } from '../../core/approval-links';
-import { messageOf } from '../../core/errors';
-import { forHtml, forSlack } from '../../core/neutralise';
-import { slackBlocksOf } from '../../core/notify';
-import { decideApproval, type DecisionDeps, type DecisionResult } from '../approval-decision';
-import { refusalFor, type RefusalReason } from '../approval-rules';
+import { checkApprovalLink, checkSlackRequest, type Decision } from '../core/approval-links';
+import { messageOf } from '../core/errors';
+import { forHtml, forSlack } from '../core/neutralise';
+import { slackBlocksOf } from '../core/notify';
+import { decideApproval, type DecisionDeps, type DecisionResult } from '../remediators/approval-decision';
+import { refusalFor, type RefusalReason } from '../remediators/approval-rules';
 import { lambdaAdapter } from './adapter';
 import { lazyDeps, type GuardDeps } from './deps';
 import { logger } from './telemetry';
@@ -20,7 +20,7 @@ import { logger } from './telemetry';
  *   answered through the interaction's `response_url`.
  */
 
-export type { ApprovalDecision } from '../approval-decision';
+export type { ApprovalDecision } from '../remediators/approval-decision';
 
 // https://docs.slack.dev/reference/interaction-payloads/block_actions-payload
 const slackPayloadSchema = z.looseObject({
