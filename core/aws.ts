@@ -1,9 +1,4 @@
-import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import type { KMSClient } from '@aws-sdk/client-kms';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { sdk } from './sdk';
 
 /** Any SDK v3 client class: constructed from a config object. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,14 +20,6 @@ export interface AwsClients {
   readonly region: string;
   /** Regions in which regional resources (API Gateway stages, usage plans) are listed. */
   readonly regions: readonly string[];
-  /** @deprecated use `get(S3Client, region)` */
-  s3(region?: string): S3Client;
-  /** @deprecated use `get(APIGatewayClient, region)` */
-  apiGateway(region: string): APIGatewayClient;
-  /** @deprecated use `get(WAFV2Client, region)` */
-  wafv2(region: string): WAFV2Client;
-  /** @deprecated use `get(KMSClient, region)` */
-  kms(region: string): KMSClient;
 }
 
 /** Credentials for an account and region; `undefined` leaves them to the SDK's default chain. */
@@ -122,10 +109,6 @@ function clientSet(account: string | undefined, home: string, regions: readonly 
     ...(account !== undefined ? { account } : {}),
     region: home,
     regions,
-    s3: (r = home) => get(sdk.s3.S3Client, r),
-    apiGateway: (r) => get(sdk.apiGateway.APIGatewayClient, r),
-    wafv2: (r) => get(sdk.wafv2.WAFV2Client, r),
-    kms: (r) => get(sdk.kms.KMSClient, r),
   };
 }
 

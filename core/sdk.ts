@@ -1,22 +1,11 @@
 /**
- * The AWS SDK v3 packages, loaded on first use. Each package's entry loads all of its commands
- * (about 100 ms per client at a cold start); a Lambda function loads only the clients its
- * control actually calls, and only when it calls them. Types come from `import type`.
+ * The SDK packages of the guard's own machinery (its table, topic, workflow, secrets), loaded
+ * on first use. Each package's entry loads all of its commands (about 100 ms per client at a
+ * cold start), so a function loads only what it calls, when it calls it. A control loads its
+ * own packages the same way, in its module (`lazyModule`). Types come from `import type`.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const sdk = {
-  get s3(): typeof import('@aws-sdk/client-s3') {
-    return require('@aws-sdk/client-s3');
-  },
-  get apiGateway(): typeof import('@aws-sdk/client-api-gateway') {
-    return require('@aws-sdk/client-api-gateway');
-  },
-  get wafv2(): typeof import('@aws-sdk/client-wafv2') {
-    return require('@aws-sdk/client-wafv2');
-  },
-  get kms(): typeof import('@aws-sdk/client-kms') {
-    return require('@aws-sdk/client-kms');
-  },
   get dynamodb(): typeof import('@aws-sdk/client-dynamodb') {
     return require('@aws-sdk/client-dynamodb');
   },

@@ -1,7 +1,10 @@
 import type { AwsClients } from '../core/aws';
-import { sdk } from '../core/sdk';
+import { lazyModule } from '../core/sdk';
 import { awsErrorName } from './aws-errors';
 import { memoPerClientSet } from './cold-start-memo';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kms = lazyModule(() => require('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms'));
 
 /**
  * KMS key identifiers come in four forms: key ARN, key id, alias ARN, alias name. Two
@@ -50,7 +53,7 @@ export function sameKey(a: string, b: string): boolean {
 /** The key ARN an identifier names in a region, or `null` when KMS says there is no such key or alias. */
 export async function describeKeyArn(clients: AwsClients, region: string, keyId: string): Promise<string | null> {
   try {
-    const out = await clients.kms(region).send(new sdk.kms.DescribeKeyCommand({ KeyId: keyId }));
+    const out = await clients.get(kms().KMSClient, region).send(new (kms().DescribeKeyCommand)({ KeyId: keyId }));
     return out.KeyMetadata?.Arn ?? null;
   } catch (error) {
     if (awsErrorName(error) === 'NotFoundException') return null;

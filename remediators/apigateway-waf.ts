@@ -4,11 +4,15 @@ import type { Plan, Remediator } from '../core/control';
 import type { Finding } from '../core/finding';
 import type { AwsClients } from '../core/aws';
 import { refFromArn } from '../core/arns';
-import { sdk } from '../core/sdk';
+import { lazyModule } from '../core/sdk';
 import type { WafPolicy } from '../detectors/apigateway-waf';
-import { apigatewayWaf, evaluateStageWaf, mayBeFirewallManagers, type StageWafState } from '../detectors/apigateway-waf';
+import { apiGatewaySdk, apigatewayWaf, evaluateStageWaf, mayBeFirewallManagers, type StageWafState } from '../detectors/apigateway-waf';
 import { awsErrorName } from '../detectors/aws-errors';
 import { REMEDIATION_ERRORS, remediationError } from './failures';
+
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const wafv2 = lazyModule(() => require('@aws-sdk/client-wafv2') as typeof import('@aws-sdk/client-wafv2'));
 
 /**
  * The ACL to restore on a stage: the policy mapping for the stage or its API, else the last
@@ -45,7 +49,7 @@ async function whichIsMissing(input: AssociateWebACLCommandInput, clients: AwsCl
   // arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>
   const [, , name, id] = acl.resource.split('/');
   try {
-    await clients.wafv2(acl.region).send(new sdk.wafv2.GetWebACLCommand({ Name: name, Scope: 'REGIONAL', Id: id }));
+    await clients.get(wafv2().WAFV2Client, acl.region).send(new (wafv2().GetWebACLCommand)({ Name: name, Scope: 'REGIONAL', Id: id }));
   } catch (error) {
     if (awsErrorName(error) !== 'WAFNonexistentItemException') throw error;
     return remediationError(REMEDIATION_ERRORS.webAclMissing, `web ACL ${input.WebACLArn} does not exist: nothing attached; restore it, or map another ACL to the stage in the policy`);
@@ -53,7 +57,7 @@ async function whichIsMissing(input: AssociateWebACLCommandInput, clients: AwsCl
   const stage = refFromArn(input.ResourceArn!);
   if (stage?.type !== 'AWS::ApiGateway::Stage') return original;
   try {
-    await clients.apiGateway(stage.region).send(new sdk.apiGateway.GetStageCommand({ restApiId: stage.restApiId, stageName: stage.stageName }));
+    await clients.get(apiGatewaySdk().APIGatewayClient, stage.region).send(new (apiGatewaySdk().GetStageCommand)({ restApiId: stage.restApiId, stageName: stage.stageName }));
   } catch (error) {
     if (awsErrorName(error) === 'NotFoundException') return original; // the stage is gone: resource-gone
     throw error;
@@ -69,7 +73,7 @@ export const apigatewayWafRemediator: Remediator<StageWafState, WafPolicy, 'apig
   async apply(change, clients) {
     const input = change.input as unknown as AssociateWebACLCommandInput;
     try {
-      await clients.wafv2(change.region).send(new sdk.wafv2.AssociateWebACLCommand(input));
+      await clients.get(wafv2().WAFV2Client, change.region).send(new (wafv2().AssociateWebACLCommand)(input));
     } catch (error) {
       if (awsErrorName(error) !== 'WAFNonexistentItemException') throw error;
       throw await whichIsMissing(input, clients, error);

@@ -1,7 +1,8 @@
-import { GetStageCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
-import { GetBucketEncryptionCommand, PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
+import { APIGatewayClient, GetStageCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
+import { GetBucketEncryptionCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { AssociateWebACLCommand, GetWebACLForResourceCommand } from '@aws-sdk/client-wafv2';
+import { AssociateWebACLCommand, GetWebACLForResourceCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
+import type { ClientClass } from '../../core/aws';
 import { parseEvent } from '../../core/events';
 import type { Finding } from '../../core/finding';
 import type { Policy } from '../../core/policy';
@@ -90,6 +91,19 @@ function injector(service: Service, fault: Fault) {
 }
 
 type Injector = ReturnType<typeof injector>;
+
+/** The deps' clients, with the `Client` ones failing as told for one command. */
+function faultyService<C extends { send: (...args: never[]) => unknown }>(
+  local: LocalWorkflow,
+  Client: ClientClass<C>,
+  command: abstract new (...args: never[]) => unknown,
+  faults: Injector,
+  when?: () => boolean,
+): void {
+  const clients = local.deps.clients;
+  const get = clients.get.bind(clients);
+  local.deps.clients = { ...clients, get: <T>(K: ClientClass<T>, region?: string): T => (K === (Client as unknown) ? (faultyClient(get(Client, region), command, faults, when) as unknown as T) : get(K, region)) };
+}
 
 /** A client whose `send` fails as told for one command (when `when` holds), and works otherwise. */
 function faultyClient<C extends { send: (...args: never[]) => unknown }>(client: C, command: abstract new (...args: never[]) => unknown, faults: Injector, when: () => boolean = () => true): C {
@@ -193,40 +207,28 @@ const CALLS: Call[] = [
     call: 's3:PutBucketEncryption',
     scenario: 's3',
     service: 's3',
-    inject: (local, _aws, f) => {
-      const s3 = local.deps.clients.s3.bind(local.deps.clients);
-      local.deps.clients = { ...local.deps.clients, s3: (region?: string) => faultyClient(s3(region), PutBucketEncryptionCommand, f) };
-    },
+    inject: (local, _aws, f) => faultyService(local, S3Client, PutBucketEncryptionCommand, f),
     always: FAILED_NOTHING_CHANGED,
   },
   {
     call: 'wafv2:AssociateWebACL',
     scenario: 'waf',
     service: 'wafv2',
-    inject: (local, _aws, f) => {
-      const wafv2 = local.deps.clients.wafv2.bind(local.deps.clients);
-      local.deps.clients = { ...local.deps.clients, wafv2: (region: string) => faultyClient(wafv2(region), AssociateWebACLCommand, f) };
-    },
+    inject: (local, _aws, f) => faultyService(local, WAFV2Client, AssociateWebACLCommand, f),
     always: FAILED_NOTHING_CHANGED,
   },
   {
     call: 'apigateway:UpdateStage',
     scenario: 'throttling',
     service: 'apigateway',
-    inject: (local, _aws, f) => {
-      const apiGateway = local.deps.clients.apiGateway.bind(local.deps.clients);
-      local.deps.clients = { ...local.deps.clients, apiGateway: (region: string) => faultyClient(apiGateway(region), UpdateStageCommand, f) };
-    },
+    inject: (local, _aws, f) => faultyService(local, APIGatewayClient, UpdateStageCommand, f),
     always: FAILED_NOTHING_CHANGED,
   },
   {
     call: 's3:GetBucketEncryption (Verify)',
     scenario: 's3',
     service: 's3',
-    inject: (local, aws, f) => {
-      const s3 = local.deps.clients.s3.bind(local.deps.clients);
-      local.deps.clients = { ...local.deps.clients, s3: (region?: string) => faultyClient(s3(region), GetBucketEncryptionCommand, f, written(aws)) };
-    },
+    inject: (local, aws, f) => faultyService(local, S3Client, GetBucketEncryptionCommand, f, written(aws)),
     // fixed but never read back: failed, saying the change was applied
     always: { status: 'closed', outcome: 'failed', execution: 'failed', deadLetters: 0, fixed: true },
   },
@@ -234,20 +236,14 @@ const CALLS: Call[] = [
     call: 'wafv2:GetWebACLForResource (Verify)',
     scenario: 'waf',
     service: 'wafv2',
-    inject: (local, aws, f) => {
-      const wafv2 = local.deps.clients.wafv2.bind(local.deps.clients);
-      local.deps.clients = { ...local.deps.clients, wafv2: (region: string) => faultyClient(wafv2(region), GetWebACLForResourceCommand, f, written(aws)) };
-    },
+    inject: (local, aws, f) => faultyService(local, WAFV2Client, GetWebACLForResourceCommand, f, written(aws)),
     always: { status: 'closed', outcome: 'failed', execution: 'failed', deadLetters: 0, fixed: true },
   },
   {
     call: 'apigateway:GetStage (Verify)',
     scenario: 'throttling',
     service: 'apigateway',
-    inject: (local, aws, f) => {
-      const apiGateway = local.deps.clients.apiGateway.bind(local.deps.clients);
-      local.deps.clients = { ...local.deps.clients, apiGateway: (region: string) => faultyClient(apiGateway(region), GetStageCommand, f, written(aws)) };
-    },
+    inject: (local, aws, f) => faultyService(local, APIGatewayClient, GetStageCommand, f, written(aws)),
     always: { status: 'closed', outcome: 'failed', execution: 'failed', deadLetters: 0, fixed: true },
   },
 ];

@@ -3,6 +3,7 @@ import {
   GetRestApisCommand,
   GetStageCommand,
   GetStagesCommand,
+  GetTagsCommand,
   GetUsagePlanCommand,
   GetUsagePlansCommand,
   NotFoundException,
@@ -58,6 +59,11 @@ export class FakeApiGateway {
       const stage = stageOf(input.restApiId, input.stageName);
       if (!stage) throw new NotFoundException({ message: 'Invalid stage identifier specified', $metadata: {} });
       return { stageName: input.stageName, methodSettings: structuredClone(stage.methodSettings), webAclArn: stage.webAclArn, tags: stage.tags };
+    });
+    this.mock.on(GetTagsCommand).callsFake((input: { resourceArn: string }) => {
+      const stage = this.stages.get(input.resourceArn);
+      if (!stage) throw new NotFoundException({ message: 'Invalid resource identifier specified', $metadata: {} });
+      return { tags: { ...stage.tags } };
     });
     this.mock.on(UpdateStageCommand).callsFake((input: { restApiId: string; stageName: string; patchOperations: PatchOperation[] }) => {
       const stage = stageOf(input.restApiId, input.stageName);

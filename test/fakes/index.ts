@@ -1,5 +1,4 @@
-import { SFNClient, StartExecutionCommand, type SFNClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-sfn';
-import type { AwsStub } from 'aws-sdk-client-mock';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { createClientFactory } from '../../core/aws';
 import { InMemoryFixLedger } from '../../core/fix-budget';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
@@ -31,6 +30,7 @@ export class FakeAws {
   readonly stages = this.services.apiGateway.stages;
   readonly usagePlans = this.services.apiGateway.usagePlans;
   readonly webAcls = this.services.wafv2.webAcls;
+  readonly firewallManagerAcls = this.services.wafv2.firewallManagerAcls;
   readonly aliases = this.services.kms.aliases;
   readonly writes = this.world.writes;
   readonly s3 = this.services.s3.mock;
@@ -76,13 +76,4 @@ export function inMemoryDeps(policy: Policy, clock: () => Date): GuardDeps {
   } as unknown as GuardDeps;
 }
 
-/** Step Functions refuses a second execution with a name it has seen: the last line of dedupe. */
-export function uniqueExecutionNames(sfn: AwsStub<ServiceInputTypes, ServiceOutputTypes, SFNClientResolvedConfig>): Set<string> {
-  const names = new Set<string>();
-  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => {
-    if (names.has(input.name)) throw Object.assign(new Error('Execution already exists'), { name: 'ExecutionAlreadyExists' });
-    names.add(input.name);
-    return { executionArn: `arn:aws:states:us-east-1:111122223333:execution:rampart:${input.name}`, startDate: new Date() };
-  });
-  return names;
-}
+export { FakeStepFunctions, uniqueExecutionNames, type FakeExecution } from './stepfunctions';

@@ -1,7 +1,7 @@
-import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
-import { UpdateStageCommand } from '@aws-sdk/client-api-gateway';
+import { PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+import { APIGatewayClient, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
 import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
-import { AssociateWebACLCommand, WAFNonexistentItemException } from '@aws-sdk/client-wafv2';
+import { AssociateWebACLCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { createAwsClients } from '../../core/aws';
 import { parseEvent } from '../../core/events';
 import type { Change } from '../../core/control';
@@ -363,8 +363,8 @@ describe('remediate against a stateful fake account', () => {
   it('configures the SDK clients to retry transient errors themselves (adaptive, 5 attempts)', async () => {
     const clients = createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 
-    expect(await clients.s3('eu-west-1').config.maxAttempts()).toBe(5);
-    expect(((await clients.apiGateway('us-east-1').config.retryStrategy()) as { mode?: string }).mode).toBe('adaptive');
-    expect(await clients.wafv2('us-east-1').config.region()).toBe('us-east-1');
+    expect(await clients.get(S3Client, 'eu-west-1').config.maxAttempts()).toBe(5);
+    expect(((await clients.get(APIGatewayClient, 'us-east-1').config.retryStrategy()) as { mode?: string }).mode).toBe('adaptive');
+    expect(await clients.get(WAFV2Client, 'us-east-1').config.region()).toBe('us-east-1');
   });
 });
