@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { readInput } from '../cli/event-input';
 import { replayEvents } from '../cli/replay';
 import { loadPolicyFile } from '../controls/policy';
-import { DETECTORS } from '../detectors';
+import { DETECTORS } from '../controls';
 import { EventRouter } from '../detectors/router';
 import { DEFAULT_POLICY } from '../cli/main';
 import { mixEvents, mixRecords } from './fixtures';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEvent } from '../core/events';
 import { loadPolicyFile } from '../controls/policy';
-import { DETECTORS } from '../detectors';
+import { DETECTORS } from '../controls';
 import { judgeEvent } from '../detectors/judge';
 import { EventRouter } from '../detectors/router';
 import { DEFAULT_POLICY } from '../cli/main';

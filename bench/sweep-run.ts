@@ -7,6 +7,7 @@ import { createAwsClients } from '../core/aws';
 import { parsePolicy } from '../controls/policy';
 import { sweep } from '../detectors/sweep';
 import { FakeAws } from '../test/fakes';
+import { DETECTORS } from '../controls';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   let judged = 0;
   let violations = 0;
   const start = process.hrtime.bigint();
-  for await (const item of sweep(policy, clients, { sweepId: 'bench', concurrency: policy.sweep.concurrency })) {
+  for await (const item of sweep(policy, clients, { detectors: DETECTORS, sweepId: 'bench', concurrency: policy.sweep.concurrency })) {
     judged++;
     if (item.kind === 'judged' && item.judgement.outcome === 'violation') violations++;
     if (judged % 500 === 0) aws.s3.resetHistory(); // the mock's call log is the bench's, not the sweep's

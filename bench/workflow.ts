@@ -4,7 +4,7 @@
  */
 import { parseEvent } from '../core/events';
 import { parsePolicy } from '../controls/policy';
-import { DETECTORS } from '../detectors';
+import { DETECTORS } from '../controls';
 import { judgeEvent } from '../detectors/judge';
 import { EventRouter } from '../detectors/router';
 import { FakeAws } from '../test/fakes';

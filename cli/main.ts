@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { AwsClients } from '../core/aws';
-import { CONTROL_IDS } from '../core/controls';
+import { CONTROL_IDS } from '../controls';
 import { messageOf } from '../core/errors';
 import { decideApprovalCommand, listApprovals } from './commands/approvals';
 import { listFindings, showFinding } from './commands/findings';

@@ -9,7 +9,7 @@ import type { Policy } from '../core/policy';
 import { decide, type Decision } from '../detectors/decide';
 import { judgeEvent } from '../detectors/judge';
 import type { EventRouter } from '../detectors/router';
-import { remediatorFor } from '../remediators';
+import { remediatorFor } from '../controls';
 import type { InputItem } from './event-input';
 
 /** The change of a `--plan` finding line: the SDK command's API name and its exact input. */

@@ -1,4 +1,5 @@
-import { defineControl } from '../core/control';
+import { defineControl, type AnyDetector, type AnyRemediator, type Control } from '../core/control';
+import { withTagEvents } from '../detectors/exemption-events';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
@@ -14,20 +15,45 @@ import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encrypt
  * (they never validate the policy again) must not carry.
  */
 export const CONTROLS = [
-  defineControl(s3DefaultEncryption, s3DefaultEncryptionRemediator),
-  defineControl(apigatewayWaf, apigatewayWafRemediator),
-  defineControl(apigatewayThrottling, apigatewayThrottlingRemediator),
+  control(s3DefaultEncryption, s3DefaultEncryptionRemediator),
+  control(apigatewayWaf, apigatewayWafRemediator),
+  control(apigatewayThrottling, apigatewayThrottlingRemediator),
 ] as const;
+
+/** A registered control: every control also reacts to tag changes of its resources (exemptions). */
+function control<D extends AnyDetector, R extends AnyRemediator & { id: D['id'] }>(detector: D, remediator: R) {
+  return defineControl(withTagEvents(detector), remediator);
+}
 
 export type AnyRegisteredControl = (typeof CONTROLS)[number];
 /** Every control id, kebab-case and identical everywhere (policy key, finding, rule name). */
 export type ControlId = AnyRegisteredControl['id'];
 export const CONTROL_IDS: readonly ControlId[] = CONTROLS.map((c) => c.id);
 
+/** The registered controls as the engine takes them. */
+export const ALL_CONTROLS: readonly Control[] = CONTROLS;
+/** The detector halves, in registry order (routing, rules, the sweep). */
+export const DETECTORS: readonly AnyDetector[] = CONTROLS.map((c) => c.detector);
+
 /** The control of an id; `undefined` for an id no control has (input from outside). */
-export function controlOf(id: string): AnyRegisteredControl | undefined {
-  return CONTROLS.find((c) => c.id === id);
+export function controlOf(id: string): Control | undefined {
+  return ALL_CONTROLS.find((c) => c.id === id);
+}
+
+/** The control of a registered id (infra, after the policy was validated). */
+export function registeredControl(id: string): Control {
+  const found = controlOf(id);
+  if (!found) throw new Error(`no control ${id} is registered`);
+  return found;
 }
 
 /** Every resource kind a control guards, once each. */
 export const RESOURCE_KINDS = [...new Set(CONTROLS.flatMap((c) => c.resources))];
+
+/** The remediator halves, in registry order. */
+export const REMEDIATORS: readonly AnyRemediator[] = CONTROLS.map((c) => c.remediator);
+
+/** The detector of a registered control. */
+export const detectorFor = (id: string): AnyDetector => registeredControl(id).detector;
+/** The remediator of a registered control. */
+export const remediatorFor = (id: string): AnyRemediator => registeredControl(id).remediator;

@@ -1,5 +1,5 @@
 import type { AwsClients } from './aws';
-import type { ResourceType, Risk, Severity } from './controls';
+import type { Risk, Severity } from './controls';
 import type { RampartEvent } from './events';
 import type { Evaluation, Finding, ResourceRef } from './finding';
 import type { ResourceKind } from './resources';
@@ -23,7 +23,7 @@ export interface CloudTrailTrigger {
 export interface Triggers {
   cloudTrail: readonly CloudTrailTrigger[];
   /** Config resource types whose configuration item changes (and rule compliance changes) concern the control. */
-  configResourceTypes: readonly ResourceType[];
+  configResourceTypes: readonly string[];
 }
 
 /**
@@ -43,7 +43,6 @@ export interface Detector<State = unknown, P = unknown, Id extends string = stri
   id: Id;
   title: string;
   severity: Severity;
-  resourceTypes: readonly ResourceType[];
   /** The zod (mini) schema of the control's slice of the policy; the policy schema is assembled from these. */
   policySchema?: PolicySchema<P>;
   /** The kinds of resource the control guards: ARN grammar, Config type, "not found" codes. */
@@ -81,7 +80,8 @@ export type AnyDetector = Detector<any, any, string>;
 
 /** One AWS API call that fixes a finding: what `replay --plan` shows and `apply` sends. */
 export interface Change {
-  service: 's3' | 'wafv2' | 'apigateway';
+  /** The SDK service of the call (`s3`, `wafv2`, `apigateway`...). */
+  service: string;
   /** The API name of the SDK command (`PutBucketEncryption`, `AssociateWebACL`, `UpdateStage`, `UpdateUsagePlan`). */
   operation: string;
   /** Where the call goes: the bucket's or the stage's own region. */

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ControlId, Severity } from './controls';
 
-/** A resource a control guards. `arn` uses the stable formats of DESIGN.md §7. */
-export type ResourceRef =
-  | { type: 'AWS::S3::Bucket'; arn: string; bucket: string; region?: string; account?: string }
-  | { type: 'AWS::ApiGateway::Stage'; arn: string; region: string; restApiId: string; stageName: string; account?: string }
-  | { type: 'AWS::ApiGateway::UsagePlan'; arn: string; region: string; usagePlanId: string; account?: string };
+export type { ResourceRef } from './resources';
 
 /** Who made the change that revealed a finding, from CloudTrail `userIdentity`. */
 export interface Actor {
@@ -43,7 +39,8 @@ export interface Finding {
   control: ControlId;
   severity: Severity;
   resourceArn: string;
-  resourceType: ResourceRef['type'];
+  /** The kind's CloudFormation type name (`AWS::S3::Bucket`). */
+  resourceType: string;
   region?: string;
   account?: string;
   observed: unknown;

@@ -50,6 +50,8 @@ export interface ResourceKind<Ref extends ResourceRef = ResourceRef, Ids = Recor
   notFoundCodes: readonly string[];
   /** How the kind's tags change (exemptions by tag react to it), when it has tags. */
   tagging?: KindTagging;
+  /** The resource an AWS Config item names (its `resourceId`, and its `ARN` when the item has one). */
+  fromConfig(item: { resourceId: string; arn?: string; region?: string; account?: string }): Ref | undefined;
 }
 
 /** What a tagging call did: tags set, keys removed, or the whole set replaced or deleted. */
@@ -83,6 +85,8 @@ export interface KindDefinition<Ref extends ResourceRef, Ids> {
   parse(parts: ArnParts): (Ids & { region?: string }) | undefined;
   nameOf(ref: Ref): string;
   notFoundCodes: readonly string[];
+  /** The ids in a Config `resourceId`, when it is not the ARN (an S3 bucket's is its name). */
+  configIds?(resourceId: string): Ids | undefined;
   /** Tag changes: `editOf` gets the kind's own ARN parser (tagging calls often name the resource by ARN). */
   tagging?: Omit<KindTagging, 'editOf'> & { editOf(record: CloudTrailRecord, parseArn: (arn: string) => Ref | undefined): TagEdit | undefined };
 }
@@ -126,6 +130,12 @@ export function defineKind<Ref extends ResourceRef, Ids extends object>(definiti
     is: (candidate): candidate is Ref => candidate?.type === definition.type,
     nameOf: definition.nameOf,
     notFoundCodes: definition.notFoundCodes,
+    fromConfig({ resourceId, arn, region, account }) {
+      const ids = definition.configIds?.(resourceId);
+      const parsed = ids ? ref(ids, { region }) : (kind.arn.parse(arn ?? resourceId) ?? (arn ? kind.arn.parse(resourceId) : undefined));
+      if (!parsed) return undefined;
+      return { ...parsed, region: parsed.region ?? region, account };
+    },
   };
   if (definition.tagging) {
     const { editOf, ...calls } = definition.tagging;

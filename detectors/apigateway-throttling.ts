@@ -237,7 +237,6 @@ export const apigatewayThrottling: Detector<ThrottlingState, ThrottlingPolicy, '
   id: 'apigateway-throttling',
   title: 'REST API stages and usage plans have throttling within the policy maxima',
   severity: 'medium',
-  resourceTypes: ['AWS::ApiGateway::Stage', 'AWS::ApiGateway::UsagePlan'],
   resources: [restApiStage, usagePlan],
   policySchema: throttlingPolicySchema,
   triggers: {
@@ -263,7 +262,7 @@ export const apigatewayThrottling: Detector<ThrottlingState, ThrottlingPolicy, '
       const ref = stageFromRecord(record);
       return ref ? [ref] : [];
     }
-    return refFromConfigEvent(event, 'AWS::ApiGateway::Stage') ?? [];
+    return refFromConfigEvent(event, restApiStage) ?? [];
   },
 
   stateFrom(event: RampartEvent): Observation<ThrottlingState> {

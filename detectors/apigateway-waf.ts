@@ -90,7 +90,6 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
   id: 'apigateway-waf',
   title: 'REST API stages have the required WAF web ACL',
   severity: 'high',
-  resourceTypes: ['AWS::ApiGateway::Stage'],
   resources: [restApiStage],
   policySchema: wafPolicySchema,
   triggers: {
@@ -113,7 +112,7 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
       const ref = stageFromRecord(record);
       return ref ? [ref] : [];
     }
-    return refFromConfigEvent(event, 'AWS::ApiGateway::Stage') ?? [];
+    return refFromConfigEvent(event, restApiStage) ?? [];
   },
 
   stateFrom(event: RampartEvent): Observation<StageWafState> {

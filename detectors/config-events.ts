@@ -1,8 +1,6 @@
-import { bucketRef, refFromArn } from '../core/arns';
 import type { Observation } from '../core/control';
-import type { ResourceType } from '../core/controls';
 import type { ConfigItem, RampartEvent } from '../core/events';
-import type { ResourceRef } from '../core/finding';
+import type { ResourceKind, ResourceRef } from '../core/resources';
 
 /**
  * What every control reads the same way from AWS Config: which resource a notification is
@@ -29,15 +27,13 @@ function withParsedJson(item: ConfigItem): ConfigItem {
   return { ...item, configuration: parse(item.configuration), supplementaryConfiguration: supplementary };
 }
 
-/** The resource of a Config notification, when it is of `type`; `undefined` for other events. */
-export function refFromConfigEvent(event: RampartEvent, type: ResourceType): ResourceRef[] | undefined {
+/** The resource of a Config notification, when it is of `kind`; `undefined` for other events. */
+export function refFromConfigEvent(event: RampartEvent, kind: ResourceKind): ResourceRef[] | undefined {
   if (event.kind !== 'config-item' && event.kind !== 'config-oversized' && event.kind !== 'config-compliance') return undefined;
   const r = event.resource;
-  if (r.resourceType !== type) return [];
-  if (type === 'AWS::S3::Bucket') return [bucketRef(r.resourceId, r.region, r.account)];
-  // an API Gateway stage's Config resource id is its ARN
-  const ref = refFromArn(r.arn ?? r.resourceId, r.account);
-  return ref?.type === type ? [ref] : [];
+  if (r.resourceType !== kind.configResourceType) return [];
+  const ref = kind.fromConfig(r);
+  return ref ? [ref] : [];
 }
 
 /**

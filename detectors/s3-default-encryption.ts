@@ -204,7 +204,6 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
   id: 's3-default-encryption',
   title: 'S3 buckets have the required default encryption',
   severity: 'medium',
-  resourceTypes: ['AWS::S3::Bucket'],
   resources: [s3Bucket],
   policySchema: s3EncryptionPolicySchema,
   triggers: {
@@ -219,7 +218,7 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
       if (typeof bucket !== 'string' || bucket === '') return [];
       return [bucketRef(bucket, event.record.awsRegion, event.record.recipientAccountId)];
     }
-    return refFromConfigEvent(event, 'AWS::S3::Bucket') ?? [];
+    return refFromConfigEvent(event, s3Bucket) ?? [];
   },
 
   stateFrom(event: RampartEvent): Observation<S3EncryptionState> {

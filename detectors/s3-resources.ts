@@ -16,6 +16,8 @@ export const s3Bucket = defineKind<BucketRef, { bucket: string }>({
   parse: (parts) => (parts.service === 's3' && !parts.region && !parts.accountId && parts.resource !== '' && !parts.resource.includes('/') ? { bucket: parts.resource } : undefined),
   nameOf: (ref) => ref.bucket,
   notFoundCodes: ['NoSuchBucket'],
+  // a bucket's Config resource id is its name
+  configIds: (resourceId) => (resourceId !== '' && !resourceId.includes('/') && !resourceId.startsWith('arn:') ? { bucket: resourceId } : undefined),
   tagging: {
     source: 'aws.s3',
     eventSource: 's3.amazonaws.com',

@@ -4,7 +4,6 @@ import type { ControlId } from '../core/controls';
 import { messageOf } from '../core/errors';
 import type { ResourceRef } from '../core/finding';
 import type { Policy } from '../core/policy';
-import { DETECTORS } from '.';
 import { judgeObservation, type Judgement } from './judge';
 import { observeLive } from './observe';
 
@@ -36,7 +35,8 @@ export interface SweepOptions {
   account?: string;
   /** Told of each resource as it is taken from the listing (where a stopped sweep resumes). */
   onListed?: (control: ControlId, resourceArn: string) => void;
-  detectors?: readonly AnyDetector[];
+  /** The registered detectors (controls/index.ts `DETECTORS`). */
+  detectors: readonly AnyDetector[];
   /** The time exemptions are judged at (their expiry dates). Default: the wall clock. */
   clock?: () => Date;
 }
@@ -77,7 +77,7 @@ async function* resourcesToSweep(detectors: readonly AnyDetector[], clients: Aws
  * @example for await (const item of sweep(policy, clients, { sweepId: 'sweep-2024-06-03T16:00Z' })) ...
  */
 export async function* sweep(policy: Policy, clients: AwsClients, options: SweepOptions): AsyncIterable<SweepItem> {
-  const detectors = (options.detectors ?? DETECTORS).filter(
+  const detectors = options.detectors.filter(
     (d) => policy.controls[d.id as ControlId] !== undefined && (!options.controls || options.controls.includes(d.id as ControlId)),
   );
   const limit = Math.max(1, options.concurrency ?? 32);

@@ -6,7 +6,7 @@ import { publishExemptionChange } from '../remediators/exemption-notifier';
 import { lambdaAdapter } from './adapter';
 import { lazyDeps, type GuardDeps } from './deps';
 import { MetricUnit, logger, metrics } from './telemetry';
-import { DETECTORS } from '../detectors';
+import { DETECTORS } from '../controls';
 import { summarizeEvent } from '../detectors/event-summary';
 import { openAndStart } from '../remediators/finding-workflow';
 import { exemptionChangesFor, judgeObservation, provenanceOf } from '../detectors/judge';

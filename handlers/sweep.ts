@@ -6,6 +6,7 @@ import { MetricUnit, logger, metrics } from './telemetry';
 import { messageOf } from '../core/errors';
 import { ensureWorkflow, openAndStart } from '../remediators/finding-workflow';
 import { sweep } from '../detectors/sweep';
+import { DETECTORS } from '../controls';
 
 /**
  * One page of the periodic sweep, for one control: judged on the same finding path as events
@@ -68,6 +69,7 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
     let stopped = false;
     const shouldStop = () => (stopped ||= context !== undefined && context.getRemainingTimeInMillis() < SAFETY_MS);
     const items = sweep(deps.policy, deps.clients, {
+      detectors: DETECTORS,
       sweepId,
       // the listing's account: the client set's (a listing does not say it, findings and fixes need it)
       account: deps.clients.account,

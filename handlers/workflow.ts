@@ -6,6 +6,7 @@ import type { Notification, NotificationKind } from '../core/notify';
 import type { RemediationResult } from '../core/outcome';
 import type { FindingRecord } from '../core/stores';
 import type { ApprovalRequestInput, ChangeInput, NotifyInput, WorkflowInput } from '../core/workflow';
+import { ALL_CONTROLS } from '../controls';
 import { awsErrorName } from '../detectors/aws-errors';
 import { expireApproval } from '../remediators/approval-decision';
 import { isTransient, PUBLISH_FAILED, REMEDIATION_ERRORS, type WorkflowRetryError } from '../remediators/failures';
@@ -47,7 +48,7 @@ function retryableFailure(failure: RemediationResult): RetryableError {
 }
 
 function contextOf(deps: GuardDeps): RemediationContext {
-  return { policy: deps.policy, clients: deps.clients, lastKnownGood: deps.lastKnownGood, fixes: deps.fixes, clock: deps.clock, verifyAttempts: 1 };
+  return { controls: ALL_CONTROLS, policy: deps.policy, clients: deps.clients, lastKnownGood: deps.lastKnownGood, fixes: deps.fixes, clock: deps.clock, verifyAttempts: 1 };
 }
 
 const TERMINAL: ReadonlySet<NotificationKind> = new Set(['remediated', 'already-compliant', 'resource-gone', 'exempt', 'loop-suspected', 'rejected', 'expired', 'failed', 'dry-run']);

@@ -2,7 +2,7 @@ import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { ControlId } from '../core/controls';
 import type { Policy } from '../core/policy';
-import { remediatorFor } from '../remediators';
+import { remediatorFor } from '../controls';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Permission } from '../core/control';
 

@@ -3,7 +3,7 @@ import { parse } from '@aws-sdk/util-arn-parser';
 import type { Plan, Remediator } from '../core/control';
 import type { Finding } from '../core/finding';
 import type { AwsClients } from '../core/aws';
-import { refFromArn } from '../core/arns';
+import { restApiStage } from '../detectors/apigateway-resources';
 import { lazyModule } from '../core/sdk';
 import type { WafPolicy } from '../detectors/apigateway-waf';
 import { apiGatewaySdk, apigatewayWaf, evaluateStageWaf, mayBeFirewallManagers, type StageWafState } from '../detectors/apigateway-waf';
@@ -27,8 +27,8 @@ export function aclToRestore(policy: WafPolicy, restApiId: string, stageName: st
 
 /** Pure: the AssociateWebACL that puts the right ACL on the stage, or why there is none. */
 export function planStageWaf(finding: Finding, state: StageWafState, policy: WafPolicy, lastKnownGood?: StageWafState): Plan {
-  const ref = refFromArn(finding.resourceArn);
-  if (ref?.type !== 'AWS::ApiGateway::Stage') return { change: null, reason: `${finding.resourceArn} is not a REST API stage` };
+  const ref = restApiStage.arn.parse(finding.resourceArn);
+  if (!ref) return { change: null, reason: `${finding.resourceArn} is not a REST API stage` };
   if (evaluateStageWaf(state, policy, ref).status === 'compliant') return { change: null, reason: 'the stage already carries the required web ACL' };
   const acl = aclToRestore(policy, ref.restApiId, ref.stageName, lastKnownGood);
   if (!acl) {
@@ -54,8 +54,8 @@ async function whichIsMissing(input: AssociateWebACLCommandInput, clients: AwsCl
     if (awsErrorName(error) !== 'WAFNonexistentItemException') throw error;
     return remediationError(REMEDIATION_ERRORS.webAclMissing, `web ACL ${input.WebACLArn} does not exist: nothing attached; restore it, or map another ACL to the stage in the policy`);
   }
-  const stage = refFromArn(input.ResourceArn!);
-  if (stage?.type !== 'AWS::ApiGateway::Stage') return original;
+  const stage = restApiStage.arn.parse(input.ResourceArn!);
+  if (!stage) return original;
   try {
     await clients.get(apiGatewaySdk().APIGatewayClient, stage.region).send(new (apiGatewaySdk().GetStageCommand)({ restApiId: stage.restApiId, stageName: stage.stageName }));
   } catch (error) {

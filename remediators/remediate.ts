@@ -1,5 +1,5 @@
 import type { AwsClients } from '../core/aws';
-import type { Change } from '../core/control';
+import type { Change, Control } from '../core/control';
 import type { Risk } from '../core/controls';
 import { exemptionOf } from '../core/exemptions';
 import type { Finding, ResourceRef } from '../core/finding';
@@ -7,14 +7,14 @@ import type { FixLedger } from '../core/fix-budget';
 import type { LastKnownGoodStore } from '../core/last-known-good';
 import type { RemediationResult } from '../core/outcome';
 import type { Policy } from '../core/policy';
-import { refFromArn } from '../core/arns';
-import { detectorFor } from '../detectors';
+import { refFromArn } from '../core/resources';
 import { observeLive } from '../detectors/observe';
 import { describeFailure } from './failures';
-import { remediatorFor } from '.';
 
 /** What a remediation needs besides the finding; time is injected so tests are deterministic. */
 export interface RemediationContext {
+  /** The registered controls (controls/index.ts): the finding's control is looked up here. */
+  controls: readonly Control[];
   policy: Policy;
   clients: AwsClients;
   lastKnownGood: LastKnownGoodStore;
@@ -26,23 +26,34 @@ export interface RemediationContext {
   verifyDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
   /**
-   * The account the credentials act in. The guard only ever fixes its own account's resources:
-   * when known, it is the owner expected of every resource (`ExpectedBucketOwner`, key ARNs),
-   * whatever account the event that revealed the finding named.
+   * The account the credentials act in, when known. Until the hub mode exists the guard fixes
+   * only its own account: a finding of another account is refused, never moved to this one.
    */
   account?: string;
 }
 
-/** The finding as this context fixes it: in the context's own account. */
-function inOwnAccount(finding: Finding, ctx: RemediationContext): Finding {
-  return ctx.account && finding.account !== ctx.account ? { ...finding, account: ctx.account } : finding;
+function controlOf(finding: Finding, ctx: RemediationContext): Control {
+  const control = ctx.controls.find((c) => c.id === finding.control);
+  if (!control) throw new TypeError(`no control ${finding.control} is registered`);
+  return control;
 }
 
-/** The finding's resource, with the region and owner the finding carries. */
-export function refOf(finding: Finding): ResourceRef {
-  const ref = refFromArn(finding.resourceArn, finding.account);
-  if (!ref) throw new TypeError(`not a resource Rampart guards: ${finding.resourceArn}`);
-  return ref.type === 'AWS::S3::Bucket' ? { ...ref, region: finding.region ?? ref.region } : ref;
+/** The finding's resource, parsed by its control's kinds, with the region and owner the finding carries. */
+export function refOf(finding: Finding, control: Control): ResourceRef {
+  const ref = refFromArn(finding.resourceArn, control.resources, finding.account);
+  if (!ref) throw new TypeError(`not a resource ${finding.control} guards: ${finding.resourceArn}`);
+  // some ARNs (S3) carry no region: the finding's says where the resource is
+  return ref.region === undefined && finding.region !== undefined ? { ...ref, region: finding.region } : ref;
+}
+
+/** Why this context may not fix the finding: it is of another account than the credentials act in. */
+function accountRefusal(finding: Finding, ctx: RemediationContext, change: Change | null): RemediationResult | undefined {
+  if (!ctx.account || !finding.account || finding.account === ctx.account) return undefined;
+  return result(finding, {
+    outcome: 'failed',
+    change,
+    reason: `refused: the finding is in account ${finding.account}, the guard acts in ${ctx.account}; a fix is made only in the guard's own account`,
+  });
 }
 
 function controlPolicy(finding: Finding, policy: Policy) {
@@ -68,12 +79,13 @@ export type PlanStep = { done: RemediationResult } | { change: Change; risk: Ris
  * Read → exempt? → compliant? → fix budget → plan. Ends early with an outcome when there is
  * nothing to apply. Never writes.
  */
-export async function planRemediation(original: Finding, ctx: RemediationContext): Promise<PlanStep> {
-  const finding = inOwnAccount(original, ctx);
-  const detector = detectorFor(finding.control);
-  const remediator = remediatorFor(finding.control);
+export async function planRemediation(finding: Finding, ctx: RemediationContext): Promise<PlanStep> {
+  const refused = accountRefusal(finding, ctx, null);
+  if (refused) return { done: refused };
+  const control = controlOf(finding, ctx);
+  const { detector, remediator } = control;
   const policy = controlPolicy(finding, ctx.policy);
-  const ref = refOf(finding);
+  const ref = refOf(finding, control);
   const observation = await observeLive(detector, ref, ctx.policy, ctx.clients);
   if (observation.status === 'gone') return { done: result(finding, { outcome: 'resource-gone', change: null, reason: observation.reason }) };
   const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, ctx.policy.exemptions, ctx.clock());
@@ -110,7 +122,9 @@ function loopSuspected(finding: Finding, fixes: number, ctx: RemediationContext,
  * An error of the budget's own store is thrown: nothing was written.
  */
 export async function applyChange(finding: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult | undefined> {
-  const remediator = remediatorFor(finding.control);
+  const refused = accountRefusal(finding, ctx, change);
+  if (refused) return refused;
+  const { remediator } = controlOf(finding, ctx);
   if (!remediator.permissions[change.operation]) {
     return result(finding, { outcome: 'failed', change, reason: `refused: ${finding.control} does not make ${change.operation} calls` });
   }
@@ -132,11 +146,11 @@ export async function applyChange(finding: Finding, change: Change, ctx: Remedia
 }
 
 /** Re-reads until the resource complies (or the attempts run out); a compliant read feeds last-known-good. */
-export async function verifyChange(original: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult> {
-  const finding = inOwnAccount(original, ctx);
-  const remediator = remediatorFor(finding.control);
+export async function verifyChange(finding: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult> {
+  const control = controlOf(finding, ctx);
+  const { remediator } = control;
   const policy = controlPolicy(finding, ctx.policy);
-  const ref = refOf(finding);
+  const ref = refOf(finding, control);
   const attempts = ctx.verifyAttempts ?? 5;
   const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let delay = ctx.verifyDelayMs ?? 2_000;
@@ -170,7 +184,7 @@ export async function verifyChange(original: Finding, change: Change, ctx: Remed
  * The whole fix of one finding, for the CLI (the workflow runs the same steps as tasks, with
  * an approval between plan and apply): read → plan → apply → verify.
  *
- * @example const outcome = await remediate(finding, { policy, clients, lastKnownGood, fixes, clock: () => new Date() })
+ * @example const outcome = await remediate(finding, { controls: CONTROLS, policy, clients, lastKnownGood, fixes, clock: () => new Date() })
  */
 export async function remediate(finding: Finding, ctx: RemediationContext): Promise<RemediationResult> {
   const step = await planRemediation(finding, ctx);

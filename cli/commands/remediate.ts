@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createAwsClients, type AwsClients } from '../../core/aws';
-import { CONTROL_IDS } from '../../core/controls';
+import { ALL_CONTROLS, CONTROL_IDS } from '../../controls';
 import { messageOf } from '../../core/errors';
 import type { Finding } from '../../core/finding';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import type { RemediationResult } from '../../core/outcome';
-import type { Policy } from '../../core/policy';
+import type { Policy } from '../../controls/policy';
 import { remediate, type RemediationContext } from '../../remediators/remediate';
 import { fixLedgerFor } from '../guard-table';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
@@ -17,7 +17,7 @@ import type { FindingLine } from '../replay';
 const findingLineSchema = z.looseObject({
   type: z.literal('finding').optional(),
   id: z.string().optional(),
-  control: z.enum(CONTROL_IDS),
+  control: z.enum(CONTROL_IDS as [string, ...string[]]),
   resourceArn: z.string().min(1),
   resourceType: z.string().optional(),
   severity: z.enum(['low', 'medium', 'high']).default('medium'),
@@ -67,6 +67,7 @@ export async function callerAccount(clients: AwsClients, options: AwsOptions): P
 export async function contextFor(policy: Policy, options: AwsOptions, injected?: AwsClients): Promise<RemediationContext> {
   const clients = injected ?? createAwsClients({ region: options.region, regions: policy.regions, endpoint: options.endpoint });
   return {
+    controls: ALL_CONTROLS,
     policy,
     clients,
     account: (await callerAccount(clients, options)) ?? undefined,
@@ -101,16 +102,13 @@ export async function remediateCommand(
     write(io.stderr, messageOf(error));
     return EXIT.usage;
   }
-  if (!policy.controls[finding.control]) {
+  if (!policy.controls[finding.control as keyof Policy['controls']]) {
     write(io.stderr, `control ${finding.control} is not enabled in ${options.config}`);
     return EXIT.usage;
   }
   let result: RemediationResult;
   try {
     const ctx = await contextFor(policy, options, clients);
-    if (ctx.account && finding.account && ctx.account !== finding.account) {
-      write(io.stderr, `note: the finding names account ${finding.account}; the credentials act in ${ctx.account}, where the fix is made`);
-    }
     result = await remediate(finding, ctx);
   } catch (error) {
     // a read that fails (no credentials, AccessDenied on the read) is reported, not thrown

@@ -1,6 +1,6 @@
 import type { AwsClients } from '../../core/aws';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
-import { DETECTORS } from '../../detectors';
+import { DETECTORS } from '../../controls';
 import { EventRouter } from '../../detectors/router';
 import { expandPaths, readInput, type InputItem } from '../event-input';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';

@@ -7,6 +7,7 @@ import { EXIT, loadPolicy, write, type CliIo } from '../io';
 import { changeText, findingRows, table } from '../render';
 import { carryOutOffline, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
 import { applyFindings, callerAccount, type AwsOptions } from './remediate';
+import { DETECTORS } from '../../controls';
 
 export interface ScanOptions extends AwsOptions {
   config: string;
@@ -69,7 +70,7 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
     write(io.stderr, 'no AWS credentials found: configure the usual chain (AWS_PROFILE, environment, SSO) or point --endpoint at an emulator');
     return EXIT.usage;
   }
-  for await (const item of sweep(policy, clients, { sweepId, concurrency, account, controls: options.control as ControlId[] | undefined })) {
+  for await (const item of sweep(policy, clients, { detectors: DETECTORS, sweepId, concurrency, account, controls: options.control as ControlId[] | undefined })) {
     if (item.kind === 'list-error') {
       summary.errors++;
       await emit({ type: 'error', file: sweepId, position: `${item.control} (listing)`, message: item.message });

@@ -10,9 +10,8 @@ import { Construct } from 'constructs';
 import type { ControlId } from '../../core/controls';
 import { CLOUDTRAIL_DETAIL_TYPE } from '../../core/events';
 import type { Policy } from '../../core/policy';
-import { detectorFor } from '../../detectors';
+import { detectorFor, remediatorFor } from '../../controls';
 import { eventPatternsOf, type EventPattern } from '../../detectors/patterns';
-import { remediatorFor } from '../../remediators';
 import { grantExecutionStatus, grantPublish, grantSendTo, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, regionsOf, statementsOf } from '../permissions';
 import { RampartFunction } from './functions';
@@ -45,7 +44,7 @@ export function excludingRoles(pattern: EventPattern, roleArns: string[]): Event
 
 /** One detector function per enabled control, and its rules, built from the detector's triggers. */
 export class DetectorRules extends Construct {
-  readonly functions: Partial<Record<ControlId, RampartFunction>> = {};
+  readonly functions: Record<string, RampartFunction> = {};
   readonly rules: events.Rule[] = [];
 
   constructor(scope: Construct, id: string, props: DetectorRulesProps) {

@@ -10,7 +10,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ControlId } from '../../core/controls';
 import type { Policy } from '../../core/policy';
-import { remediatorFor } from '../../remediators';
+import { remediatorFor } from '../../controls';
 import { PUBLISH_FAILED, type WorkflowRetryError } from '../../remediators/failures';
 import { grantPublish, grantSecretRead, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, regionsOf, statementsOf } from '../permissions';

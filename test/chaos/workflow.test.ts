@@ -7,7 +7,7 @@ import { parseEvent } from '../../core/events';
 import type { Finding } from '../../core/finding';
 import type { Policy } from '../../core/policy';
 import type { InMemoryFindingsStore } from '../../core/stores';
-import { DETECTORS } from '../../detectors';
+import { DETECTORS } from '../../controls';
 import { judgeEvent } from '../../detectors/judge';
 import { EventRouter } from '../../detectors/router';
 import { FakeAws } from '../fakes';

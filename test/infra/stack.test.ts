@@ -6,7 +6,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadPolicyFile, parsePolicy, type Policy } from '../../controls/policy';
-import { DETECTORS } from '../../detectors';
+import { DETECTORS } from '../../controls';
 import { eventPatternsOf } from '../../detectors/patterns';
 import { RampartStack } from '../../infra/stack';
 

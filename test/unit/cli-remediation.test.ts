@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
+import { GetBucketEncryptionCommand, PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -147,15 +147,17 @@ describe('rampart remediate and replay --apply', () => {
     expect(result.stdout).toContain('resource-gone');
   });
 
-  it('fixes in the account the credentials act in, whatever account the event named', async () => {
+  it('refuses a finding of another account than the credentials act in, and writes nothing', async () => {
     sts.on(GetCallerIdentityCommand).resolves({ Account: '444455556666' });
     const line = JSON.parse(await findingLine('s3-DeleteBucketEncryption-constructed.json')) as { account: string };
 
     const result = await runCli(['remediate', '--config', POLICY, '--finding', JSON.stringify(line)]);
 
     expect(line.account).toBe('111122223333');
-    expect(result.stderr).toContain('note: the finding names account 111122223333; the credentials act in 444455556666, where the fix is made');
-    expect(aws.s3).toHaveReceivedCommandWith(PutBucketEncryptionCommand, { Bucket: 'rampart-demo-logs', ExpectedBucketOwner: '444455556666' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('refused: the finding is in account 111122223333, the guard acts in 444455556666');
+    expect(aws.s3).not.toHaveReceivedCommand(GetBucketEncryptionCommand);
+    expect(aws.s3).not.toHaveReceivedCommand(PutBucketEncryptionCommand);
   });
 
   it('exits 2 on a finding that is not a finding', async () => {

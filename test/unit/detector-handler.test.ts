@@ -173,8 +173,8 @@ describe('the detector Lambda', () => {
 
   it('runs only the controls it is given (one function per control)', async () => {
     aws.stages.set(BETA, { methodSettings: {} });
-    const { apigatewayWaf } = await import('../../detectors');
-    const handler = makeDetectorHandler(() => deps, [apigatewayWaf]);
+    const { detectorFor } = await import('../../controls');
+    const handler = makeDetectorHandler(() => deps, [detectorFor('apigateway-waf')]);
 
     const summary = await handler(fixture('apigateway-CreateStage.rest-constructed.json') as never);
 

@@ -10,7 +10,7 @@ import { parseEvent } from '../../core/events';
 import { exemptionSlackBlocksOf, exemptionTextOf, isExemptionNotice } from '../../core/exemption-notice';
 import { exemptionStatus, expiryOf } from '../../core/exemptions';
 import { parsePolicy } from '../../controls/policy';
-import { DETECTORS, detectorFor } from '../../detectors';
+import { DETECTORS, detectorFor } from '../../controls';
 import { makeDetectorHandler } from '../../handlers/detector';
 import { judgeEvent, judgeObservation } from '../../detectors/judge';
 import { EventRouter } from '../../detectors/router';
@@ -93,7 +93,7 @@ describe('exemption expiry', () => {
       const deps = inMemoryDeps(POLICY, () => feb1);
       const outcomes = async (at: Date) => {
         const out = [];
-        for await (const item of sweep(POLICY, deps.clients, { sweepId: 's', controls: ['s3-default-encryption'], clock: () => at })) if (item.kind === 'judged') out.push(item.judgement.outcome);
+        for await (const item of sweep(POLICY, deps.clients, { detectors: DETECTORS, sweepId: 's', controls: ['s3-default-encryption'], clock: () => at })) if (item.kind === 'judged') out.push(item.judgement.outcome);
         return out;
       };
 

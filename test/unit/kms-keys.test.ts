@@ -1,6 +1,6 @@
 import { DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
 import { createAwsClients } from '../../core/aws';
-import { DETECTORS } from '../../detectors';
+import { DETECTORS } from '../../controls';
 import { judgeObservation } from '../../detectors/judge';
 import { compareKmsKeys } from '../../detectors/kms-keys';
 import { observeLive } from '../../detectors/observe';
@@ -98,7 +98,7 @@ describe('a KMS alias policy judged online', () => {
 
       const summary = await makeDetectorHandler(() => deps)(fixture('s3-PutBucketEncryption.kms-bucketkey-constructed.json') as never);
       const swept = [];
-      for await (const item of sweep(ALIAS_POLICY, deps.clients, { sweepId: 'sweep-1' })) if (item.kind === 'judged') swept.push(item.judgement.outcome);
+      for await (const item of sweep(ALIAS_POLICY, deps.clients, { detectors: DETECTORS, sweepId: 'sweep-1' })) if (item.kind === 'judged') swept.push(item.judgement.outcome);
 
       expect(summary.findings).toHaveLength(1);
       expect(swept).toEqual(['violation']);

@@ -1,7 +1,6 @@
 import { readdirSync } from 'node:fs';
-import { CONTROL_IDS, RESOURCE_TYPES } from '../../core/controls';
 import { parseEvent } from '../../core/events';
-import { DETECTORS } from '../../detectors';
+import { CONTROL_IDS, DETECTORS } from '../../controls';
 import { eventPatternsOf } from '../../detectors/patterns';
 import { EventRouter } from '../../detectors/router';
 import { FIXTURES, fixture } from '../helpers';
@@ -19,11 +18,11 @@ describe('detector registry', () => {
   const router = new EventRouter(DETECTORS);
 
   describe.each(DETECTORS.map((d) => [d.id, d] as const))('%s', (_id, detector) => {
-    it('declares a title, a severity, resource types and triggers', () => {
+    it('declares a title, a severity, resource kinds and triggers', () => {
       expect(detector.title.length).toBeGreaterThan(10);
       expect(['low', 'medium', 'high']).toContain(detector.severity);
-      expect(detector.resourceTypes.length).toBeGreaterThan(0);
-      for (const type of detector.resourceTypes) expect(RESOURCE_TYPES).toContain(type);
+      expect(detector.resources?.length).toBeGreaterThan(0);
+      for (const kind of detector.resources ?? []) expect(kind.type).toMatch(/^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$/);
       expect(detector.triggers.cloudTrail.length + detector.triggers.configResourceTypes.length).toBeGreaterThan(0);
     });
 
@@ -53,7 +52,7 @@ describe('detector registry', () => {
         const event = parseEvent(fixture(name));
         if (!router.route(event).includes(detector)) continue;
         routed++;
-        for (const ref of detector.resourcesFrom(event)) expect(detector.resourceTypes).toContain(ref.type);
+        for (const ref of detector.resourcesFrom(event)) expect((detector.resources ?? []).map((k) => k.type)).toContain(ref.type);
       }
       expect(routed).toBeGreaterThan(0);
     });

@@ -9,7 +9,7 @@ import type { Finding } from '../../core/finding';
 import { InMemoryFixLedger } from '../../core/fix-budget';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import type { Policy } from '../../core/policy';
-import { DETECTORS } from '../../detectors';
+import { ALL_CONTROLS, DETECTORS } from '../../controls';
 import { judgeEvent } from '../../detectors/judge';
 import { EventRouter } from '../../detectors/router';
 import { applyChange, planRemediation, remediate, type RemediationContext } from '../../remediators/remediate';
@@ -44,6 +44,7 @@ describe('remediate against a stateful fake account', () => {
     now = new Date('2024-06-03T16:00:00Z');
     sleeps = [];
     ctx = {
+      controls: ALL_CONTROLS,
       policy: KMS_POLICY,
       clients: createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
       lastKnownGood: new InMemoryLastKnownGood(),

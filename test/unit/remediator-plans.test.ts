@@ -2,7 +2,7 @@ import type { Finding } from '../../core/finding';
 import { findingId } from '../../core/finding';
 import { parsePolicy } from '../../controls/policy';
 import type { ThrottlingState } from '../../detectors/apigateway-throttling';
-import { REMEDIATORS } from '../../remediators';
+import { REMEDIATORS } from '../../controls';
 import { planThrottling } from '../../remediators/apigateway-throttling';
 import { planStageWaf } from '../../remediators/apigateway-waf';
 import { fullKeyArn, planS3Encryption } from '../../remediators/s3-default-encryption';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseEvent } from '../../core/events';
-import { DETECTORS } from '../../detectors';
+import { DETECTORS } from '../../controls';
 import { judgeEvent } from '../../detectors/judge';
 import { EventRouter } from '../../detectors/router';
 import { ARTIFACTS_KEY, FIXTURES, LEGACY_ACL, RAMPART_GUARD_ACL, fixture, jsonLines, policy, runCli } from '../helpers';

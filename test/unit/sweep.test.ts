@@ -13,6 +13,7 @@ import type { GuardDeps } from '../../handlers/deps';
 import { FakeAws, inMemoryDeps, s3Error, uniqueExecutionNames } from '../fakes';
 import { ARTIFACTS_KEY, LEGACY_ACL, RAMPART_GUARD_ACL, fixture, policy } from '../helpers';
 import { remediate } from '../../remediators/remediate';
+import { ALL_CONTROLS, DETECTORS } from '../../controls';
 
 const POLICY = policy({
   regions: ['us-east-1'],
@@ -56,7 +57,7 @@ describe('the sweep', () => {
   afterEach(() => aws.restore());
 
   it('finds exactly the seeded violations, over every page and every bucket region', async () => {
-    const items = await collect(sweep(POLICY, clients(), { sweepId: 'sweep-1', concurrency: 4 }));
+    const items = await collect(sweep(POLICY, clients(), { detectors: DETECTORS, sweepId: 'sweep-1', concurrency: 4 }));
 
     expect(violations(items)).toEqual([
       `apigateway-throttling ${stage('api2', 'dev')}`,
@@ -76,7 +77,7 @@ describe('the sweep', () => {
     aws.s3.on(GetBucketEncryptionCommand, { Bucket: 'a-good' }).rejects(s3Error('AccessDenied', 403));
     aws.apiGateway.on(GetStageCommand, { restApiId: 'api3' }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
 
-    const items = await collect(sweep(POLICY, clients(), { sweepId: 'sweep-1' }));
+    const items = await collect(sweep(POLICY, clients(), { detectors: DETECTORS, sweepId: 'sweep-1' }));
 
     expect(items.filter((i) => i.kind === 'error')).toEqual([
       { kind: 'error', control: 's3-default-encryption', resourceArn: 'arn:aws:s3:::a-good', message: 'AccessDenied' },
@@ -89,22 +90,22 @@ describe('the sweep', () => {
     // buckets in three regions: the policy names the key by alias, an alias ARN per bucket region
     const byAlias = policy({ ...POLICY, controls: { ...POLICY.controls, 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: 'alias/rampart' } } });
     for (const b of ['a-good', 'c-good-eu', 'e-good']) aws.buckets.get(b)!.rule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/rampart' } };
-    const ctx = { policy: byAlias, clients: clients(), lastKnownGood: new InMemoryLastKnownGood(), fixes: new InMemoryFixLedger(), clock: () => new Date(), verifyAttempts: 1 };
+    const ctx = { controls: ALL_CONTROLS, policy: byAlias, clients: clients(), lastKnownGood: new InMemoryLastKnownGood(), fixes: new InMemoryFixLedger(), clock: () => new Date(), verifyAttempts: 1 };
     const outcomes: string[] = [];
-    for (const item of await collect(sweep(byAlias, ctx.clients, { sweepId: 'sweep-1', account: '111122223333' }))) {
+    for (const item of await collect(sweep(byAlias, ctx.clients, { detectors: DETECTORS, sweepId: 'sweep-1', account: '111122223333' }))) {
       if (item.kind === 'judged' && item.judgement.outcome === 'violation') outcomes.push((await remediate(item.judgement.finding, ctx)).outcome);
     }
 
     expect(outcomes).toEqual(['remediated', 'remediated', 'remediated', 'remediated', 'remediated']);
     expect(aws.buckets.get('d-drifted')?.rule?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe('arn:aws:kms:ap-southeast-2:111122223333:alias/rampart');
-    expect(violations(await collect(sweep(byAlias, clients(), { sweepId: 'sweep-2' })))).toEqual([]);
+    expect(violations(await collect(sweep(byAlias, clients(), { detectors: DETECTORS, sweepId: 'sweep-2' })))).toEqual([]);
   });
 
   it('resumes after the last resource a stopped sweep took', async () => {
     const listed: string[] = [];
     let taken = 0;
-    const first = await collect(sweep(POLICY, clients(), { sweepId: 's', controls: ['s3-default-encryption'], concurrency: 1, shouldStop: () => taken >= 2, onListed: (_c, arn) => (listed.push(arn), taken++) }));
-    const rest = await collect(sweep(POLICY, clients(), { sweepId: 's', controls: ['s3-default-encryption'], startAfter: { 's3-default-encryption': listed.at(-1)! } }));
+    const first = await collect(sweep(POLICY, clients(), { detectors: DETECTORS, sweepId: 's', controls: ['s3-default-encryption'], concurrency: 1, shouldStop: () => taken >= 2, onListed: (_c, arn) => (listed.push(arn), taken++) }));
+    const rest = await collect(sweep(POLICY, clients(), { detectors: DETECTORS, sweepId: 's', controls: ['s3-default-encryption'], startAfter: { 's3-default-encryption': listed.at(-1)! } }));
 
     expect(first).toHaveLength(2);
     expect([...first, ...rest].map((i) => (i.kind === 'judged' ? i.judgement.ref.arn : i.kind === 'error' ? i.resourceArn : i.kind)).sort()).toEqual(
@@ -184,7 +185,7 @@ describe('a sweep whose listing fails', () => {
     aws.stages.set(stage('api1', 'prod'), { methodSettings: { '*/*': { throttlingRateLimit: 10, throttlingBurstLimit: 5 } }, webAclArn: RAMPART_GUARD_ACL });
     const clients = createAwsClients({ region: 'us-east-1', regions: ['us-east-1'] });
     try {
-      const items = await collect(sweep(POLICY, clients, { sweepId: 's' }));
+      const items = await collect(sweep(POLICY, clients, { detectors: DETECTORS, sweepId: 's' }));
       const deps = inMemoryDeps(POLICY, () => new Date());
 
       expect(items.filter((i) => i.kind === 'list-error')).toEqual([{ kind: 'list-error', control: 's3-default-encryption', message: 'AccessDenied' }]);

@@ -5,7 +5,7 @@ import { UpdateStageCommand } from '@aws-sdk/client-api-gateway';
 import { parseEvent } from '../../core/events';
 import type { Finding } from '../../core/finding';
 import type { Policy } from '../../core/policy';
-import { DETECTORS } from '../../detectors';
+import { DETECTORS } from '../../controls';
 import { judgeEvent } from '../../detectors/judge';
 import { EventRouter } from '../../detectors/router';
 import { makeApprovalCallbackHandler } from '../../handlers/approval-callback';
