@@ -1,4 +1,4 @@
-import { stageRef, usagePlanRef } from '../core/arns';
+import { stageRef, usagePlanRef } from './apigateway-resources';
 import type { CloudTrailRecord } from '../core/events';
 import type { ResourceRef } from '../core/finding';
 import { asObject, type Json } from './json';

@@ -1,7 +1,7 @@
 import type { AnyDetector, Observation } from '../core/control';
 import type { ControlId } from '../core/controls';
 import { actorOf, eventTimeOf, type RampartEvent } from '../core/events';
-import { refFromArn } from '../core/arns';
+import { refFromArn } from '../core/resources';
 import { exemptionOf, type ExemptionChange } from '../core/exemptions';
 import { findingId, type Finding, type Provenance, type ResourceRef } from '../core/finding';
 import type { Policy } from '../core/policy';
@@ -120,7 +120,7 @@ export function judgeEvent(event: RampartEvent, policy: Policy, router: EventRou
 export function exemptionChangesFor(event: RampartEvent, policy: Policy, detectors: readonly AnyDetector[], registry: readonly AnyDetector[], now: Date): ExemptionChange[] {
   const own = new Set(detectors.map((d) => d.id));
   return exemptionChangesOf(event, policy, registry, now).filter((c) => {
-    const ref = refFromArn(c.resourceArn);
+    const ref = refFromArn(c.resourceArn, taggedKindsOf(registry));
     const reporter = ref && exemptionReporterOf(ref.type, policy, registry);
     return reporter !== undefined && own.has(reporter);
   });

@@ -8,7 +8,8 @@ import { lazyDeps, type GuardDeps } from './deps';
 import { MetricUnit, logger, metrics } from './telemetry';
 import { DETECTORS } from '../controls';
 import { summarizeEvent } from '../detectors/event-summary';
-import { openAndStart } from '../remediators/finding-workflow';
+import { decide } from '../detectors/decide';
+import { carryOutOnline } from './decisions';
 import { exemptionChangesFor, judgeObservation, provenanceOf } from '../detectors/judge';
 import { observeLive } from '../detectors/observe';
 import { EventRouter } from '../detectors/router';
@@ -68,18 +69,12 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
       for (const ref of detector.resourcesFrom(event)) {
         try {
           const observation = await observeLive(detector, ref, deps.policy, deps.clients);
-          const judgement = judgeObservation(detector, ref, observation, deps.policy, provenance, deps.clock());
-          if (judgement.outcome === 'compliant') {
-            summary.compliant++;
-            await deps.lastKnownGood.put(judgement.control, ref.arn, judgement.state, deps.clock());
-          } else if (judgement.outcome === 'violation') {
-            summary.findings.push(judgement.finding.id);
-            const outcome = await openAndStart(judgement.finding, deps);
-            if (outcome === 'started') summary.started.push(judgement.finding.id);
-            if (outcome === 'recovered') summary.recovered.push(judgement.finding.id);
-          } else {
-            logger.info('no finding', { control: detector.id, resource: ref.arn, outcome: judgement.outcome, reason: 'reason' in judgement ? judgement.reason : undefined });
-          }
+          const decision = decide(judgeObservation(detector, ref, observation, deps.policy, provenance, deps.clock()));
+          if (decision.action === 'record-last-known-good') summary.compliant++;
+          if (decision.action === 'open-finding') summary.findings.push(decision.finding.id);
+          const opened = await carryOutOnline(decision, deps);
+          if (decision.action === 'open-finding' && opened === 'started') summary.started.push(decision.finding.id);
+          if (decision.action === 'open-finding' && opened === 'recovered') summary.recovered.push(decision.finding.id);
         } catch (error) {
           // one unreadable resource must not hide the others; the event is retried at the end
           failures.push(`${detector.id} ${ref.arn}: ${messageOf(error)}`);

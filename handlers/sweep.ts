@@ -4,7 +4,9 @@ import { lambdaAdapter } from './adapter';
 import { lazyDeps, type GuardDeps } from './deps';
 import { MetricUnit, logger, metrics } from './telemetry';
 import { messageOf } from '../core/errors';
-import { ensureWorkflow, openAndStart } from '../remediators/finding-workflow';
+import { decide } from '../detectors/decide';
+import { ensureWorkflow } from '../remediators/finding-workflow';
+import { carryOutOnline } from './decisions';
 import { sweep } from '../detectors/sweep';
 import { DETECTORS } from '../controls';
 
@@ -91,20 +93,17 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
         logger.warn('sweep could not read a resource', { control: item.control, resource: item.resourceArn, error: item.message });
         continue;
       }
-      const j = item.judgement;
-      if (j.outcome === 'violation') {
-        out.findings++;
-        try {
-          const outcome = await openAndStart(j.finding, deps);
-          if (outcome === 'started') out.started++;
-          if (outcome === 'recovered') out.recovered++;
-        } catch (error) {
-          // the finding is left for the next sweep (or event) to recover; WorkflowStartFailures alarms
-          out.errors++;
-          logger.error('cannot open the finding or start its workflow', { control: j.control, resource: j.ref.arn, error: messageOf(error) });
-        }
-      } else if (j.outcome === 'compliant') {
-        await deps.lastKnownGood.put(j.control, j.ref.arn, j.state, deps.clock());
+      const decision = decide(item.judgement);
+      if (decision.action === 'open-finding') out.findings++;
+      try {
+        const opened = await carryOutOnline(decision, deps);
+        if (opened === 'started') out.started++;
+        if (opened === 'recovered') out.recovered++;
+      } catch (error) {
+        if (decision.action !== 'open-finding') throw error;
+        // the finding is left for the next sweep (or event) to recover; WorkflowStartFailures alarms
+        out.errors++;
+        logger.error('cannot open the finding or start its workflow', { control: decision.control, resource: decision.ref.arn, error: messageOf(error) });
       }
     }
     const perControl = metrics.singleMetric();

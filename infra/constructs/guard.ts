@@ -82,6 +82,8 @@ export class RampartGuard extends Construct {
     const env: Record<string, string> = {
       RAMPART_POLICY: JSON.stringify(policy),
       RAMPART_TABLE: this.store.table.tableName,
+      // the guard's own account: the sweep's listings and the fixes act in it (never read from a function's ARN)
+      RAMPART_ACCOUNT: Stack.of(this).account,
       RAMPART_TOPIC_ARN: this.notifications.topic.topicArn,
       RAMPART_RETENTION_DAYS: String(policy.findings.retentionDays),
     };

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { loadPolicyFile, parsePolicy } from '../../core/policy';
+import { loadPolicyFile, parsePolicy } from '../../controls/policy';
 import { RampartStack } from '../../infra/stack';
 import { generatedName, TemplateResolver, type DeployEnv } from './resolve';
 

@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Finding } from '../../core/finding';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
-import { loadPolicyFile } from '../../core/policy';
+import { loadPolicyFile } from '../../controls/policy';
 import { ITEM_KINDS, TABLE_ACTIONS, TABLE_ITEM_KINDS } from '../../infra/grants';
 import { RampartStack } from '../../infra/stack';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { loadPolicyFile, parsePolicy } from '../../core/policy';
+import { loadPolicyFile, parsePolicy } from '../../controls/policy';
 import { IamAlertsStack } from '../../infra/iam-alerts-stack';
 import { RampartStack } from '../../infra/stack';
 import { matches } from './event-pattern';

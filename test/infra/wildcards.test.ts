@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { loadPolicyFile, parsePolicy } from '../../core/policy';
+import { loadPolicyFile, parsePolicy } from '../../controls/policy';
 import { IamAlertsStack } from '../../infra/iam-alerts-stack';
 import { RampartStack } from '../../infra/stack';
 

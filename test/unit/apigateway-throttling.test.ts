@@ -1,6 +1,6 @@
 import { APIGatewayClient, GetRestApisCommand, GetStageCommand, GetUsagePlanCommand, GetUsagePlansCommand, NotFoundException } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
-import { stageRef, usagePlanRef } from '../../core/arns';
+import { stageRef, usagePlanRef } from '../../detectors/apigateway-resources';
 import { createAwsClients } from '../../core/aws';
 import { parseEvent } from '../../core/events';
 import { parsePolicy } from '../../controls/policy';

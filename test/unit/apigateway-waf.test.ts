@@ -1,7 +1,8 @@
 import { APIGatewayClient, GetRestApisCommand, GetTagsCommand, GetStagesCommand, NotFoundException } from '@aws-sdk/client-api-gateway';
 import { GetWebACLCommand, GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { bucketRef, stageRef } from '../../core/arns';
+import { bucketRef } from '../../detectors/s3-resources';
+import { stageRef } from '../../detectors/apigateway-resources';
 import { createAwsClients } from '../../core/aws';
 import { parseEvent } from '../../core/events';
 import { parsePolicy } from '../../controls/policy';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { bucketRef } from '../../core/arns';
+import { bucketRef } from '../../detectors/s3-resources';
 import { PolicyError } from '../../core/errors';
 import { parseEvent } from '../../core/events';
 import { exemptionSlackBlocksOf, exemptionTextOf, isExemptionNotice } from '../../core/exemption-notice';

@@ -5,7 +5,7 @@ import { judgeObservation } from '../../detectors/judge';
 import { compareKmsKeys } from '../../detectors/kms-keys';
 import { observeLive } from '../../detectors/observe';
 import { s3DefaultEncryption } from '../../detectors/s3-default-encryption';
-import { bucketRef } from '../../core/arns';
+import { bucketRef } from '../../detectors/s3-resources';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeDetectorHandler } from '../../handlers/detector';

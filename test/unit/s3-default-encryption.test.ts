@@ -7,7 +7,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { bucketRef } from '../../core/arns';
+import { bucketRef } from '../../detectors/s3-resources';
 import { createAwsClients } from '../../core/aws';
 import type { S3EncryptionPolicy } from '../../detectors/s3-default-encryption';
 import { evaluateS3Encryption, s3DefaultEncryption, type S3EncryptionState } from '../../detectors/s3-default-encryption';
