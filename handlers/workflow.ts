@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Change } from '../core/control';
 import { approvalLink } from '../core/approval-links';
 import { messageOf } from '../core/errors';
 import type { Notification, NotificationKind } from '../core/notify';
