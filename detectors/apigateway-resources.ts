@@ -71,7 +71,8 @@ export const restApiStage = defineKind<StageRef, { restApiId: string; stageName:
     return m ? { restApiId: m[1]!, stageName: m[2]! } : undefined;
   },
   nameOf: (ref) => `${ref.restApiId}/${ref.stageName}`,
-  notFoundCodes: NOT_FOUND,
+  // WAF names a stage it does not know (GetWebACLForResource) with its own code
+  notFoundCodes: [...NOT_FOUND, 'WAFNonexistentItemException'],
   tagging,
 });
 

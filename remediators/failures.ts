@@ -1,4 +1,4 @@
-import type { AnyRemediator, Change } from '../core/control';
+import type { Change, Control } from '../core/control';
 import { messageOf } from '../core/errors';
 import type { Outcome } from '../core/outcome';
 import { awsErrorName } from '../detectors/aws-errors';
@@ -35,7 +35,6 @@ export function remediationError(name: (typeof REMEDIATION_ERRORS)[keyof typeof 
   return Object.assign(new Error(message), { name });
 }
 
-const GONE = new Set(['NoSuchBucket', 'NotFoundException', 'WAFNonexistentItemException']);
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'WAFPermissionException']);
 const THROTTLED = new Set([
   'Throttling',
@@ -81,13 +80,15 @@ export interface Failure {
  * it although the role allows it). The sentence says what happened, never what may happen
  * next: whoever calls decides whether to try again.
  */
-export function describeFailure(error: unknown, change: Change, remediator: AnyRemediator, phase: 'write' | 'read' = 'write'): Failure {
+export function describeFailure(error: unknown, change: Change, control: Pick<Control, 'remediator' | 'resources'>, phase: 'write' | 'read' = 'write'): Failure {
+  const { remediator } = control;
   const code = awsErrorName(error) ?? 'Error';
   const target = remediator.targetOf(change);
   const what = phase === 'write' ? `${change.operation} on ${target}` : `reading ${target} back`;
   if (code === REMEDIATION_ERRORS.webAclMissing) return { outcome: 'failed', errorCode: code, reason: messageOf(error) };
   if (code === REMEDIATION_ERRORS.notYetVisible) return { outcome: 'failed', errorCode: code, reason: messageOf(error), retryable: true };
-  if (GONE.has(code)) return { outcome: 'resource-gone', errorCode: code, reason: `${target} no longer exists (${code})` };
+  // "gone" is what the control's resource kinds say it is
+  if (control.resources.some((k) => k.notFoundCodes.includes(code))) return { outcome: 'resource-gone', errorCode: code, reason: `${target} no longer exists (${code})` };
   if (DENIED.has(code)) {
     const needed =
       phase === 'write'

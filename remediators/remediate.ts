@@ -124,7 +124,8 @@ function loopSuspected(finding: Finding, fixes: number, ctx: RemediationContext,
 export async function applyChange(finding: Finding, change: Change, ctx: RemediationContext): Promise<RemediationResult | undefined> {
   const refused = accountRefusal(finding, ctx, change);
   if (refused) return refused;
-  const { remediator } = controlOf(finding, ctx);
+  const control = controlOf(finding, ctx);
+  const { remediator } = control;
   if (!remediator.permissions[change.operation]) {
     return result(finding, { outcome: 'failed', change, reason: `refused: ${finding.control} does not make ${change.operation} calls` });
   }
@@ -140,7 +141,7 @@ export async function applyChange(finding: Finding, change: Change, ctx: Remedia
   } catch (error) {
     // an over-count errs toward asking a human: a refund that fails is not the fix's failure
     await ctx.fixes.refund(finding.control, finding.resourceArn, at).catch(() => undefined);
-    return result(finding, { change, ...describeFailure(error, change, remediator) });
+    return result(finding, { change, ...describeFailure(error, change, control) });
   }
   return undefined;
 }
@@ -159,7 +160,7 @@ export async function verifyChange(finding: Finding, change: Change, ctx: Remedi
     try {
       last = await remediator.verify(ref, ctx.clients, policy, change);
     } catch (error) {
-      const failure = describeFailure(error, change, remediator, 'read');
+      const failure = describeFailure(error, change, control, 'read');
       return result(finding, { change, ...failure, reason: `${change.operation} was applied; ${failure.reason}` });
     }
     if (last.compliant) {
