@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { parseEvent, type RampartEvent } from '../../core/events';
+import type { AwsClients } from '../../core/aws';
 import type { Control } from '../../core/control';
 import { parsePolicyText } from '../../controls/policy';
 import { CONTROLS, CONTROL_IDS, RESOURCE_KINDS } from '../../controls';
@@ -114,6 +115,70 @@ describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s', (
       }
     }
     expect(planned).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * A client set that answers every call with `{}` and records which command of which client
+ * was sent: what a control's reads, listings and fixes really call, whatever its service.
+ */
+function recordingClients(): { clients: AwsClients; sent: Array<{ service: string; command: string }> } {
+  const sent: Array<{ service: string; command: string }> = [];
+  const clients = {
+    region: 'us-east-1',
+    regions: ['us-east-1'],
+    account: '111122223333',
+    get(Client: { name: string; prototype: object }) {
+      const service = Client.name.replace(/Client$/, '').toLowerCase();
+      // an instance of the class (the SDK's paginators check it), whose own `send` records
+      return Object.assign(Object.create(Client.prototype) as object, { send: async (command: object) => (sent.push({ service, command: command.constructor.name }), {}) });
+    },
+  } as unknown as AwsClients;
+  return { clients, sent };
+}
+
+const serviceOf = (action: string) => action.split(':')[0]!;
+
+describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s, against a recording client set', (id, control) => {
+  const { detector, remediator } = control;
+  const routed = events.filter(({ event }) => router.route(event).includes(detector));
+  const controlPolicy = examplePolicy.controls[id as keyof typeof examplePolicy.controls];
+
+  it('applies exactly the call it planned, and holds a permission for it', async () => {
+    let applied = 0;
+    for (const { event } of routed) {
+      for (const j of judgeEvent(event, examplePolicy, router).judgements) {
+        if (j.outcome !== 'violation' || j.control !== id) continue;
+        const plan = remediator.plan(j.finding, j.state, controlPolicy);
+        if (!plan.change) continue;
+        const { clients, sent } = recordingClients();
+        await remediator.apply(plan.change, clients);
+        applied++;
+        expect(sent.map((c) => c.command)).toEqual([`${plan.change.operation}Command`]);
+        const permission = remediator.permissions[plan.change.operation];
+        expect(permission?.actions.length).toBeGreaterThan(0);
+        // the write goes to the service the permission names (wafv2 for AssociateWebACL, ...)
+        expect(permission!.actions.map(serviceOf)).toContain(sent[0]!.service);
+      }
+    }
+    expect(applied).toBeGreaterThan(0);
+  });
+
+  it('reads and lists only through services its permissions name, and uses every read and list permission', async () => {
+    const { clients, sent } = recordingClients();
+    for await (const _ref of detector.list(clients)) break;
+    for (const { event } of routed) {
+      for (const ref of detector.resourcesFrom(event)) {
+        const observation = await detector.readState(ref, clients).catch(() => undefined);
+        const fromEvent = detector.stateFrom(event, ref);
+        if (detector.resolveState && fromEvent.status === 'known') await detector.resolveState(fromEvent.state, controlPolicy, ref, clients).catch(() => undefined);
+        void observation;
+      }
+    }
+    const declared = [...detector.listPermissions, ...remediator.readPermissions].flatMap((p) => p.actions.map(serviceOf));
+    const called = new Set(sent.map((c) => c.service));
+    for (const service of called) expect(declared).toContain(service);
+    for (const service of new Set(declared)) expect([...called]).toContain(service);
   });
 });
 
