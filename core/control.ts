@@ -55,7 +55,7 @@ export interface Detector<State = unknown, P = unknown, Id extends string = stri
   /** The real current state. */
   readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<State>>;
   /** What `readState` (and `resolveState`) calls need. */
-  readPermissions?: readonly Permission[];
+  readPermissions: readonly Permission[];
   /**
    * Online only, optional: settles with AWS what `evaluate` cannot tell offline (a KMS alias
    * against a key ARN), returning the state in the policy's terms where they agree.
@@ -122,8 +122,6 @@ export interface Remediator<State = unknown, P = unknown, Id extends string = st
   targetOf(change: Change): string;
   /** Write permissions, by operation: infra grants exactly these; an AccessDenied names them. */
   permissions: Readonly<Record<string, Permission>>;
-  /** Read permissions (readState/verify). */
-  readPermissions: readonly Permission[];
   /** Reads only `apply` makes, to tell what an ambiguous write error meant; granted to the apply function alone. */
   applyReadPermissions?: readonly Permission[];
 }

@@ -296,6 +296,9 @@ export const apigatewayThrottling: Detector<ThrottlingState, ThrottlingPolicy, '
     throw new TypeError(`not a stage or usage plan: ${ref.arn}`);
   },
 
+  /** What `readState` (and `resolveState`) call: the detector, the sweep and remediation are granted these. */
+  readPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*', 'arn:${Partition}:apigateway:${Region}::/usageplans/*'] }],
+
   evaluate: (state, policy) => evaluateThrottling(state, policy),
 
   listPermissions: [

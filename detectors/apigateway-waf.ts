@@ -153,6 +153,15 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
     return { status: 'known', state: { webAclArn: acl.WebACL?.ARN ?? null }, tags: tagged.tags ?? {} };
   },
 
+  /** What `readState` (and `resolveState`) call: the detector, the sweep and remediation are granted these. */
+  readPermissions: [
+    { actions: ['wafv2:GetWebACLForResource'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
+    // whether an ACL is Firewall Manager's (ManagedByFirewallManager)
+    { actions: ['wafv2:GetWebACL'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*'] },
+    // the stage's tags (exemptions): GetTags on /tags/<stage ARN>
+    { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/tags/*'] },
+  ],
+
   async resolveState(state, policy, ref, clients) {
     // the policy's own ACL needs no asking; any other may be Firewall Manager's (never replaced,
     // never restored as last-known-good)

@@ -258,6 +258,13 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
     return { status: 'known', state, tags };
   },
 
+  /** What `readState` (and `resolveState`) call: the detector, the sweep and remediation are granted these. */
+  readPermissions: [
+    { actions: ['s3:GetEncryptionConfiguration', 's3:GetBucketTagging'], resources: ['arn:${Partition}:s3:::*'] },
+    // resolving a policy alias against the bucket's key ARN
+    { actions: ['kms:DescribeKey'], resources: ['arn:${Partition}:kms:*:*:key/*', 'arn:${Partition}:kms:*:*:alias/*'] },
+  ],
+
   async resolveState(state, policy, ref, clients) {
     if (!state.kmsKeyId || !policy.kmsKeyId) return state;
     const offline = compareKmsKeys(state.kmsKeyId, policy.kmsKeyId);

@@ -2,7 +2,7 @@ import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { ControlId } from '../core/controls';
 import type { Policy } from '../core/policy';
-import { remediatorFor } from '../controls';
+import { detectorFor, remediatorFor } from '../controls';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Permission } from '../core/control';
 
@@ -31,7 +31,7 @@ export function statementsOf(permissions: readonly Permission[], regions: readon
  */
 export function acknowledgeScope(control: ControlId, functions: Array<{ role?: IConstruct }>, regions: readonly string[] = [Aws.REGION]): void {
   const remediator = remediatorFor(control);
-  const patterns = new Set([...Object.values(remediator.permissions), ...remediator.readPermissions, ...(remediator.applyReadPermissions ?? [])].flatMap((p) => p.resources));
+  const patterns = new Set([...Object.values(remediator.permissions), ...detectorFor(control).readPermissions, ...(remediator.applyReadPermissions ?? [])].flatMap((p) => p.resources));
   for (const fn of functions) {
     if (!fn.role) continue;
     for (const pattern of patterns) acknowledgePattern(fn.role, pattern, regions, `${control} guards every resource of its type in the account, so the resource is a pattern; the actions are listed one by one`);

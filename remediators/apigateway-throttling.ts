@@ -112,5 +112,4 @@ export const apigatewayThrottlingRemediator: Remediator<ThrottlingState, Throttl
     UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
     UpdateUsagePlan: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/usageplans/*'] },
   },
-  readPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*', 'arn:${Partition}:apigateway:${Region}::/usageplans/*'] }],
 };

@@ -101,13 +101,6 @@ export const apigatewayWafRemediator: Remediator<StageWafState, WafPolicy, 'apig
       resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'],
     },
   },
-  readPermissions: [
-    { actions: ['wafv2:GetWebACLForResource'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
-    // whether an ACL is Firewall Manager's (ManagedByFirewallManager)
-    { actions: ['wafv2:GetWebACL'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*'] },
-    // the stage's tags (exemptions): GetTags on /tags/<stage ARN>
-    { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/tags/*'] },
-  ],
   // which item a WAFNonexistentItemException of AssociateWebACL meant: with GetWebACL (a read
   // above), whether the stage exists in API Gateway
   applyReadPermissions: [

@@ -80,7 +80,7 @@ export interface Failure {
  * it although the role allows it). The sentence says what happened, never what may happen
  * next: whoever calls decides whether to try again.
  */
-export function describeFailure(error: unknown, change: Change, control: Pick<Control, 'remediator' | 'resources'>, phase: 'write' | 'read' = 'write'): Failure {
+export function describeFailure(error: unknown, change: Change, control: Pick<Control, 'detector' | 'remediator' | 'resources'>, phase: 'write' | 'read' = 'write'): Failure {
   const { remediator } = control;
   const code = awsErrorName(error) ?? 'Error';
   const target = remediator.targetOf(change);
@@ -93,7 +93,7 @@ export function describeFailure(error: unknown, change: Change, control: Pick<Co
     const needed =
       phase === 'write'
         ? (remediator.permissions[change.operation]?.actions.join(' and ') ?? change.operation)
-        : [...new Set(remediator.readPermissions.flatMap((p) => p.actions))].join(', ');
+        : [...new Set(control.detector.readPermissions.flatMap((p) => p.actions))].join(', ');
     return {
       outcome: 'failed',
       errorCode: code,

@@ -109,9 +109,4 @@ export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, S3Encr
     // the IAM action behind PutBucketEncryption is s3:PutEncryptionConfiguration
     PutBucketEncryption: { actions: ['s3:PutEncryptionConfiguration'], resources: ['arn:${Partition}:s3:::*'] },
   },
-  readPermissions: [
-    { actions: ['s3:GetEncryptionConfiguration', 's3:GetBucketTagging'], resources: ['arn:${Partition}:s3:::*'] },
-    // resolving a policy alias against the bucket's key ARN
-    { actions: ['kms:DescribeKey'], resources: ['arn:${Partition}:kms:*:*:key/*', 'arn:${Partition}:kms:*:*:alias/*'] },
-  ],
 };

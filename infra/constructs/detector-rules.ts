@@ -62,7 +62,7 @@ export class DetectorRules extends Construct {
         // malformed events go straight to the dead-letter queue (they would fail every retry)
         environment: { ...props.environment, RAMPART_CONTROL: control, RAMPART_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl },
       });
-      for (const s of statementsOf(remediatorFor(control).readPermissions, regions)) fn.addToRolePolicy(s);
+      for (const s of statementsOf(detectorFor(control).readPermissions, regions)) fn.addToRolePolicy(s);
       acknowledgeScope(control, [fn], regions);
       grantTable(fn, props.table, TABLE_ACTIONS.detector);
       props.stateMachine.grantStartExecution(fn);

@@ -54,7 +54,7 @@ export class PeriodicSweep extends Construct {
     const regions = regionsOf(this, props.policy);
     for (const control of controls) {
       const listing = detectorFor(control).listPermissions;
-      for (const s of [...statementsOf(listing, regions), ...statementsOf(remediatorFor(control).readPermissions, regions)]) this.function.addToRolePolicy(s);
+      for (const s of [...statementsOf(listing, regions), ...statementsOf(detectorFor(control).readPermissions, regions)]) this.function.addToRolePolicy(s);
       acknowledgeScope(control, [this.function], regions);
       for (const pattern of listing.flatMap((p) => p.resources).filter((r) => r !== '*')) {
         acknowledgePattern(this.function.role!, pattern, regions, `The sweep lists every resource of ${control} in the account (${listing.flatMap((p) => p.actions).join(', ')} only)`);

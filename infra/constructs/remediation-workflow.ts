@@ -10,7 +10,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ControlId } from '../../core/controls';
 import type { Policy } from '../../core/policy';
-import { remediatorFor } from '../../controls';
+import { detectorFor, remediatorFor } from '../../controls';
 import { PUBLISH_FAILED, type WorkflowRetryError } from '../../remediators/failures';
 import { grantPublish, grantSecretRead, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, regionsOf, statementsOf } from '../permissions';
@@ -75,7 +75,7 @@ export class RemediationWorkflow extends Construct {
     for (const id of enabled) {
       const remediator = remediatorFor(id);
       // Apply reads too: it plans again before writing (an approval may come hours later)
-      for (const s of statementsOf(remediator.readPermissions, regions)) [f.plan, f.verify, f.apply].forEach((g) => g.addToRolePolicy(s));
+      for (const s of statementsOf(detectorFor(id).readPermissions, regions)) [f.plan, f.verify, f.apply].forEach((g) => g.addToRolePolicy(s));
       for (const s of statementsOf([...Object.values(remediator.permissions), ...(remediator.applyReadPermissions ?? [])], regions)) f.apply.addToRolePolicy(s);
     }
     grantTable(f.plan, table, TABLE_ACTIONS.plan);

@@ -175,7 +175,7 @@ describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s, ag
         void observation;
       }
     }
-    const declared = [...detector.listPermissions, ...remediator.readPermissions].flatMap((p) => p.actions.map(serviceOf));
+    const declared = [...detector.listPermissions, ...detector.readPermissions].flatMap((p) => p.actions.map(serviceOf));
     const called = new Set(sent.map((c) => c.service));
     for (const service of called) expect(declared).toContain(service);
     for (const service of new Set(declared)) expect([...called]).toContain(service);
