@@ -86,12 +86,6 @@ export function exemptionOf(
   return status.exempt ? status.reason : undefined;
 }
 
-/** The CloudTrail calls that change the tags of a guarded resource, by event source. */
-export const TAGGING_EVENTS = {
-  's3.amazonaws.com': ['PutBucketTagging', 'DeleteBucketTagging'],
-  'apigateway.amazonaws.com': ['TagResource', 'UntagResource'],
-} as const satisfies Record<string, readonly string[]>;
-
 /** What a change did to a resource's exemption. */
 export const EXEMPTION_CHANGES = ['added', 'removed', 'expiry-set', 'expiry-removed'] as const;
 export type ExemptionChangeKind = (typeof EXEMPTION_CHANGES)[number];
