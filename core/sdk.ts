@@ -21,6 +21,9 @@ export const sdk = {
   get secretsManager(): typeof import('@aws-sdk/client-secrets-manager') {
     return require('@aws-sdk/client-secrets-manager');
   },
+  get sqs(): typeof import('@aws-sdk/client-sqs') {
+    return require('@aws-sdk/client-sqs');
+  },
 };
 
 /**

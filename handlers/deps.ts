@@ -1,5 +1,6 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { createClientFactory, type AwsClients } from '../core/aws';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../core/dynamo-stores';
 import { ledgerKeepSeconds, type FixLedger } from '../core/fix-budget';
@@ -16,25 +17,14 @@ export interface DeadLetters {
   send(message: { body: string; attributes: Record<string, string> }): Promise<void>;
 }
 
-/**
- * The SQS SendMessage call, through the `@aws-sdk/client-sqs` the Node.js Lambda runtime
- * ships (the project does not depend on it yet, hence the narrow local type).
- */
-interface SqsModule {
-  SQSClient: new (config: object) => { send(command: unknown): Promise<unknown> };
-  SendMessageCommand: new (input: { QueueUrl: string; MessageBody: string; MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }> }) => unknown;
-}
-
-export function sqsDeadLetters(queueUrl: string, clientConfig: object): DeadLetters {
-  let client: InstanceType<SqsModule['SQSClient']> | undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sqs = () => require('@aws-sdk/client-sqs') as SqsModule;
+/** Sends to the dead-letter queue at `queueUrl`; the SQS client (and its package) is made on the first send. */
+export function sqsDeadLetters(queueUrl: string, clientConfig: SQSClientConfig): DeadLetters {
+  let client: SQSClient | undefined;
   return {
     async send({ body, attributes }) {
-      const { SQSClient, SendMessageCommand } = sqs();
-      client ??= tracer.captureAWSv3Client(new SQSClient(clientConfig) as never) as InstanceType<SqsModule['SQSClient']>;
-      const MessageAttributes = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String' as const, StringValue: v }]));
-      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes }));
+      client ??= tracer.captureAWSv3Client(new sdk.sqs.SQSClient(clientConfig));
+      const MessageAttributes = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]));
+      await client.send(new sdk.sqs.SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes }));
     },
   };
 }
