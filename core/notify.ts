@@ -1,12 +1,11 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { Change } from './control';
 import type { Finding } from './finding';
-import { forSlack, forSlackCode, forSubject, forTextLine } from './neutralise';
+import { forSubject } from './neutralise';
 
 /**
- * The one notification renderer: plain text for SNS (email), message attributes for
- * subscription filters, Block Kit for Slack. Text taken from events (bucket names, actor ARNs,
- * reasons) goes through the neutraliser of its channel (`neutralise.ts`).
+ * Rampart's notifications: what happened to a finding. The SNS envelope (subject, message
+ * attributes for subscription filters) is here; each channel renders the body (core/channels).
  */
 export const NOTIFICATION_KINDS = [
   'detected',
@@ -66,36 +65,14 @@ export function subjectOf(n: Notification): string {
   return forSubject(`[Rampart] ${HEADLINES[n.kind]}: ${n.finding.control} ${n.finding.resourceArn}`);
 }
 
-function actorText(f: Finding): string {
-  return f.actor?.arn ?? f.actor?.principalId ?? 'unknown';
+/** The headline of a notification (its kind, in words). */
+export function headlineOf(n: Notification): string {
+  return HEADLINES[n.kind];
 }
 
-/** The plain-text body (email): one line per field, event text never breaking a line. */
-export function textOf(n: Notification): string {
-  const f = n.finding;
-  const t = forTextLine;
-  const lines = [
-    HEADLINES[n.kind],
-    '',
-    `Control:  ${f.control} (severity ${severityOf(n)})`,
-    `Resource: ${t(f.resourceArn)}${f.region ? ` in ${t(f.region)}` : ''}${f.account ? `, account ${t(f.account)}` : ''}`,
-    `Problem:  ${t(f.violation)}`,
-    `Observed: ${t(JSON.stringify(f.observed))}`,
-    `Desired:  ${t(JSON.stringify(f.desired))}`,
-    `Seen in:  ${t(f.eventName ?? 'event')} ${t(f.eventId)}${f.eventTime ? ` at ${t(f.eventTime)}` : ''} by ${t(actorText(f))}`,
-  ];
-  if (n.reason) lines.push(`Outcome:  ${t(n.reason)}`);
-  if (n.change) lines.push(`Change:   ${n.change.operation} in ${n.change.region}: ${t(JSON.stringify(n.change.input))}`);
-  if (n.decidedBy) lines.push(`Decided by: ${t(n.decidedBy)}`);
-  const a = n.approval;
-  if (a?.approver && a.approveUrl && a.rejectUrl) {
-    lines.push('', `Your personal links, valid until ${a.expiresAt}; the decision is recorded as ${t(a.approver)}. Do not forward them.`);
-    lines.push(`Approve: ${a.approveUrl}`, `Reject:  ${a.rejectUrl}`);
-  } else if (a) {
-    lines.push('', `Approval ${a.id} is open until ${a.expiresAt}: each listed approver gets a personal link, or Slack buttons.`);
-  }
-  if (a) lines.push(`Or: npx rampart approvals approve ${a.id}`);
-  return lines.join('\n');
+/** Who made the change the finding is about, as the event names them. */
+export function actorOf(f: Finding): string {
+  return f.actor?.arn ?? f.actor?.principalId ?? 'unknown';
 }
 
 /** Message attributes, so subscribers can filter (e.g. only `severity` = high). */
@@ -112,52 +89,4 @@ export function attributesOf(n: Notification): Record<string, MessageAttributeVa
       .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')
       .map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
   );
-}
-
-/** Slack mrkdwn treats &, < and > as control characters; everything from an event goes through this. */
-export const escapeSlack = forSlack;
-
-/** A mrkdwn text object; `verbatim` stops Slack from autolinking URLs and names on its own. */
-export const mrkdwn = (text: string) => ({ type: 'mrkdwn', text, verbatim: true });
-
-export interface SlackRenderOptions {
-  /** Approve/Reject buttons: only when the approval API verifies Slack's signature (a signing secret is configured). */
-  buttons?: boolean;
-  /** The approval is over: this line (who decided, when) replaces the buttons. */
-  decision?: string;
-}
-
-/** Block Kit blocks for Slack; an approval request carries Approve/Reject buttons when they are enabled. */
-export function slackBlocksOf(n: Notification, options: SlackRenderOptions = {}): Array<Record<string, unknown>> {
-  const f = n.finding;
-  const fields = [`*Control*\n${forSlackCode(f.control)}`, `*Severity*\n${forSlack(severityOf(n))}`, `*Resource*\n${forSlackCode(f.resourceArn)}`, `*Changed by*\n${forSlackCode(actorText(f))}`].map(mrkdwn);
-  const blocks: Array<Record<string, unknown>> = [
-    { type: 'header', text: { type: 'plain_text', text: HEADLINES[n.kind], emoji: false } },
-    { type: 'section', text: mrkdwn(forSlack(f.violation)), fields },
-  ];
-  const details = [
-    n.reason && `*Outcome:* ${forSlack(n.reason)}`,
-    n.change && `*Change:* ${forSlackCode(`${n.change.operation} ${JSON.stringify(n.change.input)}`)}`,
-    n.decidedBy && `*Decided by:* ${forSlack(n.decidedBy)}`,
-  ]
-    .filter(Boolean)
-    .join('\n');
-  if (details) blocks.push({ type: 'section', text: mrkdwn(details) });
-  if (options.decision) {
-    // the approval is over: its buttons go, who decided and when takes their place
-    blocks.push({ type: 'context', elements: [mrkdwn(options.decision)] });
-  } else if (n.approval && !options.buttons) {
-    blocks.push({ type: 'context', elements: [mrkdwn(`Approvers decide with their emailed link or \`rampart approvals approve ${forSlack(n.approval.id)}\`; expires ${forSlack(n.approval.expiresAt)}`)] });
-  } else if (n.approval) {
-    blocks.push({
-      type: 'actions',
-      block_id: 'rampart-approval',
-      elements: [
-        { type: 'button', action_id: 'approve', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: n.approval.id },
-        { type: 'button', action_id: 'reject', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: n.approval.id },
-      ],
-    });
-    blocks.push({ type: 'context', elements: [mrkdwn(`Expires ${forSlack(n.approval.expiresAt)}`)] });
-  }
-  return blocks;
 }

@@ -1,12 +1,15 @@
-import { forSlack, forSlackCode, forTextLine } from './neutralise';
-import { mrkdwn, NOTIFICATION_KINDS, slackBlocksOf, subjectOf, type Notification } from './notify';
+import type { MessageAttributeValue } from '@aws-sdk/client-sns';
+import { EXEMPTION_NOTICE_KIND, exemptionAttributesOf, exemptionSubjectOf, isExemptionNotice } from './exemption-notice';
+import type { ExemptionChange } from './exemptions';
+import { attributesOf, NOTIFICATION_KINDS, subjectOf, type Notification } from './notify';
 
 /**
- * Everything that lands on the guard's topic, rendered for Slack: Rampart's own notifications,
- * CloudWatch alarm state changes (the guard's alarms), tamper alerts (EventBridge events of
- * CloudTrail calls against the guard, whole or as text) and anything else as plain text. A
- * message of an unknown shape is posted as it came, never thrown: a throw would send every such
- * message to the dead-letter queue and no person would see it.
+ * Everything that lands on the guard's topic, as one union every notification channel renders
+ * (core/channels): Rampart's own notifications and exemption notices (published by the
+ * guard), CloudWatch alarm state changes (the guard's alarms), tamper alerts (EventBridge
+ * events of CloudTrail calls against the guard, whole or as text) and anything else as text. A
+ * message of an unknown shape is text, never an error: a throw would send every such message
+ * to a dead-letter queue and no person would see it.
  */
 
 /** A CloudWatch alarm's SNS message (the fields read here; CloudWatch sends more). */
@@ -42,6 +45,7 @@ export interface CloudTrailEventMessage {
 
 export type TopicMessage =
   | { kind: 'notification'; notification: Notification }
+  | { kind: 'exemption'; exemption: ExemptionChange }
   | { kind: 'alarm'; alarm: AlarmMessage }
   | { kind: 'tamper'; event: CloudTrailEventMessage }
   | { kind: 'text'; text: string; subject?: string };
@@ -60,6 +64,7 @@ export function classifyTopicMessage(message: string, subject?: string | null): 
     if (typeof value.kind === 'string' && (NOTIFICATION_KINDS as readonly string[]).includes(value.kind) && isObject(value.finding) && typeof value.finding.resourceArn === 'string') {
       return { kind: 'notification', notification: value as unknown as Notification };
     }
+    if (isExemptionNotice(value)) return { kind: 'exemption', exemption: value.exemption };
     if (typeof value.AlarmName === 'string' && typeof value.NewStateValue === 'string') return { kind: 'alarm', alarm: value as unknown as AlarmMessage };
     if (isObject(value.detail) && typeof value.detail.eventName === 'string' && typeof value['detail-type'] === 'string') {
       return { kind: 'tamper', event: value as unknown as CloudTrailEventMessage };
@@ -68,9 +73,33 @@ export function classifyTopicMessage(message: string, subject?: string | null): 
   return { kind: 'text', text: message, ...(subject ? { subject } : {}) };
 }
 
-// Block Kit: header text at most 150 characters, section text at most 3,000
-const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
-const header = (text: string) => ({ type: 'header', text: { type: 'plain_text', text: clip(forTextLine(text) || 'Rampart', 150), emoji: false } });
+/** What the guard itself publishes on the topic (alarms and tamper alerts come from AWS). */
+export type PublishedMessage = Extract<TopicMessage, { kind: 'notification' | 'exemption' }>;
+
+/**
+ * The message attribute that addresses a message to one approver. Each approver's email
+ * subscription takes only messages carrying its own address; every other subscription only
+ * messages without one (infra/constructs/notifications.ts), so a personal link reaches no one else.
+ */
+export const APPROVER_ATTRIBUTE = 'approver';
+
+/** The SNS subject of a published message (what email shows as the subject). */
+export function topicSubjectOf(message: PublishedMessage): string {
+  return message.kind === 'notification' ? subjectOf(message.notification) : exemptionSubjectOf(message.exemption);
+}
+
+/** Its message attributes, for subscription filter policies. */
+export function topicAttributesOf(message: PublishedMessage): Record<string, MessageAttributeValue> {
+  return message.kind === 'notification' ? attributesOf(message.notification) : exemptionAttributesOf(message.exemption);
+}
+
+/** What Lambda subscribers receive (the `lambda` body): `classifyTopicMessage` reads it back. */
+export function topicPayloadOf(message: PublishedMessage): string {
+  return JSON.stringify(message.kind === 'notification' ? message.notification : { kind: EXEMPTION_NOTICE_KIND, exemption: message.exemption });
+}
+
+/** Text cut to `max` characters (Block Kit: header text at most 150, section text at most 3,000). */
+export const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 // where CloudTrail names the resource of the calls the tamper rules watch
 const RESOURCE_KEYS = ['functionName', 'rule', 'name', 'ruleName', 'roleName', 'policyArn', 'stateMachineArn', 'executionArn', 'keyId', 'topicArn', 'subscriptionArn', 'secretId', 'alarmNames', 'trailName', 'scheduleName', 'uUID', 'bucketName'];
@@ -84,53 +113,4 @@ export function resourceOfCall(parameters: Record<string, unknown> | null | unde
     if (Array.isArray(value) && value.length > 0) return value.map(String).join(', ');
   }
   return clip(JSON.stringify(parameters), 300);
-}
-
-/** Block Kit (and the notification text) for one topic message. */
-export function slackMessageOf(message: TopicMessage, options: { buttons?: boolean } = {}): { text: string; blocks?: Array<Record<string, unknown>> } {
-  switch (message.kind) {
-    case 'notification':
-      return { text: forSlack(subjectOf(message.notification)), blocks: slackBlocksOf(message.notification, options) };
-    case 'alarm': {
-      const a = message.alarm;
-      const headline = `Alarm ${a.NewStateValue}: ${a.AlarmName}`;
-      const fields = [
-        `*State*\n${forSlack(`${a.OldStateValue ?? '?'} → ${a.NewStateValue}`)}`,
-        `*When*\n${forSlack(a.StateChangeTime ?? 'unknown')}`,
-        `*Account*\n${forSlackCode(a.AWSAccountId ?? 'unknown')}`,
-        `*Region*\n${forSlack(a.Region ?? 'unknown')}`,
-      ].map(mrkdwn);
-      const blocks: Array<Record<string, unknown>> = [
-        header(headline),
-        { type: 'section', text: mrkdwn(clip(forSlack(a.NewStateReason ?? 'no reason given'), 3000)), fields },
-      ];
-      if (a.AlarmDescription) blocks.push({ type: 'context', elements: [mrkdwn(clip(forSlack(a.AlarmDescription), 3000))] });
-      return { text: forSlack(`[Rampart] ${headline}`), blocks };
-    }
-    case 'tamper': {
-      const e = message.event;
-      const d = e.detail;
-      const actor = d.userIdentity?.arn ?? d.userIdentity?.principalId ?? d.userIdentity?.invokedBy ?? 'unknown';
-      const resource = resourceOfCall(d.requestParameters);
-      const headline = `Guard tampering: ${d.eventName}${d.errorCode ? ` (failed: ${d.errorCode})` : ''}`;
-      const fields = [
-        `*Who*\n${forSlackCode(actor)}`,
-        `*Did*\n${forSlackCode(`${d.eventSource ?? ''} ${d.eventName}`.trim())}`,
-        `*To*\n${forSlackCode(resource)}`,
-        `*When, where*\n${forSlack(`${d.eventTime ?? e.time ?? 'unknown'}, ${d.awsRegion ?? e.region ?? '?'}, account ${e.account ?? '?'}`)}`,
-      ].map(mrkdwn);
-      const blocks = [
-        header(headline),
-        { type: 'section', text: mrkdwn(`Someone changed Rampart itself${d.sourceIPAddress ? ` from ${forSlackCode(d.sourceIPAddress)}` : ''}: check that it was meant.`), fields },
-      ];
-      return { text: forSlack(`[Rampart] HIGH: ${headline} by ${actor} on ${resource}`), blocks };
-    }
-    case 'text': {
-      const body = clip(forSlack(message.text), 3000) || '(empty message)';
-      const blocks: Array<Record<string, unknown>> = [];
-      if (message.subject) blocks.push(header(message.subject));
-      blocks.push({ type: 'section', text: mrkdwn(body) });
-      return { text: clip(forSlack(message.subject ?? message.text), 3000), blocks };
-    }
-  }
 }

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { checkApprovalLink, checkSlackRequest, type Decision } from '../core/approval-links';
 import { messageOf } from '../core/errors';
 import { forHtml, forSlack } from '../core/neutralise';
-import { slackBlocksOf } from '../core/notify';
+import { slackBlocksOf } from '../core/channels/slack';
 import { decideApproval, type DecisionDeps, type DecisionResult } from '../remediators/approval-decision';
 import { refusalFor, type RefusalReason } from '../remediators/approval-rules';
 import { lambdaAdapter } from './adapter';

@@ -2,7 +2,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { AnyDetector } from '../core/control';
 import { MalformedEventError, messageOf } from '../core/errors';
 import { parseEvent } from '../core/events';
-import { publishExemptionChange } from '../remediators/exemption-notifier';
+import { publishExemptionChange } from '../remediators/notifier';
 import { lambdaAdapter } from './adapter';
 import { lazyDeps, type GuardDeps } from './deps';
 import { MetricUnit, logger, metrics } from './telemetry';

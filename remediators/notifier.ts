@@ -1,52 +1,56 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Decision } from '../core/approval-links';
+import { CHANNELS, topicChannelsOf, type NotificationChannel } from '../core/channels';
+import { plainTextOf } from '../core/channels/email';
+import type { ExemptionChange } from '../core/exemptions';
+import type { Notification } from '../core/notify';
 import { sdk } from '../core/sdk';
-import { attributesOf, subjectOf, textOf, type Notification } from '../core/notify';
+import { APPROVER_ATTRIBUTE, topicAttributesOf, topicPayloadOf, topicSubjectOf, type PublishedMessage } from '../core/topic-messages';
 
 /**
- * Publishes a notification on the topic: text for email and the default, the notification
- * itself as JSON for Lambda subscribers (the Slack notifier), attributes for filter policies.
+ * The one publisher of what the guard says on its topic (notifications, exemption notices).
+ * One publish per message: each channel SNS delivers itself (email) gets its own rendering
+ * under its protocol's key, the functions of the other channels (Slack) the message itself as
+ * JSON (`lambda`), and every subscription filters on the attributes.
  */
-export async function publishNotification(sns: SNSClient, topicArn: string, notification: Notification): Promise<void> {
-  const text = textOf(notification);
+export async function publishToTopic(sns: SNSClient, topicArn: string, message: PublishedMessage, options: { addressedTo?: string; channels?: readonly NotificationChannel[] } = {}): Promise<void> {
+  const bodies: Record<string, string> = { default: plainTextOf(message) };
+  for (const channel of topicChannelsOf(options.channels ?? CHANNELS)) bodies[channel.protocol] = channel.render(message);
+  // a message addressed to one approver goes to their inbox only: no `lambda` body (and the
+  // function subscriptions' filter keeps it out as well)
+  if (options.addressedTo === undefined) bodies.lambda = topicPayloadOf(message);
   await sns.send(
     new sdk.sns.PublishCommand({
       TopicArn: topicArn,
-      Subject: subjectOf(notification),
+      Subject: topicSubjectOf(message),
       MessageStructure: 'json',
-      Message: JSON.stringify({ default: text, email: text, lambda: JSON.stringify(notification) }),
-      MessageAttributes: attributesOf(notification),
+      Message: JSON.stringify(bodies),
+      MessageAttributes: { ...topicAttributesOf(message), ...(options.addressedTo !== undefined ? { [APPROVER_ATTRIBUTE]: { DataType: 'String', StringValue: options.addressedTo } } : {}) },
     }),
   );
 }
 
-/**
- * The message attribute that addresses a message to one approver. Each approver's email
- * subscription takes only messages carrying its own address; every other subscription only
- * messages without one (infra/constructs/notifications.ts), so a personal link reaches no one else.
- */
-export const APPROVER_ATTRIBUTE = 'approver';
+/** Publishes a notification on the topic. */
+export async function publishNotification(sns: SNSClient, topicArn: string, notification: Notification, channels?: readonly NotificationChannel[]): Promise<void> {
+  await publishToTopic(sns, topicArn, { kind: 'notification', notification }, { channels });
+}
 
-/** One message per listed approver, carrying that approver's own signed links. */
+/** One message per listed approver, addressed to that approver and carrying their own signed links. */
 export async function publishApprovalLinks(
   sns: SNSClient,
   topicArn: string,
   notification: Notification,
   approvers: readonly string[],
   linkOf: (approver: string, decision: Decision) => string,
+  channels?: readonly NotificationChannel[],
 ): Promise<void> {
   for (const approver of approvers) {
     const personal: Notification = { ...notification, approval: { ...notification.approval!, approver, approveUrl: linkOf(approver, 'approve'), rejectUrl: linkOf(approver, 'reject') } };
-    const text = textOf(personal);
-    await sns.send(
-      new sdk.sns.PublishCommand({
-        TopicArn: topicArn,
-        Subject: subjectOf(personal),
-        // email only: no `lambda` body, and the Slack notifier skips addressed messages too
-        MessageStructure: 'json',
-        Message: JSON.stringify({ default: text, email: text }),
-        MessageAttributes: { ...attributesOf(personal), [APPROVER_ATTRIBUTE]: { DataType: 'String', StringValue: approver } },
-      }),
-    );
+    await publishToTopic(sns, topicArn, { kind: 'notification', notification: personal }, { addressedTo: approver, channels });
   }
+}
+
+/** Publishes an exemption change (who exempted what) on the topic, like every other message. */
+export async function publishExemptionChange(sns: SNSClient, topicArn: string, exemption: ExemptionChange, channels?: readonly NotificationChannel[]): Promise<void> {
+  await publishToTopic(sns, topicArn, { kind: 'exemption', exemption }, { channels });
 }

@@ -9,25 +9,42 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Policy } from '../../core/policy';
-import { APPROVER_ATTRIBUTE } from '../../remediators/notifier';
+import { CHANNELS, functionChannelsOf, topicChannelsOf, type NotificationChannel, type TopicChannel } from '../../core/channels';
+import type { TopicProtocol } from '../../core/channels/channel';
+import { APPROVER_ATTRIBUTE } from '../../core/topic-messages';
 import { RampartFunction } from './functions';
 
 export interface NotificationsProps {
   policy: Policy;
   key: kms.IKey;
   deadLetterQueue: sqs.IQueue;
+  /** The notification channels (default: the list, core/channels). */
+  channels?: readonly NotificationChannel[];
 }
 
 // messages addressed to one approver carry their address; alarms and tamper alerts carry no attributes at all
 const NOT_ADDRESSED = new sns.SubscriptionFilter([{ exists: false }]);
 
+// the L2 subscription of each SNS protocol a channel may deliver through (their construct ids
+// are the endpoints: existing email subscriptions keep theirs, so none is re-confirmed)
+const SUBSCRIPTIONS: Record<TopicProtocol, (endpoint: string) => sns.ITopicSubscription> = {
+  email: (endpoint) => new subscriptions.EmailSubscription(endpoint),
+  'email-json': (endpoint) => new subscriptions.EmailSubscription(endpoint, { json: true }),
+  sms: (endpoint) => new subscriptions.SmsSubscription(endpoint),
+  http: (endpoint) => new subscriptions.UrlSubscription(endpoint, { protocol: sns.SubscriptionProtocol.HTTP }),
+  https: (endpoint) => new subscriptions.UrlSubscription(endpoint, { protocol: sns.SubscriptionProtocol.HTTPS }),
+};
+
+const pascal = (id: string) => id.replace(/(^|[^a-z0-9])([a-z0-9])/gi, (_, _sep: string, c: string) => c.toUpperCase());
+
 /**
- * The KMS-encrypted, TLS-only topic, its email subscriptions, the Slack notifier, and the
- * queue of notifications the workflow could not publish.
+ * The KMS-encrypted, TLS-only topic, the subscriptions and functions of the notification
+ * channels (one list, core/channels), and the queue of notifications the workflow could not publish.
  */
 export class Notifications extends Construct {
   readonly topic: sns.Topic;
-  readonly slackNotifier?: RampartFunction;
+  /** The function of each channel that has one (Slack), by channel id. */
+  readonly notifiers: ReadonlyMap<string, RampartFunction>;
   /** Notifications still unpublished after Notify's retries, with the error; alarmed. */
   readonly deadLetters: sqs.Queue;
   /** Fires while a notification waits in `deadLetters`. */
@@ -36,21 +53,26 @@ export class Notifications extends Construct {
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Rampart', masterKey: props.key, enforceSSL: true });
-    this.subscribeEmails(props.policy);
-    const slack = props.policy.notifications.slack;
-    if (slack) {
-      this.slackNotifier = new RampartFunction(this, 'SlackNotifier', {
-        entry: 'handlers/slack-notifier.ts',
+    const channels = props.channels ?? CHANNELS;
+    for (const channel of topicChannelsOf(channels)) this.subscribe(channel, props.policy);
+    const notifiers = new Map<string, RampartFunction>();
+    for (const channel of functionChannelsOf(channels)) {
+      const environment = channel.environment(props.policy);
+      if (!environment) continue;
+      const notifier = new RampartFunction(this, `${pascal(channel.id)}Notifier`, {
+        entry: 'handlers/channel-notifier.ts',
         handler: 'handler',
-        description: 'Rampart: renders notifications as Slack Block Kit and posts them to the webhook',
+        description: `Rampart: renders every topic message for ${channel.id} and sends it`,
         key: props.key,
-        environment: { RAMPART_SLACK_WEBHOOK_SECRET_ARN: slack.webhookSecretArn, RAMPART_SLACK_BUTTONS: String(slack.signingSecretArn !== undefined) },
-        // SNS invokes it asynchronously: a post Slack keeps refusing ends up here, not lost
+        environment: { RAMPART_CHANNEL: channel.id, ...environment },
+        // SNS invokes it asynchronously: a send the far end keeps refusing ends up here, not lost
         deadLetterQueue: props.deadLetterQueue,
       });
-      grantSecretRead(this.slackNotifier, slack.webhookSecretArn);
-      this.topic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier, { deadLetterQueue: props.deadLetterQueue, filterPolicy: { [APPROVER_ATTRIBUTE]: NOT_ADDRESSED } }));
+      for (const secretArn of channel.secretArns(props.policy)) grantSecretRead(notifier, secretArn);
+      this.topic.addSubscription(new subscriptions.LambdaSubscription(notifier, { deadLetterQueue: props.deadLetterQueue, filterPolicy: { [APPROVER_ATTRIBUTE]: NOT_ADDRESSED } }));
+      notifiers.set(channel.id, notifier);
     }
+    this.notifiers = notifiers;
     this.deadLetters = new sqs.Queue(this, 'FailedNotifications', {
       // SSE-SQS: the state machine sends without a KMS grant, and a disabled guard key (one cause
       // of failed publishes) does not lock the failed notifications away too
@@ -86,21 +108,12 @@ export class Notifications extends Construct {
     );
   }
 
-  /**
-   * Notification addresses get every message but those addressed to an approver; approver
-   * addresses get their own personal links (and everything else too when they are also
-   * notification addresses): a signed link reaches only the person it is signed for.
-   */
-  private subscribeEmails(policy: Policy): void {
-    const notified = policy.notifications.emails;
-    const approvers = policy.approvals.approvers.emails;
-    for (const email of new Set([...notified, ...approvers])) {
-      const personal = { [APPROVER_ATTRIBUTE]: [email] };
-      const others = { [APPROVER_ATTRIBUTE]: [{ exists: false }] };
-      const filter = !approvers.includes(email) ? others : notified.includes(email) ? { $or: [personal, others] } : personal;
-      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+  /** The subscriptions a channel SNS delivers itself lists, each with its filter policy. */
+  private subscribe(channel: TopicChannel, policy: Policy): void {
+    for (const { endpoint, filterPolicy } of channel.subscriptions(policy)) {
+      const subscription = this.topic.addSubscription(SUBSCRIPTIONS[channel.protocol](endpoint));
       // $or is not in the L2 filter type; the SNS filter policy language has it
-      (subscription.node.defaultChild as sns.CfnSubscription).filterPolicy = filter;
+      (subscription.node.defaultChild as sns.CfnSubscription).filterPolicy = filterPolicy;
     }
   }
 }

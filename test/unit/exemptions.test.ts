@@ -7,7 +7,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { bucketRef } from '../../detectors/s3-resources';
 import { PolicyError } from '../../core/errors';
 import { parseEvent } from '../../core/events';
-import { exemptionSlackBlocksOf, exemptionTextOf, isExemptionNotice } from '../../core/exemption-notice';
+import { exemptionTextOf } from '../../core/channels/email';
+import { exemptionSlackBlocksOf } from '../../core/channels/slack';
+import { isExemptionNotice } from '../../core/exemption-notice';
 import { exemptionStatus, expiryOf } from '../../core/exemptions';
 import { parsePolicy } from '../../controls/policy';
 import { DETECTORS, detectorFor } from '../../controls';
@@ -296,7 +298,7 @@ describe('the exemption notice', () => {
   it('keeps event text on its line in email and escaped in Slack', () => {
     const text = exemptionTextOf(change);
 
-    expect(text.split('\n')).toContain('Resource: arn:aws:s3:::evil?Bcc: attacker@example.com');
+    expect(text.split('\n')).toContain('Resource: arn:aws:s3:::evil\\u000aBcc: attacker@example.com');
     expect(JSON.stringify(exemptionSlackBlocksOf(change))).toContain('user/&lt;!channel&gt;');
     expect(isExemptionNotice({ kind: 'exemption-changed', exemption: change })).toBe(true);
     expect(isExemptionNotice({ kind: 'detected', finding: {} })).toBe(false);

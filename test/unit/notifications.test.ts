@@ -5,9 +5,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { Finding } from '../../core/finding';
 import { parsePolicy } from '../../controls/policy';
 import { RampartStack } from '../../infra/stack';
-import { attributesOf, escapeSlack, slackBlocksOf, subjectOf, textOf, type Notification } from '../../core/notify';
+import { textOf } from '../../core/channels/email';
+import { escapeSlack, slackBlocksOf, slackChannel } from '../../core/channels/slack';
+import { attributesOf, subjectOf, type Notification } from '../../core/notify';
 import { forHtml, forSlack, forTerminal } from '../../core/neutralise';
-import { makeSlackNotifier, slackNotifierDepsFromEnv, type SlackNotifierDeps } from '../../handlers/slack-notifier';
+import { channelNotifierDepsFromEnv, makeChannelNotifier, type ChannelNotifierDeps } from '../../handlers/channel-notifier';
 import { publishNotification } from '../../remediators/notifier';
 import { fixture } from '../helpers';
 
@@ -87,11 +89,12 @@ describe('notification rendering', () => {
 
 describe('the Slack notifier', () => {
   const record = (message: string, extra: Record<string, unknown> = {}) => ({ Sns: { MessageId: 'm-1', Message: message, Subject: null, MessageAttributes: {}, ...extra } });
-  const deps = (buttons = false): SlackNotifierDeps => ({
-    webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack-webhook',
-    buttons,
-    secrets: { get: async () => 'https://hooks.slack.invalid/services/T/B/X' },
+  const deps = (buttons = false, post: unknown = okPost()): ChannelNotifierDeps => ({
+    channel: slackChannel,
+    settings: slackChannel.settingsFromEnv({ RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack-webhook', RAMPART_SLACK_BUTTONS: String(buttons) }),
+    io: { secrets: { get: async () => 'https://hooks.slack.invalid/services/T/B/X' }, post: post as typeof fetch },
   });
+  const makeSlackNotifier = (getDeps: () => ChannelNotifierDeps, post: typeof fetch) => makeChannelNotifier(() => ({ ...getDeps(), io: { ...getDeps().io, post } }));
   const okPost = () => jest.fn(async () => new Response('ok', { status: 200 }));
   const posted = (post: jest.Mock, call = 0) => JSON.parse(String((post.mock.calls[call] as unknown as [string, RequestInit])[1].body)) as { text: string; blocks?: Array<Record<string, unknown>> };
   const APPROVAL: Notification = { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'a1', expiresAt: '2024-06-04T16:00:00.000Z' } };
@@ -173,7 +176,8 @@ describe('the Slack notifier', () => {
   });
 
   it('fails at cold start, not on the first alarm, when its webhook is not configured', () => {
-    expect(() => slackNotifierDepsFromEnv({})).toThrow('RAMPART_SLACK_WEBHOOK_SECRET_ARN is not set');
+    expect(() => channelNotifierDepsFromEnv({ RAMPART_CHANNEL: 'slack' })).toThrow('RAMPART_SLACK_WEBHOOK_SECRET_ARN is not set');
+    expect(() => channelNotifierDepsFromEnv({})).toThrow('no notification channel undefined (known: email, slack)');
   });
 });
 

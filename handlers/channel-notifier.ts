@@ -1,0 +1,59 @@
+import type { SNSEvent } from 'aws-lambda';
+import { channelById, type ChannelIo, type FunctionChannel } from '../core/channels';
+import { SecretCache } from '../core/secrets';
+import { sdk } from '../core/sdk';
+import { APPROVER_ATTRIBUTE, classifyTopicMessage } from '../core/topic-messages';
+import { lambdaAdapter } from './adapter';
+import { logger, tracer } from './telemetry';
+
+/**
+ * The function of a channel that is not SNS's own (Slack; Teams or PagerDuty next), subscribed
+ * to the topic: each message (Rampart notification, exemption notice, CloudWatch alarm, tamper
+ * alert, anything else as text) is rendered by the channel and sent. A failed send throws, so
+ * SNS retries it and the dead-letter queue keeps it; a message of a shape no one knows is sent
+ * as text, never thrown. Which channel it serves: `RAMPART_CHANNEL`, set by infra from the list.
+ */
+
+export interface ChannelNotifierDeps<Settings = unknown> {
+  channel: FunctionChannel<Settings>;
+  settings: Settings;
+  io: ChannelIo;
+}
+
+/** Its own config, read at cold start: a channel missing a setting fails there, not on the first alarm. */
+export function channelNotifierDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelNotifierDeps {
+  const channel = channelById(env.RAMPART_CHANNEL);
+  if (channel.delivery !== 'function') throw new Error(`notification channel ${channel.id} is delivered by SNS, not by a function`);
+  return {
+    channel,
+    settings: channel.settingsFromEnv(env),
+    io: { secrets: new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))), post: (...args) => fetch(...args) },
+  };
+}
+
+export function makeChannelNotifier(getDeps: () => ChannelNotifierDeps) {
+  return async (event: SNSEvent): Promise<{ posted: number; skipped: number }> => {
+    const { channel, settings, io } = getDeps();
+    let posted = 0;
+    let skipped = 0;
+    for (const record of event.Records) {
+      // an approver's personal links are for their inbox only (the subscription filter keeps them out too)
+      if (record.Sns.MessageAttributes?.[APPROVER_ATTRIBUTE]) {
+        skipped++;
+        continue;
+      }
+      const message = classifyTopicMessage(record.Sns.Message ?? '', record.Sns.Subject);
+      if (message.kind === 'text') logger.info('sending a topic message of no known shape as text', { channel: channel.id, messageId: record.Sns.MessageId });
+      await channel.deliver(channel.render(message, settings), settings, io);
+      posted++;
+    }
+    return { posted, skipped };
+  };
+}
+
+function lazy(): () => ChannelNotifierDeps {
+  let deps: ChannelNotifierDeps | undefined;
+  return () => (deps ??= channelNotifierDepsFromEnv());
+}
+
+export const handler = lambdaAdapter('channel-notifier', makeChannelNotifier(lazy()));
