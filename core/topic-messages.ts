@@ -73,6 +73,16 @@ export function classifyTopicMessage(message: string, subject?: string | null): 
   return { kind: 'text', text: message, ...(subject ? { subject } : {}) };
 }
 
+/**
+ * How the tamper rule's message to the topic begins (infra/constructs/guard-alarms.ts): one line
+ * of text for the channels SNS delivers (email). The channels with a function get the whole
+ * event from the rule directly, and skip this line when it reaches them through the topic.
+ */
+export const TAMPER_ALERT_PREFIX = '[Rampart] HIGH: guard tampering: ';
+
+/** True for the tamper rule's own line of text on the topic. */
+export const isTamperAlertLine = (message: TopicMessage) => message.kind === 'text' && message.text.startsWith(TAMPER_ALERT_PREFIX);
+
 /** What the guard itself publishes on the topic (alarms and tamper alerts come from AWS). */
 export type PublishedMessage = Extract<TopicMessage, { kind: 'notification' | 'exemption' }>;
 

@@ -2,7 +2,7 @@ import type { SNSEvent } from 'aws-lambda';
 import { channelById, type ChannelIo, type FunctionChannel } from '../core/channels';
 import { SecretCache } from '../core/secrets';
 import { sdk } from '../core/sdk';
-import { APPROVER_ATTRIBUTE, classifyTopicMessage } from '../core/topic-messages';
+import { APPROVER_ATTRIBUTE, classifyTopicMessage, isTamperAlertLine, type CloudTrailEventMessage } from '../core/topic-messages';
 import { lambdaAdapter } from './adapter';
 import { logger, tracer } from './telemetry';
 
@@ -12,6 +12,8 @@ import { logger, tracer } from './telemetry';
  * alert, anything else as text) is rendered by the channel and sent. A failed send throws, so
  * SNS retries it and the dead-letter queue keeps it; a message of a shape no one knows is sent
  * as text, never thrown. Which channel it serves: `RAMPART_CHANNEL`, set by infra from the list.
+ * The tamper rule invokes it too, with the whole EventBridge event (who, what, which resource),
+ * so the rule's one line of text on the topic is not sent a second time.
  */
 
 export interface ChannelNotifierDeps<Settings = unknown> {
@@ -32,8 +34,13 @@ export function channelNotifierDepsFromEnv(env: NodeJS.ProcessEnv = process.env)
 }
 
 export function makeChannelNotifier(getDeps: () => ChannelNotifierDeps) {
-  return async (event: SNSEvent): Promise<{ posted: number; skipped: number }> => {
+  return async (event: SNSEvent | CloudTrailEventMessage): Promise<{ posted: number; skipped: number }> => {
     const { channel, settings, io } = getDeps();
+    if (!('Records' in event)) {
+      // from the tamper rule: a failed send throws, so EventBridge retries and dead-letters it
+      await channel.deliver(channel.render(classifyTopicMessage(JSON.stringify(event)), settings), settings, io);
+      return { posted: 1, skipped: 0 };
+    }
     let posted = 0;
     let skipped = 0;
     for (const record of event.Records) {
@@ -43,6 +50,10 @@ export function makeChannelNotifier(getDeps: () => ChannelNotifierDeps) {
         continue;
       }
       const message = classifyTopicMessage(record.Sns.Message ?? '', record.Sns.Subject);
+      if (isTamperAlertLine(message)) {
+        skipped++;
+        continue;
+      }
       if (message.kind === 'text') logger.info('sending a topic message of no known shape as text', { channel: channel.id, messageId: record.Sns.MessageId });
       await channel.deliver(channel.render(message, settings), settings, io);
       posted++;

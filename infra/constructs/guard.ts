@@ -142,6 +142,7 @@ export class RampartGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       externalSecretArns: [policy.notifications.slack?.webhookSecretArn, policy.notifications.slack?.signingSecretArn].filter((a): a is string => a !== undefined),
       iamEventsForwarded: props.iamEventsForwarded,
+      notifiers: [...this.notifications.notifiers.values()],
     });
 
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName, description: 'for rampart approvals/findings --table' });

@@ -13,6 +13,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
 import { CLOUDTRAIL_DETAIL_TYPE } from '../../core/events';
+import { TAMPER_ALERT_PREFIX } from '../../core/topic-messages';
 import type { EventPattern } from '../../detectors/patterns';
 
 /** The IAM calls that change what a role may do, or remove it. */
@@ -55,6 +56,8 @@ export interface TamperAlertsProps {
   externalSecretArns: readonly string[];
   /** True when a us-east-1 stack forwards IAM events here (`-c iamAlerts=true`). */
   iamEventsForwarded?: boolean;
+  /** The functions of the notification channels that have one (Slack): each gets the alert as the whole event. */
+  notifiers?: readonly lambda.IFunction[];
 }
 
 /**
@@ -188,12 +191,16 @@ export class TamperAlerts extends Construct {
       Annotations.of(rule).acknowledgeWarning('@aws-cdk/aws-events:ruleUnresolvedEnvironment', "The target is the guard's own topic, in this stack");
       rule.addTarget(
         new targets.SnsTopic(alertTopic, {
+          // one line for the channels SNS delivers (email), which cannot read an event
           message: events.RuleTargetInput.fromText(
-            `[Rampart] HIGH: guard tampering: ${events.EventField.fromPath('$.detail.eventName')} by ${events.EventField.fromPath('$.detail.userIdentity.arn')} at ${events.EventField.time}`,
+            `${TAMPER_ALERT_PREFIX}${events.EventField.fromPath('$.detail.eventName')} by ${events.EventField.fromPath('$.detail.userIdentity.arn')} at ${events.EventField.time}`,
           ),
           deadLetterQueue: props.deadLetterQueue,
         }),
       );
+      // a channel with a function renders the whole event (who, what, which resource, from where)
+      // and skips the line above when the topic hands it on
+      for (const notifier of props.notifiers ?? []) rule.addTarget(new targets.LambdaFunction(notifier, { deadLetterQueue: props.deadLetterQueue }));
     }
 
     if (!props.iamEventsForwarded && (Token.isUnresolved(stack.region) || stack.region !== 'us-east-1')) {

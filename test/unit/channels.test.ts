@@ -9,7 +9,7 @@ import { CHANNELS, type FunctionChannel, type NotificationChannel, type TopicCha
 import type { SlackMessage } from '../../core/channels/slack';
 import type { ExemptionChange } from '../../core/exemptions';
 import type { Finding } from '../../core/finding';
-import { classifyTopicMessage, type PublishedMessage, type TopicMessage } from '../../core/topic-messages';
+import { classifyTopicMessage, TAMPER_ALERT_PREFIX, type PublishedMessage, type TopicMessage } from '../../core/topic-messages';
 import { makeChannelNotifier } from '../../handlers/channel-notifier';
 import { Notifications } from '../../infra/constructs/notifications';
 import { publishApprovalLinks, publishExemptionChange, publishNotification } from '../../remediators/notifier';
@@ -48,7 +48,7 @@ const MESSAGES: Array<[TopicMessage, string]> = [
   [{ kind: 'exemption', exemption: EXEMPTION }, 'Exemption added'],
   [classifyTopicMessage(JSON.stringify(fixture('sns/cloudwatch-AlarmStateChange.message-constructed.json'))), 'Alarm ALARM: Rampart-DeadLetters'],
   [classifyTopicMessage(JSON.stringify(fixture('kms-DisableKey.eventbridge-wrapped.json'))), 'Guard tampering: DisableKey'],
-  [classifyTopicMessage('[Rampart] HIGH: guard tampering: DeleteRule by arn:aws:iam::111122223333:user/mallory at 2024-06-03T16:00:00Z'), 'guard tampering: DeleteRule'],
+  [classifyTopicMessage('published by hand: disk nearly full'), 'published by hand: disk nearly full'],
 ];
 
 /** What a channel's rendering shows a person, as one string. */
@@ -161,15 +161,17 @@ describe('a third channel added to the list gets every message, touching nothing
         ...published.map(record),
         raw(JSON.stringify(fixture('sns/cloudwatch-AlarmStateChange.message-constructed.json'))),
         raw(JSON.stringify(fixture('kms-DisableKey.eventbridge-wrapped.json'))),
-        raw('[Rampart] HIGH: guard tampering: DeleteRule'),
+        raw('published by hand: disk nearly full'),
+        // the tamper rule's line for email: the function has the whole event from the rule
+        raw(`${TAMPER_ALERT_PREFIX}DisableKey by arn:aws:iam::111122223333:user/Alice at 2014-11-04T00:52:43Z`),
       ],
     } as unknown as SNSEvent;
     // its settings from the environment infra gives its function
     const env = pager.environment(POLICY)!;
     const notifier = makeChannelNotifier(() => ({ channel: pager, settings: pager.settingsFromEnv(env), io: { secrets: { get: async () => 'pager-key' }, post: fetch } }));
 
-    expect(await notifier(event)).toEqual({ posted: 5, skipped: 1 });
-    expect(delivered).toEqual(['notification: remediated', 'exemption: added', 'alarm: alarm', 'tamper: tamper', 'text: [Rampart] HIGH: guard tampering: DeleteRule'].map((rendered) => ({ rendered, room: 'ops' })));
+    expect(await notifier(event)).toEqual({ posted: 5, skipped: 2 });
+    expect(delivered).toEqual(['notification: remediated', 'exemption: added', 'alarm: alarm', 'tamper: tamper', 'text: published by hand: disk nearly full'].map((rendered) => ({ rendered, room: 'ops' })));
   });
 
   it('gets its function, environment, secret and subscriptions from the list (synthesized template)', () => {

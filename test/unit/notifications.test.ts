@@ -9,6 +9,7 @@ import { textOf } from '../../core/channels/email';
 import { escapeSlack, slackBlocksOf, slackChannel } from '../../core/channels/slack';
 import { attributesOf, subjectOf, type Notification } from '../../core/notify';
 import { forHtml, forSlack, forTerminal } from '../../core/neutralise';
+import { TAMPER_ALERT_PREFIX } from '../../core/topic-messages';
 import { channelNotifierDepsFromEnv, makeChannelNotifier, type ChannelNotifierDeps } from '../../handlers/channel-notifier';
 import { publishNotification } from '../../remediators/notifier';
 import { fixture } from '../helpers';
@@ -151,13 +152,28 @@ describe('the Slack notifier', () => {
 
   it('posts a message of no known shape as text instead of throwing', async () => {
     const post = okPost();
-    const text = '[Rampart] HIGH: guard tampering: DeleteRule by arn:aws:iam::111122223333:user/mallory at 2024-06-03T16:00:00Z';
+    const text = 'Someone published this by hand: <!channel> check the guard';
 
     const result = await makeSlackNotifier(() => deps(), post as unknown as typeof fetch)({ Records: [record(text), record('{"unexpected": true}'), record('[1,2]')] } as never);
 
     expect(result).toEqual({ posted: 3, skipped: 0 });
     expect(posted(post, 0).text).toBe(escapeSlack(text));
     expect(posted(post, 1).text).toBe(escapeSlack('{"unexpected": true}'));
+  });
+
+  it('renders a tamper alert the rule sends it directly, and skips the same alert as the rule\'s line of text on the topic', async () => {
+    const post = okPost();
+    const notifier = makeSlackNotifier(() => deps(), post as unknown as typeof fetch);
+
+    const direct = await notifier(fixture('kms-DisableKey.eventbridge-wrapped.json') as never);
+    const line = await notifier({ Records: [record(`${TAMPER_ALERT_PREFIX}DisableKey by arn:aws:iam::111122223333:user/Alice at 2014-11-04T00:52:43Z`)] } as never);
+
+    expect([direct, line]).toEqual([
+      { posted: 1, skipped: 0 },
+      { posted: 0, skipped: 1 },
+    ]);
+    expect(post).toHaveBeenCalledTimes(1);
+    expect(posted(post).text).toBe('[Rampart] HIGH: Guard tampering: DisableKey by arn:aws:iam::111122223333:user/Alice on 1234abcd-12ab-34cd-56ef-1234567890ab');
   });
 
   it("never posts an approver's personal links", async () => {
@@ -246,6 +262,19 @@ describe('who receives what on the topic (synthesized template)', () => {
     expect(filterOf('email', 'bob@example.com')).toEqual([{ approver: ['bob@example.com'] }]);
     expect(filterOf('email', 'alice@example.com')).toEqual([{ $or: [{ approver: ['alice@example.com'] }, { approver: [{ exists: false }] }] }]);
     expect(filterOf('lambda')).toEqual([{ approver: [{ exists: false }] }]);
+  });
+
+  it("sends tamper alerts to the topic as a line of text and to each channel's function as the whole event", () => {
+    const tamper = Object.values(template.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp('tamper alert') } })) as Array<{ Properties: { Targets: Array<Record<string, unknown>> } }>;
+    const notifier = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ RAMPART_CHANNEL: 'slack' }) } } }));
+
+    expect(tamper.length).toBeGreaterThan(5);
+    expect(notifier).toHaveLength(1);
+    for (const { Properties } of tamper) {
+      expect(Properties.Targets).toHaveLength(2);
+      expect(Properties.Targets[0]).toMatchObject({ InputTransformer: { InputTemplate: expect.stringContaining(`"${TAMPER_ALERT_PREFIX}<detail-eventName>`) }, DeadLetterConfig: expect.anything() });
+      expect(Properties.Targets[1]).toEqual({ Arn: { 'Fn::GetAtt': [notifier[0], 'Arn'] }, Id: expect.any(String), DeadLetterConfig: expect.anything() });
+    }
   });
 
   it('turns the Slack buttons on when the approval API has the signing secret', () => {
