@@ -29,7 +29,10 @@ export function channelNotifierDepsFromEnv(env: NodeJS.ProcessEnv = process.env)
   return {
     channel,
     settings: channel.settingsFromEnv(env),
-    io: { secrets: new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))), post: (...args) => fetch(...args) },
+    io: {
+      secrets: new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))),
+      post: (...args) => fetch(...args),
+    },
   };
 }
 
@@ -54,7 +57,8 @@ export function makeChannelNotifier(getDeps: () => ChannelNotifierDeps) {
         skipped++;
         continue;
       }
-      if (message.kind === 'text') logger.info('sending a topic message of no known shape as text', { channel: channel.id, messageId: record.Sns.MessageId });
+      if (message.kind === 'text')
+        logger.info('sending a topic message of no known shape as text', { channel: channel.id, messageId: record.Sns.MessageId });
       await channel.deliver(channel.render(message, settings), settings, io);
       posted++;
     }

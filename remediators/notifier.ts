@@ -13,7 +13,12 @@ import { APPROVER_ATTRIBUTE, topicAttributesOf, topicPayloadOf, topicSubjectOf, 
  * under its protocol's key, the functions of the other channels (Slack) the message itself as
  * JSON (`lambda`), and every subscription filters on the attributes.
  */
-export async function publishToTopic(sns: SNSClient, topicArn: string, message: PublishedMessage, options: { addressedTo?: string; channels?: readonly NotificationChannel[] } = {}): Promise<void> {
+export async function publishToTopic(
+  sns: SNSClient,
+  topicArn: string,
+  message: PublishedMessage,
+  options: { addressedTo?: string; channels?: readonly NotificationChannel[] } = {},
+): Promise<void> {
   const bodies: Record<string, string> = { default: plainTextOf(message) };
   for (const channel of topicChannelsOf(options.channels ?? CHANNELS)) bodies[channel.protocol] = channel.render(message);
   // a message addressed to one approver goes to their inbox only: no `lambda` body (and the
@@ -25,13 +30,21 @@ export async function publishToTopic(sns: SNSClient, topicArn: string, message: 
       Subject: topicSubjectOf(message),
       MessageStructure: 'json',
       Message: JSON.stringify(bodies),
-      MessageAttributes: { ...topicAttributesOf(message), ...(options.addressedTo !== undefined ? { [APPROVER_ATTRIBUTE]: { DataType: 'String', StringValue: options.addressedTo } } : {}) },
+      MessageAttributes: {
+        ...topicAttributesOf(message),
+        ...(options.addressedTo !== undefined ? { [APPROVER_ATTRIBUTE]: { DataType: 'String', StringValue: options.addressedTo } } : {}),
+      },
     }),
   );
 }
 
 /** Publishes a notification on the topic. */
-export async function publishNotification(sns: SNSClient, topicArn: string, notification: Notification, channels?: readonly NotificationChannel[]): Promise<void> {
+export async function publishNotification(
+  sns: SNSClient,
+  topicArn: string,
+  notification: Notification,
+  channels?: readonly NotificationChannel[],
+): Promise<void> {
   await publishToTopic(sns, topicArn, { kind: 'notification', notification }, { channels });
 }
 
@@ -45,12 +58,20 @@ export async function publishApprovalLinks(
   channels?: readonly NotificationChannel[],
 ): Promise<void> {
   for (const approver of approvers) {
-    const personal: Notification = { ...notification, approval: { ...notification.approval!, approver, approveUrl: linkOf(approver, 'approve'), rejectUrl: linkOf(approver, 'reject') } };
+    const personal: Notification = {
+      ...notification,
+      approval: { ...notification.approval!, approver, approveUrl: linkOf(approver, 'approve'), rejectUrl: linkOf(approver, 'reject') },
+    };
     await publishToTopic(sns, topicArn, { kind: 'notification', notification: personal }, { addressedTo: approver, channels });
   }
 }
 
 /** Publishes an exemption change (who exempted what) on the topic, like every other message. */
-export async function publishExemptionChange(sns: SNSClient, topicArn: string, exemption: ExemptionChange, channels?: readonly NotificationChannel[]): Promise<void> {
+export async function publishExemptionChange(
+  sns: SNSClient,
+  topicArn: string,
+  exemption: ExemptionChange,
+  channels?: readonly NotificationChannel[],
+): Promise<void> {
   await publishToTopic(sns, topicArn, { kind: 'exemption', exemption }, { channels });
 }

@@ -108,7 +108,10 @@ export function emailSubscriptions(policy: ChannelPolicy): TopicSubscription[] {
   return [...new Set([...notified, ...approvers])].map((email) => {
     const personal = { [APPROVER_ATTRIBUTE]: [email] };
     const others = { [APPROVER_ATTRIBUTE]: [{ exists: false }] };
-    return { endpoint: email, filterPolicy: !approvers.includes(email) ? others : notified.includes(email) ? { $or: [personal, others] } : personal };
+    return {
+      endpoint: email,
+      filterPolicy: !approvers.includes(email) ? others : notified.includes(email) ? { $or: [personal, others] } : personal,
+    };
   });
 }
 

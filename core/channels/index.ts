@@ -11,9 +11,11 @@ export const CHANNELS: readonly NotificationChannel[] = [emailChannel, slackChan
 export type { ChannelIo, ChannelPolicy, FunctionChannel, NotificationChannel, TopicChannel, TopicSubscription } from './channel';
 
 /** The channels SNS delivers itself, each writing the body of its protocol in every publish. */
-export const topicChannelsOf = (channels: readonly NotificationChannel[]) => channels.filter((c): c is TopicChannel => c.delivery === 'topic');
+export const topicChannelsOf = (channels: readonly NotificationChannel[]) =>
+  channels.filter((c): c is TopicChannel => c.delivery === 'topic');
 /** The channels with a function of their own subscribed to the topic. */
-export const functionChannelsOf = (channels: readonly NotificationChannel[]) => channels.filter((c): c is FunctionChannel => c.delivery === 'function');
+export const functionChannelsOf = (channels: readonly NotificationChannel[]) =>
+  channels.filter((c): c is FunctionChannel => c.delivery === 'function');
 
 /** The channel of this id; a clear error for an id the list does not hold (a stale function environment). */
 export function channelById(id: string | undefined, channels: readonly NotificationChannel[] = CHANNELS): NotificationChannel {

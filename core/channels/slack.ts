@@ -31,7 +31,10 @@ export const escapeSlack = forSlack;
 export const mrkdwn = (text: string) => ({ type: 'mrkdwn', text, verbatim: true });
 
 // Block Kit: header text at most 150 characters, section text at most 3,000
-const header = (text: string) => ({ type: 'header', text: { type: 'plain_text', text: clip(forTextLine(text) || 'Rampart', 150), emoji: false } });
+const header = (text: string) => ({
+  type: 'header',
+  text: { type: 'plain_text', text: clip(forTextLine(text) || 'Rampart', 150), emoji: false },
+});
 
 export interface SlackRenderOptions {
   /** Approve/Reject buttons: only when the approval API verifies Slack's signature (a signing secret is configured). */
@@ -43,7 +46,12 @@ export interface SlackRenderOptions {
 /** Block Kit blocks of a notification; an approval request carries Approve/Reject buttons when they are enabled. */
 export function slackBlocksOf(n: Notification, options: SlackRenderOptions = {}): Block[] {
   const f = n.finding;
-  const fields = [`*Control*\n${forSlackCode(f.control)}`, `*Severity*\n${forSlack(severityOf(n))}`, `*Resource*\n${forSlackCode(f.resourceArn)}`, `*Changed by*\n${forSlackCode(actorOf(f))}`].map(mrkdwn);
+  const fields = [
+    `*Control*\n${forSlackCode(f.control)}`,
+    `*Severity*\n${forSlack(severityOf(n))}`,
+    `*Resource*\n${forSlackCode(f.resourceArn)}`,
+    `*Changed by*\n${forSlackCode(actorOf(f))}`,
+  ].map(mrkdwn);
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: headlineOf(n), emoji: false } },
     { type: 'section', text: mrkdwn(forSlack(f.violation)), fields },
@@ -60,7 +68,14 @@ export function slackBlocksOf(n: Notification, options: SlackRenderOptions = {})
     // the approval is over: its buttons go, who decided and when takes their place
     blocks.push({ type: 'context', elements: [mrkdwn(options.decision)] });
   } else if (n.approval && !options.buttons) {
-    blocks.push({ type: 'context', elements: [mrkdwn(`Approvers decide with their emailed link or \`rampart approvals approve ${forSlack(n.approval.id)}\`; expires ${forSlack(n.approval.expiresAt)}`)] });
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwn(
+          `Approvers decide with their emailed link or \`rampart approvals approve ${forSlack(n.approval.id)}\`; expires ${forSlack(n.approval.expiresAt)}`,
+        ),
+      ],
+    });
   } else if (n.approval) {
     blocks.push({
       type: 'actions',
@@ -79,7 +94,12 @@ export function slackBlocksOf(n: Notification, options: SlackRenderOptions = {})
 export function exemptionSlackBlocksOf(c: ExemptionChange): Block[] {
   const tag = c.tagValue !== undefined ? `${c.tagKey}=${c.tagValue}` : c.tagKey;
   const actor = c.actor?.arn ?? c.actor?.principalId ?? 'unknown';
-  const fields = [`*Resource*\n${forSlackCode(c.resourceArn)}`, `*Tag*\n${forSlackCode(tag)}`, `*By*\n${forSlackCode(actor)}`, `*Expiry*\n${forSlackCode(c.expiry ?? 'none set')}`];
+  const fields = [
+    `*Resource*\n${forSlackCode(c.resourceArn)}`,
+    `*Tag*\n${forSlackCode(tag)}`,
+    `*By*\n${forSlackCode(actor)}`,
+    `*Expiry*\n${forSlackCode(c.expiry ?? 'none set')}`,
+  ];
   return [
     header(exemptionHeadlineOf(c)),
     { type: 'section', text: mrkdwn(forSlack(c.effect)), fields: fields.map(mrkdwn) },
@@ -95,7 +115,10 @@ function alarmMessageOf(a: AlarmMessage): SlackMessage {
     `*Account*\n${forSlackCode(a.AWSAccountId ?? 'unknown')}`,
     `*Region*\n${forSlack(a.Region ?? 'unknown')}`,
   ].map(mrkdwn);
-  const blocks: Block[] = [header(headline), { type: 'section', text: mrkdwn(clip(forSlack(a.NewStateReason ?? 'no reason given'), 3000)), fields }];
+  const blocks: Block[] = [
+    header(headline),
+    { type: 'section', text: mrkdwn(clip(forSlack(a.NewStateReason ?? 'no reason given'), 3000)), fields },
+  ];
   if (a.AlarmDescription) blocks.push({ type: 'context', elements: [mrkdwn(clip(forSlack(a.AlarmDescription), 3000))] });
   return { text: forSlack(`[Rampart] ${headline}`), blocks };
 }
@@ -113,7 +136,13 @@ function tamperMessageOf(e: CloudTrailEventMessage): SlackMessage {
   ].map(mrkdwn);
   const blocks = [
     header(headline),
-    { type: 'section', text: mrkdwn(`Someone changed Rampart itself${d.sourceIPAddress ? ` from ${forSlackCode(d.sourceIPAddress)}` : ''}: check that it was meant.`), fields },
+    {
+      type: 'section',
+      text: mrkdwn(
+        `Someone changed Rampart itself${d.sourceIPAddress ? ` from ${forSlackCode(d.sourceIPAddress)}` : ''}: check that it was meant.`,
+      ),
+      fields,
+    },
   ];
   return { text: forSlack(`[Rampart] HIGH: ${headline} by ${actor} on ${resource}`), blocks };
 }
@@ -124,7 +153,10 @@ export function slackMessageOf(message: TopicMessage, options: SlackRenderOption
     case 'notification':
       return { text: forSlack(subjectOf(message.notification)), blocks: slackBlocksOf(message.notification, options) };
     case 'exemption':
-      return { text: forSlack(`[Rampart] ${exemptionHeadlineOf(message.exemption)}: ${message.exemption.resourceArn}`), blocks: exemptionSlackBlocksOf(message.exemption) };
+      return {
+        text: forSlack(`[Rampart] ${exemptionHeadlineOf(message.exemption)}: ${message.exemption.resourceArn}`),
+        blocks: exemptionSlackBlocksOf(message.exemption),
+      };
     case 'alarm':
       return alarmMessageOf(message.alarm);
     case 'tamper':
@@ -145,7 +177,12 @@ export const slackChannel: FunctionChannel<SlackSettings, SlackMessage> = {
   delivery: 'function',
   environment(policy: ChannelPolicy) {
     const slack = policy.notifications.slack;
-    return slack && { RAMPART_SLACK_WEBHOOK_SECRET_ARN: slack.webhookSecretArn, RAMPART_SLACK_BUTTONS: String(slack.signingSecretArn !== undefined) };
+    return (
+      slack && {
+        RAMPART_SLACK_WEBHOOK_SECRET_ARN: slack.webhookSecretArn,
+        RAMPART_SLACK_BUTTONS: String(slack.signingSecretArn !== undefined),
+      }
+    );
   },
   secretArns: (policy) => (policy.notifications.slack ? [policy.notifications.slack.webhookSecretArn] : []),
   settingsFromEnv(env) {
@@ -156,7 +193,11 @@ export const slackChannel: FunctionChannel<SlackSettings, SlackMessage> = {
   render: (message, settings) => slackMessageOf(message, { buttons: settings.buttons }),
   async deliver(rendered, settings, io) {
     const webhook = await io.secrets.get(settings.webhookSecretArn);
-    const response = await io.post(webhook, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(rendered) });
+    const response = await io.post(webhook, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(rendered),
+    });
     if (!response.ok) throw new Error(`Slack webhook answered ${response.status}`);
   },
 };

@@ -75,6 +75,8 @@ export class TamperAlerts extends Construct {
 
   constructor(scope: Construct, id: string, props: TamperAlertsProps) {
     super(scope, id);
+    // a rule takes five targets: the topic and at most four channel functions
+    if ((props.notifiers?.length ?? 0) > 4) throw new Error(`tamper alerts reach at most 4 notification channel functions (a rule has 5 targets); the list has ${props.notifiers!.length}`);
     this.namePrefix = Names.uniqueResourceName(this, { maxLength: 44, separator: '-' });
     // this construct has no children yet: its own rules are watched by their name prefix
     const found = props.watched.node.findAll().filter((c) => c !== this);

@@ -44,9 +44,18 @@ const EXEMPTION: ExemptionChange = {
 // one message of each kind the topic carries, and the headline a reader must see for it
 const MESSAGES: Array<[TopicMessage, string]> = [
   [{ kind: 'notification', notification: { kind: 'detected', finding: FINDING } }, 'Policy violation detected'],
-  [{ kind: 'notification', notification: { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'a1', expiresAt: '2024-06-04T16:00:00.000Z' } } }, 'Fix awaiting approval'],
+  [
+    {
+      kind: 'notification',
+      notification: { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'a1', expiresAt: '2024-06-04T16:00:00.000Z' } },
+    },
+    'Fix awaiting approval',
+  ],
   [{ kind: 'exemption', exemption: EXEMPTION }, 'Exemption added'],
-  [classifyTopicMessage(JSON.stringify(fixture('sns/cloudwatch-AlarmStateChange.message-constructed.json'))), 'Alarm ALARM: Rampart-DeadLetters'],
+  [
+    classifyTopicMessage(JSON.stringify(fixture('sns/cloudwatch-AlarmStateChange.message-constructed.json'))),
+    'Alarm ALARM: Rampart-DeadLetters',
+  ],
   [classifyTopicMessage(JSON.stringify(fixture('kms-DisableKey.eventbridge-wrapped.json'))), 'Guard tampering: DisableKey'],
   [classifyTopicMessage('published by hand: disk nearly full'), 'published by hand: disk nearly full'],
 ];
@@ -54,12 +63,14 @@ const MESSAGES: Array<[TopicMessage, string]> = [
 /** What a channel's rendering shows a person, as one string. */
 function shown(channel: NotificationChannel, message: TopicMessage): string {
   if (channel.delivery === 'topic') return channel.render(message);
-  const settings = channel.id === 'slack' ? { webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w', buttons: false } : {};
+  const settings =
+    channel.id === 'slack' ? { webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w', buttons: false } : {};
   const texts: string[] = [];
   const walk = (v: unknown): void => {
     if (typeof v === 'string') texts.push(v);
     else if (Array.isArray(v)) v.forEach(walk);
-    else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) if (k === 'text' || k === 'fields' || k === 'elements' || typeof x === 'object') walk(x);
+    else if (typeof v === 'object' && v !== null)
+      for (const [k, x] of Object.entries(v)) if (k === 'text' || k === 'fields' || k === 'elements' || typeof x === 'object') walk(x);
   };
   walk((channel.render(message, settings) as SlackMessage).blocks);
   return texts.join('\n');
@@ -74,21 +85,39 @@ describe('every channel renders every message kind', () => {
   });
 
   for (const channel of CHANNELS) {
-    it.each(MESSAGES.map(([m, headline]) => [m.kind, headline, m] as const))(`${channel.id}: %s shows "%s", not its JSON`, (_kind, headline, message) => {
-      const text = shown(channel, message);
+    it.each(MESSAGES.map(([m, headline]) => [m.kind, headline, m] as const))(
+      `${channel.id}: %s shows "%s", not its JSON`,
+      (_kind, headline, message) => {
+        const text = shown(channel, message);
 
-      expect(text).toContain(headline);
-      // laid out for a reader, not dumped as it came
-      for (const key of ['"kind"', '"finding"', '"exemption"', '"AlarmName"', '"detail-type"']) expect(text).not.toContain(key);
-    });
+        expect(text).toContain(headline);
+        // laid out for a reader, not dumped as it came
+        for (const key of ['"kind"', '"finding"', '"exemption"', '"AlarmName"', '"detail-type"']) expect(text).not.toContain(key);
+      },
+    );
   }
 
   it('slack: an exemption notice as its own blocks (who, tag, resource), not as the raw notice', async () => {
     const post = jest.fn(async () => new Response('ok', { status: 200 }));
     const slack = CHANNELS.find((c): c is FunctionChannel => c.id === 'slack')!;
-    const notifier = makeChannelNotifier(() => ({ channel: slack, settings: slack.settingsFromEnv({ RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w' }), io: { secrets: { get: async () => 'https://hooks.slack.invalid/x' }, post: post as unknown as typeof fetch } }));
+    const notifier = makeChannelNotifier(() => ({
+      channel: slack,
+      settings: slack.settingsFromEnv({ RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w' }),
+      io: { secrets: { get: async () => 'https://hooks.slack.invalid/x' }, post: post as unknown as typeof fetch },
+    }));
 
-    await notifier({ Records: [{ Sns: { MessageId: 'm-1', Message: JSON.stringify({ kind: 'exemption-changed', exemption: EXEMPTION }), Subject: null, MessageAttributes: {} } }] } as never);
+    await notifier({
+      Records: [
+        {
+          Sns: {
+            MessageId: 'm-1',
+            Message: JSON.stringify({ kind: 'exemption-changed', exemption: EXEMPTION }),
+            Subject: null,
+            MessageAttributes: {},
+          },
+        },
+      ],
+    } as never);
 
     const body = JSON.parse(String((post.mock.calls[0] as unknown as [string, RequestInit])[1].body)) as SlackMessage;
     expect(body.text).toBe('[Rampart] Exemption added: arn:aws:s3:::logs');
@@ -111,17 +140,28 @@ describe('a third channel added to the list gets every message, touching nothing
     id: 'fake-pager',
     describe: 'a fake pager, for the test',
     delivery: 'function',
-    environment: (p) => (p.notifications.emails.length > 0 ? { FAKE_ROOM: 'ops', FAKE_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:pager' } : undefined),
+    environment: (p) =>
+      p.notifications.emails.length > 0
+        ? { FAKE_ROOM: 'ops', FAKE_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:pager' }
+        : undefined,
     secretArns: () => ['arn:aws:secretsmanager:us-east-1:111122223333:secret:pager'],
     settingsFromEnv: (env) => ({ room: env.FAKE_ROOM!, keySecretArn: env.FAKE_KEY_SECRET_ARN! }),
-    render: (message) => `${message.kind}: ${message.kind === 'notification' ? message.notification.kind : message.kind === 'exemption' ? message.exemption.change : message.kind === 'text' ? message.text : message.kind}`,
+    render: (message) =>
+      `${message.kind}: ${message.kind === 'notification' ? message.notification.kind : message.kind === 'exemption' ? message.exemption.change : message.kind === 'text' ? message.text : message.kind}`,
     async deliver(rendered, settings, io) {
       expect(await io.secrets.get(settings.keySecretArn)).toBe('pager-key');
       delivered.push({ rendered, room: settings.room });
     },
   };
   // and one SNS delivers itself, over another protocol
-  const sms: TopicChannel = { id: 'fake-sms', describe: 'a fake SMS channel', delivery: 'topic', protocol: 'sms', render: (m) => `SMS ${m.kind}`, subscriptions: () => [{ endpoint: '+15555550100', filterPolicy: { severity: ['high'] } }] };
+  const sms: TopicChannel = {
+    id: 'fake-sms',
+    describe: 'a fake SMS channel',
+    delivery: 'topic',
+    protocol: 'sms',
+    render: (m) => `SMS ${m.kind}`,
+    subscriptions: () => [{ endpoint: '+15555550100', filterPolicy: { severity: ['high'] } }],
+  };
   const channels = [...CHANNELS, pager, sms];
   const POLICY = policy({ notifications: { emails: ['secops@example.com'] }, approvals: { approvers: { emails: ['alice@example.com'] } } });
 
@@ -130,11 +170,21 @@ describe('a third channel added to the list gets every message, touching nothing
     sns.on(PublishCommand).resolves({});
     const client = new SNSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     const topic = 'arn:aws:sns:us-east-1:111122223333:Rampart';
-    const approval: PublishedMessage = { kind: 'notification', notification: { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'a1', expiresAt: '2024-06-04T16:00:00.000Z' } } };
+    const approval: PublishedMessage = {
+      kind: 'notification',
+      notification: { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'a1', expiresAt: '2024-06-04T16:00:00.000Z' } },
+    };
 
     await publishNotification(client, topic, { kind: 'remediated', finding: FINDING, reason: 'applied and verified' }, channels);
     await publishExemptionChange(client, topic, EXEMPTION, channels);
-    await publishApprovalLinks(client, topic, approval.notification, ['alice@example.com'], (who, decision) => `https://x/${decision}?by=${who}`, channels);
+    await publishApprovalLinks(
+      client,
+      topic,
+      approval.notification,
+      ['alice@example.com'],
+      (who, decision) => `https://x/${decision}?by=${who}`,
+      channels,
+    );
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     sns.restore();
 
@@ -152,7 +202,9 @@ describe('a third channel added to the list gets every message, touching nothing
         MessageId: 'm',
         Subject: p.Subject ?? null,
         Message: ((b: Record<string, string>) => b.lambda ?? b.default!)(JSON.parse(p.Message!) as Record<string, string>),
-        MessageAttributes: Object.fromEntries(Object.entries(p.MessageAttributes ?? {}).map(([k, v]) => [k, { Type: v.DataType, Value: v.StringValue }])),
+        MessageAttributes: Object.fromEntries(
+          Object.entries(p.MessageAttributes ?? {}).map(([k, v]) => [k, { Type: v.DataType, Value: v.StringValue }]),
+        ),
       },
     });
     const raw = (message: string) => ({ Sns: { MessageId: 'm', Subject: null, Message: message, MessageAttributes: {} } });
@@ -168,20 +220,46 @@ describe('a third channel added to the list gets every message, touching nothing
     } as unknown as SNSEvent;
     // its settings from the environment infra gives its function
     const env = pager.environment(POLICY)!;
-    const notifier = makeChannelNotifier(() => ({ channel: pager, settings: pager.settingsFromEnv(env), io: { secrets: { get: async () => 'pager-key' }, post: fetch } }));
+    const notifier = makeChannelNotifier(() => ({
+      channel: pager,
+      settings: pager.settingsFromEnv(env),
+      io: { secrets: { get: async () => 'pager-key' }, post: fetch },
+    }));
 
     expect(await notifier(event)).toEqual({ posted: 5, skipped: 2 });
-    expect(delivered).toEqual(['notification: remediated', 'exemption: added', 'alarm: alarm', 'tamper: tamper', 'text: published by hand: disk nearly full'].map((rendered) => ({ rendered, room: 'ops' })));
+    expect(delivered).toEqual(
+      ['notification: remediated', 'exemption: added', 'alarm: alarm', 'tamper: tamper', 'text: published by hand: disk nearly full'].map(
+        (rendered) => ({ rendered, room: 'ops' }),
+      ),
+    );
   });
 
   it('gets its function, environment, secret and subscriptions from the list (synthesized template)', () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Channels');
-    new Notifications(stack, 'Notifications', { policy: POLICY, key: new kms.Key(stack, 'Key'), deadLetterQueue: new sqs.Queue(stack, 'DeadLetters'), channels });
+    new Notifications(stack, 'Notifications', {
+      policy: POLICY,
+      key: new kms.Key(stack, 'Key'),
+      deadLetterQueue: new sqs.Queue(stack, 'DeadLetters'),
+      channels,
+    });
     const template = Template.fromStack(stack);
 
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RAMPART_CHANNEL: 'fake-pager', FAKE_ROOM: 'ops' }) } });
-    template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'secretsmanager:GetSecretValue', Resource: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:pager-??????' })]) } });
-    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map((r) => (r as { Properties: { Protocol: string; Endpoint: unknown; FilterPolicy?: unknown } }).Properties);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RAMPART_CHANNEL: 'fake-pager', FAKE_ROOM: 'ops' }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:pager-??????',
+          }),
+        ]),
+      },
+    });
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map(
+      (r) => (r as { Properties: { Protocol: string; Endpoint: unknown; FilterPolicy?: unknown } }).Properties,
+    );
     expect(subscriptions.map((s) => [s.Protocol, typeof s.Endpoint === 'string' ? s.Endpoint : 'function', s.FilterPolicy]).sort()).toEqual(
       [
         ['email', 'alice@example.com', { approver: ['alice@example.com'] }],
@@ -194,7 +272,12 @@ describe('a third channel added to the list gets every message, touching nothing
 
   it('builds no subscription and no function for a channel the list does not hold', () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'NoChannels');
-    new Notifications(stack, 'Notifications', { policy: POLICY, key: new kms.Key(stack, 'Key'), deadLetterQueue: new sqs.Queue(stack, 'DeadLetters'), channels: [] });
+    new Notifications(stack, 'Notifications', {
+      policy: POLICY,
+      key: new kms.Key(stack, 'Key'),
+      deadLetterQueue: new sqs.Queue(stack, 'DeadLetters'),
+      channels: [],
+    });
     const template = Template.fromStack(stack);
 
     template.resourceCountIs('AWS::SNS::Subscription', 0);

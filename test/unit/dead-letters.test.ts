@@ -12,7 +12,10 @@ describe("the detector's dead-letter sender", () => {
   it('sends the event as the body and each attribute as a String message attribute', async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
 
-    await sqsDeadLetters(QUEUE, config).send({ body: '{"detail":{}}', attributes: { ErrorMessage: 'detail.eventSource is missing', RampartReason: 'malformed-event' } });
+    await sqsDeadLetters(QUEUE, config).send({
+      body: '{"detail":{}}',
+      attributes: { ErrorMessage: 'detail.eventSource is missing', RampartReason: 'malformed-event' },
+    });
 
     expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
       {
@@ -29,6 +32,8 @@ describe("the detector's dead-letter sender", () => {
   it('lets a failed send throw, so Lambda retries and its own dead-letter queue keeps the event', async () => {
     sqs.on(SendMessageCommand).rejects(Object.assign(new Error('Access to the resource is denied'), { name: 'AccessDenied' }));
 
-    await expect(sqsDeadLetters(QUEUE, config).send({ body: '{}', attributes: { ErrorMessage: 'x', RampartReason: 'malformed-event' } })).rejects.toThrow('Access to the resource is denied');
+    await expect(
+      sqsDeadLetters(QUEUE, config).send({ body: '{}', attributes: { ErrorMessage: 'x', RampartReason: 'malformed-event' } }),
+    ).rejects.toThrow('Access to the resource is denied');
   });
 });
