@@ -70,8 +70,8 @@ export function headlineOf(n: Notification): string {
   return HEADLINES[n.kind];
 }
 
-/** Who made the change the finding is about, as the event names them. */
-export function actorOf(f: Finding): string {
+/** Who made the change (of a finding, an exemption), as the event names them. */
+export function actorOf(f: Pick<Finding, 'actor'>): string {
   return f.actor?.arn ?? f.actor?.principalId ?? 'unknown';
 }
 

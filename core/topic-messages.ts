@@ -114,6 +114,12 @@ export const clip = (text: string, max: number) => (text.length <= max ? text : 
 // where CloudTrail names the resource of the calls the tamper rules watch
 const RESOURCE_KEYS = ['functionName', 'rule', 'name', 'ruleName', 'roleName', 'policyArn', 'stateMachineArn', 'executionArn', 'keyId', 'topicArn', 'subscriptionArn', 'secretId', 'alarmNames', 'trailName', 'scheduleName', 'uUID', 'bucketName'];
 
+/** Who made a CloudTrail call, as the event names them. */
+export function callerOf(e: CloudTrailEventMessage): string {
+  const who = e.detail.userIdentity;
+  return who?.arn ?? who?.principalId ?? who?.invokedBy ?? 'unknown';
+}
+
 /** The resource a CloudTrail call acted on, as its request parameters name it. */
 export function resourceOfCall(parameters: Record<string, unknown> | null | undefined): string {
   if (!parameters) return 'unknown resource';

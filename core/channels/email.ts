@@ -2,7 +2,14 @@ import type { ExemptionChange } from '../exemptions';
 import { exemptionHeadlineOf } from '../exemption-notice';
 import { forTerminal, forTextLine } from '../neutralise';
 import { actorOf, headlineOf, severityOf, type Notification } from '../notify';
-import { APPROVER_ATTRIBUTE, resourceOfCall, type AlarmMessage, type CloudTrailEventMessage, type TopicMessage } from '../topic-messages';
+import {
+  APPROVER_ATTRIBUTE,
+  callerOf,
+  resourceOfCall,
+  type AlarmMessage,
+  type CloudTrailEventMessage,
+  type TopicMessage,
+} from '../topic-messages';
 import type { ChannelPolicy, TopicChannel, TopicSubscription } from './channel';
 
 /**
@@ -49,7 +56,7 @@ export function exemptionTextOf(c: ExemptionChange): string {
     `Tag:      ${t(tag)}`,
     ...(c.expiry !== undefined ? [`Expiry:   ${t(c.expiry)}`] : []),
     `Effect:   ${t(c.effect)}`,
-    `By:       ${t(c.actor?.arn ?? c.actor?.principalId ?? 'unknown')}`,
+    `By:       ${t(actorOf(c))}`,
     `Seen in:  ${t(c.eventName)} ${t(c.eventId)}${c.eventTime ? ` at ${t(c.eventTime)}` : ''}`,
   ].join('\n');
 }
@@ -67,7 +74,7 @@ function alarmTextOf(a: AlarmMessage): string {
 
 function tamperTextOf(e: CloudTrailEventMessage): string {
   const d = e.detail;
-  const actor = d.userIdentity?.arn ?? d.userIdentity?.principalId ?? d.userIdentity?.invokedBy ?? 'unknown';
+  const actor = callerOf(e);
   return [
     `Guard tampering: ${t(d.eventName)}${d.errorCode ? ` (failed: ${t(d.errorCode)})` : ''}`,
     '',

@@ -2,7 +2,7 @@ import type { ExemptionChange } from '../exemptions';
 import { exemptionHeadlineOf } from '../exemption-notice';
 import { forSlack, forSlackCode, forTextLine } from '../neutralise';
 import { actorOf, headlineOf, severityOf, subjectOf, type Notification } from '../notify';
-import { clip, resourceOfCall, type AlarmMessage, type CloudTrailEventMessage, type TopicMessage } from '../topic-messages';
+import { callerOf, clip, resourceOfCall, type AlarmMessage, type CloudTrailEventMessage, type TopicMessage } from '../topic-messages';
 import type { ChannelPolicy, FunctionChannel } from './channel';
 
 /**
@@ -93,7 +93,7 @@ export function slackBlocksOf(n: Notification, options: SlackRenderOptions = {})
 /** Block Kit of an exemption change; everything from the event is shown as code. */
 export function exemptionSlackBlocksOf(c: ExemptionChange): Block[] {
   const tag = c.tagValue !== undefined ? `${c.tagKey}=${c.tagValue}` : c.tagKey;
-  const actor = c.actor?.arn ?? c.actor?.principalId ?? 'unknown';
+  const actor = actorOf(c);
   const fields = [
     `*Resource*\n${forSlackCode(c.resourceArn)}`,
     `*Tag*\n${forSlackCode(tag)}`,
@@ -125,7 +125,7 @@ function alarmMessageOf(a: AlarmMessage): SlackMessage {
 
 function tamperMessageOf(e: CloudTrailEventMessage): SlackMessage {
   const d = e.detail;
-  const actor = d.userIdentity?.arn ?? d.userIdentity?.principalId ?? d.userIdentity?.invokedBy ?? 'unknown';
+  const actor = callerOf(e);
   const resource = resourceOfCall(d.requestParameters);
   const headline = `Guard tampering: ${d.eventName}${d.errorCode ? ` (failed: ${d.errorCode})` : ''}`;
   const fields = [
