@@ -69,7 +69,7 @@ export async function planned(finding: Finding, state: unknown, policy: Policy, 
   const controlPolicy = policy.controls[finding.control];
   const lastKnownGood = store ? await store.get(finding.control, finding.resourceArn) : undefined;
   const plan = remediator.plan(finding, state, controlPolicy, lastKnownGood);
-  const risk = remediator.risk(finding, controlPolicy);
+  const risk = remediator.risk(finding, controlPolicy, plan.change ?? undefined);
   return plan.change ? { risk, change: plan.change } : { risk, change: null, reason: plan.reason };
 }
 

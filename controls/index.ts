@@ -2,9 +2,11 @@ import { defineControl, type AnyDetector, type AnyRemediator, type Control } fro
 import { withTagEvents } from '../detectors/exemption-events';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
+import { cloudtrailLogging } from '../detectors/cloudtrail-logging';
 import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
+import { cloudtrailLoggingRemediator } from '../remediators/cloudtrail-logging';
 import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encryption';
 
 /**
@@ -18,6 +20,7 @@ export const CONTROLS = [
   control(s3DefaultEncryption, s3DefaultEncryptionRemediator),
   control(apigatewayWaf, apigatewayWafRemediator),
   control(apigatewayThrottling, apigatewayThrottlingRemediator),
+  control(cloudtrailLogging, cloudtrailLoggingRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */

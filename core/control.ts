@@ -112,7 +112,8 @@ export interface Remediator<State = unknown, P = unknown, Id extends string = st
   /** The risk of a fix when the policy does not say (`risk` in the control's policy wins). */
   defaultRisk?: Risk;
   /** `high` sends the fix through a human approval first. */
-  risk(finding: Finding, policy: P): Risk;
+  /** `change` is the planned call, when there is one: a control may rate its calls differently (starting a stopped trail is safe). */
+  risk(finding: Finding, policy: P, change?: Change): Risk;
   /** Pure: the exact call that brings `state` to the policy, or why there is none. */
   plan(finding: Finding, state: State, policy: P, lastKnownGood?: State): Plan;
   apply(change: Change, clients: AwsClients): Promise<void>;

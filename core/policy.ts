@@ -34,6 +34,9 @@ export const approvalsPolicySchema = z
   })
   .default({ timeoutHours: 24, approvers: { slackUserIds: [], emails: [], iamPrincipalArns: [] }, allowSelfApproval: false });
 
+/** An EventBridge Scheduler expression: `rate(1 hour)`, `cron(0 * * * ? *)`. */
+const scheduleExpression = z.string().regex(/^(rate|cron)\(.+\)$/, { message: 'expected an EventBridge Scheduler expression such as rate(1 hour) or cron(0 * * * ? *)' });
+
 /** The guard's own keys: everything but `controls`, whose keys come from the registry. */
 export const guardPolicyShape = {
   mode: z.enum(['enforce', 'dry-run']).default('enforce'),
@@ -75,11 +78,16 @@ export const guardPolicyShape = {
   sweep: z
     .strictObject({
       /** EventBridge Scheduler expression: `rate(1 hour)`, `cron(0 * * * ? *)`. */
-      schedule: z.string().regex(/^(rate|cron)\(.+\)$/, { message: 'expected an EventBridge Scheduler expression such as rate(1 hour) or cron(0 * * * ? *)' }).default('rate(1 hour)'),
+      schedule: scheduleExpression.default('rate(1 hour)'),
+      /**
+       * Per control id: a schedule of its own besides `schedule`, for a control whose events may
+       * stop arriving (a stopped trail delivers no CloudTrail events, its own StartLogging included).
+       */
+      schedules: z.record(z.string(), scheduleExpression).default({}),
       /** Resources read at once. */
       concurrency: z.number().int().min(1).max(256).default(32),
     })
-    .default({ schedule: 'rate(1 hour)', concurrency: 32 }),
+    .default({ schedule: 'rate(1 hour)', schedules: {}, concurrency: 32 }),
   /** Closed findings are kept this long (DynamoDB TTL), for the audit trail. */
   findings: z.strictObject({ retentionDays: z.number().int().positive().default(90) }).default({ retentionDays: 90 }),
   exemptions: z
@@ -124,7 +132,12 @@ type ControlsShape<Cs extends readonly ControlPolicyEntry[]> = { [C in Cs[number
  */
 export function buildPolicySchema<const Cs extends readonly ControlPolicyEntry[]>(controls: Cs) {
   const shape = Object.fromEntries(controls.map((c) => [c.id, z.optional(c.policySchema)])) as ControlsShape<Cs>;
-  return z.strictObject({ ...guardPolicyShape, controls: z.strictObject(shape).default({} as never) });
+  return z.strictObject({ ...guardPolicyShape, controls: z.strictObject(shape).default({} as never) }).superRefine((policy, ctx) => {
+    // a schedule of a control that is off would sweep nothing: a typo, most likely
+    for (const id of Object.keys(policy.sweep.schedules)) {
+      if ((policy.controls as Record<string, unknown>)[id] === undefined) ctx.addIssue({ code: 'custom', path: ['sweep', 'schedules', id], message: `${id} is not a control the policy enables` });
+    }
+  });
 }
 
 /** A policy of some controls, as core and the engine see it: the guard's keys typed, each control's slice its own. */

@@ -104,7 +104,7 @@ export async function planRemediation(finding: Finding, ctx: RemediationContext)
   const lastKnownGood = await ctx.lastKnownGood.get(finding.control, ref.arn);
   const plan = remediator.plan(finding, observation.state, policy, lastKnownGood);
   if (plan.change === null) return { done: result(finding, { outcome: 'failed', change: null, reason: plan.reason }) };
-  return { change: plan.change, risk: remediator.risk(finding, policy) };
+  return { change: plan.change, risk: remediator.risk(finding, policy, plan.change) };
 }
 
 function loopSuspected(finding: Finding, fixes: number, ctx: RemediationContext, change: Change | null): RemediationResult {

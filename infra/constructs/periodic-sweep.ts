@@ -27,10 +27,10 @@ export interface PeriodicSweepProps {
 }
 
 /**
- * The periodic sweep: an EventBridge Scheduler schedule (`sweep.schedule`) starts a state
- * machine that sweeps the controls in parallel (Map), each in pages: a page stops a minute
- * before its Lambda would time out and the next page resumes after the last resource it took,
- * so a large account is split, never cut short.
+ * The periodic sweep: an EventBridge Scheduler schedule (`sweep.schedule`, and one per control
+ * in `sweep.schedules`) starts a state machine that sweeps the controls in parallel (Map), each
+ * in pages: a page stops a minute before its Lambda would time out and the next page resumes
+ * after the last resource it took, so a large account is split, never cut short.
  */
 export class PeriodicSweep extends Construct {
   readonly function: RampartFunction;
@@ -112,5 +112,18 @@ export class PeriodicSweep extends Construct {
         role: scheduleRole,
       }),
     });
+    // controls the policy sweeps more often: a schedule each, the same state machine, that control alone
+    for (const [control, expression] of Object.entries(props.policy.sweep.schedules)) {
+      new scheduler.Schedule(this, `Schedule-${control}`, {
+        description: `Rampart: sweep of ${control}`,
+        schedule: scheduler.ScheduleExpression.expression(expression),
+        target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject({ controls: [control] }),
+          deadLetterQueue: props.deadLetterQueue,
+          retryAttempts: 3,
+          role: scheduleRole,
+        }),
+      });
+    }
   }
 }

@@ -7,6 +7,7 @@ import { InMemoryApprovalStore, InMemoryFindingsStore } from '../../core/stores'
 import { telemetry } from '../../handlers/telemetry';
 import type { GuardDeps } from '../../handlers/deps';
 import { FakeApiGateway } from './apigateway';
+import { FakeCloudTrail } from './cloudtrail';
 import { FakeKms } from './kms';
 import { FakeS3 } from './s3';
 import { FakeWafv2 } from './wafv2';
@@ -16,7 +17,8 @@ export { s3Error } from './s3';
 
 /**
  * A small in-memory AWS behind mocked SDK v3 clients, one fake per service (test/fakes/<service>.ts):
- * S3 default encryption, API Gateway stages and usage plans, WAFv2 associations, KMS aliases.
+ * S3 default encryption, API Gateway stages and usage plans, WAFv2 associations, KMS aliases,
+ * CloudTrail trails.
  * Writes change the state and are logged, so a test sees what a fix really did. A control on a
  * new service adds its fake beside these and one line here.
  */
@@ -24,7 +26,7 @@ export class FakeAws {
   readonly world = new FakeWorld();
   readonly services = (() => {
     const apiGateway = new FakeApiGateway(this.world);
-    return { s3: new FakeS3(this.world), apiGateway, wafv2: new FakeWafv2(this.world, apiGateway), kms: new FakeKms() };
+    return { s3: new FakeS3(this.world), apiGateway, wafv2: new FakeWafv2(this.world, apiGateway), kms: new FakeKms(), cloudTrail: new FakeCloudTrail(this.world) };
   })();
   readonly buckets = this.services.s3.buckets;
   readonly stages = this.services.apiGateway.stages;
@@ -32,11 +34,13 @@ export class FakeAws {
   readonly webAcls = this.services.wafv2.webAcls;
   readonly firewallManagerAcls = this.services.wafv2.firewallManagerAcls;
   readonly aliases = this.services.kms.aliases;
+  readonly trails = this.services.cloudTrail.trails;
   readonly writes = this.world.writes;
   readonly s3 = this.services.s3.mock;
   readonly apiGateway = this.services.apiGateway.mock;
   readonly wafv2 = this.services.wafv2.mock;
   readonly kms = this.services.kms.mock;
+  readonly cloudTrail = this.services.cloudTrail.mock;
 
   /** Reads of an association after it was written that still show the old one (eventual consistency). */
   get associationLag(): number {
