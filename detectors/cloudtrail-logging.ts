@@ -267,6 +267,16 @@ export const trailReadPermissions: readonly Permission[] = [
   { actions: ['kms:DescribeKey'], resources: ['arn:${Partition}:kms:*:*:key/*', 'arn:${Partition}:kms:*:*:alias/*'] },
 ];
 
+/**
+ * The selectors GetEventSelectors gave. A trail without custom selectors records what the
+ * default selector does, all management events (some emulators answer such a trail with none).
+ */
+function selectorsRead(basic: EventSelector[], advanced: AdvancedEventSelector[], custom: boolean): TrailSelectors {
+  if (advanced.length > 0) return { form: 'advanced', advancedEventSelectors: advanced };
+  if (basic.length === 0 && !custom) return { form: 'basic', eventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] }] };
+  return { form: 'basic', eventSelectors: basic };
+}
+
 /** The live trail, every call in its home region with its ARN (a shadow trail answers only to its ARN). */
 async function readTrail(ref: TrailRef, clients: AwsClients): Promise<Observation<TrailState>> {
   const sdk = cloudTrailSdk();
@@ -291,10 +301,7 @@ async function readTrail(ref: TrailRef, clients: AwsClients): Promise<Observatio
       includeGlobalServiceEvents: trail?.IncludeGlobalServiceEvents === true,
       kmsKeyId: trail?.KmsKeyId || null,
       isOrganizationTrail: trail?.IsOrganizationTrail === true,
-      selectors:
-        selectors.AdvancedEventSelectors && selectors.AdvancedEventSelectors.length > 0
-          ? { form: 'advanced', advancedEventSelectors: selectors.AdvancedEventSelectors }
-          : { form: 'basic', eventSelectors: selectors.EventSelectors ?? [] },
+      selectors: selectorsRead(selectors.EventSelectors ?? [], selectors.AdvancedEventSelectors ?? [], trail?.HasCustomEventSelectors === true),
     };
     return { status: 'known', state, tags };
   } catch (error) {

@@ -83,8 +83,15 @@ describe('the Rampart stack', () => {
         'apigateway:SetWebACL',
         's3:PutEncryptionConfiguration',
         'wafv2:AssociateWebACL',
+        'cloudtrail:StartLogging',
+        'cloudtrail:UpdateTrail',
+        'cloudtrail:PutEventSelectors',
         // reads: Apply plans again before it writes
         'apigateway:GET',
+        'cloudtrail:GetTrail',
+        'cloudtrail:GetTrailStatus',
+        'cloudtrail:GetEventSelectors',
+        'cloudtrail:ListTags',
         's3:GetEncryptionConfiguration',
         's3:GetBucketTagging',
         'kms:DescribeKey',
@@ -111,7 +118,7 @@ describe('the Rampart stack', () => {
       Properties: { Role: { 'Fn::GetAtt': [string] } };
     }>;
     const [topic] = Object.keys(template.findResources('AWS::SNS::Topic'));
-    expect(detectors).toHaveLength(3);
+    expect(detectors).toHaveLength(4);
     for (const fn of detectors) {
       const publish = (policiesByRole(template).get(fn.Properties.Role['Fn::GetAtt'][0]) ?? []).filter((st) => actionsOf(st).includes('sns:Publish'));
       expect(publish.map((st) => st.Resource)).toEqual([{ Ref: topic }]);
@@ -138,7 +145,7 @@ describe('the Rampart stack', () => {
 
   it('dead-letters every asynchronous invocation and every rule target', () => {
     const detectors = template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } } });
-    expect(Object.keys(detectors)).toHaveLength(3);
+    expect(Object.keys(detectors)).toHaveLength(4);
     for (const fn of Object.values(detectors) as Array<{ Properties: { DeadLetterConfig?: unknown } }>) expect(fn.Properties.DeadLetterConfig).toBeDefined();
     for (const rule of Object.values(template.findResources('AWS::Events::Rule')) as Array<{ Properties: { Targets: Array<{ DeadLetterConfig?: unknown }> } }>) {
       for (const target of rule.Properties.Targets) expect(target.DeadLetterConfig).toBeDefined();
@@ -181,7 +188,7 @@ describe('the Rampart stack', () => {
     for (const fn of Object.values(detectors)) expect(fn.Properties.Environment.Variables.RAMPART_DEAD_LETTER_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^GuardDeadLetters/) });
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement);
     const describe = statements.filter((st) => st.Action === 'states:DescribeExecution');
-    expect(describe).toHaveLength(4); // three detectors and the sweep
+    expect(describe).toHaveLength(5); // four detectors and the sweep
     for (const st of describe) {
       expect(st.Resource).toEqual({
         'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [expect.stringMatching(/^GuardWorkflowStateMachine/), 'Name'] }, ':*']],
@@ -325,6 +332,11 @@ describe('the periodic sweep', () => {
         'apigateway:GET',
         'wafv2:GetWebACL',
         'wafv2:GetWebACLForResource',
+        'cloudtrail:ListTrails',
+        'cloudtrail:GetTrail',
+        'cloudtrail:GetTrailStatus',
+        'cloudtrail:GetEventSelectors',
+        'cloudtrail:ListTags',
         'dynamodb:UpdateItem',
         'dynamodb:PutItem',
         'dynamodb:GetItem',

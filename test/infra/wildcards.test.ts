@@ -10,7 +10,9 @@ const ROOT = join(__dirname, '../..');
 /**
  * Actions the Service Authorization Reference lists with no resource type ("you must specify
  * all resources (*)"): X-Ray's tracing calls, CloudWatch Logs' permission-only log delivery
- * actions, S3's account-wide bucket listing. Nothing else may be granted on `*`.
+ * actions, S3's account-wide bucket listing, CloudTrail's trail listing (`cloudtrail:ListTrails`:
+ * no resource type in https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html).
+ * Nothing else may be granted on `*`.
  */
 const STAR_ONLY = new Set([
   'xray:PutTraceSegments',
@@ -23,6 +25,7 @@ const STAR_ONLY = new Set([
   'logs:DeleteLogDelivery',
   'logs:ListLogDeliveries',
   's3:ListAllMyBuckets',
+  'cloudtrail:ListTrails',
 ]);
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

@@ -263,13 +263,19 @@ describe('apigateway-throttling plan', () => {
 describe('remediator registry', () => {
   it('takes the risk from the policy, high by default for throttling', () => {
     const policy = parsePolicy({
-      controls: { 's3-default-encryption': { algorithm: 'AES256' }, 'apigateway-waf': { risk: 'high' }, 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } },
+      controls: {
+        's3-default-encryption': { algorithm: 'AES256' },
+        'apigateway-waf': { risk: 'high' },
+        'apigateway-throttling': { rateLimit: 1, burstLimit: 1 },
+        'cloudtrail-logging': {},
+      },
     });
 
     expect(REMEDIATORS.map((r) => [r.id, r.risk(BUCKET, policy.controls[r.id as 's3-default-encryption'])])).toEqual([
       ['s3-default-encryption', 'low'],
       ['apigateway-waf', 'high'],
       ['apigateway-throttling', 'high'],
+      ['cloudtrail-logging', 'low'],
     ]);
   });
 
@@ -288,6 +294,11 @@ describe('remediator registry', () => {
         UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
         UpdateUsagePlan: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/usageplans/*'] },
       },
+      'cloudtrail-logging': {
+        StartLogging: { actions: ['cloudtrail:StartLogging'], resources: ['arn:${Partition}:cloudtrail:*:*:trail/*'] },
+        UpdateTrail: { actions: ['cloudtrail:UpdateTrail'], resources: ['arn:${Partition}:cloudtrail:*:*:trail/*'] },
+        PutEventSelectors: { actions: ['cloudtrail:PutEventSelectors'], resources: ['arn:${Partition}:cloudtrail:*:*:trail/*'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions]) for (const a of p.actions) expect(a).not.toMatch(/\*/);
@@ -299,6 +310,7 @@ describe('remediator registry', () => {
       's3-default-encryption': ['s3:GetEncryptionConfiguration', 's3:GetBucketTagging', 'kms:DescribeKey'],
       'apigateway-waf': ['wafv2:GetWebACLForResource', 'wafv2:GetWebACL', 'apigateway:GET'],
       'apigateway-throttling': ['apigateway:GET'],
+      'cloudtrail-logging': ['cloudtrail:GetTrail', 'cloudtrail:GetTrailStatus', 'cloudtrail:GetEventSelectors', 'cloudtrail:ListTags', 'kms:DescribeKey'],
     });
   });
 });

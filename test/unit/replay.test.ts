@@ -275,7 +275,7 @@ describe('rampart validate-config', () => {
     const result = await runCli(['validate-config', join(__dirname, '../../examples/rampart.config.yaml')]);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/valid \(mode enforce; controls: s3-default-encryption, apigateway-waf, apigateway-throttling\)/);
+    expect(result.stdout).toMatch(/valid \(mode enforce; controls: s3-default-encryption, apigateway-waf, apigateway-throttling, cloudtrail-logging\)/);
   });
 
   it('lists the bad fields of a bad policy and exits 2', async () => {
