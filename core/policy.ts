@@ -35,7 +35,9 @@ export const approvalsPolicySchema = z
   .default({ timeoutHours: 24, approvers: { slackUserIds: [], emails: [], iamPrincipalArns: [] }, allowSelfApproval: false });
 
 /** An EventBridge Scheduler expression: `rate(1 hour)`, `cron(0 * * * ? *)`. */
-const scheduleExpression = z.string().regex(/^(rate|cron)\(.+\)$/, { message: 'expected an EventBridge Scheduler expression such as rate(1 hour) or cron(0 * * * ? *)' });
+const scheduleExpression = z.string().regex(/^(rate|cron)\(.+\)$/, {
+  message: 'expected an EventBridge Scheduler expression such as rate(1 hour) or cron(0 * * * ? *)',
+});
 
 /** The guard's own keys: everything but `controls`, whose keys come from the registry. */
 export const guardPolicyShape = {
@@ -135,7 +137,8 @@ export function buildPolicySchema<const Cs extends readonly ControlPolicyEntry[]
   return z.strictObject({ ...guardPolicyShape, controls: z.strictObject(shape).default({} as never) }).superRefine((policy, ctx) => {
     // a schedule of a control that is off would sweep nothing: a typo, most likely
     for (const id of Object.keys(policy.sweep.schedules)) {
-      if ((policy.controls as Record<string, unknown>)[id] === undefined) ctx.addIssue({ code: 'custom', path: ['sweep', 'schedules', id], message: `${id} is not a control the policy enables` });
+      if ((policy.controls as Record<string, unknown>)[id] !== undefined) continue;
+      ctx.addIssue({ code: 'custom', path: ['sweep', 'schedules', id], message: `${id} is not a control the policy enables` });
     }
   });
 }

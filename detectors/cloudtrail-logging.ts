@@ -9,7 +9,7 @@ import { lazyModule } from '../core/sdk';
 import { awsErrorName } from './aws-errors';
 import { configObservation } from './config-events';
 import { asObject, type Json } from './json';
-import { compareKmsKeys, describeKeyArn, isAlias, policyKeyArn, sameKey } from './kms-keys';
+import { compareKmsKeys, isAlias } from './kms-keys';
 import { riskSchema } from './policy-fields';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -22,8 +22,17 @@ export const trailPolicySchema = z.strictObject({
   multiRegion: z._default(z.boolean(), true),
   logFileValidation: z._default(z.boolean(), true),
   includeGlobalServiceEvents: z._default(z.boolean(), true),
-  /** The KMS key the log files must be encrypted with (key ARN preferred; alias or key id too). Unset: not checked. */
-  kmsKeyId: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * The KMS key the log files must be encrypted with: a key ARN or key id. Not an alias: a trail
+   * reports its key by ARN, and an alias could not be compared with it without asking KMS.
+   * Unset: not checked.
+   */
+  kmsKeyId: z.optional(
+    z.string().check(
+      z.minLength(1),
+      z.refine((id) => !isAlias(id), { message: 'give the key ARN or key id, not an alias: a trail reports its KMS key by key ARN' }),
+    ),
+  ),
   /** `All`: read and write management events; `WriteOnly`: write events at least. */
   managementEvents: z._default(z.enum(['All', 'WriteOnly']), 'All'),
   risk: riskSchema('low'),
@@ -45,7 +54,9 @@ export const cloudTrailTrail = defineKind<TrailRef, { trail: string; owner: stri
   build: ({ trail, owner }, { partition, region }) => `arn:${partition}:cloudtrail:${region ?? ''}:${owner}:trail/${trail}`,
   parse(parts) {
     const name = /^trail\/([^/]+)$/.exec(parts.resource)?.[1];
-    return parts.service === 'cloudtrail' && parts.region && parts.accountId && name ? { trail: name, owner: parts.accountId, region: parts.region } : undefined;
+    return parts.service === 'cloudtrail' && parts.region && parts.accountId && name
+      ? { trail: name, owner: parts.accountId, region: parts.region }
+      : undefined;
   },
   nameOf: (ref) => ref.trail,
   notFoundCodes: ['TrailNotFoundException'],
@@ -66,7 +77,8 @@ export function trailRef(nameOrArn: string, region: string | undefined, account:
 }
 
 /** The trail's management-event selectors, in the form the trail uses (a trail has one or the other). */
-export type TrailSelectors = { form: 'basic'; eventSelectors: EventSelector[] } | { form: 'advanced'; advancedEventSelectors: AdvancedEventSelector[] };
+export type TrailSelectors =
+  { form: 'basic'; eventSelectors: EventSelector[] } | { form: 'advanced'; advancedEventSelectors: AdvancedEventSelector[] };
 
 /** What the control judges of a trail; a field an event does not reveal is absent. */
 export interface TrailState {
@@ -80,8 +92,6 @@ export interface TrailState {
   kmsKeyId?: string | null;
   isOrganizationTrail?: boolean;
   selectors?: TrailSelectors;
-  /** Online only: KMS said the trail's key is not the policy's key (`policyKeyArn` null: no such key). */
-  kmsKeyMismatch?: { policyKeyArn: string | null; region: string };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -97,7 +107,8 @@ function pascal(value: unknown): unknown {
 
 function selectorsFrom(o: Json | undefined): TrailSelectors | undefined {
   const advanced = o?.advancedEventSelectors ?? o?.AdvancedEventSelectors;
-  if (Array.isArray(advanced) && advanced.length > 0) return { form: 'advanced', advancedEventSelectors: pascal(advanced) as AdvancedEventSelector[] };
+  if (Array.isArray(advanced) && advanced.length > 0)
+    return { form: 'advanced', advancedEventSelectors: pascal(advanced) as AdvancedEventSelector[] };
   const basic = o?.eventSelectors ?? o?.EventSelectors;
   return Array.isArray(basic) ? { form: 'basic', eventSelectors: pascal(basic) as EventSelector[] } : undefined;
 }
@@ -143,7 +154,9 @@ function stateFromRecord(event: Extract<RampartEvent, { kind: 'cloudtrail' }>): 
       return { status: 'known', state: compact(settingsFrom(asObject(responseElements), requestParameters ?? undefined)) };
     case 'PutEventSelectors': {
       const selectors = selectorsFrom(asObject(responseElements)) ?? selectorsFrom(requestParameters ?? undefined);
-      return selectors ? { status: 'known', state: { selectors } } : { status: 'unknown', reason: 'PutEventSelectors record carries no selectors' };
+      return selectors
+        ? { status: 'known', state: { selectors } }
+        : { status: 'unknown', reason: 'PutEventSelectors record carries no selectors' };
     }
     default:
       return { status: 'unknown', reason: `${eventName} does not reveal the trail's settings` };
@@ -151,7 +164,12 @@ function stateFromRecord(event: Extract<RampartEvent, { kind: 'cloudtrail' }>): 
 }
 
 /** Which management events a selector set records: `complete` counts only selectors that exclude no event source. */
-export function managementCoverage(selectors: TrailSelectors): { read: boolean; write: boolean; completeRead: boolean; completeWrite: boolean } {
+export function managementCoverage(selectors: TrailSelectors): {
+  read: boolean;
+  write: boolean;
+  completeRead: boolean;
+  completeWrite: boolean;
+} {
   const out = { read: false, write: false, completeRead: false, completeWrite: false };
   const add = (read: boolean, write: boolean, complete: boolean) => {
     out.read ||= read;
@@ -166,12 +184,13 @@ export function managementCoverage(selectors: TrailSelectors): { read: boolean; 
       add(rw !== 'WriteOnly', rw !== 'ReadOnly', (s.ExcludeManagementEventSources ?? []).length === 0);
     }
   } else {
-    for (const s of selectors.advancedEventSelectors) if (isManagementSelector(s)) {
-      const readOnly = (s.FieldSelectors ?? []).find((f) => f.Field === 'readOnly')?.Equals ?? [];
-      const excludes = (s.FieldSelectors ?? []).some((f) => f.Field === 'eventSource' && (f.NotEquals ?? []).length > 0);
-      // readOnly Equals ["true"]: read events only; ["false"]: write events only; absent: both
-      add(readOnly.length === 0 || readOnly.includes('true'), readOnly.length === 0 || readOnly.includes('false'), !excludes);
-    }
+    for (const s of selectors.advancedEventSelectors)
+      if (isManagementSelector(s)) {
+        const readOnly = (s.FieldSelectors ?? []).find((f) => f.Field === 'readOnly')?.Equals ?? [];
+        const excludes = (s.FieldSelectors ?? []).some((f) => f.Field === 'eventSource' && (f.NotEquals ?? []).length > 0);
+        // readOnly Equals ["true"]: read events only; ["false"]: write events only; absent: both
+        add(readOnly.length === 0 || readOnly.includes('true'), readOnly.length === 0 || readOnly.includes('false'), !excludes);
+      }
   }
   return out;
 }
@@ -203,10 +222,19 @@ function desiredOf(policy: TrailPolicy): Json {
 }
 
 function observedOf(state: TrailState): Json {
-  const { selectors, kmsKeyMismatch: _mismatch, ...settings } = state;
+  const { selectors, ...settings } = state;
   if (!selectors) return { ...settings };
   const c = managementCoverage(selectors);
-  const managementEvents = c.completeRead && c.completeWrite ? 'All' : c.completeWrite ? 'WriteOnly' : c.completeRead ? 'ReadOnly' : c.read || c.write ? 'Partial' : 'None';
+  const managementEvents =
+    c.completeRead && c.completeWrite
+      ? 'All'
+      : c.completeWrite
+        ? 'WriteOnly'
+        : c.completeRead
+          ? 'ReadOnly'
+          : c.read || c.write
+            ? 'Partial'
+            : 'None';
   return { ...settings, managementEvents, selectorForm: selectors.form };
 }
 
@@ -221,7 +249,12 @@ export function evaluateTrail(state: TrailState, policy: TrailPolicy, ref?: Reso
   if (ref && !inScope(ref, policy)) return { status: 'compliant' };
   const desired = desiredOf(policy);
   if (state.deleted) {
-    return { status: 'violation', observed: { deleted: true }, desired, reason: 'trail was deleted: its logging stopped in every region it covered' };
+    return {
+      status: 'violation',
+      observed: { deleted: true },
+      desired,
+      reason: 'trail was deleted: its logging stopped in every region it covered',
+    };
   }
   const problems: string[] = [];
   const unknown: string[] = [];
@@ -232,20 +265,22 @@ export function evaluateTrail(state: TrailState, policy: TrailPolicy, ref?: Reso
   expect(state.isLogging, 'logging status', 'trail is not logging');
   if (policy.multiRegion) expect(state.isMultiRegionTrail, 'multi-region setting', 'trail is not multi-region');
   if (policy.logFileValidation) expect(state.logFileValidationEnabled, 'log file validation', 'log file validation is disabled');
-  if (policy.includeGlobalServiceEvents) expect(state.includeGlobalServiceEvents, 'global service events', 'global service events are not included');
+  if (policy.includeGlobalServiceEvents)
+    expect(state.includeGlobalServiceEvents, 'global service events', 'global service events are not included');
   if (policy.kmsKeyId !== undefined) {
     if (state.kmsKeyId === undefined) unknown.push('KMS key');
     else if (state.kmsKeyId === null) problems.push(`log files are not encrypted with KMS, policy requires ${policy.kmsKeyId}`);
-    else if (state.kmsKeyMismatch) problems.push(`log files are encrypted with ${state.kmsKeyId}, policy requires ${policy.kmsKeyId}`);
     else {
       const keys = compareKmsKeys(state.kmsKeyId, policy.kmsKeyId);
       if (keys === 'different') problems.push(`log files are encrypted with ${state.kmsKeyId}, policy requires ${policy.kmsKeyId}`);
-      if (keys === 'undecidable') unknown.push(`KMS key (whether ${state.kmsKeyId} is ${policy.kmsKeyId} takes a KMS lookup)`);
+      // a record may name the key by alias (UpdateTrail takes one): only KMS could tell
+      if (keys === 'undecidable') unknown.push(`KMS key (${state.kmsKeyId} is an alias)`);
     }
   }
   if (!state.selectors) unknown.push('event selectors');
   else {
-    if (!recordsRequiredManagementEvents(state.selectors, policy)) problems.push(`trail does not record ${policy.managementEvents === 'All' ? 'all (read and write)' : 'all write'} management events`);
+    if (!recordsRequiredManagementEvents(state.selectors, policy))
+      problems.push(`trail does not record ${policy.managementEvents === 'All' ? 'all (read and write)' : 'all write'} management events`);
   }
   if (problems.length > 0) return { status: 'violation', observed: observedOf(state), desired, reason: problems.join('; ') };
   if (unknown.length > 0) return { status: 'unknown', reason: `the event does not reveal the trail's ${unknown.join(', ')}` };
@@ -262,9 +297,10 @@ export function ownTrail(ref: TrailRef): boolean {
 const TRAILS = 'arn:${Partition}:cloudtrail:*:*:trail/*';
 
 export const trailReadPermissions: readonly Permission[] = [
-  { actions: ['cloudtrail:GetTrail', 'cloudtrail:GetTrailStatus', 'cloudtrail:GetEventSelectors', 'cloudtrail:ListTags'], resources: [TRAILS] },
-  // comparing a policy alias with the trail's key ARN
-  { actions: ['kms:DescribeKey'], resources: ['arn:${Partition}:kms:*:*:key/*', 'arn:${Partition}:kms:*:*:alias/*'] },
+  {
+    actions: ['cloudtrail:GetTrail', 'cloudtrail:GetTrailStatus', 'cloudtrail:GetEventSelectors', 'cloudtrail:ListTags'],
+    resources: [TRAILS],
+  },
 ];
 
 /**
@@ -273,7 +309,11 @@ export const trailReadPermissions: readonly Permission[] = [
  */
 function selectorsRead(basic: EventSelector[], advanced: AdvancedEventSelector[], custom: boolean): TrailSelectors {
   if (advanced.length > 0) return { form: 'advanced', advancedEventSelectors: advanced };
-  if (basic.length === 0 && !custom) return { form: 'basic', eventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] }] };
+  if (basic.length === 0 && !custom)
+    return {
+      form: 'basic',
+      eventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] }],
+    };
   return { form: 'basic', eventSelectors: basic };
 }
 
@@ -301,7 +341,11 @@ async function readTrail(ref: TrailRef, clients: AwsClients): Promise<Observatio
       includeGlobalServiceEvents: trail?.IncludeGlobalServiceEvents === true,
       kmsKeyId: trail?.KmsKeyId || null,
       isOrganizationTrail: trail?.IsOrganizationTrail === true,
-      selectors: selectorsRead(selectors.EventSelectors ?? [], selectors.AdvancedEventSelectors ?? [], trail?.HasCustomEventSelectors === true),
+      selectors: selectorsRead(
+        selectors.EventSelectors ?? [],
+        selectors.AdvancedEventSelectors ?? [],
+        trail?.HasCustomEventSelectors === true,
+      ),
     };
     return { status: 'known', state, tags };
   } catch (error) {
@@ -343,11 +387,14 @@ export const cloudtrailLogging: Detector<TrailState, TrailPolicy, 'cloudtrail-lo
   stateFrom(event: RampartEvent): Observation<TrailState> {
     if (event.kind === 'cloudtrail') return stateFromRecord(event);
     // Config reports a deleted trail: the violation, not a resource gone
-    if (event.kind === 'config-item' && event.resource.status.startsWith('ResourceDeleted')) return { status: 'known', state: { deleted: true } };
+    if (event.kind === 'config-item' && event.resource.status.startsWith('ResourceDeleted'))
+      return { status: 'known', state: { deleted: true } };
     const fromConfig = configObservation<TrailState>(event, 'trail', (item) => {
       const config = asObject(item.configuration);
       // Config records neither the logging status nor the event selectors
-      return config ? { status: 'known', state: compact(settingsFrom(config, undefined)) } : { status: 'unknown', reason: 'Config item carries no configuration' };
+      return config
+        ? { status: 'known', state: compact(settingsFrom(config, undefined)) }
+        : { status: 'unknown', reason: 'Config item carries no configuration' };
     });
     return fromConfig ?? { status: 'unknown', reason: 'event does not concern CloudTrail trails' };
   },
@@ -357,18 +404,6 @@ export const cloudtrailLogging: Detector<TrailState, TrailPolicy, 'cloudtrail-lo
     return readTrail(ref, clients);
   },
   readPermissions: trailReadPermissions,
-
-  async resolveState(state, policy, ref, clients) {
-    if (!state.kmsKeyId || !policy.kmsKeyId || compareKmsKeys(state.kmsKeyId, policy.kmsKeyId) !== 'undecidable') return state;
-    // the trail's key is a key ARN (DescribeTrails gives "a fully specified ARN"): the policy's alias resolves in its region
-    const region = /^arn:[^:]+:kms:([^:]+):/.exec(state.kmsKeyId)?.[1] ?? ref.region ?? clients.region;
-    const [observed, desired] = await Promise.all([
-      isAlias(state.kmsKeyId) ? describeKeyArn(clients, region, state.kmsKeyId) : Promise.resolve(state.kmsKeyId),
-      policyKeyArn(clients, region, policy.kmsKeyId),
-    ]);
-    if (observed !== null && desired !== null && sameKey(observed, desired)) return { ...state, kmsKeyId: policy.kmsKeyId };
-    return { ...state, kmsKeyMismatch: { policyKeyArn: desired, region } };
-  },
 
   evaluate: (state, policy, ref) => evaluateTrail(state, policy, ref),
 

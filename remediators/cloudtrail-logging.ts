@@ -28,7 +28,7 @@ const MAX_BASIC_SELECTORS = 5;
 /**
  * The UpdateTrail members that bring the trail's settings to the policy: only those that fail
  * it are sent (UpdateTrail changes only the members sent). The KMS key is the last known good
- * one when that is the policy's key (a full ARN, where the policy may name an alias).
+ * one when that is the policy's key (its full ARN, where the policy may give the key id).
  */
 function settingsUpdate(state: TrailState, policy: TrailPolicy, lastKnownGood?: TrailState): Omit<UpdateTrailCommandInput, 'Name'> {
   const update: Omit<UpdateTrailCommandInput, 'Name'> = {};
@@ -36,7 +36,7 @@ function settingsUpdate(state: TrailState, policy: TrailPolicy, lastKnownGood?: 
   if (policy.logFileValidation && state.logFileValidationEnabled === false) update.EnableLogFileValidation = true;
   if (policy.includeGlobalServiceEvents && state.includeGlobalServiceEvents === false) update.IncludeGlobalServiceEvents = true;
   if (policy.kmsKeyId !== undefined && state.kmsKeyId !== undefined) {
-    const wrongKey = state.kmsKeyId === null || state.kmsKeyMismatch !== undefined || compareKmsKeys(state.kmsKeyId, policy.kmsKeyId) === 'different';
+    const wrongKey = state.kmsKeyId === null || compareKmsKeys(state.kmsKeyId, policy.kmsKeyId) === 'different';
     if (wrongKey) {
       const known = lastKnownGood?.kmsKeyId;
       update.KmsKeyId = known && compareKmsKeys(known, policy.kmsKeyId) === 'same' ? known : policy.kmsKeyId;
@@ -66,13 +66,23 @@ export function selectorsToWrite(selectors: TrailSelectors, policy: TrailPolicy)
   const others: EventSelector[] = selectors.eventSelectors
     .filter((s) => (s.DataResources ?? []).length > 0)
     .map((s) => ({ ...s, IncludeManagementEvents: false, ExcludeManagementEventSources: [] }));
-  const management: EventSelector = { ReadWriteType: reads ? 'All' : 'WriteOnly', IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] };
+  const management: EventSelector = {
+    ReadWriteType: reads ? 'All' : 'WriteOnly',
+    IncludeManagementEvents: true,
+    DataResources: [],
+    ExcludeManagementEventSources: [],
+  };
   const eventSelectors = [...others, management];
-  if (eventSelectors.length > MAX_BASIC_SELECTORS) return { reason: `the trail's data selectors leave no room for a management selector (at most ${MAX_BASIC_SELECTORS})` };
+  if (eventSelectors.length > MAX_BASIC_SELECTORS)
+    return { reason: `the trail's data selectors leave no room for a management selector (at most ${MAX_BASIC_SELECTORS})` };
   return { selectors: { form: 'basic', eventSelectors } };
 }
 
-function change(operation: string, region: string, input: StartLoggingCommandInput | UpdateTrailCommandInput | PutEventSelectorsCommandInput): Change {
+function change(
+  operation: string,
+  region: string,
+  input: StartLoggingCommandInput | UpdateTrailCommandInput | PutEventSelectorsCommandInput,
+): Change {
   return { service: 'cloudtrail', operation, region, input: input as unknown as Record<string, unknown> };
 }
 
@@ -89,13 +99,17 @@ export function planTrail(finding: Finding, state: TrailState, policy: TrailPoli
   if (state.deleted) {
     return {
       change: null,
-      reason: `trail ${ref.trail} was deleted: Rampart does not re-create trails (their bucket, bucket policy and key are the owner's); re-create it and start logging`,
+      reason:
+        `trail ${ref.trail} was deleted: Rampart does not re-create trails (their bucket, bucket policy and key are ` +
+        `the owner's); re-create it and start logging`,
     };
   }
   if (finding.account && finding.account !== ref.owner) {
     return {
       change: null,
-      reason: `organization trail ${ref.trail} of account ${ref.owner}: account ${finding.account} can see it but not change it; fix it in the management account`,
+      reason:
+        `organization trail ${ref.trail} of account ${ref.owner}: account ${finding.account} can see it but not ` +
+        `change it; fix it in the management account`,
     };
   }
   if (state.isLogging === false) return { change: change('StartLogging', ref.region, { Name: ref.arn }) };
@@ -125,7 +139,8 @@ function carries(state: TrailState, written: Change, policy: TrailPolicy): boole
         (input.IsMultiRegionTrail === undefined || state.isMultiRegionTrail === input.IsMultiRegionTrail) &&
         (input.EnableLogFileValidation === undefined || state.logFileValidationEnabled === input.EnableLogFileValidation) &&
         (input.IncludeGlobalServiceEvents === undefined || state.includeGlobalServiceEvents === input.IncludeGlobalServiceEvents) &&
-        (input.KmsKeyId === undefined || (typeof state.kmsKeyId === 'string' && compareKmsKeys(state.kmsKeyId, String(input.KmsKeyId)) !== 'different'))
+        (input.KmsKeyId === undefined ||
+          (typeof state.kmsKeyId === 'string' && compareKmsKeys(state.kmsKeyId, String(input.KmsKeyId)) !== 'different'))
       );
     case 'PutEventSelectors':
       return state.selectors !== undefined && recordsRequiredManagementEvents(state.selectors, policy);
@@ -146,19 +161,27 @@ export const cloudtrailLoggingRemediator: Remediator<TrailState, TrailPolicy, 'c
   async apply(written, clients) {
     const sdk = cloudTrailSdk();
     const client = clients.get(sdk.CloudTrailClient, written.region);
-    if (written.operation === 'StartLogging') await client.send(new sdk.StartLoggingCommand(written.input as unknown as StartLoggingCommandInput));
-    else if (written.operation === 'UpdateTrail') await client.send(new sdk.UpdateTrailCommand(written.input as unknown as UpdateTrailCommandInput));
-    else if (written.operation === 'PutEventSelectors') await client.send(new sdk.PutEventSelectorsCommand(written.input as unknown as PutEventSelectorsCommandInput));
+    if (written.operation === 'StartLogging')
+      await client.send(new sdk.StartLoggingCommand(written.input as unknown as StartLoggingCommandInput));
+    else if (written.operation === 'UpdateTrail')
+      await client.send(new sdk.UpdateTrailCommand(written.input as unknown as UpdateTrailCommandInput));
+    else if (written.operation === 'PutEventSelectors')
+      await client.send(new sdk.PutEventSelectorsCommand(written.input as unknown as PutEventSelectorsCommandInput));
     else throw new TypeError(`cloudtrail-logging cannot apply ${written.operation}`);
   },
 
   async verify(ref, clients, policy, written) {
     const observation = await cloudtrailLogging.readState(ref, clients);
-    if (observation.status !== 'known') return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
-    const state = await cloudtrailLogging.resolveState!(observation.state, policy, ref, clients);
+    if (observation.status !== 'known')
+      return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
+    const state = observation.state;
     const evaluation = evaluateTrail(state, policy);
     if (evaluation.status === 'compliant' || carries(state, written, policy)) return { compliant: true, state: observation.state };
-    return { compliant: false, state: observation.state, reason: evaluation.status === 'violation' ? evaluation.reason : `${written.operation} does not read back` };
+    return {
+      compliant: false,
+      state: observation.state,
+      reason: evaluation.status === 'violation' ? evaluation.reason : `${written.operation} does not read back`,
+    };
   },
 
   targetOf: (written) => String(written.input.Name ?? written.input.TrailName),

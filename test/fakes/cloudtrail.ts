@@ -32,7 +32,9 @@ export interface FakeTrail {
 }
 
 /** What `get-event-selectors` returns for a trail nobody changed (CloudTrail user guide). */
-export const DEFAULT_SELECTORS: EventSelector[] = [{ ReadWriteType: 'All', IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] }];
+export const DEFAULT_SELECTORS: EventSelector[] = [
+  { ReadWriteType: 'All', IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] },
+];
 
 const homeOf = (arn: string) => arn.split(':')[3]!;
 const nameOf = (arn: string) => arn.split(':trail/')[1]!;
@@ -52,12 +54,16 @@ export class FakeCloudTrail {
       const arn = name.startsWith('arn:') ? name : [...this.trails.keys()].find((a) => nameOf(a) === name && homeOf(a) === region);
       const trail = arn && this.trails.get(arn);
       if (!arn || !trail) throw new TrailNotFoundException({ message: `Unknown trail: ${name}`, $metadata: {} });
-      if (write && homeOf(arn) !== region) throw new InvalidHomeRegionException({ message: `trail ${arn} is not in ${region}`, $metadata: {} });
+      if (write && homeOf(arn) !== region)
+        throw new InvalidHomeRegionException({ message: `trail ${arn} is not in ${region}`, $metadata: {} });
       return [arn, trail];
     };
     this.mock.on(ListTrailsCommand).callsFake((input: { NextToken?: string }) => {
       const { items, next } = world.page([...this.trails.keys()].sort(), input.NextToken);
-      return { Trails: items.map((TrailARN) => ({ TrailARN, Name: nameOf(TrailARN), HomeRegion: homeOf(TrailARN) })), ...(next ? { NextToken: next } : {}) };
+      return {
+        Trails: items.map((TrailARN) => ({ TrailARN, Name: nameOf(TrailARN), HomeRegion: homeOf(TrailARN) })),
+        ...(next ? { NextToken: next } : {}),
+      };
     });
     this.mock.on(GetTrailCommand).callsFake(async (input: { Name: string }, getClient) => {
       const [arn, t] = await find(input.Name, getClient, false);
@@ -76,7 +82,9 @@ export class FakeCloudTrail {
         },
       };
     });
-    this.mock.on(GetTrailStatusCommand).callsFake(async (input: { Name: string }, getClient) => ({ IsLogging: (await find(input.Name, getClient, false))[1].isLogging }));
+    this.mock
+      .on(GetTrailStatusCommand)
+      .callsFake(async (input: { Name: string }, getClient) => ({ IsLogging: (await find(input.Name, getClient, false))[1].isLogging }));
     this.mock.on(GetEventSelectorsCommand).callsFake(async (input: { TrailName: string }, getClient) => {
       const [arn, t] = await find(input.TrailName, getClient, false);
       return t.advancedEventSelectors
@@ -101,18 +109,38 @@ export class FakeCloudTrail {
       if (typeof input.EnableLogFileValidation === 'boolean') t.logFileValidationEnabled = input.EnableLogFileValidation;
       if (typeof input.IncludeGlobalServiceEvents === 'boolean') t.includeGlobalServiceEvents = input.IncludeGlobalServiceEvents;
       if (typeof input.KmsKeyId === 'string') t.kmsKeyId = input.KmsKeyId === '' ? undefined : input.KmsKeyId;
-      world.writes.push(`UpdateTrail ${arn} ${Object.keys(input).filter((k) => k !== 'Name').sort().join(',')}`);
-      return { TrailARN: arn, Name: nameOf(arn), LogFileValidationEnabled: t.logFileValidationEnabled, IsMultiRegionTrail: t.isMultiRegionTrail };
+      world.writes.push(
+        `UpdateTrail ${arn} ${Object.keys(input)
+          .filter((k) => k !== 'Name')
+          .sort()
+          .join(',')}`,
+      );
+      return {
+        TrailARN: arn,
+        Name: nameOf(arn),
+        LogFileValidationEnabled: t.logFileValidationEnabled,
+        IsMultiRegionTrail: t.isMultiRegionTrail,
+      };
     });
-    this.mock.on(PutEventSelectorsCommand).callsFake(async (input: { TrailName: string; EventSelectors?: EventSelector[]; AdvancedEventSelectors?: AdvancedEventSelector[] }, getClient) => {
-      const [arn, t] = await find(input.TrailName, getClient, true);
-      if (input.EventSelectors && input.AdvancedEventSelectors) {
-        throw new InvalidEventSelectorsException({ message: 'use either EventSelectors or AdvancedEventSelectors, not both', $metadata: {} });
-      }
-      t.eventSelectors = input.EventSelectors && structuredClone(input.EventSelectors);
-      t.advancedEventSelectors = input.AdvancedEventSelectors && structuredClone(input.AdvancedEventSelectors);
-      world.writes.push(`PutEventSelectors ${arn}`);
-      return { TrailARN: arn, EventSelectors: input.EventSelectors, AdvancedEventSelectors: input.AdvancedEventSelectors };
-    });
+    this.mock
+      .on(PutEventSelectorsCommand)
+      .callsFake(
+        async (
+          input: { TrailName: string; EventSelectors?: EventSelector[]; AdvancedEventSelectors?: AdvancedEventSelector[] },
+          getClient,
+        ) => {
+          const [arn, t] = await find(input.TrailName, getClient, true);
+          if (input.EventSelectors && input.AdvancedEventSelectors) {
+            throw new InvalidEventSelectorsException({
+              message: 'use either EventSelectors or AdvancedEventSelectors, not both',
+              $metadata: {},
+            });
+          }
+          t.eventSelectors = input.EventSelectors && structuredClone(input.EventSelectors);
+          t.advancedEventSelectors = input.AdvancedEventSelectors && structuredClone(input.AdvancedEventSelectors);
+          world.writes.push(`PutEventSelectors ${arn}`);
+          return { TrailARN: arn, EventSelectors: input.EventSelectors, AdvancedEventSelectors: input.AdvancedEventSelectors };
+        },
+      );
   }
 }

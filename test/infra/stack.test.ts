@@ -297,6 +297,22 @@ describe('synth with a bad policy file', () => {
 });
 
 describe('the periodic sweep', () => {
+  it('gives each control of sweep.schedules a schedule of its own, on the same state machine, that control alone', () => {
+    const template = synth(
+      parsePolicy({
+        sweep: { schedule: 'rate(1 hour)', schedules: { 'apigateway-throttling': 'rate(10 minutes)' } },
+        controls: { 's3-default-encryption': { algorithm: 'AES256' }, 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } },
+      }),
+    );
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')) as Array<{ Properties: { ScheduleExpression: string; Target: { Arn: unknown; Input: string } } }>;
+
+    expect(schedules.map((s) => [s.Properties.ScheduleExpression, JSON.parse(s.Properties.Target.Input)])).toEqual([
+      ['rate(1 hour)', { controls: ['s3-default-encryption', 'apigateway-throttling'] }],
+      ['rate(10 minutes)', { controls: ['apigateway-throttling'] }],
+    ]);
+    expect(schedules[1]!.Properties.Target.Arn).toEqual(schedules[0]!.Properties.Target.Arn);
+  });
+
   it('is scheduled by the policy and sweeps every enabled control in pages', () => {
     const template = synth(parsePolicy({ sweep: { schedule: 'rate(30 minutes)' }, controls: { 's3-default-encryption': { algorithm: 'AES256' }, 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } } }));
 

@@ -1,7 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetEventSelectorsCommand, GetTrailCommand, ListTagsCommand, PutEventSelectorsCommand, StartLoggingCommand, UpdateTrailCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  GetEventSelectorsCommand,
+  GetTrailCommand,
+  ListTagsCommand,
+  PutEventSelectorsCommand,
+  StartLoggingCommand,
+  UpdateTrailCommand,
+} from '@aws-sdk/client-cloudtrail';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAwsClients } from '../../core/aws';
@@ -23,7 +30,12 @@ const ACCOUNT = '111122223333';
 const STOPPED = `arn:aws:cloudtrail:us-west-2:${ACCOUNT}:trail/stopped`;
 const UNVALIDATED = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/unvalidated`;
 const FINE = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/fine`;
-const healthy = (): FakeTrail => ({ isLogging: true, isMultiRegionTrail: true, logFileValidationEnabled: true, includeGlobalServiceEvents: true });
+const healthy = (): FakeTrail => ({
+  isLogging: true,
+  isMultiRegionTrail: true,
+  logFileValidationEnabled: true,
+  includeGlobalServiceEvents: true,
+});
 
 const tmp = mkdtempSync(join(tmpdir(), 'rampart-trails-'));
 const POLICY_FILE = join(tmp, 'policy.yaml');
@@ -55,7 +67,11 @@ describe('cloudtrail-logging against a stateful CloudTrail fake', () => {
     ctx = {
       controls: ALL_CONTROLS,
       policy: POLICY,
-      clients: createAwsClients({ region: 'us-east-1', regions: ['us-east-1', 'us-west-2'], credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+      clients: createAwsClients({
+        region: 'us-east-1',
+        regions: ['us-east-1', 'us-west-2'],
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      }),
       lastKnownGood: new InMemoryLastKnownGood(),
       fixes: new InMemoryFixLedger(),
       clock: () => new Date('2024-06-03T16:00:00Z'),
@@ -72,7 +88,8 @@ describe('cloudtrail-logging against a stateful CloudTrail fake', () => {
     for await (const item of sweep(POLICY, ctx.clients, { detectors: DETECTORS, sweepId: 'sweep-1', account: ACCOUNT })) items.push(item);
     return items;
   }
-  const findingsOf = (items: SweepItem[]): Finding[] => items.flatMap((i) => (i.kind === 'judged' && i.judgement.outcome === 'violation' ? [i.judgement.finding] : []));
+  const findingsOf = (items: SweepItem[]): Finding[] =>
+    items.flatMap((i) => (i.kind === 'judged' && i.judgement.outcome === 'violation' ? [i.judgement.finding] : []));
 
   it('the sweep finds a stopped trail on its own, with no event, and each trail once however many regions list it', async () => {
     const items = await swept();
@@ -84,7 +101,11 @@ describe('cloudtrail-logging against a stateful CloudTrail fake', () => {
       ]),
     );
     expect(findingsOf(items)).toHaveLength(2);
-    expect(items.filter((i) => i.kind === 'judged' && i.judgement.outcome === 'compliant').map((i) => i.kind === 'judged' && i.judgement.ref.arn)).toEqual([FINE]);
+    expect(
+      items
+        .filter((i) => i.kind === 'judged' && i.judgement.outcome === 'compliant')
+        .map((i) => i.kind === 'judged' && i.judgement.ref.arn),
+    ).toEqual([FINE]);
   });
 
   it('remediates a stopped trail with StartLogging in its home region, and the read-back confirms', async () => {
@@ -92,7 +113,10 @@ describe('cloudtrail-logging against a stateful CloudTrail fake', () => {
 
     const outcome = await remediate(stopped!, ctx);
 
-    expect(outcome).toMatchObject({ outcome: 'remediated', change: { operation: 'StartLogging', region: 'us-west-2', input: { Name: STOPPED } } });
+    expect(outcome).toMatchObject({
+      outcome: 'remediated',
+      change: { operation: 'StartLogging', region: 'us-west-2', input: { Name: STOPPED } },
+    });
     expect(aws.writes).toEqual([`StartLogging ${STOPPED}`]);
     expect((await readBack(aws, STOPPED)).isLogging).toBe(true);
   });
@@ -102,13 +126,23 @@ describe('cloudtrail-logging against a stateful CloudTrail fake', () => {
 
     const outcome = await remediate(unvalidated!, ctx);
 
-    expect(outcome).toMatchObject({ outcome: 'remediated', change: { operation: 'UpdateTrail', input: { Name: UNVALIDATED, EnableLogFileValidation: true } } });
+    expect(outcome).toMatchObject({
+      outcome: 'remediated',
+      change: { operation: 'UpdateTrail', input: { Name: UNVALIDATED, EnableLogFileValidation: true } },
+    });
     expect(aws.writes).toEqual([`UpdateTrail ${UNVALIDATED} EnableLogFileValidation`]);
     expect((await readBack(aws, UNVALIDATED)).trail).toMatchObject({ LogFileValidationEnabled: true, IsMultiRegionTrail: true });
   });
 
   it('restores management events with one PutEventSelectors that keeps the data selectors', async () => {
-    const dataOnly = [{ ReadWriteType: 'All' as const, IncludeManagementEvents: false, DataResources: [{ Type: 'AWS::S3::Object', Values: ['arn:aws:s3:::audit/'] }], ExcludeManagementEventSources: [] }];
+    const dataOnly = [
+      {
+        ReadWriteType: 'All' as const,
+        IncludeManagementEvents: false,
+        DataResources: [{ Type: 'AWS::S3::Object', Values: ['arn:aws:s3:::audit/'] }],
+        ExcludeManagementEventSources: [],
+      },
+    ];
     aws.trails.set(FINE, { ...healthy(), eventSelectors: dataOnly });
     const finding = findingsOf(await swept()).find((f) => f.resourceArn === FINE)!;
 
@@ -127,7 +161,11 @@ describe('cloudtrail-logging against a stateful CloudTrail fake', () => {
 
     const outcome = await remediate(j.finding, { ...ctx, account: undefined });
 
-    expect(outcome).toMatchObject({ outcome: 'failed', change: null, reason: expect.stringContaining('Rampart does not re-create trails') });
+    expect(outcome).toMatchObject({
+      outcome: 'failed',
+      change: null,
+      reason: expect.stringContaining('Rampart does not re-create trails'),
+    });
     expect(aws.writes).toEqual([]);
   });
 
@@ -164,11 +202,20 @@ describe('rampart replay of the real trail records', () => {
     const result = await runCli(['replay', '--json', '--plan', '--control', 'cloudtrail-logging', ...names.map((n) => join(FIXTURES, n))]);
     const lines = jsonLines(result.stdout);
 
-    expect(lines.filter((l) => l.type !== 'summary').map((l) => [l.type, l.eventName ?? '', l.resourceArn, (l.change as { operation?: string } | null | undefined)?.operation ?? null])).toEqual([
+    expect(
+      lines
+        .filter((l) => l.type !== 'summary')
+        .map((l) => [l.type, l.eventName ?? '', l.resourceArn, (l.change as { operation?: string } | null | undefined)?.operation ?? null]),
+    ).toEqual([
       ['finding', 'StopLogging', 'arn:aws:cloudtrail:us-west-2:123456789012:trail/example-trail', 'StartLogging'],
       ['finding', 'DeleteTrail', 'arn:aws:cloudtrail:us-west-2:0123456789012:trail/test-trail', null],
       ['finding', 'UpdateTrail', 'arn:aws:cloudtrail:us-west-2:0123456789012:trail/TEST-trail', 'UpdateTrail'],
-      ['finding', 'PutEventSelectors', 'arn:aws:cloudtrail:ap-southeast-2:438465128930:trail/stratus-red-team-ctes-trail-yuffsbtkgj', 'PutEventSelectors'],
+      [
+        'finding',
+        'PutEventSelectors',
+        'arn:aws:cloudtrail:ap-southeast-2:438465128930:trail/stratus-red-team-ctes-trail-yuffsbtkgj',
+        'PutEventSelectors',
+      ],
       ['unknown', '', 'arn:aws:cloudtrail:us-west-2:0123456789012:trail/TEST-trail', null],
     ]);
     expect(lines.at(-1)).toMatchObject({ type: 'summary', events: 6, matched: 5, findings: 4, unknown: 1, errors: 0 });
@@ -190,22 +237,36 @@ describe('reading a trail', () => {
     aws.cloudTrail.on(GetEventSelectorsCommand).resolves({ TrailARN: FINE, EventSelectors: [], AdvancedEventSelectors: [] });
 
     const observation = await cloudtrailLogging.readState(ref, clients());
-    expect(observation).toMatchObject({ status: 'known', tags: { team: 'audit' }, state: { selectors: { form: 'basic', eventSelectors: DEFAULT_SELECTORS } } });
+    expect(observation).toMatchObject({
+      status: 'known',
+      tags: { team: 'audit' },
+      state: { selectors: { form: 'basic', eventSelectors: DEFAULT_SELECTORS } },
+    });
 
     aws.trails.get(FINE)!.eventSelectors = [];
-    expect(await cloudtrailLogging.readState(ref, clients())).toMatchObject({ state: { selectors: { form: 'basic', eventSelectors: [] } } });
+    expect(await cloudtrailLogging.readState(ref, clients())).toMatchObject({
+      state: { selectors: { form: 'basic', eventSelectors: [] } },
+    });
   });
 
   it('reads a deleted trail as deleted (a violation), not as gone', async () => {
     const { cloudtrailLogging, trailRef } = await import('../../detectors/cloudtrail-logging');
-    expect(await cloudtrailLogging.readState(trailRef(FINE, undefined, ACCOUNT)!, clients())).toEqual({ status: 'known', state: { deleted: true }, tags: {} });
+    expect(await cloudtrailLogging.readState(trailRef(FINE, undefined, ACCOUNT)!, clients())).toEqual({
+      status: 'known',
+      state: { deleted: true },
+      tags: {},
+    });
   });
 
   it('reads an organization trail of the management account without its tags (a member cannot read them)', async () => {
     const { cloudtrailLogging, trailRef } = await import('../../detectors/cloudtrail-logging');
     const org = 'arn:aws:cloudtrail:us-east-1:999988887777:trail/org';
     aws.trails.set(org, { ...healthy(), isOrganizationTrail: true, tags: { secret: 'x' } });
-    expect(await cloudtrailLogging.readState(trailRef(org, undefined, ACCOUNT)!, clients())).toMatchObject({ status: 'known', tags: {}, state: { isOrganizationTrail: true } });
+    expect(await cloudtrailLogging.readState(trailRef(org, undefined, ACCOUNT)!, clients())).toMatchObject({
+      status: 'known',
+      tags: {},
+      state: { isOrganizationTrail: true },
+    });
     expect(aws.cloudTrail.commandCalls(ListTagsCommand)).toHaveLength(0);
   });
 });

@@ -110,6 +110,18 @@ describe('policy file', () => {
     expect(issues.map((i) => i.path).sort()).toEqual(['controls.apigateway-waf.stages.abc', 'controls.apigateway-waf.stages.abc/prod/extra']);
   });
 
+  it('takes a schedule of its own per enabled control in sweep.schedules, and refuses one for a control that is off', () => {
+    expect(parsePolicy({ sweep: { schedules: { 'apigateway-throttling': 'rate(5 minutes)' } }, controls: { 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } } }).sweep).toEqual({
+      schedule: 'rate(1 hour)',
+      schedules: { 'apigateway-throttling': 'rate(5 minutes)' },
+      concurrency: 32,
+    });
+    expect(() => parsePolicyText('sweep:\n  schedules:\n    apigateway-waf: rate(5 minutes)\n')).toThrow(/sweep\.schedules\.apigateway-waf: apigateway-waf is not a control the policy enables \(line 3\)/);
+    expect(() => parsePolicy({ sweep: { schedules: { 'apigateway-throttling': 'every 5 minutes' } }, controls: { 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } } })).toThrow(
+      /expected an EventBridge Scheduler expression/,
+    );
+  });
+
   it('reports a YAML syntax error with its line and column', () => {
     const issues = issuesOf(() => parsePolicyText('controls:\n  s3-default-encryption: { algorithm: AES256\n', 'broken.yaml'));
 

@@ -310,7 +310,7 @@ describe('remediator registry', () => {
       's3-default-encryption': ['s3:GetEncryptionConfiguration', 's3:GetBucketTagging', 'kms:DescribeKey'],
       'apigateway-waf': ['wafv2:GetWebACLForResource', 'wafv2:GetWebACL', 'apigateway:GET'],
       'apigateway-throttling': ['apigateway:GET'],
-      'cloudtrail-logging': ['cloudtrail:GetTrail', 'cloudtrail:GetTrailStatus', 'cloudtrail:GetEventSelectors', 'cloudtrail:ListTags', 'kms:DescribeKey'],
+      'cloudtrail-logging': ['cloudtrail:GetTrail', 'cloudtrail:GetTrailStatus', 'cloudtrail:GetEventSelectors', 'cloudtrail:ListTags'],
     });
   });
 });
