@@ -296,7 +296,7 @@ export function ownTrail(ref: TrailRef): boolean {
 // `*` so that a member account can read the organization trail of its management account
 const TRAILS = 'arn:${Partition}:cloudtrail:*:*:trail/*';
 
-export const trailReadPermissions: readonly Permission[] = [
+const READS: readonly Permission[] = [
   {
     actions: ['cloudtrail:GetTrail', 'cloudtrail:GetTrailStatus', 'cloudtrail:GetEventSelectors', 'cloudtrail:ListTags'],
     resources: [TRAILS],
@@ -403,7 +403,7 @@ export const cloudtrailLogging: Detector<TrailState, TrailPolicy, 'cloudtrail-lo
     if (!cloudTrailTrail.is(ref)) throw new TypeError(`not a trail: ${ref.arn}`);
     return readTrail(ref, clients);
   },
-  readPermissions: trailReadPermissions,
+  readPermissions: READS,
 
   evaluate: (state, policy, ref) => evaluateTrail(state, policy, ref),
 

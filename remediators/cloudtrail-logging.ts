@@ -15,7 +15,6 @@ import {
   isManagementSelector,
   managementCoverage,
   recordsRequiredManagementEvents,
-  trailReadPermissions,
   type TrailPolicy,
   type TrailSelectors,
   type TrailState,
@@ -191,5 +190,4 @@ export const cloudtrailLoggingRemediator: Remediator<TrailState, TrailPolicy, 'c
     UpdateTrail: { actions: ['cloudtrail:UpdateTrail'], resources: [TRAILS] },
     PutEventSelectors: { actions: ['cloudtrail:PutEventSelectors'], resources: [TRAILS] },
   },
-  readPermissions: trailReadPermissions,
 };
