@@ -5,6 +5,7 @@ import { eventTimeOf, parseEvent, type RampartEvent } from '../core/events';
 import type { ExemptionChange } from '../core/exemptions';
 import type { Finding } from '../core/finding';
 import type { LastKnownGoodStore } from '../core/last-known-good';
+import { findingKey, resourceKey } from '../core/resource-key';
 import type { Policy } from '../core/policy';
 import { decide, type Decision } from '../detectors/decide';
 import { judgeEvent } from '../detectors/judge';
@@ -67,7 +68,7 @@ export interface ReplayOptions {
 export async function planned(finding: Finding, state: unknown, policy: Policy, store?: LastKnownGoodStore): Promise<Pick<FindingLine, 'risk' | 'change' | 'reason'>> {
   const remediator = remediatorFor(finding.control);
   const controlPolicy = policy.controls[finding.control];
-  const lastKnownGood = store ? await store.get(finding.control, finding.resourceArn) : undefined;
+  const lastKnownGood = store ? await store.get(findingKey(finding)) : undefined;
   const plan = remediator.plan(finding, state, controlPolicy, lastKnownGood);
   const risk = remediator.risk(finding, controlPolicy, plan.change ?? undefined);
   return plan.change ? { risk, change: plan.change } : { risk, change: null, reason: plan.reason };
@@ -101,7 +102,7 @@ export async function carryOutOffline(decision: Decision, out: OfflineOutlet): P
     }
     case 'record-last-known-good':
       out.summary.compliant++;
-      if (out.lastKnownGood) await out.lastKnownGood.put(decision.control as ControlId, decision.ref.arn, decision.state, out.seenAt);
+      if (out.lastKnownGood) await out.lastKnownGood.put(resourceKey(decision.control as ControlId, decision.ref), decision.state, out.seenAt);
       return;
     case 'report':
       if (decision.outcome === 'unknown') {

@@ -5,6 +5,7 @@ import type { ControlId } from './controls';
 import type { Finding } from './finding';
 import { refundBudget, spendBudget, type BudgetSpend, type FixBudget, type FixLedger } from './fix-budget';
 import type { LastKnownGoodStore } from './last-known-good';
+import { keyText, type ResourceKey } from './resource-key';
 import { nextGeneration, type ApprovalRecord, type ApprovalStore, type DecideResult, type DecisionStatus, type FindingHistoryEntry, type FindingRecord, type FindingStatus, type FindingsStore, type OpenResult } from './stores';
 
 /**
@@ -13,8 +14,11 @@ import { nextGeneration, type ApprovalRecord, type ApprovalStore, type DecideRes
  * - `FINDING#<id>` / `STATE`: a finding, its status and history
  * - `APPROVAL#<id>` / `STATE`: an approval request and its task token (`id` random)
  * - `APPROVAL#<findingId>#<generation>` / `OF`: which approval a workflow generation waits for
- * - `LKG#<control>#<arn>` / `STATE`: the last state seen compliant
- * - `FIXES#<control>#<arn>` / `BUDGET`: the fix times in the budget window, and a version
+ * - `LKG#<account>#<control>#<arn>` / `STATE`: the last state seen compliant
+ * - `FIXES#<account>#<control>#<arn>` / `BUDGET`: the fix times in the budget window, and a version
+ * The account is the resource's (`''` when nothing says: `LKG##<control>#<arn>`), after the
+ * kind, so the `dynamodb:LeadingKeys` grants on `<kind>#*` still hold. Items of the earlier
+ * keys without an account (`LKG#<control>#<arn>`) are never read again; they expire by TTL.
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttl: 'ttl', pendingIndex: 'pending', pendingAttribute: 'pendingApproval' } as const;
 
@@ -330,17 +334,17 @@ export class DynamoLastKnownGood implements LastKnownGoodStore {
     private readonly table: string,
   ) {}
 
-  async get(control: ControlId, resourceArn: string): Promise<unknown | undefined> {
-    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: { pk: `LKG#${control}#${resourceArn}`, sk: STATE } }));
+  async get(key: ResourceKey): Promise<unknown | undefined> {
+    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: { pk: `LKG#${keyText(key)}`, sk: STATE } }));
     return out.Item?.state;
   }
 
-  async put(control: ControlId, resourceArn: string, state: unknown, seenAt: Date): Promise<void> {
+  async put(key: ResourceKey, state: unknown, seenAt: Date): Promise<void> {
     try {
       await this.db.send(
         new sdk.dynamodbDocument.PutCommand({
           TableName: this.table,
-          Item: { pk: `LKG#${control}#${resourceArn}`, sk: STATE, state, seenAt: seenAt.toISOString() },
+          Item: { pk: `LKG#${keyText(key)}`, sk: STATE, state, seenAt: seenAt.toISOString() },
           // events arrive out of order: an older observation never replaces a newer one
           ConditionExpression: 'attribute_not_exists(pk) OR seenAt <= :seenAt',
           ExpressionAttributeValues: { ':seenAt': seenAt.toISOString() },
@@ -356,7 +360,7 @@ export class DynamoLastKnownGood implements LastKnownGoodStore {
 const BUDGET_ATTEMPTS = 8;
 
 /**
- * The fix budget of one resource is one item, `FIXES#<control>#<arn>` / `BUDGET`: the fix times
+ * The fix budget of one resource is one item, `FIXES#<account>#<control>#<arn>` / `BUDGET`: the fix times
  * in the window and a version. Each fix is one conditional update on the version it read, so
  * the check and the count are one atomic step: of two racing applies with one fix left, the
  * second's condition fails, it reads again and finds the budget spent.
@@ -369,22 +373,22 @@ export class DynamoFixLedger implements FixLedger {
     private readonly keepSeconds = DAY_SECONDS,
   ) {}
 
-  private key(control: ControlId, resourceArn: string) {
-    return { pk: `FIXES#${control}#${resourceArn}`, sk: BUDGET };
+  private key(key: ResourceKey) {
+    return { pk: `FIXES#${keyText(key)}`, sk: BUDGET };
   }
 
-  private async read(control: ControlId, resourceArn: string): Promise<{ times: string[]; version: number }> {
-    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: this.key(control, resourceArn), ConsistentRead: true }));
+  private async read(key: ResourceKey): Promise<{ times: string[]; version: number }> {
+    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: this.key(key), ConsistentRead: true }));
     return { times: (out.Item?.fixes as string[] | undefined) ?? [], version: Number(out.Item?.version ?? 0) };
   }
 
   /** Writes `times` if the item is still at `version`; false when another writer came first. */
-  private async write(control: ControlId, resourceArn: string, times: string[], version: number, at: Date): Promise<boolean> {
+  private async write(key: ResourceKey, times: string[], version: number, at: Date): Promise<boolean> {
     try {
       await this.db.send(
         new sdk.dynamodbDocument.UpdateCommand({
           TableName: this.table,
-          Key: this.key(control, resourceArn),
+          Key: this.key(key),
           ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
           UpdateExpression: 'SET fixes = :fixes, version = :next, #ttl = :ttl',
           ExpressionAttributeNames: { '#ttl': TABLE_KEYS.ttl },
@@ -398,27 +402,27 @@ export class DynamoFixLedger implements FixLedger {
     }
   }
 
-  async fixesSince(control: ControlId, resourceArn: string, since: Date): Promise<number> {
-    const { times } = await this.read(control, resourceArn);
+  async fixesSince(key: ResourceKey, since: Date): Promise<number> {
+    const { times } = await this.read(key);
     return times.filter((t) => t >= since.toISOString()).length;
   }
 
-  async spend(control: ControlId, resourceArn: string, at: Date, budget: FixBudget): Promise<BudgetSpend> {
+  async spend(key: ResourceKey, at: Date, budget: FixBudget): Promise<BudgetSpend> {
     for (let attempt = 0; attempt < BUDGET_ATTEMPTS; attempt++) {
-      const current = await this.read(control, resourceArn);
+      const current = await this.read(key);
       const { times, ...spent } = spendBudget(current.times, at, budget);
       if (!spent.granted) return spent;
-      if (await this.write(control, resourceArn, times, current.version, at)) return spent;
+      if (await this.write(key, times, current.version, at)) return spent;
     }
-    throw new Error(`fix budget of ${resourceArn}: ${BUDGET_ATTEMPTS} conflicting updates in a row`);
+    throw new Error(`fix budget of ${key.resourceArn} (account ${key.account || 'unknown'}): ${BUDGET_ATTEMPTS} conflicting updates in a row`);
   }
 
-  async refund(control: ControlId, resourceArn: string, at: Date): Promise<void> {
+  async refund(key: ResourceKey, at: Date): Promise<void> {
     for (let attempt = 0; attempt < BUDGET_ATTEMPTS; attempt++) {
-      const current = await this.read(control, resourceArn);
+      const current = await this.read(key);
       if (!current.times.includes(at.toISOString())) return;
-      if (await this.write(control, resourceArn, refundBudget(current.times, at), current.version, at)) return;
+      if (await this.write(key, refundBudget(current.times, at), current.version, at)) return;
     }
-    throw new Error(`fix budget of ${resourceArn}: ${BUDGET_ATTEMPTS} conflicting updates in a row`);
+    throw new Error(`fix budget of ${key.resourceArn} (account ${key.account || 'unknown'}): ${BUDGET_ATTEMPTS} conflicting updates in a row`);
   }
 }

@@ -1,9 +1,10 @@
-import type { ControlId } from './controls';
+import { keyText, type ResourceKey } from './resource-key';
 
 /**
  * A per-resource fix budget (DESIGN.md §6): after `maxFixes` fixes of one resource within
  * `windowMinutes`, Rampart stops fixing it and asks a human, instead of fighting another
- * automation (a pipeline that keeps undoing the fix) forever.
+ * automation (a pipeline that keeps undoing the fix) forever. A resource is its account, control
+ * and ARN (`ResourceKey`): the same bucket name in two accounts has two budgets.
  */
 export interface FixBudget {
   maxFixes: number;
@@ -14,16 +15,16 @@ export type BudgetSpend = { granted: true; fixes: number } | { granted: false; f
 
 export interface FixLedger {
   /** Fixes of this resource by this control at or after `since` (a read, for the plan's early stop). */
-  fixesSince(control: ControlId, resourceArn: string, since: Date): Promise<number>;
+  fixesSince(key: ResourceKey, since: Date): Promise<number>;
   /**
    * Counts one fix at `at` against the budget, atomically: granted (and counted, `fixes`
    * including it) only while the window holds fewer than `maxFixes`; refused (nothing counted)
    * otherwise. Of two racing fixes with one left, exactly one is granted; two at the same
    * millisecond count twice.
    */
-  spend(control: ControlId, resourceArn: string, at: Date, budget: FixBudget): Promise<BudgetSpend>;
+  spend(key: ResourceKey, at: Date, budget: FixBudget): Promise<BudgetSpend>;
   /** Gives back a fix counted at `at` that was not made (the write failed). */
-  refund(control: ControlId, resourceArn: string, at: Date): Promise<void>;
+  refund(key: ResourceKey, at: Date): Promise<void>;
 }
 
 /** How long the ledger remembers a fix: a day, or twice the window when that is longer. */
@@ -52,20 +53,20 @@ export function refundBudget(times: readonly string[], at: Date): string[] {
 export class InMemoryFixLedger implements FixLedger {
   private readonly fixes = new Map<string, string[]>();
 
-  async fixesSince(control: ControlId, resourceArn: string, since: Date): Promise<number> {
-    return (this.fixes.get(`${control} ${resourceArn}`) ?? []).filter((t) => t >= since.toISOString()).length;
+  async fixesSince(key: ResourceKey, since: Date): Promise<number> {
+    return (this.fixes.get(keyText(key)) ?? []).filter((t) => t >= since.toISOString()).length;
   }
 
   // no await between the read and the write: atomic within the process
-  async spend(control: ControlId, resourceArn: string, at: Date, budget: FixBudget): Promise<BudgetSpend> {
-    const key = `${control} ${resourceArn}`;
-    const { times, ...spent } = spendBudget(this.fixes.get(key) ?? [], at, budget);
-    if (spent.granted) this.fixes.set(key, times);
+  async spend(key: ResourceKey, at: Date, budget: FixBudget): Promise<BudgetSpend> {
+    const text = keyText(key);
+    const { times, ...spent } = spendBudget(this.fixes.get(text) ?? [], at, budget);
+    if (spent.granted) this.fixes.set(text, times);
     return spent;
   }
 
-  async refund(control: ControlId, resourceArn: string, at: Date): Promise<void> {
-    const key = `${control} ${resourceArn}`;
-    this.fixes.set(key, refundBudget(this.fixes.get(key) ?? [], at));
+  async refund(key: ResourceKey, at: Date): Promise<void> {
+    const text = keyText(key);
+    this.fixes.set(text, refundBudget(this.fixes.get(text) ?? [], at));
   }
 }

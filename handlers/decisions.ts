@@ -1,3 +1,4 @@
+import { resourceKey } from '../core/resource-key';
 import type { Decision } from '../detectors/decide';
 import { openAndStart, type OpenOutcome } from '../remediators/finding-workflow';
 import type { GuardDeps } from './deps';
@@ -14,7 +15,7 @@ export async function carryOutOnline(decision: Decision, deps: GuardDeps): Promi
     case 'open-finding':
       return openAndStart(decision.finding, deps);
     case 'record-last-known-good':
-      await deps.lastKnownGood.put(decision.control, decision.ref.arn, decision.state, deps.clock());
+      await deps.lastKnownGood.put(resourceKey(decision.control, decision.ref), decision.state, deps.clock());
       return undefined;
     case 'report':
       logger.info('no finding', { control: decision.control, resource: decision.ref.arn, outcome: decision.outcome, reason: decision.reason });

@@ -26,7 +26,7 @@ export const TABLE_ACTIONS = {
 
 /**
  * The kinds of item in the table, by the prefix of their partition key (core/dynamo-stores.ts:
- * `FINDING#<id>`, `APPROVAL#<id>`, `LKG#<control>#<arn>`, `FIXES#<control>#<arn>`).
+ * `FINDING#<id>`, `APPROVAL#<id>`, `LKG#<account>#<control>#<arn>`, `FIXES#<account>#<control>#<arn>`).
  */
 export const ITEM_KINDS = ['FINDING', 'APPROVAL', 'LKG', 'FIXES'] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];

@@ -5,6 +5,7 @@ import { exemptionOf } from '../core/exemptions';
 import type { Finding, ResourceRef } from '../core/finding';
 import type { FixLedger } from '../core/fix-budget';
 import type { LastKnownGoodStore } from '../core/last-known-good';
+import { resourceKey, type ResourceKey } from '../core/resource-key';
 import type { RemediationResult } from '../core/outcome';
 import type { Policy } from '../core/policy';
 import { refFromArn } from '../core/resources';
@@ -68,9 +69,18 @@ const result = (finding: Finding, rest: Omit<RemediationResult, 'control' | 'res
   ...rest,
 });
 
+/**
+ * What the finding's restore point and fix budget are kept by: its control, its resource and
+ * the account the finding carries. A finding that does not say its account (an offline replay)
+ * is fixed where the credentials act, if at all (`accountRefusal`): its budget is that account's.
+ */
+function keyOf(finding: Finding, ctx: RemediationContext): ResourceKey {
+  return resourceKey(finding.control, { arn: finding.resourceArn, account: finding.account ?? ctx.account });
+}
+
 /** A restore point, best effort: one that cannot be written never turns a fix (or a compliant read) into a failure. */
-async function keepLastKnownGood(ctx: RemediationContext, finding: Finding, arn: string, state: unknown): Promise<void> {
-  await ctx.lastKnownGood.put(finding.control, arn, state, ctx.clock()).catch(() => undefined);
+async function keepLastKnownGood(ctx: RemediationContext, key: ResourceKey, state: unknown): Promise<void> {
+  await ctx.lastKnownGood.put(key, state, ctx.clock()).catch(() => undefined);
 }
 
 export type PlanStep = { done: RemediationResult } | { change: Change; risk: Risk };
@@ -86,6 +96,7 @@ export async function planRemediation(finding: Finding, ctx: RemediationContext)
   const { detector, remediator } = control;
   const policy = controlPolicy(finding, ctx.policy);
   const ref = refOf(finding, control);
+  const key = keyOf(finding, ctx);
   const observation = await observeLive(detector, ref, ctx.policy, ctx.clients);
   if (observation.status === 'gone') return { done: result(finding, { outcome: 'resource-gone', change: null, reason: observation.reason }) };
   const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, ctx.policy.exemptions, ctx.clock());
@@ -93,15 +104,15 @@ export async function planRemediation(finding: Finding, ctx: RemediationContext)
   if (observation.status !== 'known') return { done: result(finding, { outcome: 'failed', change: null, reason: observation.reason }) };
   const evaluation = detector.evaluate(observation.state, policy, ref);
   if (evaluation.status === 'compliant') {
-    await keepLastKnownGood(ctx, finding, ref.arn, observation.state);
+    await keepLastKnownGood(ctx, key, observation.state);
     return { done: result(finding, { outcome: 'already-compliant', change: null, reason: 'the resource already complies with the policy' }) };
   }
   if (evaluation.status === 'unknown') return { done: result(finding, { outcome: 'failed', change: null, reason: evaluation.reason }) };
   const windowStart = new Date(ctx.clock().getTime() - ctx.policy.fixBudget.windowMinutes * 60_000);
-  const fixes = await ctx.fixes.fixesSince(finding.control, ref.arn, windowStart);
+  const fixes = await ctx.fixes.fixesSince(key, windowStart);
   // an early stop, before anyone is asked to approve: the atomic check is the apply's
   if (fixes >= ctx.policy.fixBudget.maxFixes) return { done: loopSuspected(finding, fixes, ctx, null) };
-  const lastKnownGood = await ctx.lastKnownGood.get(finding.control, ref.arn);
+  const lastKnownGood = await ctx.lastKnownGood.get(key);
   const plan = remediator.plan(finding, observation.state, policy, lastKnownGood);
   if (plan.change === null) return { done: result(finding, { outcome: 'failed', change: null, reason: plan.reason }) };
   return { change: plan.change, risk: remediator.risk(finding, policy, plan.change) };
@@ -133,14 +144,15 @@ export async function applyChange(finding: Finding, change: Change, ctx: Remedia
   if (target !== finding.resourceArn) {
     return result(finding, { outcome: 'failed', change, reason: `refused: the change writes to ${target}, not to the finding's ${finding.resourceArn}` });
   }
+  const key = keyOf(finding, ctx);
   const at = ctx.clock();
-  const spent = await ctx.fixes.spend(finding.control, finding.resourceArn, at, ctx.policy.fixBudget);
+  const spent = await ctx.fixes.spend(key, at, ctx.policy.fixBudget);
   if (!spent.granted) return loopSuspected(finding, spent.fixes, ctx, null);
   try {
     await remediator.apply(change, ctx.clients);
   } catch (error) {
     // an over-count errs toward asking a human: a refund that fails is not the fix's failure
-    await ctx.fixes.refund(finding.control, finding.resourceArn, at).catch(() => undefined);
+    await ctx.fixes.refund(key, at).catch(() => undefined);
     return result(finding, { change, ...describeFailure(error, change, control) });
   }
   return undefined;
@@ -164,7 +176,7 @@ export async function verifyChange(finding: Finding, change: Change, ctx: Remedi
       return result(finding, { change, ...failure, reason: `${change.operation} was applied; ${failure.reason}` });
     }
     if (last.compliant) {
-      await keepLastKnownGood(ctx, finding, ref.arn, last.state);
+      await keepLastKnownGood(ctx, keyOf(finding, ctx), last.state);
       return result(finding, { outcome: 'remediated', change, reason: `${change.operation} applied and verified`, verifiedState: last.state });
     }
     if (attempt < attempts) {

@@ -1,6 +1,7 @@
 import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { ControlId } from '../../core/controls';
 import type { Finding } from '../../core/finding';
+import { keyText } from '../../core/resource-key';
 import type { LastKnownGoodStore } from '../../core/last-known-good';
 import { InMemoryFindingsStore, type FindingRecord, type FindingsStore } from '../../core/stores';
 import { makeDetectorHandler } from '../../handlers/detector';
@@ -152,8 +153,8 @@ describe('fault matrix: the detector path', () => {
     local.deps.findings = findings;
     lastKnownGood = new Map();
     const lkg: LastKnownGoodStore = {
-      get: async (control, arn) => lastKnownGood.get(`${control} ${arn}`),
-      put: (control, arn, state) => fault.around('dynamodb:PutItem lastKnownGood.put', () => void lastKnownGood.set(`${control} ${arn}`, state)),
+      get: async (key) => lastKnownGood.get(keyText(key)),
+      put: (key, state) => fault.around('dynamodb:PutItem lastKnownGood.put', () => void lastKnownGood.set(keyText(key), state)),
     };
     deps.lastKnownGood = lkg;
     detectorDeadLetters = [];

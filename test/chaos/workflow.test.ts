@@ -5,6 +5,7 @@ import { AssociateWebACLCommand, GetWebACLForResourceCommand, WAFV2Client } from
 import type { ClientClass } from '../../core/aws';
 import { parseEvent } from '../../core/events';
 import type { Finding } from '../../core/finding';
+import { findingKey } from '../../core/resource-key';
 import type { Policy } from '../../core/policy';
 import type { InMemoryFindingsStore } from '../../core/stores';
 import { DETECTORS } from '../../controls';
@@ -329,7 +330,7 @@ describe('fault matrix: the remediation workflow', () => {
       expect(outcome).toBe(expected === RECOVERED ? 'recovered' : 'dead-lettered');
       // one write at most for one fix, and the fix counted exactly when it was made
       expect(aws.writes.length).toBe(expected.fixed ? 1 : 0);
-      expect(await fixesMade(finding.control, finding.resourceArn, new Date('2024-06-03T15:00:00Z'))).toBe(expected.fixed ? 1 : 0);
+      expect(await fixesMade(findingKey(finding), new Date('2024-06-03T15:00:00Z'))).toBe(expected.fixed ? 1 : 0);
       // the outcome is recorded once, however often Notify ran
       expect(record.history.filter((h) => h.event === record.outcome)).toHaveLength(record.status === 'closed' ? 1 : 0);
       if (expected.outcome === 'failed' && expected.fixed) expect(record.history.at(-1)?.detail).toContain('was applied');

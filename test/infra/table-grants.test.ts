@@ -6,6 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Finding } from '../../core/finding';
+import { resourceKey } from '../../core/resource-key';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
 import { loadPolicyFile } from '../../controls/policy';
 import { ITEM_KINDS, TABLE_ACTIONS, TABLE_ITEM_KINDS } from '../../infra/grants';
@@ -16,23 +17,25 @@ type Role = keyof typeof TABLE_ACTIONS;
 
 const finding = { id: 'f-1', control: 's3-default-encryption', resourceArn: 'arn:aws:s3:::b', violation: 'v' } as unknown as Finding;
 const at = new Date('2026-11-30T10:00:00Z');
+// the account goes after the kind (`LKG#<account>#...`): the `<kind>#*` conditions still hold
+const KEY = resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::b', account: '111122223333' });
 const drain = async (items: AsyncIterable<unknown>) => {
   for await (const _ of items) void _;
 };
 
 /** The store calls each function makes, as its handler makes them (detectors/handler.ts, remediators/remediate.ts, remediators/handlers/*). */
 const CALLS: Record<Role, (s: { findings: DynamoFindingsStore; approvals: DynamoApprovalStore; lkg: DynamoLastKnownGood; fixes: DynamoFixLedger }) => Promise<unknown>[]> = {
-  detector: (s) => [s.findings.open(finding, at), s.findings.get('f-1'), s.findings.restart('f-1', 1, at, 'ended'), s.lkg.put('s3-default-encryption', 'arn:aws:s3:::b', {}, at)],
-  sweep: (s) => [s.findings.open(finding, at), s.findings.restart('f-1', 1, at, 'ended'), drain(s.findings.listOpen('s3-default-encryption')), s.lkg.put('s3-default-encryption', 'arn:aws:s3:::b', {}, at)],
-  plan: (s) => [s.lkg.get('s3-default-encryption', 'arn:aws:s3:::b'), s.lkg.put('s3-default-encryption', 'arn:aws:s3:::b', {}, at), s.fixes.fixesSince('s3-default-encryption', 'arn:aws:s3:::b', at)],
+  detector: (s) => [s.findings.open(finding, at), s.findings.get('f-1'), s.findings.restart('f-1', 1, at, 'ended'), s.lkg.put(KEY, {}, at)],
+  sweep: (s) => [s.findings.open(finding, at), s.findings.restart('f-1', 1, at, 'ended'), drain(s.findings.listOpen('s3-default-encryption')), s.lkg.put(KEY, {}, at)],
+  plan: (s) => [s.lkg.get(KEY), s.lkg.put(KEY, {}, at), s.fixes.fixesSince(KEY, at)],
   apply: (s) => [
-    s.lkg.get('s3-default-encryption', 'arn:aws:s3:::b'),
-    s.fixes.fixesSince('s3-default-encryption', 'arn:aws:s3:::b', at),
-    s.fixes.spend('s3-default-encryption', 'arn:aws:s3:::b', at, { maxFixes: 3, windowMinutes: 60 } as never),
-    s.fixes.refund('s3-default-encryption', 'arn:aws:s3:::b', at),
+    s.lkg.get(KEY),
+    s.fixes.fixesSince(KEY, at),
+    s.fixes.spend(KEY, at, { maxFixes: 3, windowMinutes: 60 } as never),
+    s.fixes.refund(KEY, at),
     s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'applied' } }),
   ],
-  verify: (s) => [s.lkg.put('s3-default-encryption', 'arn:aws:s3:::b', {}, at)],
+  verify: (s) => [s.lkg.put(KEY, {}, at)],
   // expireApproval: the pointer of the finding's generation, then the approval, closed
   notify: (s) => [s.findings.get('f-1'), s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'notified' } }), s.approvals.idOf('f-1', 1), s.approvals.get('a-1'), s.approvals.close('a-1', 'expired', 'timeout', at)],
   requestApproval: (s) => [

@@ -206,7 +206,7 @@ describe("rampart remediate and scan --fix count against the deployed guard's fi
   let aws: FakeAws;
   const sts = mockClient(STSClient);
   const ddb = mockClient(DynamoDBDocumentClient);
-  const BUDGET_KEY = { pk: 'FIXES#s3-default-encryption#arn:aws:s3:::rampart-demo-logs', sk: 'BUDGET' };
+  const BUDGET_KEY = { pk: 'FIXES#111122223333#s3-default-encryption#arn:aws:s3:::rampart-demo-logs', sk: 'BUDGET' };
   let items: Map<string, Record<string, unknown>>;
   afterAll(() => {
     sts.restore();
@@ -261,6 +261,15 @@ describe("rampart remediate and scan --fix count against the deployed guard's fi
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('loop-suspected');
     expect(aws.writes).toEqual([]);
+  });
+
+  it("remediate counts a finding that does not say its account against the budget of the credentials' account, where the fix lands", async () => {
+    const { account: _account, ...line } = JSON.parse(await findingLine()) as Record<string, unknown>;
+
+    const result = await runCli(['remediate', '--config', POLICY, '--table', 'guard-table', '--finding', JSON.stringify(line)]);
+
+    expect(result.code).toBe(0);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { TableName: 'guard-table', Key: BUDGET_KEY });
   });
 
   it('scan --fix counts its fixes in the table named by RAMPART_TABLE', async () => {

@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { InMemoryFindingsStore } from '../../core/stores';
+import { resourceKey } from '../../core/resource-key';
 import { GetStageCommand } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { MalformedEventError } from '../../core/errors';
@@ -74,7 +75,7 @@ describe('the detector Lambda', () => {
     const summary = await handler(fixture('s3-DeleteBucketEncryption-constructed.json') as never);
 
     expect(summary).toEqual({ findings: [], started: [], recovered: [], compliant: 1 });
-    expect(await deps.lastKnownGood.get('s3-default-encryption', 'arn:aws:s3:::rampart-demo-logs')).toEqual({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false });
+    expect(await deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::rampart-demo-logs', account: '111122223333' }))).toEqual({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false });
   });
 
   it('sends a malformed event straight to the dead-letter queue with its reason, counted once, without a Lambda retry', async () => {

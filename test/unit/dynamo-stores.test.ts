@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanComma
 import { mockClient } from 'aws-sdk-client-mock';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../../core/dynamo-stores';
 import type { Finding } from '../../core/finding';
+import { resourceKey, UNKNOWN_ACCOUNT } from '../../core/resource-key';
 
 const FINDING: Finding = {
   id: 'f1',
@@ -178,13 +179,32 @@ describe('DynamoDB stores', () => {
   it('keeps the newest last-known-good state when observations arrive out of order', async () => {
     ddb.on(PutCommand).rejects(conditionFailed());
 
-    await expect(new DynamoLastKnownGood(db, 'tbl').put('apigateway-waf', 'arn:x', { webAclArn: 'a' }, AT)).resolves.toBeUndefined();
+    await expect(new DynamoLastKnownGood(db, 'tbl').put(resourceKey('apigateway-waf', { arn: 'arn:x', account: '111122223333' }), { webAclArn: 'a' }, AT)).resolves.toBeUndefined();
     expect(ddb).toHaveReceivedCommandWith(PutCommand, { ConditionExpression: 'attribute_not_exists(pk) OR seenAt <= :seenAt' });
+  });
+
+  it('keys a last-known-good state by account, control and ARN, the account after the kind; an unknown account is empty', async () => {
+    ddb.on(PutCommand).resolves({});
+    ddb.on(GetCommand).resolves({});
+    const store = new DynamoLastKnownGood(db, 'tbl');
+
+    await store.put(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::b', account: '111122223333' }), {}, AT);
+    await store.put(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::b' }), {}, AT);
+    await store.get({ account: UNKNOWN_ACCOUNT, control: 's3-default-encryption', resourceArn: 'arn:aws:s3:::b' });
+
+    expect(ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk)).toEqual(['LKG#111122223333#s3-default-encryption#arn:aws:s3:::b', 'LKG##s3-default-encryption#arn:aws:s3:::b']);
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { pk: 'LKG##s3-default-encryption#arn:aws:s3:::b', sk: 'STATE' } });
+  });
+
+  it('refuses an account that would shift the fields of a key', async () => {
+    await expect(new DynamoLastKnownGood(db, 'tbl').get({ account: '1#s3-default-encryption', control: 'x', resourceArn: 'arn:aws:s3:::b' })).rejects.toThrow('not a store key');
+    expect(ddb.calls()).toHaveLength(0);
   });
 
   describe('the fix ledger', () => {
     const BUDGET = { maxFixes: 3, windowMinutes: 60 };
     const ARN = 'arn:aws:s3:::b';
+    const KEY = resourceKey('s3-default-encryption', { arn: ARN, account: '111122223333' });
     /** A stateful table behind the mock, for the two calls the ledger makes (and their conditions). */
     function statefulTable() {
       const items = new Map<string, Record<string, unknown>>();
@@ -209,16 +229,16 @@ describe('DynamoDB stores', () => {
     it('grants exactly one of two racing fixes when one is left', async () => {
       statefulTable();
       const ledger = new DynamoFixLedger(db, 'tbl');
-      await ledger.spend('s3-default-encryption', ARN, AT, BUDGET);
-      await ledger.spend('s3-default-encryption', ARN, new Date(AT.getTime() + 1000), BUDGET);
+      await ledger.spend(KEY, AT, BUDGET);
+      await ledger.spend(KEY, new Date(AT.getTime() + 1000), BUDGET);
 
       const racing = await Promise.all([
-        ledger.spend('s3-default-encryption', ARN, new Date(AT.getTime() + 2000), BUDGET),
-        new DynamoFixLedger(db, 'tbl').spend('s3-default-encryption', ARN, new Date(AT.getTime() + 2000), BUDGET),
+        ledger.spend(KEY, new Date(AT.getTime() + 2000), BUDGET),
+        new DynamoFixLedger(db, 'tbl').spend(KEY, new Date(AT.getTime() + 2000), BUDGET),
       ]);
 
       expect(racing.map((r) => r.granted).sort()).toEqual([false, true]);
-      expect(await ledger.fixesSince('s3-default-encryption', ARN, AT)).toBe(3);
+      expect(await ledger.fixesSince(KEY, AT)).toBe(3);
       // the loser's conditional write failed, it read again and found the budget spent
       expect(ddb.commandCalls(UpdateCommand).length).toBe(4);
     });
@@ -227,22 +247,22 @@ describe('DynamoDB stores', () => {
       const items = statefulTable();
       const ledger = new DynamoFixLedger(db, 'tbl', 7200);
 
-      await Promise.all([ledger.spend('s3-default-encryption', ARN, AT, BUDGET), ledger.spend('s3-default-encryption', ARN, AT, BUDGET)]);
-      expect(await ledger.fixesSince('s3-default-encryption', ARN, AT)).toBe(2);
-      await ledger.refund('s3-default-encryption', ARN, AT);
+      await Promise.all([ledger.spend(KEY, AT, BUDGET), ledger.spend(KEY, AT, BUDGET)]);
+      expect(await ledger.fixesSince(KEY, AT)).toBe(2);
+      await ledger.refund(KEY, AT);
 
-      expect(await ledger.fixesSince('s3-default-encryption', ARN, AT)).toBe(1);
-      expect(items.get(`FIXES#s3-default-encryption#${ARN}|BUDGET`)).toMatchObject({ fixes: [AT.toISOString()], version: 3, ttl: AT.getTime() / 1000 + 7200 });
+      expect(await ledger.fixesSince(KEY, AT)).toBe(1);
+      expect(items.get(`FIXES#111122223333#s3-default-encryption#${ARN}|BUDGET`)).toMatchObject({ fixes: [AT.toISOString()], version: 3, ttl: AT.getTime() / 1000 + 7200 });
     });
 
     it('refuses a fix once the window holds the budget, and grants again as fixes leave the window', async () => {
       statefulTable();
       const ledger = new DynamoFixLedger(db, 'tbl');
       const at = (minutes: number) => new Date(AT.getTime() + minutes * 60_000);
-      for (const m of [0, 10, 20]) expect((await ledger.spend('s3-default-encryption', ARN, at(m), BUDGET)).granted).toBe(true);
+      for (const m of [0, 10, 20]) expect((await ledger.spend(KEY, at(m), BUDGET)).granted).toBe(true);
 
-      expect(await ledger.spend('s3-default-encryption', ARN, at(30), BUDGET)).toEqual({ granted: false, fixes: 3 });
-      expect(await ledger.spend('s3-default-encryption', ARN, at(61), BUDGET)).toEqual({ granted: true, fixes: 3 });
+      expect(await ledger.spend(KEY, at(30), BUDGET)).toEqual({ granted: false, fixes: 3 });
+      expect(await ledger.spend(KEY, at(61), BUDGET)).toEqual({ granted: true, fixes: 3 });
     });
   });
 });

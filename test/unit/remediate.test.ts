@@ -7,6 +7,7 @@ import { parseEvent } from '../../core/events';
 import type { Change } from '../../core/control';
 import type { Finding } from '../../core/finding';
 import { InMemoryFixLedger } from '../../core/fix-budget';
+import { findingKey, resourceKey } from '../../core/resource-key';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import type { Policy } from '../../core/policy';
 import { ALL_CONTROLS, DETECTORS } from '../../controls';
@@ -96,7 +97,7 @@ describe('remediate against a stateful fake account', () => {
     aws.stages.get(PROD)!.webAclArn = fms;
     expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'already-compliant' });
     // a compliant Firewall Manager ACL is recorded as such: never restored as last-known-good
-    expect(await ctx.lastKnownGood.get('apigateway-waf', PROD)).toEqual({ webAclArn: fms, managedByFirewallManager: true });
+    expect(await ctx.lastKnownGood.get(resourceKey('apigateway-waf', { arn: PROD, account: '111122223333' }))).toEqual({ webAclArn: fms, managedByFirewallManager: true });
 
     aws.stages.get(PROD)!.webAclArn = impostor;
     expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'remediated', change: { input: { WebACLArn: RAMPART_GUARD_ACL } } });
@@ -157,7 +158,7 @@ describe('remediate against a stateful fake account', () => {
 
   it('restores the last known good usage plan throttle', async () => {
     aws.usagePlans.set('u1p2l3', { throttle: { rateLimit: 5000, burstLimit: 100 } });
-    await ctx.lastKnownGood.put('apigateway-throttling', 'arn:aws:apigateway:us-east-1::/usageplans/u1p2l3', { kind: 'usage-plan', throttle: { rateLimit: 250, burstLimit: 100 }, quotaLimit: null, complete: true }, now);
+    await ctx.lastKnownGood.put(resourceKey('apigateway-throttling', { arn: 'arn:aws:apigateway:us-east-1::/usageplans/u1p2l3', account: '111122223333' }), { kind: 'usage-plan', throttle: { rateLimit: 250, burstLimit: 100 }, quotaLimit: null, complete: true }, now);
     const [finding] = findingsOf('apigateway-UpdateUsagePlan.throttle-over-constructed.json');
 
     const result = await remediate(finding!, ctx);
@@ -246,7 +247,7 @@ describe('remediate against a stateful fake account', () => {
 
     await Promise.all([applyChange(finding!, change, ctx), applyChange(finding!, change, ctx)]);
 
-    expect(await ctx.fixes.fixesSince('s3-default-encryption', finding!.resourceArn, now)).toBe(2);
+    expect(await ctx.fixes.fixesSince(findingKey(finding!), now)).toBe(2);
   });
 
   it('does not count a fix whose write failed', async () => {
@@ -255,7 +256,7 @@ describe('remediate against a stateful fake account', () => {
 
     await remediate(finding!, ctx);
 
-    expect(await ctx.fixes.fixesSince('s3-default-encryption', finding!.resourceArn, now)).toBe(0);
+    expect(await ctx.fixes.fixesSince(findingKey(finding!), now)).toBe(0);
   });
 
   it('writes nothing when the fix budget cannot be counted (its store fails)', async () => {

@@ -5,6 +5,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAwsClients } from '../../core/aws';
 import { InMemoryFixLedger } from '../../core/fix-budget';
+import { resourceKey } from '../../core/resource-key';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import { makeDetectorHandler } from '../../handlers/detector';
 import { sweep, type SweepItem } from '../../detectors/sweep';
@@ -139,7 +140,7 @@ describe('the sweep Lambda and the event path together', () => {
     expect(page.startAfter).toBeUndefined();
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect((deps.findings as InMemoryFindingsStore).records.size).toBe(1);
-    expect(await deps.lastKnownGood.get('s3-default-encryption', 'arn:aws:s3:::rampart-good')).toMatchObject({ algorithm: 'aws:kms' });
+    expect(await deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::rampart-good', account: '111122223333' }))).toMatchObject({ algorithm: 'aws:kms' });
   });
 
   it('recovers an open finding whose workflow failed even when no event or violation comes again, and counts the stale ones', async () => {
@@ -163,7 +164,7 @@ describe('the sweep Lambda and the event path together', () => {
     const page = await makeSweepHandler(() => deps)({ control: 's3-default-encryption', sweepId: 'sweep-1' });
 
     expect(page).toMatchObject({ resources: 2, findings: 1, started: 0, errors: 1 });
-    expect(await deps.lastKnownGood.get('s3-default-encryption', 'arn:aws:s3:::rampart-good')).toMatchObject({ algorithm: 'aws:kms' });
+    expect(await deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::rampart-good', account: '111122223333' }))).toMatchObject({ algorithm: 'aws:kms' });
   });
 
   it('stops a minute before the Lambda times out and says where to resume', async () => {

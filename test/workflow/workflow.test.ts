@@ -4,6 +4,7 @@ import { AssociateWebACLCommand, WAFNonexistentItemException } from '@aws-sdk/cl
 import { UpdateStageCommand } from '@aws-sdk/client-api-gateway';
 import { parseEvent } from '../../core/events';
 import type { Finding } from '../../core/finding';
+import { findingKey } from '../../core/resource-key';
 import type { Policy } from '../../core/policy';
 import { DETECTORS } from '../../controls';
 import { judgeEvent } from '../../detectors/judge';
@@ -266,7 +267,7 @@ describe('the remediation workflow, run locally on the synthesized definition', 
 
       expect(result.status).toBe('succeeded');
       expect(await findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'remediated' });
-      expect(await local.deps.fixes.fixesSince('s3-default-encryption', finding.resourceArn, new Date('2024-06-03T15:00:00Z'))).toBe(1);
+      expect(await local.deps.fixes.fixesSince(findingKey(finding), new Date('2024-06-03T15:00:00Z'))).toBe(1);
       expect(result.calls.filter((c) => c === 'Apply')).toHaveLength(1);
     });
 
