@@ -35,7 +35,8 @@ export function resourceKey(control: ControlId, resource: { arn: string; account
  * An account with a `#` is refused rather than let it shift the fields.
  */
 export function keyText(key: ResourceKey): string {
-  if (key.account.includes('#') || key.control.includes('#')) throw new TypeError(`not a store key: account ${JSON.stringify(key.account)}, control ${JSON.stringify(key.control)}`);
+  if (key.account.includes('#') || key.control.includes('#'))
+    throw new TypeError(`not a store key: account ${JSON.stringify(key.account)}, control ${JSON.stringify(key.control)}`);
   return `${key.account}#${key.control}#${key.resourceArn}`;
 }
 

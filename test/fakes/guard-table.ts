@@ -23,29 +23,50 @@ export class FakeGuardTable {
       const item = this.items.get(id(input.Key));
       return item ? { Item: structuredClone(item) } : {};
     });
-    this.mock.on(PutCommand).callsFake(async (input: { Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Record<string, unknown> }) => {
-      const current = this.items.get(id(input.Item));
-      if (input.ConditionExpression === 'attribute_not_exists(pk) OR seenAt <= :seenAt') {
-        if (current && !(String(current.seenAt) <= String(input.ExpressionAttributeValues?.[':seenAt']))) throw conditionFailed();
-      } else if (input.ConditionExpression !== undefined) throw new Error(`fake guard table: unsupported condition ${input.ConditionExpression}`);
-      this.items.set(id(input.Item), structuredClone(input.Item));
-      return {};
-    });
-    this.mock.on(UpdateCommand).callsFake(async (input: { Key: Key; ConditionExpression: string; UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> }) => {
-      if (input.UpdateExpression !== 'SET fixes = :fixes, version = :next, #ttl = :ttl') throw new Error(`fake guard table: unsupported update ${input.UpdateExpression}`);
-      const current = this.items.get(id(input.Key));
-      const v = input.ExpressionAttributeValues;
-      const holds = input.ConditionExpression === 'attribute_not_exists(pk)' ? !current : input.ConditionExpression === 'version = :version' ? current?.version === v[':version'] : undefined;
-      if (holds === undefined) throw new Error(`fake guard table: unsupported condition ${input.ConditionExpression}`);
-      if (!holds) throw conditionFailed();
-      this.items.set(id(input.Key), { ...input.Key, fixes: v[':fixes'], version: v[':next'], ttl: v[':ttl'] });
-      return {};
-    });
+    this.mock
+      .on(PutCommand)
+      .callsFake(async (input: { Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Record<string, unknown> }) => {
+        const current = this.items.get(id(input.Item));
+        if (input.ConditionExpression === 'attribute_not_exists(pk) OR seenAt <= :seenAt') {
+          if (current && !(String(current.seenAt) <= String(input.ExpressionAttributeValues?.[':seenAt']))) throw conditionFailed();
+        } else if (input.ConditionExpression !== undefined)
+          throw new Error(`fake guard table: unsupported condition ${input.ConditionExpression}`);
+        this.items.set(id(input.Item), structuredClone(input.Item));
+        return {};
+      });
+    this.mock
+      .on(UpdateCommand)
+      .callsFake(
+        async (input: {
+          Key: Key;
+          ConditionExpression: string;
+          UpdateExpression: string;
+          ExpressionAttributeValues: Record<string, unknown>;
+        }) => {
+          if (input.UpdateExpression !== 'SET fixes = :fixes, version = :next, #ttl = :ttl')
+            throw new Error(`fake guard table: unsupported update ${input.UpdateExpression}`);
+          const current = this.items.get(id(input.Key));
+          const v = input.ExpressionAttributeValues;
+          const holds =
+            input.ConditionExpression === 'attribute_not_exists(pk)'
+              ? !current
+              : input.ConditionExpression === 'version = :version'
+                ? current?.version === v[':version']
+                : undefined;
+          if (holds === undefined) throw new Error(`fake guard table: unsupported condition ${input.ConditionExpression}`);
+          if (!holds) throw conditionFailed();
+          this.items.set(id(input.Key), { ...input.Key, fixes: v[':fixes'], version: v[':next'], ttl: v[':ttl'] });
+          return {};
+        },
+      );
   }
 
   /** The partition keys of the items whose key starts with `prefix`. */
   keys(prefix: string): string[] {
-    return [...this.items.values()].map((i) => i.pk).filter((pk) => pk.startsWith(prefix)).sort();
+    return [...this.items.values()]
+      .map((i) => i.pk)
+      .filter((pk) => pk.startsWith(prefix))
+      .sort();
   }
 
   restore(): void {

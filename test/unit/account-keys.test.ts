@@ -43,7 +43,9 @@ function inAccount(name: string, account: string): Record<string, unknown> {
 }
 
 function findingIn(name: string, account: string): Finding {
-  const [finding] = judgeEvent(parseEvent(inAccount(name, account)), POLICY, router).judgements.flatMap((j) => (j.outcome === 'violation' ? [j.finding] : []));
+  const [finding] = judgeEvent(parseEvent(inAccount(name, account)), POLICY, router).judgements.flatMap((j) =>
+    j.outcome === 'violation' ? [j.finding] : [],
+  );
   if (!finding) throw new Error(`${name} in ${account}: no finding`);
   return finding;
 }
@@ -73,7 +75,15 @@ describe.each(STORES)('stores keyed by account (%s)', (_name, makeStores) => {
     now = new Date('2024-06-03T16:00:00Z');
     deps = { ...inMemoryDeps(POLICY, () => now), lastKnownGood: stores.lastKnownGood, fixes: stores.fixes } as GuardDeps;
     const clients = createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    ctx = { controls: ALL_CONTROLS, policy: POLICY, clients, lastKnownGood: stores.lastKnownGood, fixes: stores.fixes, clock: () => now, verifyAttempts: 1 };
+    ctx = {
+      controls: ALL_CONTROLS,
+      policy: POLICY,
+      clients,
+      lastKnownGood: stores.lastKnownGood,
+      fixes: stores.fixes,
+      clock: () => now,
+      verifyAttempts: 1,
+    };
   });
   afterEach(() => {
     aws.restore();
@@ -96,13 +106,20 @@ describe.each(STORES)('stores keyed by account (%s)', (_name, makeStores) => {
 
   it('the same bucket name in two accounts keeps two last-known-good values', async () => {
     const handler = makeDetectorHandler(() => deps);
-    aws.buckets.set(BUCKET, { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true } });
+    aws.buckets.set(BUCKET, {
+      rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true },
+    });
     expect((await handler(inAccount('s3-DeleteBucketEncryption-constructed.json', A) as never)).compliant).toBe(1);
     now = new Date(now.getTime() + 60_000);
-    aws.buckets.get(BUCKET)!.rule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: false };
+    aws.buckets.get(BUCKET)!.rule = {
+      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY },
+      BucketKeyEnabled: false,
+    };
     expect((await handler(inAccount('s3-DeleteBucketEncryption-constructed.json', B) as never)).compliant).toBe(1);
 
-    const states = await Promise.all([A, B].map((account) => deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: `arn:aws:s3:::${BUCKET}`, account }))));
+    const states = await Promise.all(
+      [A, B].map((account) => deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: `arn:aws:s3:::${BUCKET}`, account }))),
+    );
 
     expect(states).toEqual([
       { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true },
@@ -122,7 +139,10 @@ describe.each(STORES)('stores keyed by account (%s)', (_name, makeStores) => {
     const restored: unknown[] = [];
     for (const account of [A, B]) {
       aws.usagePlans.set('u1p2l3', { throttle: { rateLimit: 5000, burstLimit: 100 } });
-      expect((await remediate(findingIn('apigateway-UpdateUsagePlan.throttle-over-constructed.json', account), { ...ctx, policy: ROOMY })).outcome).toBe('remediated');
+      expect(
+        (await remediate(findingIn('apigateway-UpdateUsagePlan.throttle-over-constructed.json', account), { ...ctx, policy: ROOMY }))
+          .outcome,
+      ).toBe('remediated');
       restored.push(aws.usagePlans.get('u1p2l3')?.throttle);
     }
 
@@ -140,8 +160,19 @@ describe('items of the keys before accounts (upgrade)', () => {
   beforeEach(() => {
     table = new FakeGuardTable();
     // as the guard wrote them before the account was part of the key
-    table.items.set(`LKG#s3-default-encryption#arn:aws:s3:::${BUCKET}|STATE`, { pk: `LKG#s3-default-encryption#arn:aws:s3:::${BUCKET}`, sk: 'STATE', state: { algorithm: 'AES256' }, seenAt: '2024-06-03T15:00:00.000Z' });
-    table.items.set(`FIXES#s3-default-encryption#arn:aws:s3:::${BUCKET}|BUDGET`, { pk: `FIXES#s3-default-encryption#arn:aws:s3:::${BUCKET}`, sk: 'BUDGET', fixes: ['2024-06-03T15:50:00.000Z'], version: 1, ttl: 1 });
+    table.items.set(`LKG#s3-default-encryption#arn:aws:s3:::${BUCKET}|STATE`, {
+      pk: `LKG#s3-default-encryption#arn:aws:s3:::${BUCKET}`,
+      sk: 'STATE',
+      state: { algorithm: 'AES256' },
+      seenAt: '2024-06-03T15:00:00.000Z',
+    });
+    table.items.set(`FIXES#s3-default-encryption#arn:aws:s3:::${BUCKET}|BUDGET`, {
+      pk: `FIXES#s3-default-encryption#arn:aws:s3:::${BUCKET}`,
+      sk: 'BUDGET',
+      fixes: ['2024-06-03T15:50:00.000Z'],
+      version: 1,
+      ttl: 1,
+    });
   });
   afterEach(() => table.restore());
 
@@ -152,6 +183,9 @@ describe('items of the keys before accounts (upgrade)', () => {
     expect(await new DynamoLastKnownGood(db, 'guard').get(key)).toBeUndefined();
     expect(await ledger.fixesSince(key, new Date('2024-06-03T15:00:00Z'))).toBe(0);
     expect(await ledger.spend(key, at, { maxFixes: 1, windowMinutes: 60 })).toEqual({ granted: true, fixes: 1 });
-    expect(table.keys('FIXES#')).toEqual([`FIXES#${A}#s3-default-encryption#arn:aws:s3:::${BUCKET}`, `FIXES#s3-default-encryption#arn:aws:s3:::${BUCKET}`]);
+    expect(table.keys('FIXES#')).toEqual([
+      `FIXES#${A}#s3-default-encryption#arn:aws:s3:::${BUCKET}`,
+      `FIXES#s3-default-encryption#arn:aws:s3:::${BUCKET}`,
+    ]);
   });
 });
