@@ -44,15 +44,6 @@ export class MalformedEventError extends RampartError {
   }
 }
 
-/** A remediation that could not be carried out; `code` is the AWS error code when there is one. */
-export class RemediationError extends RampartError {
-  readonly code?: string;
-  constructor(message: string, options?: { cause?: unknown; code?: string }) {
-    super(message, options);
-    this.code = options?.code;
-  }
-}
-
 /** The message of anything thrown, for logs and CLI output (never a stack trace). */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

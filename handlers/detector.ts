@@ -98,8 +98,6 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
   };
 }
 
-export { openAndStart } from '../remediators/finding-workflow';
-
 // one function per control (RAMPART_CONTROL), so each holds only its control's read grants
 const only = process.env.RAMPART_CONTROL;
 export const handler = lambdaAdapter('detector', makeDetectorHandler(lazyDeps(), only ? DETECTORS.filter((d) => d.id === only) : DETECTORS));

@@ -234,8 +234,6 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
   };
 }
 
-export type WorkflowHandlers = ReturnType<typeof makeWorkflowHandlers>;
-
 const handlers = makeWorkflowHandlers(lazyDeps());
 export const notifyHandler = lambdaAdapter('notify', handlers.notify);
 export const planHandler = lambdaAdapter('plan', handlers.plan);

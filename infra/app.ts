@@ -4,7 +4,6 @@ import { PolicyError } from '../core/errors';
 import { loadPolicyFile } from '../controls/policy';
 import { IamAlertsStack } from './iam-alerts-stack';
 import { RampartStack } from './stack';
-import { acknowledgeNagFindings } from './nag';
 
 /**
  * `npx cdk synth|deploy [-c config=rampart.config.yaml] [-c trail=true] [-c stackName=Rampart]
@@ -36,13 +35,12 @@ if (iamAlerts && !region) {
 const env = region ? { account: process.env.CDK_DEFAULT_ACCOUNT, region } : undefined;
 const forward = iamAlerts && region !== 'us-east-1';
 const stackName = context('stackName') ?? 'Rampart';
-const stack = new RampartStack(app, stackName, {
+new RampartStack(app, stackName, {
   policy,
   env,
   createTrail: String(context('trail')) === 'true',
   iamEventsForwarded: forward,
   description: 'Rampart: continuous-remediation guard',
 });
-acknowledgeNagFindings(stack);
 if (forward) new IamAlertsStack(app, `${stackName}IamAlerts`, { guardRegion: region!, env, description: `Rampart: forwards IAM role changes to ${region}` });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
