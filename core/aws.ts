@@ -39,7 +39,7 @@ export function defaultCredentials(credentials?: Credentials): CredentialsProvid
 }
 
 export interface AwsClientOptions {
-  /** Home region; default `AWS_REGION`, else us-east-1. */
+  /** Home region (the caller reads it from its environment: `AWS_REGION`); default us-east-1. */
   region?: string;
   /** Regions to sweep for regional resources; default: the home region. */
   regions?: readonly string[];
@@ -66,7 +66,7 @@ export interface ClientFactory {
  * @example const clients = createClientFactory({ region: 'eu-west-1' }).clientsFor({ account: '111122223333' })
  */
 export function createClientFactory(options: AwsClientOptions = {}): ClientFactory {
-  const home = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const home = options.region ?? 'us-east-1';
   const regions = options.regions && options.regions.length > 0 ? options.regions : [home];
   const provider = options.credentialsProvider ?? defaultCredentials(options.credentials);
   const sets = new Map<string, AwsClients>();

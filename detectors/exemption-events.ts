@@ -73,8 +73,8 @@ export function withTagEvents<D extends AnyDetector>(detector: D): D {
  * The control whose detector reports a resource type's exemption changes: the first enabled
  * one in registry order, so a stage guarded by two controls is reported once.
  */
-export function exemptionReporterOf(type: string, policy: Policy, registry: readonly AnyDetector[]): ControlId | undefined {
-  return registry.find((d) => policy.controls[d.id as ControlId] !== undefined && (d.resources ?? []).some((k) => k.type === type))?.id as ControlId | undefined;
+export function exemptionReporterOf(type: string, controlsOn: readonly string[], registry: readonly AnyDetector[]): ControlId | undefined {
+  return registry.find((d) => controlsOn.includes(d.id) && (d.resources ?? []).some((k) => k.type === type))?.id as ControlId | undefined;
 }
 
 /**
@@ -89,7 +89,7 @@ export function exemptionChangesOf(event: RampartEvent, policy: Policy, registry
   const exemptTags = Object.entries(policy.exemptions.tags);
   if (exemptTags.length === 0) return [];
   const edit = tagEditOf(event.record, kinds);
-  if (!edit || !exemptionReporterOf(edit.ref.type, policy, registry)) return [];
+  if (!edit || !exemptionReporterOf(edit.ref.type, Object.keys(policy.controls), registry)) return [];
   const record = event.record;
   const actor = actorOf(record);
   const base = {

@@ -116,12 +116,21 @@ export function judgeEvent(event: RampartEvent, policy: Policy, router: EventRou
  * Pure: the exemption changes of an event that a detector function reports: those of the
  * resource types whose reporting control (the first enabled in `registry` order) is among
  * `detectors`, so each change is reported once however many controls guard the resource.
+ * `controlsOn`: the controls enabled in the deployed policy, when `policy` holds only a part
+ * of it (a detector function gets its own control's slice).
  */
-export function exemptionChangesFor(event: RampartEvent, policy: Policy, detectors: readonly AnyDetector[], registry: readonly AnyDetector[], now: Date): ExemptionChange[] {
+export function exemptionChangesFor(
+  event: RampartEvent,
+  policy: Policy,
+  detectors: readonly AnyDetector[],
+  registry: readonly AnyDetector[],
+  now: Date,
+  controlsOn: readonly string[] = Object.keys(policy.controls),
+): ExemptionChange[] {
   const own = new Set(detectors.map((d) => d.id));
   return exemptionChangesOf(event, policy, registry, now).filter((c) => {
     const ref = refFromArn(c.resourceArn, taggedKindsOf(registry));
-    const reporter = ref && exemptionReporterOf(ref.type, policy, registry);
+    const reporter = ref && exemptionReporterOf(ref.type, controlsOn, registry);
     return reporter !== undefined && own.has(reporter);
   });
 }

@@ -1,6 +1,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import { gunzipSync } from 'node:zlib';
 import { createClientFactory, type AwsClients } from '../core/aws';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../core/dynamo-stores';
 import { ledgerKeepSeconds, type FixLedger } from '../core/fix-budget';
@@ -55,6 +56,10 @@ export interface GuardDeps {
     approvalSecretArn?: string;
     slackWebhookSecretArn?: string;
     slackSigningSecretArn?: string;
+    /** The one control a detector function judges (each holds only its control's read grants); unset: every control. */
+    control?: string;
+    /** The controls enabled in the deployed policy (the function's own policy holds only the part it reads). */
+    controlsOn?: string[];
   };
   clock: () => Date;
   telemetry: Telemetry;
@@ -66,12 +71,27 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** The adapters' one place that reads `process.env`. */
-export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
+/**
+ * The part of the policy this function reads (infra/policy-slices.ts), as infra wrote it:
+ * JSON, or gzip in base64 when the JSON would not fit Lambda's 4 KB of environment.
+ */
+function policyFromEnv(env: NodeJS.ProcessEnv): Policy {
+  const gzipped = env.RAMPART_POLICY_GZIP;
+  const text = gzipped ? gunzipSync(Buffer.from(gzipped, 'base64')).toString('utf8') : required(env, 'RAMPART_POLICY');
   // validated (and defaulted) by the synth that wrote it; re-validating here would put the
   // whole policy schema in every bundle
-  const policy = JSON.parse(required(env, 'RAMPART_POLICY')) as Policy;
+  const policy = JSON.parse(text) as Policy;
   if (typeof policy !== 'object' || policy === null || typeof policy.controls !== 'object') throw new Error('RAMPART_POLICY is not a synthesized Rampart policy');
+  return policy;
+}
+
+/**
+ * Where the guard's functions read their environment (the Slack notifier, which takes no
+ * policy, reads its own in `slackNotifierDepsFromEnv`): nothing below the handlers reads
+ * `process.env`, it takes these values as parameters.
+ */
+export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
+  const policy = policyFromEnv(env);
   const table = required(env, 'RAMPART_TABLE');
   // clients are built (and their SDK packages loaded) on first use: a function pays only for what it calls
   const once = <T>(make: () => T): (() => T) => {
@@ -89,7 +109,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
   return {
     policy,
     // the guard's own account, from the stack (RAMPART_ACCOUNT), never from the function's ARN
-    clients: createClientFactory({ regions: policy.regions }).clientsFor({ account: env.RAMPART_ACCOUNT }),
+    clients: createClientFactory({ region: env.AWS_REGION, regions: policy.regions }).clientsFor({ account: env.RAMPART_ACCOUNT }),
     get findings() {
       return findings();
     },
@@ -119,6 +139,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
       approvalSecretArn: env.RAMPART_APPROVAL_SECRET_ARN,
       slackWebhookSecretArn: env.RAMPART_SLACK_WEBHOOK_SECRET_ARN,
       slackSigningSecretArn: env.RAMPART_SLACK_SIGNING_SECRET_ARN,
+      control: env.RAMPART_CONTROL,
+      controlsOn: env.RAMPART_CONTROLS_ON?.split(',').filter((id) => id !== ''),
     },
     clock: () => new Date(),
     telemetry,

@@ -49,10 +49,21 @@ async function deadLetterMalformed(raw: unknown, error: MalformedEventError, dep
   metrics.addMetric('MalformedEvents', MetricUnit.Count, 1);
 }
 
-export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonly AnyDetector[] = DETECTORS) {
-  const router = new EventRouter(detectors);
+/**
+ * @param only the detectors to judge with; default: the function's own control
+ *   (`RAMPART_CONTROL`: one function per control, so each holds only its control's read
+ *   grants), else every control
+ */
+export function makeDetectorHandler(getDeps: () => GuardDeps, only?: readonly AnyDetector[]) {
+  let routing: { detectors: readonly AnyDetector[]; router: EventRouter } | undefined;
+  const routingOf = (deps: GuardDeps) => {
+    const control = deps.config.control;
+    const detectors = only ?? (control ? DETECTORS.filter((d) => d.id === control) : DETECTORS);
+    return (routing ??= { detectors, router: new EventRouter(detectors) });
+  };
   return async (raw: EventBridgeEvent<string, unknown>): Promise<DetectorSummary> => {
     const deps = getDeps();
+    const { detectors, router } = routingOf(deps);
     let event;
     try {
       event = parseEvent(raw);
@@ -84,7 +95,7 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
       }
     }
     // a tag change of a guarded resource is reported as such: who exempted what
-    for (const change of exemptionChangesFor(event, deps.policy, detectors, DETECTORS, deps.clock())) {
+    for (const change of exemptionChangesFor(event, deps.policy, detectors, DETECTORS, deps.clock(), deps.config.controlsOn)) {
       try {
         if (!deps.config.topicArn) throw new Error('RAMPART_TOPIC_ARN is not set');
         await publishExemptionChange(deps.sns, deps.config.topicArn, change);
@@ -98,6 +109,4 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, detectors: readonl
   };
 }
 
-// one function per control (RAMPART_CONTROL), so each holds only its control's read grants
-const only = process.env.RAMPART_CONTROL;
-export const handler = lambdaAdapter('detector', makeDetectorHandler(lazyDeps(), only ? DETECTORS.filter((d) => d.id === only) : DETECTORS));
+export const handler = lambdaAdapter('detector', makeDetectorHandler(lazyDeps()));

@@ -51,6 +51,11 @@ export interface AwsOptions {
   table?: string;
 }
 
+/** The home region: `--region`, else the environment's, as the AWS CLI reads it. */
+export function homeRegion(options: AwsOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+}
+
 /**
  * The account the credentials act in (STS): `null` when there are no credentials at all,
  * `undefined` when STS cannot tell (an emulator without STS).
@@ -65,7 +70,7 @@ export async function callerAccount(clients: AwsClients, options: AwsOptions): P
 }
 
 export async function contextFor(policy: Policy, options: AwsOptions, injected?: AwsClients): Promise<RemediationContext> {
-  const clients = injected ?? createAwsClients({ region: options.region, regions: policy.regions, endpoint: options.endpoint });
+  const clients = injected ?? createAwsClients({ region: homeRegion(options), regions: policy.regions, endpoint: options.endpoint });
   return {
     controls: ALL_CONTROLS,
     policy,

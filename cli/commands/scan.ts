@@ -6,7 +6,7 @@ import { sweep } from '../../detectors/sweep';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
 import { changeText, findingRows, table } from '../render';
 import { carryOutOffline, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
-import { applyFindings, callerAccount, type AwsOptions } from './remediate';
+import { applyFindings, callerAccount, homeRegion, type AwsOptions } from './remediate';
 import { DETECTORS } from '../../controls';
 
 export interface ScanOptions extends AwsOptions {
@@ -58,7 +58,7 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
     write(io.stderr, `--concurrency must be a whole number ≥ 1, not ${options.concurrency}`);
     return EXIT.usage;
   }
-  const clients = injected ?? createAwsClients({ region: options.region, regions: policy.regions, endpoint: options.endpoint });
+  const clients = injected ?? createAwsClients({ region: homeRegion(options), regions: policy.regions, endpoint: options.endpoint });
   const sweepId = `sweep-${new Date().toISOString()}`;
   const summary: ScanSummary = { type: 'summary', sweepId, events: 0, resources: 0, matched: 0, findings: 0, unknown: 0, errors: 0, compliant: 0, exempt: 0, files: 0 };
   const bar = progress(io);

@@ -10,6 +10,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { Policy } from '../../core/policy';
+import { policySliceFor } from '../policy-slices';
 import { RampartFunction } from './functions';
 
 export interface ApprovalApiProps {
@@ -39,8 +40,8 @@ export class ApprovalApi extends Construct {
       handler: 'handler',
       description: 'Rampart approvals: verify a signed link or a Slack callback and resume the workflow',
       key: props.key,
+      policy: policySliceFor(props.policy, 'approvalCallback'),
       environment: {
-        RAMPART_POLICY: JSON.stringify(props.policy),
         RAMPART_TABLE: props.table.tableName,
         RAMPART_APPROVAL_SECRET_ARN: props.approvalSecret.secretArn,
         ...(slackSigning ? { RAMPART_SLACK_SIGNING_SECRET_ARN: slackSigning } : {}),

@@ -10,10 +10,11 @@ import { Construct } from 'constructs';
 import type { ControlId } from '../../core/controls';
 import { CLOUDTRAIL_DETAIL_TYPE } from '../../core/events';
 import type { Policy } from '../../core/policy';
-import { detectorFor, remediatorFor } from '../../controls';
+import { CONTROL_IDS, detectorFor, remediatorFor } from '../../controls';
 import { eventPatternsOf, type EventPattern } from '../../detectors/patterns';
 import { grantExecutionStatus, grantPublish, grantSendTo, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, regionsOf, statementsOf } from '../permissions';
+import { policySliceFor } from '../policy-slices';
 import { RampartFunction } from './functions';
 
 export interface DetectorRulesProps {
@@ -50,6 +51,8 @@ export class DetectorRules extends Construct {
   constructor(scope: Construct, id: string, props: DetectorRulesProps) {
     super(scope, id);
     const regions = regionsOf(this, props.policy);
+    // the exemption changes of a resource are reported by the first enabled control that guards it
+    const enabled = CONTROL_IDS.filter((id) => props.policy.controls[id] !== undefined);
     for (const control of Object.keys(props.policy.controls) as ControlId[]) {
       const detector = detectorFor(control);
       const fn = new RampartFunction(this, `${pascal(control)}Detector`, {
@@ -59,8 +62,9 @@ export class DetectorRules extends Construct {
         key: props.key,
         deadLetterQueue: props.deadLetterQueue,
         timeout: Duration.seconds(60),
+        policy: policySliceFor(props.policy, { detector: control }),
         // malformed events go straight to the dead-letter queue (they would fail every retry)
-        environment: { ...props.environment, RAMPART_CONTROL: control, RAMPART_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl },
+        environment: { ...props.environment, RAMPART_CONTROL: control, RAMPART_CONTROLS_ON: enabled.join(','), RAMPART_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl },
       });
       for (const s of statementsOf(detectorFor(control).readPermissions, regions)) fn.addToRolePolicy(s);
       acknowledgeScope(control, [fn], regions);

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { PolicySlice } from '../policy-slices';
 
 export const PROJECT_ROOT = join(__dirname, '../..');
 
@@ -16,6 +18,8 @@ export interface RampartFunctionProps {
   /** Exported handler name. */
   handler: string;
   environment?: Record<string, string>;
+  /** The part of the policy the function reads (`policySliceFor`), passed in its environment. */
+  policy?: PolicySlice;
   /** Key encrypting the log group and the dead-letter queue. */
   key: kms.IKey;
   /** Dead-letter queue for asynchronous invocations; none for synchronous callers. */
@@ -28,12 +32,54 @@ export interface RampartFunctionProps {
   actionsOnAnyResource?: readonly string[];
 }
 
+/** Lambda refuses a function whose environment variables are over 4 KB in total. */
+export const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+
+/**
+ * What a value that is not known until deployment (a table name, a topic ARN, the API URL) is
+ * counted as: CloudFormation's generated names are under 64 characters + a 13-character
+ * suffix, so an ARN or URL of one stays under this.
+ */
+export const TOKEN_CHARS = 160;
+
+/**
+ * The size an environment will have once deployed, counted high: the bytes of its JSON (keys,
+ * values, quotes, escapes), each deploy-time value counted as {@link TOKEN_CHARS}.
+ */
+export function environmentSize(environment: Record<string, string>): number {
+  let tokens = 0;
+  const literal = Object.fromEntries(
+    Object.entries(environment).map(([key, value]) => {
+      if (!Token.isUnresolved(value)) return [key, value];
+      const count = Tokenization.reverseString(value).tokens.length;
+      tokens += Math.max(count, 1);
+      // the tokens are encoded in the string as `${Token[NAME.n]}`: what is left is literal
+      return [key, value.replace(/\$\{Token\[[^\]]+\]\}/g, '')];
+    }),
+  );
+  return Buffer.byteLength(JSON.stringify(literal)) + tokens * TOKEN_CHARS;
+}
+
+/**
+ * The function's environment with its policy slice: plain JSON in `RAMPART_POLICY` (readable
+ * in the console) when it fits, else gzip in base64 in `RAMPART_POLICY_GZIP` (ARNs repeat: one
+ * web ACL over many stages, one account in every approver ARN).
+ */
+function withPolicy(environment: Record<string, string>, policy: PolicySlice | undefined): Record<string, string> {
+  if (!policy) return environment;
+  const json = JSON.stringify(policy);
+  const plain = { ...environment, RAMPART_POLICY: json };
+  if (environmentSize(plain) <= LAMBDA_ENVIRONMENT_LIMIT) return plain;
+  return { ...environment, RAMPART_POLICY_GZIP: gzipSync(json, { level: 9 }).toString('base64') };
+}
+
 /**
  * A Rampart Lambda: Node.js 22, bundled here with the local esbuild (no Docker), minified with
  * source maps, X-Ray tracing, its own encrypted log group.
  */
 export class RampartFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: RampartFunctionProps) {
+    const environment = withPolicy({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'rampart', ...props.environment }, props.policy);
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.THREE_MONTHS,
       encryptionKey: props.key,
@@ -55,11 +101,7 @@ export class RampartFunction extends nodejs.NodejsFunction {
       logGroup,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'rampart',
-        ...props.environment,
-      },
+      environment,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue, retryAttempts: 2 } : {}),
       bundling: {
         minify: true,
@@ -69,6 +111,15 @@ export class RampartFunction extends nodejs.NodejsFunction {
         forceDockerBundling: false,
         // the Node.js 22 runtime carries AWS SDK v3; commands are imported one by one
         externalModules: ['@aws-sdk/*'],
+      },
+    });
+    // a function Lambda would refuse is never deployed: the synth fails, naming it
+    this.node.addValidation({
+      validate: () => {
+        const size = environmentSize(environment);
+        return size <= LAMBDA_ENVIRONMENT_LIMIT
+          ? []
+          : [`${this.node.path}: its environment would be about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT} (the policy part it reads is too large: fewer stage web ACL mappings, approvers or exemption ARNs)`];
       },
     });
     // this role's only grants on `*` (test/infra/wildcards.test.ts fails on any other)

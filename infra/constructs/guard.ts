@@ -80,7 +80,6 @@ export class RampartGuard extends Construct {
     this.notifications = new Notifications(this, 'Notifications', { policy, key: this.key, deadLetterQueue: this.deadLetterQueue });
 
     const env: Record<string, string> = {
-      RAMPART_POLICY: JSON.stringify(policy),
       RAMPART_TABLE: this.store.table.tableName,
       // the guard's own account: the sweep's listings and the fixes act in it (never read from a function's ARN)
       RAMPART_ACCOUNT: Stack.of(this).account,

@@ -15,6 +15,7 @@ import type { Policy } from '../../core/policy';
 import { detectorFor, remediatorFor } from '../../controls';
 import { grantExecutionStatus, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgePattern, acknowledgeScope, regionsOf, statementsOf } from '../permissions';
+import { policySliceFor } from '../policy-slices';
 import { RampartFunction } from './functions';
 
 export interface PeriodicSweepProps {
@@ -47,6 +48,7 @@ export class PeriodicSweep extends Construct {
       description: 'Rampart sweep: list, read and judge every resource of a control, one page at a time',
       key: props.key,
       environment: props.environment,
+      policy: policySliceFor(props.policy, 'sweep'),
       timeout: Duration.minutes(15),
       memorySize: 512,
       actionsOnAnyResource: listAll,

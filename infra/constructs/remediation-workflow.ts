@@ -14,6 +14,7 @@ import { detectorFor, remediatorFor } from '../../controls';
 import { PUBLISH_FAILED, type WorkflowRetryError } from '../../remediators/failures';
 import { grantPublish, grantSecretRead, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, regionsOf, statementsOf } from '../permissions';
+import { policySliceFor, type PolicyReader } from '../policy-slices';
 import { RampartFunction } from './functions';
 
 export interface RemediationWorkflowProps {
@@ -60,14 +61,14 @@ export class RemediationWorkflow extends Construct {
     super(scope, id);
     const { policy, key, table, topic } = props;
     const enabled = Object.keys(policy.controls) as ControlId[];
-    const fn = (name: string, handler: string, description: string, timeout = Duration.seconds(30), extra: Record<string, string> = {}) =>
-      new RampartFunction(this, name, { entry: 'handlers/workflow.ts', handler, description, key, environment: { ...props.environment, ...extra }, timeout });
+    const fn = (name: string, task: PolicyReader & keyof typeof TABLE_ACTIONS, description: string, timeout = Duration.seconds(30), extra: Record<string, string> = {}) =>
+      new RampartFunction(this, name, { entry: 'handlers/workflow.ts', handler: `${task}Handler`, description, key, environment: { ...props.environment, ...extra }, policy: policySliceFor(policy, task), timeout });
     this.functions = {
-      notify: fn('NotifyFunction', 'notifyHandler', 'Rampart workflow: publish a notification and record it on the finding'),
-      plan: fn('PlanFunction', 'planHandler', 'Rampart workflow: read the resource and plan the fix (read-only)'),
-      apply: fn('ApplyFunction', 'applyHandler', 'Rampart workflow: apply the planned change', Duration.seconds(60)),
-      verify: fn('VerifyFunction', 'verifyHandler', 'Rampart workflow: re-read the resource after the fix (read-only)'),
-      requestApproval: fn('RequestApprovalFunction', 'requestApprovalHandler', 'Rampart workflow: record an approval request and send signed links', Duration.seconds(30), props.approvalEnvironment),
+      notify: fn('NotifyFunction', 'notify', 'Rampart workflow: publish a notification and record it on the finding'),
+      plan: fn('PlanFunction', 'plan', 'Rampart workflow: read the resource and plan the fix (read-only)'),
+      apply: fn('ApplyFunction', 'apply', 'Rampart workflow: apply the planned change', Duration.seconds(60)),
+      verify: fn('VerifyFunction', 'verify', 'Rampart workflow: re-read the resource after the fix (read-only)'),
+      requestApproval: fn('RequestApprovalFunction', 'requestApproval', 'Rampart workflow: record an approval request and send signed links', Duration.seconds(30), props.approvalEnvironment),
     };
     const f = this.functions;
     // the state machine's own sends (failed notifications) are granted by the SqsSendMessage task
