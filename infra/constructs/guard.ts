@@ -10,7 +10,7 @@ import type { Policy } from '../../core/policy';
 import { NarrowWildcardGrants } from '../least-privilege';
 import { ApprovalApi } from './approval-api';
 import { DetectorRules } from './detector-rules';
-import { FindingsStore } from './findings-store';
+import { GuardTable } from './guard-table';
 import { GuardAlarms } from './guard-alarms';
 import { Notifications } from './notifications';
 import { PeriodicSweep } from './periodic-sweep';
@@ -43,7 +43,7 @@ export interface RampartGuardProps {
  */
 export class RampartGuard extends Construct {
   readonly key: kms.Key;
-  readonly store: FindingsStore;
+  readonly guardTable: GuardTable;
   readonly notifications: Notifications;
   readonly workflow: RemediationWorkflow;
   readonly approvals: ApprovalApi;
@@ -76,21 +76,22 @@ export class RampartGuard extends Construct {
       reason: 'An HMAC key for approval links, not a credential of another service: rotating it invalidates the links in flight, so it is rotated by hand (put-secret-value) between approvals',
     });
 
-    this.store = new FindingsStore(this, 'Findings', { removalPolicy: props.tableRemovalPolicy });
+    // construct id kept from when it was `FindingsStore`: another id would replace a deployed table
+    this.guardTable = new GuardTable(this, 'Findings', { removalPolicy: props.tableRemovalPolicy });
     this.notifications = new Notifications(this, 'Notifications', { policy, key: this.key, deadLetterQueue: this.deadLetterQueue });
 
     const env: Record<string, string> = {
-      RAMPART_TABLE: this.store.table.tableName,
+      RAMPART_TABLE: this.guardTable.table.tableName,
       // the guard's own account: the sweep's listings and the fixes act in it (never read from a function's ARN)
       RAMPART_ACCOUNT: Stack.of(this).account,
       RAMPART_TOPIC_ARN: this.notifications.topic.topicArn,
       RAMPART_RETENTION_DAYS: String(policy.findings.retentionDays),
     };
-    this.approvals = new ApprovalApi(this, 'Approvals', { policy, key: this.key, table: this.store.table, approvalSecret });
+    this.approvals = new ApprovalApi(this, 'Approvals', { policy, key: this.key, table: this.guardTable.table, approvalSecret });
     this.workflow = new RemediationWorkflow(this, 'Workflow', {
       policy,
       key: this.key,
-      table: this.store.table,
+      table: this.guardTable.table,
       topic: this.notifications.topic,
       notificationDeadLetters: this.notifications.deadLetters,
       approvalSecret,
@@ -101,7 +102,7 @@ export class RampartGuard extends Construct {
     this.detectors = new DetectorRules(this, 'Detectors', {
       policy,
       key: this.key,
-      table: this.store.table,
+      table: this.guardTable.table,
       stateMachine: this.workflow.stateMachine,
       topic: this.notifications.topic,
       deadLetterQueue: this.deadLetterQueue,
@@ -112,7 +113,7 @@ export class RampartGuard extends Construct {
     this.sweep = new PeriodicSweep(this, 'Sweep', {
       policy,
       key: this.key,
-      table: this.store.table,
+      table: this.guardTable.table,
       workflow: this.workflow.stateMachine,
       deadLetterQueue: this.deadLetterQueue,
       environment: { ...env, RAMPART_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
@@ -144,7 +145,7 @@ export class RampartGuard extends Construct {
       notifiers: [...this.notifications.notifiers.values()],
     });
 
-    new CfnOutput(this, 'TableName', { value: this.store.table.tableName, description: 'for rampart approvals/findings --table' });
+    new CfnOutput(this, 'TableName', { value: this.guardTable.table.tableName, description: 'for rampart approvals/findings --table' });
     new CfnOutput(this, 'TopicArn', { value: this.notifications.topic.topicArn });
     new CfnOutput(this, 'ApprovalApiUrl', { value: this.approvals.api.url });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });

@@ -3,16 +3,16 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../core/dynamo-stores';
 
-export interface FindingsStoreProps {
+export interface GuardTableProps {
   /** Default RETAIN: the audit trail outlives the stack. */
   removalPolicy?: RemovalPolicy;
 }
 
 /** The guard's table: findings with their history, approvals, last-known-good states, the fix budget. */
-export class FindingsStore extends Construct {
+export class GuardTable extends Construct {
   readonly table: dynamodb.Table;
 
-  constructor(scope: Construct, id: string, props: FindingsStoreProps) {
+  constructor(scope: Construct, id: string, props: GuardTableProps) {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
