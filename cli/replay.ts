@@ -22,7 +22,7 @@ export interface PlannedChange {
 }
 
 /**
- * The lines of `rampart replay --json` (DESIGN.md §7, a stable interface: extend, never break).
+ * The lines of `rampart replay --json` (a stable interface, README "`--json`: a stable interface": extend, never break).
  * `finding` lines carry at least control, resourceArn, eventId, observed, desired; with
  * `--plan` also `risk` and `change` (or `change: null` and `reason`).
  */

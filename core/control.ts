@@ -6,8 +6,9 @@ import type { ResourceKind } from './resources';
 import type { $ZodType } from 'zod/v4/core';
 
 /**
- * The detector contract (DESIGN.md §3). One module per control implements it; the registry
- * (`detectors/index.ts`) lists them; infra and the CLI iterate over the registry.
+ * The detector contract (docs/architecture.md, "Adding a control"). One module per control
+ * implements it; the registry (`controls/index.ts`) lists them; infra and the CLI iterate over
+ * the registry.
  */
 
 /** CloudTrail API calls that may change what a control judges. */
@@ -74,7 +75,7 @@ export interface Detector<State = unknown, P = unknown, Id extends string = stri
 export type AnyDetector = Detector<any, any, string>;
 
 /**
- * The remediator contract (DESIGN.md §3): one module per control, `plan` pure, `apply` and
+ * The remediator contract (docs/architecture.md, "Adding a control"): one module per control, `plan` pure, `apply` and
  * `verify` small I/O, `permissions` exactly what infra grants.
  */
 

@@ -1,7 +1,7 @@
 import { keyText, type ResourceKey } from './resource-key';
 
 /**
- * A per-resource fix budget (DESIGN.md §6): after `maxFixes` fixes of one resource within
+ * A per-resource fix budget (policy `fixBudget`; docs/architecture.md): after `maxFixes` fixes of one resource within
  * `windowMinutes`, Rampart stops fixing it and asks a human, instead of fighting another
  * automation (a pipeline that keeps undoing the fix) forever. A resource is its account, control
  * and ARN (`ResourceKey`): the same bucket name in two accounts has two budgets.

@@ -22,7 +22,7 @@ export const LEGACY_ACL =
   'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/legacy-allow-all/9f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19';
 export const ARTIFACTS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
-/** The policy of DESIGN.md §5, as the bundled example has it. */
+/** The bundled example policy (examples/rampart.config.yaml). */
 export const EXAMPLE_POLICY_INPUT: PolicyInput = {
   mode: 'enforce',
   controls: {

@@ -43,7 +43,7 @@ export const STATES = {
 } as const;
 
 /**
- * One Step Functions standard workflow per finding (DESIGN.md §1):
+ * One Step Functions standard workflow per finding (docs/architecture.md):
  * Notify detected → Plan → (nothing to do → outcome) | (dry run → "would fix") |
  * (risk high → Request approval, waiting for the task token until the approval timeout) →
  * Apply (retried on transient faults) → Verify (retried with backoff until consistent) → outcome.

@@ -23,7 +23,7 @@ const drain = async (items: AsyncIterable<unknown>) => {
   for await (const _ of items) void _;
 };
 
-/** The store calls each function makes, as its handler makes them (detectors/handler.ts, remediators/remediate.ts, remediators/handlers/*). */
+/** The store calls each function makes, as its handler makes them (handlers/*.ts, remediators/remediate.ts). */
 const CALLS: Record<Role, (s: { findings: DynamoFindingsStore; approvals: DynamoApprovalStore; lkg: DynamoLastKnownGood; fixes: DynamoFixLedger }) => Promise<unknown>[]> = {
   detector: (s) => [s.findings.open(finding, at), s.findings.get('f-1'), s.findings.restart('f-1', 1, at, 'ended'), s.lkg.put(KEY, {}, at)],
   sweep: (s) => [s.findings.open(finding, at), s.findings.restart('f-1', 1, at, 'ended'), drain(s.findings.listOpen('s3-default-encryption')), s.lkg.put(KEY, {}, at)],

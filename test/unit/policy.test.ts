@@ -16,7 +16,7 @@ function issuesOf(fn: () => unknown): { path: string; message: string }[] {
   throw new Error('expected a PolicyError');
 }
 
-const DESIGN_EXAMPLE = `
+const FLOW_STYLE_EXAMPLE = `
 mode: enforce            # enforce | dry-run (alert only)
 notifications: { emails: [secops@example.com], slack: { webhookSecretArn: "arn:aws:secretsmanager:us-east-1:111122223333:secret:rampart/slack-AbCdEf" } }
 approvals: { timeoutHours: 24 }
@@ -28,8 +28,8 @@ controls:
 `;
 
 describe('policy file', () => {
-  it('accepts the keys of DESIGN.md §5 as written there', () => {
-    const policy = parsePolicyText(DESIGN_EXAMPLE, 'rampart.config.yaml');
+  it('accepts the guard keys and every control in flow-style YAML', () => {
+    const policy = parsePolicyText(FLOW_STYLE_EXAMPLE, 'rampart.config.yaml');
 
     expect(policy.mode).toBe('enforce');
     expect(policy.notifications.emails).toEqual(['secops@example.com']);
@@ -145,7 +145,7 @@ describe('policy file', () => {
   it('loads a file from disk', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rampart-policy-'));
     const file = join(dir, 'rampart.config.yaml');
-    writeFileSync(file, DESIGN_EXAMPLE);
+    writeFileSync(file, FLOW_STYLE_EXAMPLE);
 
     expect(loadPolicyFile(file).controls['apigateway-throttling']?.burstLimit).toBe(500);
   });

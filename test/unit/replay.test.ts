@@ -18,7 +18,7 @@ function verdicts(raw: unknown, p = policy()): { matched: boolean; lines: string
 
 const STAGE = (api: string, stage: string) => `arn:aws:apigateway:us-east-1::/restapis/${api}/stages/${stage}`;
 
-describe('every shared fixture, judged against the DESIGN.md §5 policy', () => {
+describe('every shared fixture, judged against the example policy', () => {
   it.each<[string, string[]]>([
     ['s3-PutBucketEncryption.aes256-constructed.json', ['violation s3-default-encryption arn:aws:s3:::rampart-demo-uploads']],
     // the bucket names a key ARN, the policy an alias: only KMS can tell whether they agree
