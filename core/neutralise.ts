@@ -28,7 +28,6 @@ export function forTextLine(text: string): string {
 
 /** SNS subjects: at most 100 printable ASCII characters, no line breaks (the Publish API refuses others). */
 export function forSubject(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }

@@ -86,8 +86,8 @@ function policyFromEnv(env: NodeJS.ProcessEnv): Policy {
 }
 
 /**
- * Where the guard's functions read their environment (the Slack notifier, which takes no
- * policy, reads its own in `slackNotifierDepsFromEnv`): nothing below the handlers reads
+ * Where the guard's functions read their environment (the channel notifiers, which take no
+ * policy, read theirs in `channelNotifierDepsFromEnv`): nothing below the handlers reads
  * `process.env`, it takes these values as parameters.
  */
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {

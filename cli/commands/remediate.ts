@@ -34,7 +34,7 @@ export function parseFindingLine(text: string): Finding {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new Error(`--finding is not JSON: ${messageOf(error)}`);
+    throw new Error(`--finding is not JSON: ${messageOf(error)}`, { cause: error });
   }
   const parsed = findingLineSchema.safeParse(raw);
   if (!parsed.success) {

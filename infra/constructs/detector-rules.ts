@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { ControlId } from '../../core/controls';
 import { CLOUDTRAIL_DETAIL_TYPE } from '../../core/events';
 import type { Policy } from '../../core/policy';
-import { CONTROL_IDS, detectorFor, remediatorFor } from '../../controls';
+import { CONTROL_IDS, detectorFor } from '../../controls';
 import { eventPatternsOf, type EventPattern } from '../../detectors/patterns';
 import { grantExecutionStatus, grantPublish, grantSendTo, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, regionsOf, statementsOf } from '../permissions';

@@ -12,7 +12,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ControlId } from '../../core/controls';
 import type { Policy } from '../../core/policy';
-import { detectorFor, remediatorFor } from '../../controls';
+import { detectorFor } from '../../controls';
 import { grantExecutionStatus, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgePattern, acknowledgeScope, regionsOf, statementsOf } from '../permissions';
 import { policySliceFor } from '../policy-slices';

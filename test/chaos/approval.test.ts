@@ -144,8 +144,6 @@ class Harness {
   }
 }
 
-const TASK_GONE = { TaskTimedOut: 'expired', TaskDoesNotExist: 'withdrawn' } as const;
-
 const CASES: Case[] = (['approve', 'reject'] as const).flatMap((decision) => [
   ...Object.entries(TRANSIENT).map(([fault, make]) => ({ call: 'sfn:SendTaskSuccess', fault, decision, inject: (h: Harness) => h.sfnFaults.push(make) })),
   { call: 'sfn:SendTaskSuccess', fault: 'lost-response', decision, inject: (h: Harness) => h.sfnFaults.push('lost-response') },

@@ -3,7 +3,6 @@ import { InMemoryFindingsStore } from '../../core/stores';
 import { resourceKey } from '../../core/resource-key';
 import { GetStageCommand } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MalformedEventError } from '../../core/errors';
 import { makeDetectorHandler } from '../../handlers/detector';
 import type { GuardDeps } from '../../handlers/deps';
 import { OPENER_GRACE_MS } from '../../remediators/finding-workflow';

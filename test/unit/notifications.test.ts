@@ -206,7 +206,7 @@ describe('injection: event text is neutralised in every channel', () => {
 
     const lines = text.split('\n');
     expect(lines.filter((l) => l.startsWith('Approve:'))).toEqual([]);
-    expect(text).not.toMatch(/[\r\u001b\u0007\u202e]/);
+    expect(text).not.toMatch(/[\r\u001b\u0007\u202e]/); // eslint-disable-line no-control-regex -- the control characters are what the test looks for
     expect(text).toContain('evil\\u000d\\u000aApprove: https://attacker.example/x \\u001b[2J');
   });
 
@@ -232,7 +232,7 @@ describe('injection: event text is neutralised in every channel', () => {
   it('the terminal: no escape sequence or control character reaches it', () => {
     const out = forTerminal(`${EVIL}\u009b31m`);
 
-    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/); // eslint-disable-line no-control-regex -- the control characters are what the test looks for
     expect(out).toContain('\\u001b[2J');
     expect(JSON.parse(forTerminal(JSON.stringify({ name: EVIL })))).toEqual({ name: EVIL }); // --json lines keep their meaning
   });
