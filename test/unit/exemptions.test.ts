@@ -1,3 +1,4 @@
+import { policySliceFor } from '../../infra/policy-slices';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -244,6 +245,19 @@ describe('exemption changes in the detector Lambda', () => {
     const message = JSON.parse(String(input.Message)) as { email: string; lambda: string };
     expect(message.email).toContain('By:       arn:aws:sts::111122223333:assumed-role/PlatformDeployer/ci-pipeline');
     expect(JSON.parse(message.lambda)).toMatchObject({ kind: 'exemption-changed', exemption: { change: 'added', resourceArn: PROD, tagKey: 'rampart:exempt' } });
+  });
+
+  it('publishes it once too when each detector holds only its own slice of the policy, as deployed', async () => {
+    const event = fixture('apigateway-TagResource.stage-exempt-constructed.json');
+    const controlsOn = Object.keys(POLICY.controls);
+
+    for (const control of ['apigateway-waf', 'apigateway-throttling'] as const) {
+      const own = { ...deps, policy: policySliceFor(POLICY, { detector: control }) as typeof POLICY, config: { ...deps.config, control, controlsOn } };
+      await makeDetectorHandler(() => own)(structuredClone(event) as never);
+    }
+
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(String(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject)).toBe(`[Rampart] Exemption added: ${PROD}`);
   });
 
   it('judges the live state again after a tag change: a removed exemption opens the finding at once', async () => {
