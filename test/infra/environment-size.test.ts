@@ -22,9 +22,19 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
       risk: 'low',
     },
     'apigateway-throttling': { rateLimit: 1000, burstLimit: 500, usagePlans: { rateLimit: 200, burstLimit: 100, quotaLimit: 1_000_000, quotaPeriod: 'MONTH' }, risk: 'high' },
+    'cloudtrail-logging': {
+      trails: Array.from({ length: 5 }, (_, i) => `arn:aws:cloudtrail:eu-west-1:${ACCOUNT}:trail/organization-audit-${i + 1}`),
+      multiRegion: true,
+      logFileValidation: true,
+      includeGlobalServiceEvents: true,
+      kmsKeyId: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e`,
+      managementEvents: 'All',
+      risk: 'low',
+    },
   };
   return {
     mode: 'enforce',
+    sweep: { schedule: 'rate(1 hour)', schedules: { 'cloudtrail-logging': 'rate(10 minutes)' } },
     regions: ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2'],
     notifications: {
       emails: ['secops@example.com', 'platform-oncall@example.com'],
