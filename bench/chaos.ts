@@ -22,5 +22,7 @@ const cases: ChaosCase[] = existsSync(tally)
   : [];
 const count = (outcome: ChaosCase['outcome']) => cases.filter((c) => c.outcome === outcome).length;
 for (const c of cases.filter((c) => c.outcome === 'stuck')) console.error(`stuck: ${c.path} ${c.call} ${c.fault}`);
-console.log(`chaos: ${cases.length} faults injected, ${count('recovered')} recovered, ${count('dead-lettered')} dead-lettered, ${count('stuck')} stuck`);
+console.log(
+  `chaos: ${cases.length} faults injected, ${count('recovered')} recovered, ${count('dead-lettered')} dead-lettered, ${count('stuck')} stuck`,
+);
 process.exit(run.status === 0 && cases.length > 0 && count('stuck') === 0 ? 0 : 1);

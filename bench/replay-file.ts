@@ -38,7 +38,17 @@ async function main(): Promise<void> {
   // CPU time too: on a shared machine the wall clock measures the neighbours as well
   const cpu = process.cpuUsage(cpuStart);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds, events: summary.events, errors: summary.errors, findings: summary.findings, lines, maxRssKb: process.resourceUsage().maxRSS }));
+  process.stdout.write(
+    JSON.stringify({
+      seconds,
+      cpuSeconds,
+      events: summary.events,
+      errors: summary.errors,
+      findings: summary.findings,
+      lines,
+      maxRssKb: process.resourceUsage().maxRSS,
+    }),
+  );
 }
 
 void main();

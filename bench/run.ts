@@ -41,7 +41,9 @@ function routingAndEvaluate(): void {
     rounds.push(n / (Number(process.hrtime.bigint() - start) / 1e9));
   }
   rounds.sort((a, b) => a - b);
-  console.log(`routing + evaluate: ${Math.round(rounds[2]!).toLocaleString('en-US')} events/s (median of 5 × 500,000; target ≥ 50,000) [${findings > 0 ? 'ok' : 'no verdicts!'}]`);
+  console.log(
+    `routing + evaluate: ${Math.round(rounds[2]!).toLocaleString('en-US')} events/s (median of 5 × 500,000; target ≥ 50,000) [${findings > 0 ? 'ok' : 'no verdicts!'}]`,
+  );
 }
 
 const HEAP_CAP_MB = 64;
@@ -87,7 +89,11 @@ async function replayFromFile(): Promise<void> {
         const file = join(dir, kind.startsWith('gzipped') ? `log-${mb}mb.json.gz` : `events-${mb}mb.ndjson`);
         const events = await writeInput(file, kind, mb);
         // a 64 MB heap cap: a replay that held the file, or one line of it, would die here
-        const raw = execFileSync(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, '--import', 'tsx', join(__dirname, 'replay-file.ts'), file], { encoding: 'utf8' });
+        const raw = execFileSync(
+          process.execPath,
+          [`--max-old-space-size=${HEAP_CAP_MB}`, '--import', 'tsx', join(__dirname, 'replay-file.ts'), file],
+          { encoding: 'utf8' },
+        );
         const r = JSON.parse(raw) as { seconds: number; cpuSeconds: number; events: number; errors: number; maxRssKb: number };
         if (r.events !== events || r.errors !== 0) throw new Error(`replayed ${r.events} of ${events} events with ${r.errors} errors`);
         const onDisk = statSync(file).size / 1024 / 1024;
@@ -117,12 +123,16 @@ async function main(): Promise<void> {
   const w = await workflowLatency(1000);
   for (const n of [1000, 10000]) {
     const f = sweepFigure(n);
-    console.log(`sweep ${n.toLocaleString('en-US')} fake resources, 20 ms per call: ${Math.round(f.perSecond)} resources/s, peak RSS ${f.maxRssMb.toFixed(0)} MB (target ≥ 500/s, memory flat)`);
+    console.log(
+      `sweep ${n.toLocaleString('en-US')} fake resources, 20 ms per call: ${Math.round(f.perSecond)} resources/s, peak RSS ${f.maxRssMb.toFixed(0)} MB (target ≥ 500/s, memory flat)`,
+    );
   }
   for (const f of bundleFigures()) {
     console.log(`bundle ${f.function}: ${f.sizeKb.toFixed(0)} KB, cold init ${f.initMs.toFixed(0)} ms (targets ≤ 250 KB, ≤ 150 ms)`);
   }
-  console.log(`workflow, one low-risk finding in process (mocked AWS): p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms over ${w.runs} runs (target p99 ≤ 20 ms)`);
+  console.log(
+    `workflow, one low-risk finding in process (mocked AWS): p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms over ${w.runs} runs (target p99 ≤ 20 ms)`,
+  );
 }
 
 void main();

@@ -21,7 +21,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < count; i++) {
     aws.buckets.set(`bucket-${String(i).padStart(6, '0')}`, {
       region: 'us-east-1',
-      rule: i % 10 === 0 ? { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } : { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key } },
+      rule:
+        i % 10 === 0
+          ? { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }
+          : { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key } },
     });
   }
   // every call waits `latency` ms, as a call to S3 would
@@ -40,7 +43,9 @@ async function main(): Promise<void> {
     if (judged % 500 === 0) aws.s3.resetHistory(); // the mock's call log is the bench's, not the sweep's
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  process.stdout.write(JSON.stringify({ count, judged, violations, seconds, perSecond: judged / seconds, maxRssKb: process.resourceUsage().maxRSS }));
+  process.stdout.write(
+    JSON.stringify({ count, judged, violations, seconds, perSecond: judged / seconds, maxRssKb: process.resourceUsage().maxRSS }),
+  );
 }
 
 void main();

@@ -11,7 +11,9 @@ export interface SweepFigure {
 
 /** The sweep over `count` fake resources with 20 ms per call; target ≥ 500 resources/s, flat memory. */
 export function sweepFigure(count: number, latencyMs = 20): SweepFigure {
-  const raw = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'sweep-run.ts'), String(count), String(latencyMs)], { encoding: 'utf8' });
+  const raw = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'sweep-run.ts'), String(count), String(latencyMs)], {
+    encoding: 'utf8',
+  });
   const r = JSON.parse(raw) as { judged: number; violations: number; seconds: number; perSecond: number; maxRssKb: number };
   if (r.judged !== count) throw new Error(`swept ${r.judged} of ${count}`);
   return { count, perSecond: r.perSecond, seconds: r.seconds, maxRssMb: r.maxRssKb / 1024, violations: r.violations };
@@ -20,6 +22,8 @@ export function sweepFigure(count: number, latencyMs = 20): SweepFigure {
 if (require.main === module) {
   for (const n of [1000, 10000]) {
     const f = sweepFigure(n);
-    console.log(`sweep ${n} resources (20 ms per call): ${Math.round(f.perSecond)} resources/s, ${f.seconds.toFixed(1)} s, peak RSS ${f.maxRssMb.toFixed(0)} MB, ${f.violations} violations`);
+    console.log(
+      `sweep ${n} resources (20 ms per call): ${Math.round(f.perSecond)} resources/s, ${f.seconds.toFixed(1)} s, peak RSS ${f.maxRssMb.toFixed(0)} MB, ${f.violations} violations`,
+    );
   }
 }

@@ -19,7 +19,10 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 export async function workflowLatency(runs = 1000): Promise<{ p50: number; p99: number; runs: number }> {
   const key = 'arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
   // the same bucket is fixed on every run: no fix budget here
-  const policy = parsePolicy({ fixBudget: { maxFixes: 1e9 }, controls: { 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: key, bucketKeyEnabled: true } } });
+  const policy = parsePolicy({
+    fixBudget: { maxFixes: 1e9 },
+    controls: { 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: key, bucketKeyEnabled: true } },
+  });
   const event = mixEvents().find((e) => (e.detail as { eventName?: string }).eventName === 'DeleteBucketEncryption')!;
   const judgement = judgeEvent(parseEvent(event), policy, new EventRouter(DETECTORS)).judgements[0]!;
   if (judgement.outcome !== 'violation') throw new Error('no finding to remediate');
@@ -35,7 +38,8 @@ export async function workflowLatency(runs = 1000): Promise<{ p50: number; p99: 
       const start = process.hrtime.bigint();
       const result = await local.run({ finding, mode: 'enforce', generation });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (result.status !== 'succeeded' || result.notifications.at(-1)?.kind !== 'remediated') throw new Error(`run ${i} ended ${result.status}`);
+      if (result.status !== 'succeeded' || result.notifications.at(-1)?.kind !== 'remediated')
+        throw new Error(`run ${i} ended ${result.status}`);
       if (i >= 50) times.push(ms); // the first runs warm up the JIT
       // keep the mocks' call logs from growing without bound
       if (i % 100 === 0) {

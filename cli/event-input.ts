@@ -12,9 +12,7 @@ import { JsonRecordSplitter, type JsonPiece } from '../core/json-records';
  * Yields one item per event, as raw JSON value or as a located error; never throws for bad
  * input, so one bad file or event costs only itself.
  */
-export type InputItem =
-  | { file: string; position: string; value: unknown }
-  | { file: string; position: string; error: string };
+export type InputItem = { file: string; position: string; value: unknown } | { file: string; position: string; error: string };
 
 const EVENT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
 

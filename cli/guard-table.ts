@@ -41,8 +41,15 @@ export function guardTable(options: GuardTableOptions, io: CliIo): { name: strin
  * named (`--table` or RAMPART_TABLE), so a laptop and the guard share one budget per resource;
  * a ledger of this run only otherwise.
  */
-export function fixLedgerFor(options: GuardTableOptions, budget: FixBudget, db?: DynamoDBDocumentClient): { ledger: FixLedger; table?: string } {
+export function fixLedgerFor(
+  options: GuardTableOptions,
+  budget: FixBudget,
+  db?: DynamoDBDocumentClient,
+): { ledger: FixLedger; table?: string } {
   const name = options.table ?? process.env.RAMPART_TABLE;
   if (!name) return { ledger: new InMemoryFixLedger() };
-  return { ledger: new DynamoFixLedger(db ?? documentClient(new DynamoDBClient(clientConfig(options))), name, ledgerKeepSeconds(budget)), table: name };
+  return {
+    ledger: new DynamoFixLedger(db ?? documentClient(new DynamoDBClient(clientConfig(options))), name, ledgerKeepSeconds(budget)),
+    table: name,
+  };
 }

@@ -27,7 +27,12 @@ export function write(stream: NodeJS.WritableStream, text: string): Promise<void
 }
 
 /** Loads the policy, keeping only `controls` when given; reports a bad file on stderr and returns undefined. */
-export function loadPolicy(file: string, controls: readonly string[] | undefined, io: CliIo, options: ParseOptions = {}): Policy | undefined {
+export function loadPolicy(
+  file: string,
+  controls: readonly string[] | undefined,
+  io: CliIo,
+  options: ParseOptions = {},
+): Policy | undefined {
   try {
     const policy = loadPolicyFile(file, options);
     if (!controls) return policy;

@@ -86,7 +86,9 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
 
   program
     .command('scan')
-    .description('sweep the real account: read every resource of the enabled controls, judge it, and show the planned fix of each violation')
+    .description(
+      'sweep the real account: read every resource of the enabled controls, judge it, and show the planned fix of each violation',
+    )
     .option('-c, --config <file>', 'policy file (YAML or JSON)', DEFAULT_POLICY)
     .option('--control <id>', `scan only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
     .option('--fix', 'apply the low-risk fixes after the scan; list the high-risk ones for approval')
@@ -121,11 +123,14 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
       exitCode = await listApprovals(options, io);
     });
   for (const decision of ['approve', 'reject'] as const) {
-    guardTableOptions(approvals.command(decision).description(`${decision} a pending request; you are recorded as the decider`).argument('<id>', 'approval id (from list)')).action(
-      async (id: string, options) => {
-        exitCode = await decideApprovalCommand(id, decision, options, io);
-      },
-    );
+    guardTableOptions(
+      approvals
+        .command(decision)
+        .description(`${decision} a pending request; you are recorded as the decider`)
+        .argument('<id>', 'approval id (from list)'),
+    ).action(async (id: string, options) => {
+      exitCode = await decideApprovalCommand(id, decision, options, io);
+    });
   }
 
   program

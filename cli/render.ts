@@ -42,7 +42,15 @@ export function table(header: string[], rawRows: string[][]): string {
 export function findingRows(lines: ReplayLine[]): string[][] {
   return lines.flatMap((l) =>
     l.type === 'finding'
-      ? [[l.control, l.resourceArn, `${compact(l.observed)} → ${compact(l.desired)}`, actorName(l.actor as Actor | undefined), String(l.eventTime ?? '-')]]
+      ? [
+          [
+            l.control,
+            l.resourceArn,
+            `${compact(l.observed)} → ${compact(l.desired)}`,
+            actorName(l.actor as Actor | undefined),
+            String(l.eventTime ?? '-'),
+          ],
+        ]
       : [],
   );
 }

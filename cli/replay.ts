@@ -65,7 +65,12 @@ export interface ReplayOptions {
 }
 
 /** The planned change of a finding and its risk: the `--plan` fields of a finding line. */
-export async function planned(finding: Finding, state: unknown, policy: Policy, store?: LastKnownGoodStore): Promise<Pick<FindingLine, 'risk' | 'change' | 'reason'>> {
+export async function planned(
+  finding: Finding,
+  state: unknown,
+  policy: Policy,
+  store?: LastKnownGoodStore,
+): Promise<Pick<FindingLine, 'risk' | 'change' | 'reason'>> {
   const remediator = remediatorFor(finding.control);
   const controlPolicy = policy.controls[finding.control];
   const lastKnownGood = store ? await store.get(findingKey(finding)) : undefined;
@@ -102,12 +107,19 @@ export async function carryOutOffline(decision: Decision, out: OfflineOutlet): P
     }
     case 'record-last-known-good':
       out.summary.compliant++;
-      if (out.lastKnownGood) await out.lastKnownGood.put(resourceKey(decision.control as ControlId, decision.ref), decision.state, out.seenAt);
+      if (out.lastKnownGood)
+        await out.lastKnownGood.put(resourceKey(decision.control as ControlId, decision.ref), decision.state, out.seenAt);
       return;
     case 'report':
       if (decision.outcome === 'unknown') {
         out.summary.unknown++;
-        await out.emit({ type: 'unknown', control: decision.control, resourceArn: decision.ref.arn, eventId: decision.eventId ?? '', reason: decision.reason });
+        await out.emit({
+          type: 'unknown',
+          control: decision.control,
+          resourceArn: decision.ref.arn,
+          eventId: decision.eventId ?? '',
+          reason: decision.reason,
+        });
       } else if (decision.outcome === 'exempt') out.summary.exempt++;
       return;
   }
@@ -126,7 +138,17 @@ export async function replayEvents(
   emit: (line: ReplayLine) => void | Promise<void>,
   options: ReplayOptions = {},
 ): Promise<ReplaySummary> {
-  const summary: ReplaySummary = { type: 'summary', events: 0, matched: 0, findings: 0, unknown: 0, errors: 0, compliant: 0, exempt: 0, files: 0 };
+  const summary: ReplaySummary = {
+    type: 'summary',
+    events: 0,
+    matched: 0,
+    findings: 0,
+    unknown: 0,
+    errors: 0,
+    compliant: 0,
+    exempt: 0,
+    files: 0,
+  };
   const files = new Set<string>();
   const errors = errorLines(emit, options.errorLinesPerFile ?? ERROR_LINES_PER_FILE);
   for await (const item of items) {
@@ -151,7 +173,14 @@ export async function replayEvents(
     }
     if (verdict.matched) summary.matched++;
     for (const change of verdict.exemptions) await emit({ type: 'exemption', ...change });
-    const outlet: OfflineOutlet = { summary, emit, policy, lastKnownGood: options.lastKnownGood, plan: Boolean(options.plan), seenAt: seenAt(event) };
+    const outlet: OfflineOutlet = {
+      summary,
+      emit,
+      policy,
+      lastKnownGood: options.lastKnownGood,
+      plan: Boolean(options.plan),
+      seenAt: seenAt(event),
+    };
     for (const j of verdict.judgements) await carryOutOffline(decide(j), outlet);
   }
   await errors.flush();
@@ -165,7 +194,8 @@ function errorLines(emit: (line: ReplayLine) => void | Promise<void>, cap: numbe
   let shown = 0;
   let omitted = 0;
   const flush = async () => {
-    if (omitted > 0 && file !== undefined) await emit({ type: 'error', file, position: 'file', message: `${omitted} more errors in this file not shown`, omitted });
+    if (omitted > 0 && file !== undefined)
+      await emit({ type: 'error', file, position: 'file', message: `${omitted} more errors in this file not shown`, omitted });
     omitted = 0;
   };
   const startFile = async (at: string) => {

@@ -1,5 +1,13 @@
 import type { z } from 'zod';
-import { buildPolicySchema, deployable, loadPolicyFileWith, parsePolicyTextWith, parsePolicyWith, type ParseOptions, type PolicySchemas } from '../core/policy';
+import {
+  buildPolicySchema,
+  deployable,
+  loadPolicyFileWith,
+  parsePolicyTextWith,
+  parsePolicyWith,
+  type ParseOptions,
+  type PolicySchemas,
+} from '../core/policy';
 import { CONTROLS } from '.';
 
 /**
@@ -29,7 +37,12 @@ export function policySchema(): Schema {
 }
 
 /** Validates a parsed policy object; throws `PolicyError` listing every bad field. */
-export function parsePolicy(value: unknown, source?: string, locate?: (path: PropertyKey[]) => string | undefined, options?: ParseOptions): Policy {
+export function parsePolicy(
+  value: unknown,
+  source?: string,
+  locate?: (path: PropertyKey[]) => string | undefined,
+  options?: ParseOptions,
+): Policy {
   return parsePolicyWith(assembled(), value, source, locate, options);
 }
 

@@ -60,7 +60,13 @@ export type SlackCheck = 'ok' | 'bad-signature' | 'stale';
  * Verifies Slack's request signing: `X-Slack-Signature` = `v0=` + HMAC-SHA256(signing secret,
  * `v0:<X-Slack-Request-Timestamp>:<raw body>`), timestamp within five minutes.
  */
-export function checkSlackRequest(signingSecret: string, timestamp: string | undefined, signature: string | undefined, rawBody: string, now: Date): SlackCheck {
+export function checkSlackRequest(
+  signingSecret: string,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  rawBody: string,
+  now: Date,
+): SlackCheck {
   const ts = Number(timestamp);
   if (!signature || !Number.isInteger(ts)) return 'bad-signature';
   if (Math.abs(now.getTime() / 1000 - ts) > SLACK_MAX_AGE_SECONDS) return 'stale';

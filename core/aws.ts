@@ -84,7 +84,13 @@ export function createClientFactory(options: AwsClientOptions = {}): ClientFacto
   };
 }
 
-function clientSet(account: string | undefined, home: string, regions: readonly string[], provider: CredentialsProvider, options: AwsClientOptions): AwsClients {
+function clientSet(
+  account: string | undefined,
+  home: string,
+  regions: readonly string[],
+  provider: CredentialsProvider,
+  options: AwsClientOptions,
+): AwsClients {
   const byClass = new Map<ClientClass<unknown>, Map<string, unknown>>();
   const get = <C>(Client: ClientClass<C>, region: string = home): C => {
     let byRegion = byClass.get(Client);

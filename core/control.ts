@@ -153,7 +153,8 @@ export interface Control<D extends AnyDetector = AnyDetector, R extends AnyRemed
  * @example export const CONTROLS = [defineControl(s3DefaultEncryption, s3DefaultEncryptionRemediator)] as const;
  */
 export function defineControl<D extends AnyDetector, R extends AnyRemediator & { id: D['id'] }>(detector: D, remediator: R): Control<D, R> {
-  if (detector.id !== remediator.id) throw new TypeError(`detector ${detector.id} and remediator ${remediator.id} are halves of different controls`);
+  if (detector.id !== remediator.id)
+    throw new TypeError(`detector ${detector.id} and remediator ${remediator.id} are halves of different controls`);
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(detector.id)) throw new TypeError(`control id ${detector.id} is not kebab-case`);
   if (!detector.policySchema) throw new TypeError(`control ${detector.id} declares no policySchema`);
   if (!detector.resources || detector.resources.length === 0) throw new TypeError(`control ${detector.id} declares no resource kinds`);

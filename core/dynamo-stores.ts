@@ -6,7 +6,18 @@ import type { Finding } from './finding';
 import { refundBudget, spendBudget, type BudgetSpend, type FixBudget, type FixLedger } from './fix-budget';
 import type { LastKnownGoodStore } from './last-known-good';
 import { keyText, type ResourceKey } from './resource-key';
-import { nextGeneration, type ApprovalRecord, type ApprovalStore, type DecideResult, type DecisionStatus, type FindingHistoryEntry, type FindingRecord, type FindingStatus, type FindingsStore, type OpenResult } from './stores';
+import {
+  nextGeneration,
+  type ApprovalRecord,
+  type ApprovalStore,
+  type DecideResult,
+  type DecisionStatus,
+  type FindingHistoryEntry,
+  type FindingRecord,
+  type FindingStatus,
+  type FindingsStore,
+  type OpenResult,
+} from './stores';
 
 /**
  * The guard's state in one DynamoDB table (`pk`, `sk`; TTL attribute `ttl`; sparse GSI
@@ -20,7 +31,13 @@ import { nextGeneration, type ApprovalRecord, type ApprovalStore, type DecideRes
  * kind, so the `dynamodb:LeadingKeys` grants on `<kind>#*` still hold. Items of the earlier
  * keys without an account (`LKG#<control>#<arn>`) are never read again; they expire by TTL.
  */
-export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttl: 'ttl', pendingIndex: 'pending', pendingAttribute: 'pendingApproval' } as const;
+export const TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttl: 'ttl',
+  pendingIndex: 'pending',
+  pendingAttribute: 'pendingApproval',
+} as const;
 
 const STATE = 'STATE';
 const BUDGET = 'BUDGET';
@@ -119,7 +136,13 @@ export class DynamoFindingsStore implements FindingsStore {
           ConditionExpression: 'attribute_exists(pk) AND #status <> :closed AND generation = :from',
           UpdateExpression: 'SET generation = :generation, restartedAt = :now, updatedAt = :now, history = list_append(history, :entry)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':closed': 'closed', ':from': fromGeneration, ':generation': generation, ':now': now, ':entry': [{ at: now, event: 'restarted', detail: reason }] },
+          ExpressionAttributeValues: {
+            ':closed': 'closed',
+            ':from': fromGeneration,
+            ':generation': generation,
+            ':now': now,
+            ':entry': [{ at: now, event: 'restarted', detail: reason }],
+          },
         }),
       );
       return generation;
@@ -297,7 +320,13 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async idOf(findingId: string, generation: number): Promise<string | undefined> {
-    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: { pk: `APPROVAL#${findingId}#${generation}`, sk: 'OF' }, ConsistentRead: true }));
+    const out = await this.db.send(
+      new sdk.dynamodbDocument.GetCommand({
+        TableName: this.table,
+        Key: { pk: `APPROVAL#${findingId}#${generation}`, sk: 'OF' },
+        ConsistentRead: true,
+      }),
+    );
     return typeof out.Item?.approvalId === 'string' ? out.Item.approvalId : undefined;
   }
 
@@ -335,7 +364,9 @@ export class DynamoLastKnownGood implements LastKnownGoodStore {
   ) {}
 
   async get(key: ResourceKey): Promise<unknown | undefined> {
-    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: { pk: `LKG#${keyText(key)}`, sk: STATE } }));
+    const out = await this.db.send(
+      new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: { pk: `LKG#${keyText(key)}`, sk: STATE } }),
+    );
     return out.Item?.state;
   }
 
@@ -378,7 +409,9 @@ export class DynamoFixLedger implements FixLedger {
   }
 
   private async read(key: ResourceKey): Promise<{ times: string[]; version: number }> {
-    const out = await this.db.send(new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: this.key(key), ConsistentRead: true }));
+    const out = await this.db.send(
+      new sdk.dynamodbDocument.GetCommand({ TableName: this.table, Key: this.key(key), ConsistentRead: true }),
+    );
     return { times: (out.Item?.fixes as string[] | undefined) ?? [], version: Number(out.Item?.version ?? 0) };
   }
 
@@ -392,7 +425,12 @@ export class DynamoFixLedger implements FixLedger {
           ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
           UpdateExpression: 'SET fixes = :fixes, version = :next, #ttl = :ttl',
           ExpressionAttributeNames: { '#ttl': TABLE_KEYS.ttl },
-          ExpressionAttributeValues: { ':fixes': times, ':next': version + 1, ':ttl': epochSeconds(at) + this.keepSeconds, ...(version === 0 ? {} : { ':version': version }) },
+          ExpressionAttributeValues: {
+            ':fixes': times,
+            ':next': version + 1,
+            ':ttl': epochSeconds(at) + this.keepSeconds,
+            ...(version === 0 ? {} : { ':version': version }),
+          },
         }),
       );
       return true;
@@ -414,7 +452,9 @@ export class DynamoFixLedger implements FixLedger {
       if (!spent.granted) return spent;
       if (await this.write(key, times, current.version, at)) return spent;
     }
-    throw new Error(`fix budget of ${key.resourceArn} (account ${key.account || 'unknown'}): ${BUDGET_ATTEMPTS} conflicting updates in a row`);
+    throw new Error(
+      `fix budget of ${key.resourceArn} (account ${key.account || 'unknown'}): ${BUDGET_ATTEMPTS} conflicting updates in a row`,
+    );
   }
 
   async refund(key: ResourceKey, at: Date): Promise<void> {
@@ -423,6 +463,8 @@ export class DynamoFixLedger implements FixLedger {
       if (!current.times.includes(at.toISOString())) return;
       if (await this.write(key, refundBudget(current.times, at), current.version, at)) return;
     }
-    throw new Error(`fix budget of ${key.resourceArn} (account ${key.account || 'unknown'}): ${BUDGET_ATTEMPTS} conflicting updates in a row`);
+    throw new Error(
+      `fix budget of ${key.resourceArn} (account ${key.account || 'unknown'}): ${BUDGET_ATTEMPTS} conflicting updates in a row`,
+    );
   }
 }

@@ -180,9 +180,7 @@ export function parseEvent(raw: unknown): RampartEvent {
       const record = check(cloudTrailRecordSchema, obj, '', 'CloudTrail record');
       return { kind: 'cloudtrail', id: record.eventID, record };
     }
-    throw new MalformedEventError(
-      'not an EventBridge event (no "detail-type") nor a CloudTrail record (no "eventSource"/"eventName")',
-    );
+    throw new MalformedEventError('not an EventBridge event (no "detail-type") nor a CloudTrail record (no "eventSource"/"eventName")');
   }
   const envelope = check(envelopeSchema, obj, '', 'EventBridge event');
   const meta = envelopeMeta(envelope);

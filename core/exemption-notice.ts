@@ -42,5 +42,10 @@ export function exemptionAttributesOf(c: ExemptionChange): Record<string, Messag
 
 /** True for the `lambda` payload of an exemption notice (what a topic subscriber receives). */
 export function isExemptionNotice(value: unknown): value is ExemptionNotice {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === EXEMPTION_NOTICE_KIND && typeof (value as { exemption?: unknown }).exemption === 'object';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === EXEMPTION_NOTICE_KIND &&
+    typeof (value as { exemption?: unknown }).exemption === 'object'
+  );
 }

@@ -67,7 +67,8 @@ export function exemptionStatus(
   const expiry = expiryOf(expiryValue);
   if (!expiry) return { exempt: false, reason: `${tagged} but ${expiryKey}=${expiryValue} is not a date (YYYY-MM-DD)` };
   if (!now) return { exempt: false, reason: `${tagged} until ${expiryValue}, and the time of judgement is unknown` };
-  if (now.getTime() >= expiry.getTime()) return { exempt: false, reason: `${tagged} but the exemption expired (${expiryKey}=${expiryValue})` };
+  if (now.getTime() >= expiry.getTime())
+    return { exempt: false, reason: `${tagged} but the exemption expired (${expiryKey}=${expiryValue})` };
   return { exempt: true, reason: `${tagged} until ${expiryValue}` };
 }
 

@@ -278,7 +278,9 @@ export class JsonRecordSplitter {
 
   private endJunk(): void {
     const found = this.unit!.preview.trim();
-    const error = isJson(found) ? `expected an event object, found ${JSON.stringify(found)}` : `invalid JSON: unexpected text ${JSON.stringify(found)}`;
+    const error = isJson(found)
+      ? `expected an event object, found ${JSON.stringify(found)}`
+      : `invalid JSON: unexpected text ${JSON.stringify(found)}`;
     this.out.push({ position: this.unitPosition(), error });
     this.unit = undefined;
   }
@@ -286,7 +288,9 @@ export class JsonRecordSplitter {
   private emit(buf: Buffer, end: number, position: string): void {
     const unit = this.unit!;
     const text =
-      unit.parts.length === 0 ? buf.toString('utf8', this.unitFrom, end) : Buffer.concat([...unit.parts, buf.subarray(this.unitFrom, end)]).toString('utf8');
+      unit.parts.length === 0
+        ? buf.toString('utf8', this.unitFrom, end)
+        : Buffer.concat([...unit.parts, buf.subarray(this.unitFrom, end)]).toString('utf8');
     this.out.push({ position, text });
     this.unit = undefined;
   }
@@ -295,7 +299,15 @@ export class JsonRecordSplitter {
     const firstOnLine = this.lastDocLine !== this.line;
     this.lastDocLine = this.line;
     this.ordinal++;
-    return { ordinal: this.ordinal, startLine: this.line, lastContentLine: this.line, firstOnLine, containerDepth: 0, closed: false, index: 0 };
+    return {
+      ordinal: this.ordinal,
+      startLine: this.line,
+      lastContentLine: this.line,
+      firstOnLine,
+      containerDepth: 0,
+      closed: false,
+      index: 0,
+    };
   }
 
   private docPosition(): string {

@@ -20,11 +20,17 @@ const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user
 export const approvalsPolicySchema = z
   .strictObject({
     // Step Functions waits at most a year for a task token
-    timeoutHours: z.number().positive().max(24 * 365).default(24),
+    timeoutHours: z
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(24),
     /** Who may decide; at least one list is required when any control has risk high. */
     approvers: z
       .strictObject({
-        slackUserIds: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, { message: 'expected a Slack user id such as U012ABCDEF' })).default([]),
+        slackUserIds: z
+          .array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, { message: 'expected a Slack user id such as U012ABCDEF' }))
+          .default([]),
         emails: z.array(z.email()).default([]),
         iamPrincipalArns: z.array(iamPrincipalArn).default([]),
       })
@@ -54,15 +60,26 @@ export const guardPolicyShape = {
           /** Secret holding the Slack app's signing secret: enables the Approve/Reject buttons. */
           signingSecretArn: secretArn.optional(),
           /** The workspace (`T…`) whose clicks count; required with `signingSecretArn`. */
-          teamId: z.string().regex(/^[TE][A-Z0-9]{2,}$/, { message: 'expected a Slack team id such as T012AB3C4' }).optional(),
+          teamId: z
+            .string()
+            .regex(/^[TE][A-Z0-9]{2,}$/, { message: 'expected a Slack team id such as T012AB3C4' })
+            .optional(),
           /** The Slack app (`A…`) that posts the buttons; required with `signingSecretArn`. */
-          appId: z.string().regex(/^A[A-Z0-9]{2,}$/, { message: 'expected a Slack app id such as A0123ABCD' }).optional(),
+          appId: z
+            .string()
+            .regex(/^A[A-Z0-9]{2,}$/, { message: 'expected a Slack app id such as A0123ABCD' })
+            .optional(),
         })
         .superRefine((value, ctx) => {
           if (value.signingSecretArn === undefined) return;
           // a signing secret alone proves the request came from Slack, not from which workspace or app
           for (const key of ['teamId', 'appId'] as const) {
-            if (value[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required with signingSecretArn (the buttons count only clicks from this Slack ${key === 'teamId' ? 'workspace' : 'app'})` });
+            if (value[key] === undefined)
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `${key} is required with signingSecretArn (the buttons count only clicks from this Slack ${key === 'teamId' ? 'workspace' : 'app'})`,
+              });
           }
         })
         .optional(),
@@ -110,7 +127,11 @@ export const guardPolicyShape = {
     })
     .superRefine((value, ctx) => {
       if (Object.hasOwn(value.tags, value.expiryTagKey)) {
-        ctx.addIssue({ code: 'custom', path: ['expiryTagKey'], message: `${value.expiryTagKey} is an exemption tag too: the expiry tag must be another key` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expiryTagKey'],
+          message: `${value.expiryTagKey} is an exemption tag too: the expiry tag must be another key`,
+        });
       }
     })
     .default({ tags: {}, arns: [], requireExpiry: false, expiryTagKey: DEFAULT_EXPIRY_TAG_KEY }),
@@ -153,7 +174,9 @@ export type ApprovalsPolicy = z.infer<typeof approvalsPolicySchema>;
  */
 export function deployable<S extends z.ZodType<Policy>>(schema: S) {
   return schema.superRefine((policy, ctx) => {
-    const highRisk = Object.entries(policy.controls).flatMap(([id, control]) => ((control as { risk?: string } | undefined)?.risk === 'high' ? [id] : []));
+    const highRisk = Object.entries(policy.controls).flatMap(([id, control]) =>
+      (control as { risk?: string } | undefined)?.risk === 'high' ? [id] : [],
+    );
     const { slackUserIds, emails, iamPrincipalArns } = policy.approvals.approvers;
     if (highRisk.length === 0 || slackUserIds.length + emails.length + iamPrincipalArns.length > 0) return;
     ctx.addIssue({
@@ -205,7 +228,12 @@ export function parsePolicyWith<P extends Policy>(
  *
  * @example parsePolicyTextWith(schemas, 'controls:\n  apigateway-throttling: { rateLimit: 100, burstLimit: 50 }\n')
  */
-export function parsePolicyTextWith<P extends Policy>(schemas: PolicySchemas<P>, text: string, source = 'policy', options: ParseOptions = {}): P {
+export function parsePolicyTextWith<P extends Policy>(
+  schemas: PolicySchemas<P>,
+  text: string,
+  source = 'policy',
+  options: ParseOptions = {},
+): P {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

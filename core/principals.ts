@@ -29,9 +29,12 @@ export function principalOf(arn: string): Principal | undefined {
   if (resource === 'root') return { partition, account, kind: 'root', name: 'root' };
   const parts = resource.split('/');
   const type = parts[0];
-  if (service === 'sts' && type === 'assumed-role' && parts.length === 3) return { partition, account, kind: 'role', name: parts[1]!, session: parts[2]! };
-  if (service === 'sts' && type === 'federated-user' && parts.length === 2) return { partition, account, kind: 'federated-user', name: parts[1]! };
-  if (service === 'iam' && (type === 'role' || type === 'user') && parts.length >= 2) return { partition, account, kind: type, name: parts.at(-1)! };
+  if (service === 'sts' && type === 'assumed-role' && parts.length === 3)
+    return { partition, account, kind: 'role', name: parts[1]!, session: parts[2]! };
+  if (service === 'sts' && type === 'federated-user' && parts.length === 2)
+    return { partition, account, kind: 'federated-user', name: parts[1]! };
+  if (service === 'iam' && (type === 'role' || type === 'user') && parts.length >= 2)
+    return { partition, account, kind: type, name: parts.at(-1)! };
   return undefined;
 }
 
@@ -43,7 +46,9 @@ export function callerMatches(callerArn: string, listedArn: string): boolean {
   const caller = principalOf(callerArn);
   const listed = principalOf(listedArn);
   if (!caller || !listed || listed.session !== undefined) return false;
-  return caller.partition === listed.partition && caller.account === listed.account && caller.kind === listed.kind && caller.name === listed.name;
+  return (
+    caller.partition === listed.partition && caller.account === listed.account && caller.kind === listed.kind && caller.name === listed.name
+  );
 }
 
 /**

@@ -88,7 +88,9 @@ export interface KindDefinition<Ref extends ResourceRef, Ids> {
   /** The ids in a Config `resourceId`, when it is not the ARN (an S3 bucket's is its name). */
   configIds?(resourceId: string): Ids | undefined;
   /** Tag changes: `editOf` gets the kind's own ARN parser (tagging calls often name the resource by ARN). */
-  tagging?: Omit<KindTagging, 'editOf'> & { editOf(record: CloudTrailRecord, parseArn: (arn: string) => Ref | undefined): TagEdit | undefined };
+  tagging?: Omit<KindTagging, 'editOf'> & {
+    editOf(record: CloudTrailRecord, parseArn: (arn: string) => Ref | undefined): TagEdit | undefined;
+  };
 }
 
 /** An ARN split into its fields (`resource` is everything after the account). */
@@ -115,7 +117,8 @@ export function defineKind<Ref extends ResourceRef, Ids extends object>(definiti
     type: definition.type,
     ...(definition.configResourceType ? { configResourceType: definition.configResourceType } : {}),
     arn: {
-      build: (ids, scope) => definition.build(ids, { ...scope, partition: scope.partition ?? (scope.region ? partitionOf(scope.region) : 'aws') }),
+      build: (ids, scope) =>
+        definition.build(ids, { ...scope, partition: scope.partition ?? (scope.region ? partitionOf(scope.region) : 'aws') }),
       parse(arn) {
         if (!validate(arn)) return undefined;
         const parts = parse(arn);

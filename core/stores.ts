@@ -167,7 +167,8 @@ export class InMemoryFindingsStore implements FindingsStore {
   }
 
   async *listOpen(control: ControlId): AsyncIterable<FindingRecord> {
-    for (const record of this.records.values()) if (record.status !== 'closed' && record.finding.control === control) yield structuredClone(record);
+    for (const record of this.records.values())
+      if (record.status !== 'closed' && record.finding.control === control) yield structuredClone(record);
   }
 
   async get(id: string): Promise<FindingRecord | undefined> {
@@ -194,7 +195,8 @@ export class InMemoryApprovalStore implements ApprovalStore {
   readonly records = new Map<string, ApprovalRecord>();
 
   async create(record: ApprovalRecord): Promise<void> {
-    if (this.records.has(record.id)) throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    if (this.records.has(record.id))
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     this.records.set(record.id, structuredClone(record));
   }
 

@@ -61,11 +61,17 @@ export function classifyTopicMessage(message: string, subject?: string | null): 
     return { kind: 'text', text: message, ...(subject ? { subject } : {}) };
   }
   if (isObject(value)) {
-    if (typeof value.kind === 'string' && (NOTIFICATION_KINDS as readonly string[]).includes(value.kind) && isObject(value.finding) && typeof value.finding.resourceArn === 'string') {
+    if (
+      typeof value.kind === 'string' &&
+      (NOTIFICATION_KINDS as readonly string[]).includes(value.kind) &&
+      isObject(value.finding) &&
+      typeof value.finding.resourceArn === 'string'
+    ) {
       return { kind: 'notification', notification: value as unknown as Notification };
     }
     if (isExemptionNotice(value)) return { kind: 'exemption', exemption: value.exemption };
-    if (typeof value.AlarmName === 'string' && typeof value.NewStateValue === 'string') return { kind: 'alarm', alarm: value as unknown as AlarmMessage };
+    if (typeof value.AlarmName === 'string' && typeof value.NewStateValue === 'string')
+      return { kind: 'alarm', alarm: value as unknown as AlarmMessage };
     if (isObject(value.detail) && typeof value.detail.eventName === 'string' && typeof value['detail-type'] === 'string') {
       return { kind: 'tamper', event: value as unknown as CloudTrailEventMessage };
     }
@@ -105,14 +111,34 @@ export function topicAttributesOf(message: PublishedMessage): Record<string, Mes
 
 /** What Lambda subscribers receive (the `lambda` body): `classifyTopicMessage` reads it back. */
 export function topicPayloadOf(message: PublishedMessage): string {
-  return JSON.stringify(message.kind === 'notification' ? message.notification : { kind: EXEMPTION_NOTICE_KIND, exemption: message.exemption });
+  return JSON.stringify(
+    message.kind === 'notification' ? message.notification : { kind: EXEMPTION_NOTICE_KIND, exemption: message.exemption },
+  );
 }
 
 /** Text cut to `max` characters (Block Kit: header text at most 150, section text at most 3,000). */
 export const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 // where CloudTrail names the resource of the calls the tamper rules watch
-const RESOURCE_KEYS = ['functionName', 'rule', 'name', 'ruleName', 'roleName', 'policyArn', 'stateMachineArn', 'executionArn', 'keyId', 'topicArn', 'subscriptionArn', 'secretId', 'alarmNames', 'trailName', 'scheduleName', 'uUID', 'bucketName'];
+const RESOURCE_KEYS = [
+  'functionName',
+  'rule',
+  'name',
+  'ruleName',
+  'roleName',
+  'policyArn',
+  'stateMachineArn',
+  'executionArn',
+  'keyId',
+  'topicArn',
+  'subscriptionArn',
+  'secretId',
+  'alarmNames',
+  'trailName',
+  'scheduleName',
+  'uUID',
+  'bucketName',
+];
 
 /** Who made a CloudTrail call, as the event names them. */
 export function callerOf(e: CloudTrailEventMessage): string {

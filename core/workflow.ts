@@ -18,7 +18,13 @@ export interface WorkflowInput {
 export interface NotifyInput {
   finding: Finding;
   generation: number;
-  notification: { kind: NotificationKind; reason?: string; change?: Change | null; decidedBy?: string; error?: { Error?: string; Cause?: string } };
+  notification: {
+    kind: NotificationKind;
+    reason?: string;
+    change?: Change | null;
+    decidedBy?: string;
+    error?: { Error?: string; Cause?: string };
+  };
 }
 
 export interface ChangeInput {

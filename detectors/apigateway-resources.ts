@@ -65,7 +65,8 @@ const tagging = {
 export const restApiStage = defineKind<StageRef, { restApiId: string; stageName: string }>({
   type: 'AWS::ApiGateway::Stage',
   configResourceType: 'AWS::ApiGateway::Stage',
-  build: ({ restApiId, stageName }, { partition, region = '' }) => `arn:${partition}:apigateway:${region}::/restapis/${restApiId}/stages/${stageName}`,
+  build: ({ restApiId, stageName }, { partition, region = '' }) =>
+    `arn:${partition}:apigateway:${region}::/restapis/${restApiId}/stages/${stageName}`,
   parse(parts) {
     const m = parts.service === 'apigateway' && parts.region ? STAGE_RESOURCE.exec(parts.resource) : null;
     return m ? { restApiId: m[1]!, stageName: m[2]! } : undefined;

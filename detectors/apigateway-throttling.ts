@@ -68,7 +68,6 @@ export type ThrottlingState =
   | { kind: 'stage'; methods: Record<string, ThrottleLimits>; complete: boolean }
   | { kind: 'usage-plan'; throttle: ThrottleLimits; quotaLimit?: Limit; complete: boolean };
 
-
 /** A limit as AWS reports it: JSON number in bodies, string in patches; negative means "no limit". */
 function limitOf(value: unknown): Limit {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
@@ -175,8 +174,10 @@ export function evaluateThrottling(state: ThrottlingState, policy: ThrottlingPol
     for (const [key, limits] of Object.entries(state.methods)) {
       if (key === STAGE_WIDE) continue;
       const before = check.problems.length;
-      if (typeof limits.rateLimit === 'number') checkLimit(check, `method ${key} rate limit`, limits.rateLimit, policy.rateLimit, false, 'rps');
-      if (typeof limits.burstLimit === 'number') checkLimit(check, `method ${key} burst limit`, limits.burstLimit, policy.burstLimit, false, 'requests');
+      if (typeof limits.rateLimit === 'number')
+        checkLimit(check, `method ${key} rate limit`, limits.rateLimit, policy.rateLimit, false, 'rps');
+      if (typeof limits.burstLimit === 'number')
+        checkLimit(check, `method ${key} burst limit`, limits.burstLimit, policy.burstLimit, false, 'requests');
       if (check.problems.length > before) overrides[key] = known(limits);
     }
     observed = { ...known(stageWide), ...(Object.keys(overrides).length > 0 ? { methods: overrides } : {}) };
@@ -218,7 +219,12 @@ function stateFromCloudTrail(event: Extract<RampartEvent, { kind: 'cloudtrail' }
       const quota = asObject(body.quota);
       return {
         status: 'known',
-        state: { kind: 'usage-plan', throttle: throttleFrom(asObject(body.throttle)), quotaLimit: quota ? (limitOf(quota.limit) ?? null) : null, complete: true },
+        state: {
+          kind: 'usage-plan',
+          throttle: throttleFrom(asObject(body.throttle)),
+          quotaLimit: quota ? (limitOf(quota.limit) ?? null) : null,
+          complete: true,
+        },
       };
     }
     case 'UpdateUsagePlan': {
@@ -278,14 +284,27 @@ export const apigatewayThrottling: Detector<ThrottlingState, ThrottlingPolicy, '
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<ThrottlingState>> {
     try {
       if (restApiStage.is(ref)) {
-        const out = await clients.get(apiGateway().APIGatewayClient, ref.region).send(new (apiGateway().GetStageCommand)({ restApiId: ref.restApiId, stageName: ref.stageName }));
-        return { status: 'known', state: { kind: 'stage', methods: methodsFromSettings(out.methodSettings), complete: true }, tags: out.tags };
-      }
-      if (usagePlan.is(ref)) {
-        const out = await clients.get(apiGateway().APIGatewayClient, ref.region).send(new (apiGateway().GetUsagePlanCommand)({ usagePlanId: ref.usagePlanId }));
+        const out = await clients
+          .get(apiGateway().APIGatewayClient, ref.region)
+          .send(new (apiGateway().GetStageCommand)({ restApiId: ref.restApiId, stageName: ref.stageName }));
         return {
           status: 'known',
-          state: { kind: 'usage-plan', throttle: throttleFrom(out.throttle), quotaLimit: out.quota ? (limitOf(out.quota.limit) ?? null) : null, complete: true },
+          state: { kind: 'stage', methods: methodsFromSettings(out.methodSettings), complete: true },
+          tags: out.tags,
+        };
+      }
+      if (usagePlan.is(ref)) {
+        const out = await clients
+          .get(apiGateway().APIGatewayClient, ref.region)
+          .send(new (apiGateway().GetUsagePlanCommand)({ usagePlanId: ref.usagePlanId }));
+        return {
+          status: 'known',
+          state: {
+            kind: 'usage-plan',
+            throttle: throttleFrom(out.throttle),
+            quotaLimit: out.quota ? (limitOf(out.quota.limit) ?? null) : null,
+            complete: true,
+          },
           tags: out.tags,
         };
       }
@@ -297,21 +316,33 @@ export const apigatewayThrottling: Detector<ThrottlingState, ThrottlingPolicy, '
   },
 
   /** What `readState` (and `resolveState`) call: the detector, the sweep and remediation are granted these. */
-  readPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*', 'arn:${Partition}:apigateway:${Region}::/usageplans/*'] }],
+  readPermissions: [
+    {
+      actions: ['apigateway:GET'],
+      resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*', 'arn:${Partition}:apigateway:${Region}::/usageplans/*'],
+    },
+  ],
 
   evaluate: (state, policy) => evaluateThrottling(state, policy),
 
   listPermissions: [
     {
       actions: ['apigateway:GET'],
-      resources: ['arn:${Partition}:apigateway:${Region}::/restapis', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages', 'arn:${Partition}:apigateway:${Region}::/usageplans'],
+      resources: [
+        'arn:${Partition}:apigateway:${Region}::/restapis',
+        'arn:${Partition}:apigateway:${Region}::/restapis/*/stages',
+        'arn:${Partition}:apigateway:${Region}::/usageplans',
+      ],
     },
   ],
 
   async *list(clients: AwsClients): AsyncIterable<ResourceRef> {
     yield* listRestStages(clients);
     for (const region of clients.regions) {
-      for await (const page of apiGateway().paginateGetUsagePlans({ client: clients.get(apiGateway().APIGatewayClient, region) }, { limit: 500 })) {
+      for await (const page of apiGateway().paginateGetUsagePlans(
+        { client: clients.get(apiGateway().APIGatewayClient, region) },
+        { limit: 500 },
+      )) {
         for (const plan of page.items ?? []) if (plan.id) yield usagePlanRef(region, plan.id);
       }
     }

@@ -27,7 +27,13 @@ export const wafPolicySchema = z.strictObject({
   /** The web ACL every REST API stage must carry unless `stages` maps it to another. */
   defaultWebAclArn: z.optional(webAclArn),
   /** Per stage (`<restApiId>/<stage>`) or per API (`<restApiId>`) web ACL. */
-  stages: z._default(z.record(z.string().check(z.regex(/^[A-Za-z0-9]+(\/[^/]+)?$/, { message: 'expected "<restApiId>" or "<restApiId>/<stageName>"' })), webAclArn), {}),
+  stages: z._default(
+    z.record(
+      z.string().check(z.regex(/^[A-Za-z0-9]+(\/[^/]+)?$/, { message: 'expected "<restApiId>" or "<restApiId>/<stageName>"' })),
+      webAclArn,
+    ),
+    {},
+  ),
   risk: riskSchema('low'),
 });
 export type WafPolicy = z.infer<typeof wafPolicySchema>;
@@ -71,7 +77,10 @@ export function evaluateStageWaf(state: StageWafState, policy: WafPolicy, ref: R
   }
   if (required === undefined || state.webAclArn === required || state.managedByFirewallManager === true) return { status: 'compliant' };
   if (mayBeFirewallManagers(state)) {
-    return { status: 'unknown', reason: `whether web ACL ${state.webAclArn} is managed by Firewall Manager takes a WAF lookup (GetWebACL)` };
+    return {
+      status: 'unknown',
+      reason: `whether web ACL ${state.webAclArn} is managed by Firewall Manager takes a WAF lookup (GetWebACL)`,
+    };
   }
   return { status: 'violation', observed, desired, reason: `stage carries web ACL ${state.webAclArn}, policy requires ${required}` };
 }
@@ -119,7 +128,10 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
     const fromConfig = configObservation<StageWafState>(event, 'stage', (item) => {
       const config = item.configuration as { webAclArn?: unknown } | null | undefined;
       if (!config) return { status: 'unknown', reason: 'Config item carries no configuration' };
-      return { status: 'known', state: { webAclArn: typeof config.webAclArn === 'string' && config.webAclArn !== '' ? config.webAclArn : null } };
+      return {
+        status: 'known',
+        state: { webAclArn: typeof config.webAclArn === 'string' && config.webAclArn !== '' ? config.webAclArn : null },
+      };
     });
     if (fromConfig) return fromConfig;
     switch (event.kind) {
@@ -146,8 +158,12 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
     // WAF knows only the association; the stage's tags (exemptions) are API Gateway's (GetTags)
     const gone = { status: 'gone', reason: `stage ${ref.arn} does not exist` } as const;
     const [acl, tagged] = await Promise.all([
-      orNullWhen('WAFNonexistentItemException', () => clients.get(wafv2().WAFV2Client, ref.region).send(new (wafv2().GetWebACLForResourceCommand)({ ResourceArn: ref.arn }))),
-      orNullWhen('NotFoundException', () => clients.get(apiGatewaySdk().APIGatewayClient, ref.region).send(new (apiGatewaySdk().GetTagsCommand)({ resourceArn: ref.arn }))),
+      orNullWhen('WAFNonexistentItemException', () =>
+        clients.get(wafv2().WAFV2Client, ref.region).send(new (wafv2().GetWebACLForResourceCommand)({ ResourceArn: ref.arn })),
+      ),
+      orNullWhen('NotFoundException', () =>
+        clients.get(apiGatewaySdk().APIGatewayClient, ref.region).send(new (apiGatewaySdk().GetTagsCommand)({ resourceArn: ref.arn })),
+      ),
     ]);
     if (acl === null || tagged === null) return gone;
     return { status: 'known', state: { webAclArn: acl.WebACL?.ARN ?? null }, tags: tagged.tags ?? {} };
@@ -155,7 +171,10 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
 
   /** What `readState` (and `resolveState`) call: the detector, the sweep and remediation are granted these. */
   readPermissions: [
-    { actions: ['wafv2:GetWebACLForResource'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
+    {
+      actions: ['wafv2:GetWebACLForResource'],
+      resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'],
+    },
     // whether an ACL is Firewall Manager's (ManagedByFirewallManager)
     { actions: ['wafv2:GetWebACL'], resources: ['arn:${Partition}:wafv2:*:*:regional/webacl/*/*'] },
     // the stage's tags (exemptions): GetTags on /tags/<stage ARN>
@@ -172,7 +191,12 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
   evaluate: (state, policy, ref) => evaluateStageWaf(state, policy, ref),
 
   list: listRestStages,
-  listPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages'] }],
+  listPermissions: [
+    {
+      actions: ['apigateway:GET'],
+      resources: ['arn:${Partition}:apigateway:${Region}::/restapis', 'arn:${Partition}:apigateway:${Region}::/restapis/*/stages'],
+    },
+  ],
 };
 
 const firewallManagerAcls = memoPerClientSet<boolean>();
@@ -187,7 +211,9 @@ export function isFirewallManagerAcl(clients: AwsClients, webAclArn: string): Pr
     const m = /^arn:aws[a-z-]*:wafv2:([^:]+):\d{12}:regional\/webacl\/([^/]+)\/([^/]+)$/.exec(webAclArn);
     if (!m) return false; // not a REGIONAL web ACL: Firewall Manager's REGIONAL policies never made it
     try {
-      const out = await clients.get(wafv2().WAFV2Client, m[1]!).send(new (wafv2().GetWebACLCommand)({ Name: m[2]!, Scope: 'REGIONAL', Id: m[3]! }));
+      const out = await clients
+        .get(wafv2().WAFV2Client, m[1]!)
+        .send(new (wafv2().GetWebACLCommand)({ Name: m[2]!, Scope: 'REGIONAL', Id: m[3]! }));
       return out.WebACL?.ManagedByFirewallManager === true;
     } catch (error) {
       if (awsErrorName(error) === 'WAFNonexistentItemException') return false;

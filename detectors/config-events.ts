@@ -40,7 +40,11 @@ export function refFromConfigEvent(event: RampartEvent, kind: ResourceKind): Res
  * The state a Config notification gives (`fromItem` reads the item's configuration), or
  * `undefined` when the event is not a Config notification.
  */
-export function configObservation<S>(event: RampartEvent, noun: string, fromItem: (item: ConfigItem) => Observation<S>): Observation<S> | undefined {
+export function configObservation<S>(
+  event: RampartEvent,
+  noun: string,
+  fromItem: (item: ConfigItem) => Observation<S>,
+): Observation<S> | undefined {
   switch (event.kind) {
     case 'config-item': {
       if (event.resource.status.startsWith('ResourceDeleted')) return { status: 'gone', reason: `AWS Config reports the ${noun} deleted` };

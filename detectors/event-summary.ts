@@ -39,7 +39,9 @@ export function boundedJson(value: unknown, maxChars: number): { json?: string; 
   const visit = (v: unknown) => {
     if (v !== null && typeof v === 'object') {
       const isArray = Array.isArray(v);
-      const entries: Array<[string | undefined, unknown]> = isArray ? v.map((item) => [undefined, item]) : Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && typeof x !== 'function');
+      const entries: Array<[string | undefined, unknown]> = isArray
+        ? v.map((item) => [undefined, item])
+        : Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && typeof x !== 'function');
       emit(isArray ? '[' : '{');
       stack.push({ open: isArray ? '[' : '{', close: isArray ? ']' : '}', entries, next: 0 });
       depth = Math.max(depth, stack.length);
@@ -67,8 +69,19 @@ export function boundedJson(value: unknown, maxChars: number): { json?: string; 
 
 export function summarizeEvent(raw: unknown, maxChars = 256 * 1024): EventSummary & { json?: string } {
   const { json, chars, larger, depth } = boundedJson(raw, maxChars);
-  const type = raw === null ? 'null' : Array.isArray(raw) ? 'array' : (['object', 'string', 'number', 'boolean'] as const).find((t) => t === typeof raw) ?? 'other';
-  const summary: EventSummary & { json?: string } = { chars, ...(larger ? { larger: true as const } : {}), depth, type, ...(json !== undefined ? { json } : {}) };
+  const type =
+    raw === null
+      ? 'null'
+      : Array.isArray(raw)
+        ? 'array'
+        : ((['object', 'string', 'number', 'boolean'] as const).find((t) => t === typeof raw) ?? 'other');
+  const summary: EventSummary & { json?: string } = {
+    chars,
+    ...(larger ? { larger: true as const } : {}),
+    depth,
+    type,
+    ...(json !== undefined ? { json } : {}),
+  };
   if (type === 'object') {
     const obj = raw as Record<string, unknown>;
     summary.topLevelKeys = Object.keys(obj)

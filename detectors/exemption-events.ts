@@ -25,7 +25,10 @@ export function isTaggingRecord(record: CloudTrailRecord, kinds: readonly Resour
   return kinds.some((k) => k.tagging && k.tagging.eventSource === record.eventSource && k.tagging.eventNames.includes(record.eventName));
 }
 
-export function isTaggingEvent(event: RampartEvent, kinds: readonly ResourceKind[]): event is Extract<RampartEvent, { kind: 'cloudtrail' }> {
+export function isTaggingEvent(
+  event: RampartEvent,
+  kinds: readonly ResourceKind[],
+): event is Extract<RampartEvent, { kind: 'cloudtrail' }> {
   return event.kind === 'cloudtrail' && isTaggingRecord(event.record, kinds);
 }
 
@@ -63,7 +66,8 @@ export function withTagEvents<D extends AnyDetector>(detector: D): D {
       return edit ? [edit.ref] : [];
     },
     stateFrom(event: RampartEvent, ref: ResourceRef) {
-      if (isTaggingEvent(event, kinds)) return { status: 'unknown', reason: `${event.record.eventName} changes tags only; the state takes a read` };
+      if (isTaggingEvent(event, kinds))
+        return { status: 'unknown', reason: `${event.record.eventName} changes tags only; the state takes a read` };
       return detector.stateFrom(event, ref);
     },
   };
@@ -83,7 +87,12 @@ export function exemptionReporterOf(type: string, controlsOn: readonly string[],
  * that leaves the exemption tag out removes it silently (S3 replaces the whole set and the
  * call does not say what was there): that is not reported, and only makes the guard stricter.
  */
-export function exemptionChangesOf(event: RampartEvent, policy: Policy, registry: readonly AnyDetector[], now: Date | undefined): ExemptionChange[] {
+export function exemptionChangesOf(
+  event: RampartEvent,
+  policy: Policy,
+  registry: readonly AnyDetector[],
+  now: Date | undefined,
+): ExemptionChange[] {
   const kinds = taggedKindsOf(registry);
   if (!isTaggingEvent(event, kinds)) return [];
   const exemptTags = Object.entries(policy.exemptions.tags);
@@ -104,24 +113,55 @@ export function exemptionChangesOf(event: RampartEvent, policy: Policy, registry
   const changes: ExemptionChange[] = [];
   for (const [key, value] of exemptTags) {
     if (edit.removed === 'all' || edit.removed.includes(key)) {
-      changes.push({ ...base, change: 'removed', tagKey: key, effect: edit.removed === 'all' ? 'every tag deleted: no tag exemption remains; the controls judge the resource again' : 'no longer exempt by this tag; the controls judge the resource again' });
+      changes.push({
+        ...base,
+        change: 'removed',
+        tagKey: key,
+        effect:
+          edit.removed === 'all'
+            ? 'every tag deleted: no tag exemption remains; the controls judge the resource again'
+            : 'no longer exempt by this tag; the controls judge the resource again',
+      });
     } else if (edit.set[key] === value) {
-      changes.push({ ...base, change: 'added', tagKey: key, tagValue: value, ...(expiry !== undefined ? { expiry } : {}), effect: addedEffect(edit, policy, now) });
+      changes.push({
+        ...base,
+        change: 'added',
+        tagKey: key,
+        tagValue: value,
+        ...(expiry !== undefined ? { expiry } : {}),
+        effect: addedEffect(edit, policy, now),
+      });
     } else if (edit.set[key] !== undefined) {
-      changes.push({ ...base, change: 'removed', tagKey: key, tagValue: edit.set[key], effect: `${key} set to a value that does not exempt (${value} does): the controls judge the resource again` });
+      changes.push({
+        ...base,
+        change: 'removed',
+        tagKey: key,
+        tagValue: edit.set[key],
+        effect: `${key} set to a value that does not exempt (${value} does): the controls judge the resource again`,
+      });
     }
   }
   const touchesExemption = changes.some((c) => c.change === 'added');
   if (!touchesExemption && !edit.complete && expiry !== undefined) {
     const end = expiryOf(expiry);
-    changes.push({ ...base, change: 'expiry-set', tagKey: expiryKey, tagValue: expiry, effect: end ? `a tag exemption of the resource now ends ${end.toISOString()}` : `${expiry} is not a date (YYYY-MM-DD): a tag exemption of the resource no longer holds` });
+    changes.push({
+      ...base,
+      change: 'expiry-set',
+      tagKey: expiryKey,
+      tagValue: expiry,
+      effect: end
+        ? `a tag exemption of the resource now ends ${end.toISOString()}`
+        : `${expiry} is not a date (YYYY-MM-DD): a tag exemption of the resource no longer holds`,
+    });
   }
   if (Array.isArray(edit.removed) && edit.removed.includes(expiryKey)) {
     changes.push({
       ...base,
       change: 'expiry-removed',
       tagKey: expiryKey,
-      effect: policy.exemptions.requireExpiry ? 'a tag exemption of the resource no longer holds: the policy requires an expiry date' : 'a tag exemption of the resource no longer expires',
+      effect: policy.exemptions.requireExpiry
+        ? 'a tag exemption of the resource no longer holds: the policy requires an expiry date'
+        : 'a tag exemption of the resource no longer expires',
     });
   }
   return changes;

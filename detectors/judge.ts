@@ -37,7 +37,8 @@ export function judgeObservation(
   const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, policy.exemptions, now);
   if (exempt) return { outcome: 'exempt', control, ref, reason: exempt };
   if (observation.status === 'gone') return { outcome: 'gone', control, ref, reason: observation.reason };
-  if (observation.status === 'unknown') return { outcome: 'unknown', control, ref, eventId: provenance.eventId, reason: observation.reason };
+  if (observation.status === 'unknown')
+    return { outcome: 'unknown', control, ref, eventId: provenance.eventId, reason: observation.reason };
   const evaluation = detector.evaluate(observation.state, controlPolicy, ref);
   if (evaluation.status === 'compliant') return { outcome: 'compliant', control, ref, state: observation.state };
   if (evaluation.status === 'unknown') return { outcome: 'unknown', control, ref, eventId: provenance.eventId, reason: evaluation.reason };
@@ -74,7 +75,12 @@ export function provenanceOf(event: RampartEvent): Provenance {
       ...(actor ? { actor } : {}),
     };
   }
-  const eventName = event.kind === 'config-compliance' ? 'ComplianceChangeNotification' : event.kind === 'other' ? event.envelope.detailType : 'ConfigurationItemChangeNotification';
+  const eventName =
+    event.kind === 'config-compliance'
+      ? 'ComplianceChangeNotification'
+      : event.kind === 'other'
+        ? event.envelope.detailType
+        : 'ConfigurationItemChangeNotification';
   return { eventId: event.id, eventName, eventSource: event.envelope.source, eventTime: eventTimeOf(event) };
 }
 

@@ -9,7 +9,12 @@ import type { Policy } from '../core/policy';
  * remediation): read, then settled with AWS where `evaluate` cannot tell alone (a KMS alias
  * against a key ARN).
  */
-export async function observeLive(detector: AnyDetector, ref: ResourceRef, policy: Policy, clients: AwsClients): Promise<Observation<unknown>> {
+export async function observeLive(
+  detector: AnyDetector,
+  ref: ResourceRef,
+  policy: Policy,
+  clients: AwsClients,
+): Promise<Observation<unknown>> {
   const observation = await detector.readState(ref, clients);
   const controlPolicy = policy.controls[detector.id as ControlId];
   if (observation.status !== 'known' || !detector.resolveState || !controlPolicy) return observation;

@@ -93,7 +93,8 @@ function stateFromConfigItem(supplementary: Json | undefined): Observation<S3Enc
   }
   const rule = asObject(first(sse.rules));
   const byDefault = asObject(rule?.applyServerSideEncryptionByDefault);
-  if (!byDefault || typeof byDefault.sseAlgorithm !== 'string') return { status: 'known', state: { algorithm: null, bucketKeyEnabled: false } };
+  if (!byDefault || typeof byDefault.sseAlgorithm !== 'string')
+    return { status: 'known', state: { algorithm: null, bucketKeyEnabled: false } };
   return {
     status: 'known',
     state: {
@@ -158,7 +159,12 @@ export function evaluateS3Encryption(state: S3EncryptionState, policy: S3Encrypt
   const desired = desiredOf(policy);
   if (!algorithmSatisfies(state.algorithm, policy)) {
     const what = state.algorithm === null ? 'no default encryption' : `default encryption ${state.algorithm}`;
-    return { status: 'violation', observed, desired, reason: `bucket has ${what}, policy requires ${policy.exact ? 'exactly ' : ''}${policy.algorithm}` };
+    return {
+      status: 'violation',
+      observed,
+      desired,
+      reason: `bucket has ${what}, policy requires ${policy.exact ? 'exactly ' : ''}${policy.algorithm}`,
+    };
   }
   // a key requirement holds for a stronger KMS algorithm too (the schema allows no key with AES256)
   if (policy.kmsKeyId !== undefined) {
@@ -173,11 +179,21 @@ export function evaluateS3Encryption(state: S3EncryptionState, policy: S3Encrypt
     if (state.kmsKeyMismatch) {
       const { policyKeyArn, region } = state.kmsKeyMismatch;
       const named = policyKeyArn === null ? `which does not exist in ${region}` : `${policyKeyArn} in ${region}`;
-      return { status: 'violation', observed, desired, reason: `bucket uses KMS key ${state.kmsKeyId}, policy requires ${policy.kmsKeyId} (${named})` };
+      return {
+        status: 'violation',
+        observed,
+        desired,
+        reason: `bucket uses KMS key ${state.kmsKeyId}, policy requires ${policy.kmsKeyId} (${named})`,
+      };
     }
     const keys = compareKmsKeys(state.kmsKeyId, policy.kmsKeyId);
     if (keys === 'different') {
-      return { status: 'violation', observed, desired, reason: `bucket uses KMS key ${state.kmsKeyId}, policy requires ${policy.kmsKeyId}` };
+      return {
+        status: 'violation',
+        observed,
+        desired,
+        reason: `bucket uses KMS key ${state.kmsKeyId}, policy requires ${policy.kmsKeyId}`,
+      };
     }
     if (keys === 'undecidable') {
       return {
@@ -225,7 +241,8 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
     if (event.kind === 'cloudtrail') {
       const name = event.record.eventName;
       if (name === 'CreateBucket' || name === 'DeleteBucketEncryption') return { status: 'known', state: SSE_S3_BASELINE };
-      if (name === 'PutBucketEncryption') return stateFromCloudTrailBody(asObject(event.record.requestParameters?.ServerSideEncryptionConfiguration));
+      if (name === 'PutBucketEncryption')
+        return stateFromCloudTrailBody(asObject(event.record.requestParameters?.ServerSideEncryptionConfiguration));
       return { status: 'unknown', reason: `${name} does not reveal the bucket's encryption` };
     }
     const fromConfig = configObservation(event, 'bucket', (item) => stateFromConfigItem(asObject(item.supplementaryConfiguration)));

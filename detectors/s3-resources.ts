@@ -13,11 +13,15 @@ export const s3Bucket = defineKind<BucketRef, { bucket: string }>({
   configResourceType: 'AWS::S3::Bucket',
   build: ({ bucket }, { partition }) => `arn:${partition}:s3:::${bucket}`,
   // an object ARN (`arn:aws:s3:::bucket/key`) is not a bucket
-  parse: (parts) => (parts.service === 's3' && !parts.region && !parts.accountId && parts.resource !== '' && !parts.resource.includes('/') ? { bucket: parts.resource } : undefined),
+  parse: (parts) =>
+    parts.service === 's3' && !parts.region && !parts.accountId && parts.resource !== '' && !parts.resource.includes('/')
+      ? { bucket: parts.resource }
+      : undefined,
   nameOf: (ref) => ref.bucket,
   notFoundCodes: ['NoSuchBucket'],
   // a bucket's Config resource id is its name
-  configIds: (resourceId) => (resourceId !== '' && !resourceId.includes('/') && !resourceId.startsWith('arn:') ? { bucket: resourceId } : undefined),
+  configIds: (resourceId) =>
+    resourceId !== '' && !resourceId.includes('/') && !resourceId.startsWith('arn:') ? { bucket: resourceId } : undefined,
   tagging: {
     source: 'aws.s3',
     eventSource: 's3.amazonaws.com',

@@ -41,11 +41,25 @@ export interface SweepOptions {
   clock?: () => Date;
 }
 
-async function judgeOne(detector: AnyDetector, ref: ResourceRef, policy: Policy, clients: AwsClients, sweepId: string, now: Date): Promise<SweepItem> {
+async function judgeOne(
+  detector: AnyDetector,
+  ref: ResourceRef,
+  policy: Policy,
+  clients: AwsClients,
+  sweepId: string,
+  now: Date,
+): Promise<SweepItem> {
   const control = detector.id as ControlId;
   try {
     const observation = await observeLive(detector, ref, policy, clients);
-    const judgement = judgeObservation(detector, ref, observation, policy, { eventId: sweepId, eventName: 'Sweep', eventSource: 'rampart.sweep' }, now);
+    const judgement = judgeObservation(
+      detector,
+      ref,
+      observation,
+      policy,
+      { eventId: sweepId, eventName: 'Sweep', eventSource: 'rampart.sweep' },
+      now,
+    );
     return { kind: 'judged', judgement, ...(observation.status === 'known' ? { state: observation.state } : {}) };
   } catch (error) {
     return { kind: 'error', control, resourceArn: ref.arn, message: messageOf(error) };
@@ -53,7 +67,11 @@ async function judgeOne(detector: AnyDetector, ref: ResourceRef, policy: Policy,
 }
 
 /** The resources to sweep, control by control, skipping up to `startAfter`. */
-async function* resourcesToSweep(detectors: readonly AnyDetector[], clients: AwsClients, options: SweepOptions): AsyncIterable<{ detector: AnyDetector; ref: ResourceRef } | { detector: AnyDetector; listError: string }> {
+async function* resourcesToSweep(
+  detectors: readonly AnyDetector[],
+  clients: AwsClients,
+  options: SweepOptions,
+): AsyncIterable<{ detector: AnyDetector; ref: ResourceRef } | { detector: AnyDetector; listError: string }> {
   for (const detector of detectors) {
     const after = options.startAfter?.[detector.id as ControlId];
     let skipping = after !== undefined;
@@ -98,7 +116,14 @@ export async function* sweep(policy: Policy, clients: AwsClients, options: Sweep
       const work: Promise<SweepItem> =
         'listError' in value
           ? Promise.resolve({ kind: 'list-error', control: value.detector.id as ControlId, message: value.listError })
-          : judgeOne(value.detector, options.account && !value.ref.account ? { ...value.ref, account: options.account } : value.ref, policy, clients, options.sweepId, (options.clock ?? (() => new Date()))());
+          : judgeOne(
+              value.detector,
+              options.account && !value.ref.account ? { ...value.ref, account: options.account } : value.ref,
+              policy,
+              clients,
+              options.sweepId,
+              (options.clock ?? (() => new Date()))(),
+            );
       inFlight.set(
         id,
         work.then((item) => ({ id, item })),

@@ -2,7 +2,10 @@ import type { Context } from 'aws-lambda';
 import { logger, metrics } from './telemetry';
 
 /** Wraps a handler: request context in every log line, metrics flushed once per invocation. */
-export function lambdaAdapter<I, O>(name: string, fn: (event: I, context?: Context) => Promise<O>): (event: I, context?: Context) => Promise<O> {
+export function lambdaAdapter<I, O>(
+  name: string,
+  fn: (event: I, context?: Context) => Promise<O>,
+): (event: I, context?: Context) => Promise<O> {
   return async (event, context) => {
     if (context) logger.addContext(context);
     logger.appendKeys({ function: name });

@@ -29,7 +29,9 @@ const slackPayloadSchema = z.looseObject({
   team: z.optional(z.nullable(z.looseObject({ id: z.string() }))),
   user: z.looseObject({ id: z.string(), username: z.optional(z.string()), name: z.optional(z.string()), team_id: z.optional(z.string()) }),
   response_url: z.optional(z.string()),
-  actions: z.array(z.looseObject({ action_id: z.enum(['approve', 'reject']), value: z.string().check(z.minLength(1)) })).check(z.minLength(1)),
+  actions: z
+    .array(z.looseObject({ action_id: z.enum(['approve', 'reject']), value: z.string().check(z.minLength(1)) }))
+    .check(z.minLength(1)),
 });
 
 /** Where a refusal leaves the HTTP caller. */
@@ -46,7 +48,12 @@ const STATUS_OF: Record<RefusalReason, number> = {
 
 const html = (status: number, title: string, body: string): APIGatewayProxyResult => ({
   statusCode: status,
-  headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'none'; form-action 'self'", 'X-Frame-Options': 'DENY' },
+  headers: {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'; form-action 'self'",
+    'X-Frame-Options': 'DENY',
+  },
   body: `<!doctype html><html><head><meta charset="utf-8"><title>${forHtml(title)}</title></head><body><h1>${forHtml(title)}</h1>${body}</body></html>`,
 });
 
@@ -76,7 +83,11 @@ function decisionDeps(deps: GuardDeps, sleep?: (ms: number) => Promise<void>): D
  * @param post reaches Slack's `response_url` (injected for tests)
  * @param sleep waits between tries of a failed AWS call (injected for tests)
  */
-export function makeApprovalCallbackHandler(getDeps: () => GuardDeps, post: typeof fetch = (...args) => fetch(...args), sleep?: (ms: number) => Promise<void>) {
+export function makeApprovalCallbackHandler(
+  getDeps: () => GuardDeps,
+  post: typeof fetch = (...args) => fetch(...args),
+  sleep?: (ms: number) => Promise<void>,
+) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const deps = getDeps();
     if (event.resource === '/slack/interactions' || event.path?.endsWith('/slack/interactions')) return slack(event, deps, post, sleep);
@@ -84,12 +95,20 @@ export function makeApprovalCallbackHandler(getDeps: () => GuardDeps, post: type
   };
 }
 
-async function emailLink(event: APIGatewayProxyEvent, deps: GuardDeps, sleep?: (ms: number) => Promise<void>): Promise<APIGatewayProxyResult> {
+async function emailLink(
+  event: APIGatewayProxyEvent,
+  deps: GuardDeps,
+  sleep?: (ms: number) => Promise<void>,
+): Promise<APIGatewayProxyResult> {
   const id = event.pathParameters?.id ?? '';
   const decision = event.pathParameters?.decision ?? '';
   const query = event.queryStringParameters ?? {};
   if (!deps.config.approvalSecretArn) return html(500, 'Approvals are not configured', '');
-  const check = checkApprovalLink(await deps.secrets.get(deps.config.approvalSecretArn), { id, decision, exp: query.exp, by: query.by, sig: query.sig }, deps.clock());
+  const check = checkApprovalLink(
+    await deps.secrets.get(deps.config.approvalSecretArn),
+    { id, decision, exp: query.exp, by: query.by, sig: query.sig },
+    deps.clock(),
+  );
   if (check === 'bad-signature') return html(403, 'Invalid link', '<p>This link is not valid.</p>');
   if (check === 'expired') return html(410, 'Link expired', '<p>This approval link has expired; nothing was changed.</p>');
   const address = query.by!;
@@ -99,7 +118,8 @@ async function emailLink(event: APIGatewayProxyEvent, deps: GuardDeps, sleep?: (
     if (!approval) return html(404, 'No such approval request', '');
     const refusal = refusalFor(deps.policy, approval.finding, { channel: 'email', address });
     if (refusal) return html(STATUS_OF[refusal.refused], 'Not allowed', `<p>${forHtml(refusal.message)}</p>`);
-    if (approval.status !== 'pending') return html(409, 'Already decided', `<p>This request is ${forHtml(approval.status)}; nothing changed.</p>`);
+    if (approval.status !== 'pending')
+      return html(409, 'Already decided', `<p>This request is ${forHtml(approval.status)}; nothing changed.</p>`);
     const f = approval.finding;
     return html(
       200,
@@ -110,20 +130,44 @@ async function emailLink(event: APIGatewayProxyEvent, deps: GuardDeps, sleep?: (
         `<form method="post"><button type="submit">${verb}</button></form>`,
     );
   }
-  const result = await decideApproval(decisionDeps(deps, sleep), { id, decision: decision as Decision, approver: { channel: 'email', address } });
+  const result = await decideApproval(decisionDeps(deps, sleep), {
+    id,
+    decision: decision as Decision,
+    approver: { channel: 'email', address },
+  });
   if (!result.ok) return html(STATUS_OF[result.refused], 'Not done', `<p>${forHtml(result.message)}</p>`);
-  return html(200, decision === 'approve' ? 'Approved' : 'Rejected', `<p>Recorded as ${forHtml(result.by)}. The workflow goes on; you can close this page.</p>`);
+  return html(
+    200,
+    decision === 'approve' ? 'Approved' : 'Rejected',
+    `<p>Recorded as ${forHtml(result.by)}. The workflow goes on; you can close this page.</p>`,
+  );
 }
 
-const json = (statusCode: number, body: object): APIGatewayProxyResult => ({ statusCode, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+const json = (statusCode: number, body: object): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 /** Slack's response URLs; anything else in a payload is not followed. */
-const isSlackResponseUrl = (url: string | undefined): url is string => typeof url === 'string' && /^https:\/\/hooks\.slack\.com\//.test(url);
+const isSlackResponseUrl = (url: string | undefined): url is string =>
+  typeof url === 'string' && /^https:\/\/hooks\.slack\.com\//.test(url);
 
-async function slack(event: APIGatewayProxyEvent, deps: GuardDeps, post: typeof fetch, sleep?: (ms: number) => Promise<void>): Promise<APIGatewayProxyResult> {
+async function slack(
+  event: APIGatewayProxyEvent,
+  deps: GuardDeps,
+  post: typeof fetch,
+  sleep?: (ms: number) => Promise<void>,
+): Promise<APIGatewayProxyResult> {
   if (!deps.config.slackSigningSecretArn) return json(500, { text: 'Slack approvals are not configured' });
   const body = rawBody(event);
-  const check = checkSlackRequest(await deps.secrets.get(deps.config.slackSigningSecretArn), header(event, 'x-slack-request-timestamp'), header(event, 'x-slack-signature'), body, deps.clock());
+  const check = checkSlackRequest(
+    await deps.secrets.get(deps.config.slackSigningSecretArn),
+    header(event, 'x-slack-request-timestamp'),
+    header(event, 'x-slack-signature'),
+    body,
+    deps.clock(),
+  );
   if (check !== 'ok') {
     logger.warn('rejected Slack request', { check });
     return json(401, { text: check === 'stale' ? 'stale request' : 'invalid signature' });
@@ -146,7 +190,11 @@ async function slack(event: APIGatewayProxyEvent, deps: GuardDeps, post: typeof 
   const reply = slackReply(result);
   if (!isSlackResponseUrl(responseUrl)) return json(200, reply);
   try {
-    const response = await post(responseUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(reply) });
+    const response = await post(responseUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(reply),
+    });
     if (!response.ok) logger.warn('Slack response_url refused the reply', { status: response.status });
   } catch (error) {
     // the decision stands either way; only the message in Slack is not updated

@@ -18,7 +18,12 @@ export async function carryOutOnline(decision: Decision, deps: GuardDeps): Promi
       await deps.lastKnownGood.put(resourceKey(decision.control, decision.ref), decision.state, deps.clock());
       return undefined;
     case 'report':
-      logger.info('no finding', { control: decision.control, resource: decision.ref.arn, outcome: decision.outcome, reason: decision.reason });
+      logger.info('no finding', {
+        control: decision.control,
+        resource: decision.ref.arn,
+        outcome: decision.outcome,
+        reason: decision.reason,
+      });
       return undefined;
   }
 }

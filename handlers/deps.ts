@@ -34,7 +34,11 @@ export function sqsDeadLetters(queueUrl: string, clientConfig: SQSClientConfig):
  * Step Functions calls on the finding path: the SDK's own retries (backoff, adaptive rate on
  * throttling) and timeouts, so a hung connection is retried instead of eating the Lambda's time.
  */
-export const WORKFLOW_CLIENT_CONFIG = { maxAttempts: 5, retryMode: 'adaptive', requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } } as const;
+export const WORKFLOW_CLIENT_CONFIG = {
+  maxAttempts: 5,
+  retryMode: 'adaptive',
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+} as const;
 
 /** Everything a Rampart function needs, built once per cold start from its environment. */
 export interface GuardDeps {
@@ -81,7 +85,8 @@ function policyFromEnv(env: NodeJS.ProcessEnv): Policy {
   // validated (and defaulted) by the synth that wrote it; re-validating here would put the
   // whole policy schema in every bundle
   const policy = JSON.parse(text) as Policy;
-  if (typeof policy !== 'object' || policy === null || typeof policy.controls !== 'object') throw new Error('RAMPART_POLICY is not a synthesized Rampart policy');
+  if (typeof policy !== 'object' || policy === null || typeof policy.controls !== 'object')
+    throw new Error('RAMPART_POLICY is not a synthesized Rampart policy');
   return policy;
 }
 
@@ -131,7 +136,9 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
     get secrets() {
       return secrets();
     },
-    ...(env.RAMPART_DEAD_LETTER_QUEUE_URL ? { deadLetters: sqsDeadLetters(env.RAMPART_DEAD_LETTER_QUEUE_URL, WORKFLOW_CLIENT_CONFIG) } : {}),
+    ...(env.RAMPART_DEAD_LETTER_QUEUE_URL
+      ? { deadLetters: sqsDeadLetters(env.RAMPART_DEAD_LETTER_QUEUE_URL, WORKFLOW_CLIENT_CONFIG) }
+      : {}),
     config: {
       topicArn: env.RAMPART_TOPIC_ARN,
       stateMachineArn: env.RAMPART_STATE_MACHINE_ARN,

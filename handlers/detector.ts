@@ -44,7 +44,11 @@ async function deadLetterMalformed(raw: unknown, error: MalformedEventError, dep
   await deps.deadLetters.send({
     body: json ?? JSON.stringify({ malformedEventSummary: summary, note: 'the event was too large to keep whole' }),
     // ErrorMessage as Lambda names it in the dead letters it writes itself
-    attributes: { ErrorMessage: reason, RampartReason: 'malformed-event', ...(error.field ? { RampartField: error.field.slice(0, 256) } : {}) },
+    attributes: {
+      ErrorMessage: reason,
+      RampartReason: 'malformed-event',
+      ...(error.field ? { RampartField: error.field.slice(0, 256) } : {}),
+    },
   });
   metrics.addMetric('MalformedEvents', MetricUnit.Count, 1);
 }

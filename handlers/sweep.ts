@@ -50,7 +50,12 @@ async function watchOpenFindings(deps: GuardDeps, out: SweepPageOutput): Promise
   for await (const record of deps.findings.listOpen(out.control)) {
     if (Date.parse(record.openedAt) < staleBefore) {
       out.stale++;
-      logger.warn('finding open longer than the approval timeout + 1 hour', { findingId: record.id, resource: record.finding.resourceArn, openedAt: record.openedAt, status: record.status });
+      logger.warn('finding open longer than the approval timeout + 1 hour', {
+        findingId: record.id,
+        resource: record.finding.resourceArn,
+        openedAt: record.openedAt,
+        status: record.status,
+      });
     }
     try {
       if ((await ensureWorkflow(record, deps)) === 'recovered') out.recovered++;
@@ -62,10 +67,22 @@ async function watchOpenFindings(deps: GuardDeps, out: SweepPageOutput): Promise
 }
 
 export function makeSweepHandler(getDeps: () => GuardDeps) {
-  return async (input: SweepPageInput, context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'invokedFunctionArn'>>): Promise<SweepPageOutput> => {
+  return async (
+    input: SweepPageInput,
+    context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'invokedFunctionArn'>>,
+  ): Promise<SweepPageOutput> => {
     const deps = getDeps();
     const sweepId = input.sweepId ?? `sweep-${deps.clock().toISOString()}`;
-    const out: SweepPageOutput = { control: input.control, sweepId, resources: 0, findings: 0, started: 0, recovered: 0, stale: 0, errors: 0 };
+    const out: SweepPageOutput = {
+      control: input.control,
+      sweepId,
+      resources: 0,
+      findings: 0,
+      started: 0,
+      recovered: 0,
+      stale: 0,
+      errors: 0,
+    };
     if (!input.startAfter) await watchOpenFindings(deps, out);
     let lastListed: string | undefined;
     let stopped = false;
@@ -103,7 +120,11 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
         if (decision.action !== 'open-finding') throw error;
         // the finding is left for the next sweep (or event) to recover; WorkflowStartFailures alarms
         out.errors++;
-        logger.error('cannot open the finding or start its workflow', { control: decision.control, resource: decision.ref.arn, error: messageOf(error) });
+        logger.error('cannot open the finding or start its workflow', {
+          control: decision.control,
+          resource: decision.ref.arn,
+          error: messageOf(error),
+        });
       }
     }
     const perControl = metrics.singleMetric();

@@ -32,7 +32,10 @@ export class RetryableError extends Error {
 function retryableOr(error: unknown): unknown {
   if (!isTransient(error)) return error;
   const code = awsErrorName(error) ?? 'Error';
-  return new RetryableError(code === REMEDIATION_ERRORS.notYetVisible ? 'Rampart.NotYetVisible' : 'Rampart.Transient', `${code}: ${messageOf(error)}`);
+  return new RetryableError(
+    code === REMEDIATION_ERRORS.notYetVisible ? 'Rampart.NotYetVisible' : 'Rampart.Transient',
+    `${code}: ${messageOf(error)}`,
+  );
 }
 
 /** A failed outcome whose fault may pass, as the error the state machine retries. */
@@ -47,10 +50,28 @@ function retryableFailure(failure: RemediationResult): RetryableError {
 }
 
 function contextOf(deps: GuardDeps): RemediationContext {
-  return { controls: ALL_CONTROLS, policy: deps.policy, clients: deps.clients, lastKnownGood: deps.lastKnownGood, fixes: deps.fixes, clock: deps.clock, verifyAttempts: 1 };
+  return {
+    controls: ALL_CONTROLS,
+    policy: deps.policy,
+    clients: deps.clients,
+    lastKnownGood: deps.lastKnownGood,
+    fixes: deps.fixes,
+    clock: deps.clock,
+    verifyAttempts: 1,
+  };
 }
 
-const TERMINAL: ReadonlySet<NotificationKind> = new Set(['remediated', 'already-compliant', 'resource-gone', 'exempt', 'loop-suspected', 'rejected', 'expired', 'failed', 'dry-run']);
+const TERMINAL: ReadonlySet<NotificationKind> = new Set([
+  'remediated',
+  'already-compliant',
+  'resource-gone',
+  'exempt',
+  'loop-suspected',
+  'rejected',
+  'expired',
+  'failed',
+  'dry-run',
+]);
 
 /** Why a failure happened, from a Catch's `{Error, Cause}` (Cause may be a Lambda error as JSON). */
 function failureReason(n: NotifyInput['notification']): string | undefined {
@@ -70,7 +91,11 @@ function failureReason(n: NotifyInput['notification']): string | undefined {
  * publish, a lost response), and its record is made first: a retry finds it made already. A
  * finding re-opened since (a newer generation) belongs to another workflow and is not touched.
  */
-export function recordingOf(record: FindingRecord | undefined, generation: number, kind: NotificationKind): 'record' | 'recorded' | 'not-ours' {
+export function recordingOf(
+  record: FindingRecord | undefined,
+  generation: number,
+  kind: NotificationKind,
+): 'record' | 'recorded' | 'not-ours' {
   if (!record || record.generation !== generation) return 'not-ours';
   if (TERMINAL.has(kind)) return record.status === 'closed' ? 'recorded' : 'record';
   if (kind === 'detected') return record.history.some((h) => h.event === 'notified' && h.detail === 'detected') ? 'recorded' : 'record';
@@ -102,7 +127,12 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
       const at = deps.clock().toISOString();
       const record = await deps.findings.get(input.finding.id);
       const recording = recordingOf(record, input.generation, kind);
-      if (recording === 'not-ours') logger.warn('the finding is not at this generation: not recorded', { findingId: input.finding.id, generation: input.generation, current: record?.generation });
+      if (recording === 'not-ours')
+        logger.warn('the finding is not at this generation: not recorded', {
+          findingId: input.finding.id,
+          generation: input.generation,
+          current: record?.generation,
+        });
       if (recording === 'record') {
         if (kind === 'expired') await expireApproval(deps.approvals, input.finding.id, input.generation, deps.clock());
         await deps.findings.update(input.finding.id, {
@@ -111,12 +141,21 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
           entry:
             kind === 'detected'
               ? { at, event: 'notified', detail: 'detected' }
-              : { at, event: kind, ...(notification.reason ? { detail: notification.reason } : {}), ...(notification.decidedBy ? { by: notification.decidedBy } : {}) },
+              : {
+                  at,
+                  event: kind,
+                  ...(notification.reason ? { detail: notification.reason } : {}),
+                  ...(notification.decidedBy ? { by: notification.decidedBy } : {}),
+                },
         });
         // per-control metrics, published at once with their own dimension
         const perControl = metrics.singleMetric();
         perControl.addDimension('control', input.finding.control);
-        perControl.addMetric(kind === 'detected' ? 'FindingsOpened' : TERMINAL.has(kind) ? 'FindingsClosed' : 'Notifications', MetricUnit.Count, 1);
+        perControl.addMetric(
+          kind === 'detected' ? 'FindingsOpened' : TERMINAL.has(kind) ? 'FindingsClosed' : 'Notifications',
+          MetricUnit.Count,
+          1,
+        );
         if (kind === 'remediated' && record) {
           const timing = metrics.singleMetric();
           timing.addDimension('control', input.finding.control);
@@ -128,7 +167,9 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
           await publishNotification(deps.sns, deps.config.topicArn, notification);
         } catch (error) {
           // the record is made: the state machine retries the publish, then dead-letters it
-          throw Object.assign(new Error(`${awsErrorName(error) ?? 'Error'}: ${messageOf(error)}`, { cause: error }), { name: PUBLISH_FAILED });
+          throw Object.assign(new Error(`${awsErrorName(error) ?? 'Error'}: ${messageOf(error)}`, { cause: error }), {
+            name: PUBLISH_FAILED,
+          });
         }
       }
       return { kind };
@@ -177,9 +218,14 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
       // the fix is made and counted: a history line that cannot be written does not make it a
       // failure (Verify and the outcome still run; the outcome is recorded there)
       try {
-        await deps.findings.update(input.finding.id, { entry: { at: deps.clock().toISOString(), event: 'applied', detail: input.change.operation } });
+        await deps.findings.update(input.finding.id, {
+          entry: { at: deps.clock().toISOString(), event: 'applied', detail: input.change.operation },
+        });
       } catch (error) {
-        logger.warn('the fix was applied but could not be recorded in the history', { findingId: input.finding.id, error: messageOf(error) });
+        logger.warn('the fix was applied but could not be recorded in the history', {
+          findingId: input.finding.id,
+          error: messageOf(error),
+        });
       }
       return {};
     },
@@ -225,10 +271,19 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
         if (deps.config.approvalApiUrl && deps.config.approvalSecretArn && deps.policy.approvals.approvers.emails.length > 0) {
           const secret = await deps.secrets.get(deps.config.approvalSecretArn);
           const url = deps.config.approvalApiUrl;
-          await publishApprovalLinks(deps.sns, deps.config.topicArn, notification, deps.policy.approvals.approvers.emails, (approver, decision) => approvalLink(secret, url, id, decision, expiresAt, approver));
+          await publishApprovalLinks(
+            deps.sns,
+            deps.config.topicArn,
+            notification,
+            deps.policy.approvals.approvers.emails,
+            (approver, decision) => approvalLink(secret, url, id, decision, expiresAt, approver),
+          );
         }
       }
-      await deps.findings.update(input.finding.id, { status: 'awaiting-approval', entry: { at: now.toISOString(), event: 'approval-requested', detail: id } });
+      await deps.findings.update(input.finding.id, {
+        status: 'awaiting-approval',
+        entry: { at: now.toISOString(), event: 'approval-requested', detail: id },
+      });
       logger.info('approval requested', { approvalId: id, findingId: input.finding.id });
     },
   };

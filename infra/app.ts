@@ -42,5 +42,10 @@ new RampartStack(app, stackName, {
   iamEventsForwarded: forward,
   description: 'Rampart: continuous-remediation guard',
 });
-if (forward) new IamAlertsStack(app, `${stackName}IamAlerts`, { guardRegion: region!, env, description: `Rampart: forwards IAM role changes to ${region}` });
+if (forward)
+  new IamAlertsStack(app, `${stackName}IamAlerts`, {
+    guardRegion: region!,
+    env,
+    description: `Rampart: forwards IAM role changes to ${region}`,
+  });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -49,7 +49,12 @@ export const TABLE_ITEM_KINDS: Record<keyof typeof TABLE_ACTIONS, readonly ItemK
  * partition key of every item a call touches must start with one of the kinds). The kinds
  * default to those of the TABLE_ACTIONS entry passed.
  */
-export function grantTable(grantee: iam.IGrantable, table: dynamodb.ITable, actions: readonly string[], itemKinds: readonly ItemKind[] = itemKindsOf(actions)): void {
+export function grantTable(
+  grantee: iam.IGrantable,
+  table: dynamodb.ITable,
+  actions: readonly string[],
+  itemKinds: readonly ItemKind[] = itemKindsOf(actions),
+): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: [...actions],
@@ -68,7 +73,9 @@ function itemKindsOf(actions: readonly string[]): readonly ItemKind[] {
 /** Publishing to a KMS-encrypted topic: the data key is generated under the topic's key. */
 export function grantPublish(grantee: iam.IGrantable, topic: sns.ITopic, key: kms.IKey): void {
   grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
-  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
+  );
 }
 
 /**
@@ -89,7 +96,12 @@ export function grantSecretRead(grantee: iam.IGrantable, secretArn: string, key?
  */
 export function grantExecutionStatus(grantee: iam.IGrantable & { role?: iam.IRole }, stateMachine: sfn.StateMachine): void {
   const stack = Stack.of(stateMachine);
-  const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const executions = stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${stateMachine.stateMachineName}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
   grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
   const logicalId = stack.getLogicalId(stateMachine.node.defaultChild as CfnElement);
   if (grantee.role) {

@@ -26,9 +26,20 @@ export class IamAlertsStack extends Stack {
       description: `Rampart: IAM role changes, forwarded to ${props.guardRegion} for the guard's tamper alert`,
       eventPattern: { ...pattern, detail: { ...(pattern.detail as object), errorCode: [{ exists: false }] } } as events.EventPattern,
     });
-    const deadLetters = new sqs.Queue(this, 'DeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
-    Validations.of(deadLetters).acknowledge({ id: 'AwsSolutions::AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the forwarding rule; it has none of its own' });
-    const guardBus = events.EventBus.fromEventBusArn(this, 'GuardBus', `arn:${Aws.PARTITION}:events:${props.guardRegion}:${Aws.ACCOUNT_ID}:event-bus/default`);
+    const deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetters).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the forwarding rule; it has none of its own',
+    });
+    const guardBus = events.EventBus.fromEventBusArn(
+      this,
+      'GuardBus',
+      `arn:${Aws.PARTITION}:events:${props.guardRegion}:${Aws.ACCOUNT_ID}:event-bus/default`,
+    );
     this.rule.addTarget(new targets.EventBus(guardBus, { deadLetterQueue: deadLetters }));
   }
 }

@@ -53,7 +53,10 @@ export class NarrowWildcardGrants implements IAspect {
       const moved = actions.filter((a) => a in NARROWER);
       const byResource = new Map<string, string[]>();
       for (const a of moved) byResource.set(NARROWER[a]!(), [...(byResource.get(NARROWER[a]!()) ?? []), a]);
-      return [...(kept.length > 0 ? [{ ...s, Action: kept }] : []), ...[...byResource].map(([resource, acts]) => ({ ...s, Action: acts, Resource: Stack.of(node).resolve(resource) }))];
+      return [
+        ...(kept.length > 0 ? [{ ...s, Action: kept }] : []),
+        ...[...byResource].map(([resource, acts]) => ({ ...s, Action: acts, Resource: Stack.of(node).resolve(resource) })),
+      ];
     });
     if (changed) node.policyDocument = { ...document, Statement: statements };
   }

@@ -22,19 +22,36 @@ export function resourcesOf(pattern: string, regions: readonly string[], partiti
 
 /** IAM statements from a registry's permissions, for the guard's regions. */
 export function statementsOf(permissions: readonly Permission[], regions: readonly string[] = [Aws.REGION]): iam.PolicyStatement[] {
-  return permissions.map((p) => new iam.PolicyStatement({ actions: [...p.actions], resources: [...new Set(p.resources.flatMap((r) => resourcesOf(r, regions)))] }));
+  return permissions.map(
+    (p) =>
+      new iam.PolicyStatement({ actions: [...p.actions], resources: [...new Set(p.resources.flatMap((r) => resourcesOf(r, regions)))] }),
+  );
 }
 
 /**
  * A control's resource patterns are wildcards on purpose: the guard watches every bucket,
  * stage and usage plan of the account. The actions are listed one by one (none is `*`).
  */
-export function acknowledgeScope(control: ControlId, functions: Array<{ role?: IConstruct }>, regions: readonly string[] = [Aws.REGION]): void {
+export function acknowledgeScope(
+  control: ControlId,
+  functions: Array<{ role?: IConstruct }>,
+  regions: readonly string[] = [Aws.REGION],
+): void {
   const remediator = remediatorFor(control);
-  const patterns = new Set([...Object.values(remediator.permissions), ...detectorFor(control).readPermissions, ...(remediator.applyReadPermissions ?? [])].flatMap((p) => p.resources));
+  const patterns = new Set(
+    [...Object.values(remediator.permissions), ...detectorFor(control).readPermissions, ...(remediator.applyReadPermissions ?? [])].flatMap(
+      (p) => p.resources,
+    ),
+  );
   for (const fn of functions) {
     if (!fn.role) continue;
-    for (const pattern of patterns) acknowledgePattern(fn.role, pattern, regions, `${control} guards every resource of its type in the account, so the resource is a pattern; the actions are listed one by one`);
+    for (const pattern of patterns)
+      acknowledgePattern(
+        fn.role,
+        pattern,
+        regions,
+        `${control} guards every resource of its type in the account, so the resource is a pattern; the actions are listed one by one`,
+      );
   }
 }
 

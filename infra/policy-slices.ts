@@ -30,11 +30,23 @@ export type PolicySlice = Partial<Omit<Policy, 'controls' | 'approvals' | 'notif
 export function policySliceFor(policy: Policy, reader: PolicyReader): PolicySlice {
   if (typeof reader === 'object') {
     const own = policy.controls[reader.detector];
-    return { mode: policy.mode, regions: policy.regions, exemptions: policy.exemptions, controls: own === undefined ? {} : { [reader.detector]: own } };
+    return {
+      mode: policy.mode,
+      regions: policy.regions,
+      exemptions: policy.exemptions,
+      controls: own === undefined ? {} : { [reader.detector]: own },
+    };
   }
   switch (reader) {
     case 'sweep':
-      return { mode: policy.mode, regions: policy.regions, exemptions: policy.exemptions, sweep: policy.sweep, approvals: { timeoutHours: policy.approvals.timeoutHours }, controls: policy.controls };
+      return {
+        mode: policy.mode,
+        regions: policy.regions,
+        exemptions: policy.exemptions,
+        sweep: policy.sweep,
+        approvals: { timeoutHours: policy.approvals.timeoutHours },
+        controls: policy.controls,
+      };
     case 'plan':
     case 'apply':
     case 'verify':
@@ -42,7 +54,11 @@ export function policySliceFor(policy: Policy, reader: PolicyReader): PolicySlic
     case 'requestApproval':
       return { approvals: policy.approvals, controls: {} };
     case 'approvalCallback':
-      return { approvals: policy.approvals, notifications: policy.notifications.slack ? { slack: policy.notifications.slack } : {}, controls: {} };
+      return {
+        approvals: policy.approvals,
+        notifications: policy.notifications.slack ? { slack: policy.notifications.slack } : {},
+        controls: {},
+      };
     case 'notify':
       return { controls: {} };
   }

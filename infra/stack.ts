@@ -13,6 +13,11 @@ export class RampartStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RampartStackProps) {
     super(scope, id, props);
-    this.guard = new RampartGuard(this, 'Guard', { policy: props.policy, createTrail: props.createTrail, tableRemovalPolicy: props.tableRemovalPolicy, iamEventsForwarded: props.iamEventsForwarded });
+    this.guard = new RampartGuard(this, 'Guard', {
+      policy: props.policy,
+      createTrail: props.createTrail,
+      tableRemovalPolicy: props.tableRemovalPolicy,
+      iamEventsForwarded: props.iamEventsForwarded,
+    });
   }
 }

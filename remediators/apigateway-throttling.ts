@@ -31,7 +31,14 @@ function target(current: Limit, max: number, lastKnownGood: Limit, requireSet: b
 
 const replace = (path: string, value: number): PatchOperation => ({ op: 'replace', path, value: String(value) });
 
-function limitOps(prefix: string, current: ThrottleLimits, lkg: ThrottleLimits | undefined, rate: number, burst: number, requireSet: boolean): PatchOperation[] {
+function limitOps(
+  prefix: string,
+  current: ThrottleLimits,
+  lkg: ThrottleLimits | undefined,
+  rate: number,
+  burst: number,
+  requireSet: boolean,
+): PatchOperation[] {
   const ops: PatchOperation[] = [];
   const r = target(current.rateLimit, rate, lkg?.rateLimit, requireSet);
   const b = target(current.burstLimit, burst, lkg?.burstLimit, requireSet);
@@ -54,7 +61,9 @@ export function planThrottling(finding: Finding, state: ThrottlingState, policy:
     }
     if (ops.length === 0) return { change: null, reason: 'the event does not reveal which limits to restore' };
     const input: UpdateStageCommandInput = { restApiId: stage.restApiId, stageName: stage.stageName, patchOperations: ops };
-    return { change: { service: 'apigateway', operation: 'UpdateStage', region: stage.region, input: input as unknown as Record<string, unknown> } };
+    return {
+      change: { service: 'apigateway', operation: 'UpdateStage', region: stage.region, input: input as unknown as Record<string, unknown> },
+    };
   }
   if (state.kind === 'usage-plan' && planRef) {
     const lkg = lastKnownGood?.kind === 'usage-plan' ? lastKnownGood : undefined;
@@ -73,7 +82,14 @@ export function planThrottling(finding: Finding, state: ThrottlingState, policy:
     }
     if (ops.length === 0) return { change: null, reason: 'the event does not reveal which limits to restore' };
     const input: UpdateUsagePlanCommandInput = { usagePlanId: planRef.usagePlanId, patchOperations: ops };
-    return { change: { service: 'apigateway', operation: 'UpdateUsagePlan', region: planRef.region, input: input as unknown as Record<string, unknown> } };
+    return {
+      change: {
+        service: 'apigateway',
+        operation: 'UpdateUsagePlan',
+        region: planRef.region,
+        input: input as unknown as Record<string, unknown>,
+      },
+    };
   }
   return { change: null, reason: `${finding.resourceArn} is not a REST API stage or usage plan` };
 }
@@ -87,14 +103,17 @@ export const apigatewayThrottlingRemediator: Remediator<ThrottlingState, Throttl
   async apply(change, clients) {
     const sdk = apiGateway();
     const client = clients.get(sdk.APIGatewayClient, change.region);
-    if (change.operation === 'UpdateStage') await client.send(new sdk.UpdateStageCommand(change.input as unknown as UpdateStageCommandInput));
-    else if (change.operation === 'UpdateUsagePlan') await client.send(new sdk.UpdateUsagePlanCommand(change.input as unknown as UpdateUsagePlanCommandInput));
+    if (change.operation === 'UpdateStage')
+      await client.send(new sdk.UpdateStageCommand(change.input as unknown as UpdateStageCommandInput));
+    else if (change.operation === 'UpdateUsagePlan')
+      await client.send(new sdk.UpdateUsagePlanCommand(change.input as unknown as UpdateUsagePlanCommandInput));
     else throw new TypeError(`apigateway-throttling cannot apply ${change.operation}`);
   },
 
   async verify(ref, clients, policy) {
     const observation = await apigatewayThrottling.readState(ref, clients);
-    if (observation.status !== 'known') return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
+    if (observation.status !== 'known')
+      return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
     const evaluation = evaluateThrottling(observation.state, policy);
     return evaluation.status === 'compliant'
       ? { compliant: true, state: observation.state }

@@ -10,7 +10,6 @@ import { apiGatewaySdk, apigatewayWaf, evaluateStageWaf, mayBeFirewallManagers, 
 import { awsErrorName } from '../detectors/aws-errors';
 import { REMEDIATION_ERRORS, remediationError } from './failures';
 
-
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wafv2 = lazyModule(() => require('@aws-sdk/client-wafv2') as typeof import('@aws-sdk/client-wafv2'));
 
@@ -21,7 +20,10 @@ const wafv2 = lazyModule(() => require('@aws-sdk/client-wafv2') as typeof import
  * Manager decides where its ACLs go, and it may have withdrawn this one on purpose.
  */
 export function aclToRestore(policy: WafPolicy, restApiId: string, stageName: string, lastKnownGood?: StageWafState): string | undefined {
-  const restorable = lastKnownGood && lastKnownGood.managedByFirewallManager !== true && !mayBeFirewallManagers(lastKnownGood) ? lastKnownGood.webAclArn : undefined;
+  const restorable =
+    lastKnownGood && lastKnownGood.managedByFirewallManager !== true && !mayBeFirewallManagers(lastKnownGood)
+      ? lastKnownGood.webAclArn
+      : undefined;
   return policy.stages[`${restApiId}/${stageName}`] ?? policy.stages[restApiId] ?? restorable ?? policy.defaultWebAclArn;
 }
 
@@ -29,15 +31,25 @@ export function aclToRestore(policy: WafPolicy, restApiId: string, stageName: st
 export function planStageWaf(finding: Finding, state: StageWafState, policy: WafPolicy, lastKnownGood?: StageWafState): Plan {
   const ref = restApiStage.arn.parse(finding.resourceArn);
   if (!ref) return { change: null, reason: `${finding.resourceArn} is not a REST API stage` };
-  if (evaluateStageWaf(state, policy, ref).status === 'compliant') return { change: null, reason: 'the stage already carries the required web ACL' };
+  if (evaluateStageWaf(state, policy, ref).status === 'compliant')
+    return { change: null, reason: 'the stage already carries the required web ACL' };
   const acl = aclToRestore(policy, ref.restApiId, ref.stageName, lastKnownGood);
   if (!acl) {
-    return { change: null, reason: 'no web ACL to restore: the policy maps none to this stage, has no default, and none was recorded for it' };
+    return {
+      change: null,
+      reason: 'no web ACL to restore: the policy maps none to this stage, has no default, and none was recorded for it',
+    };
   }
   const aclRegion = parse(acl).region;
-  if (aclRegion !== ref.region) return { change: null, reason: `web ACL ${acl} is in ${aclRegion}, the stage in ${ref.region}: a REGIONAL ACL must be in the stage's region` };
+  if (aclRegion !== ref.region)
+    return {
+      change: null,
+      reason: `web ACL ${acl} is in ${aclRegion}, the stage in ${ref.region}: a REGIONAL ACL must be in the stage's region`,
+    };
   const input: AssociateWebACLCommandInput = { WebACLArn: acl, ResourceArn: ref.arn };
-  return { change: { service: 'wafv2', operation: 'AssociateWebACL', region: ref.region, input: input as unknown as Record<string, unknown> } };
+  return {
+    change: { service: 'wafv2', operation: 'AssociateWebACL', region: ref.region, input: input as unknown as Record<string, unknown> },
+  };
 }
 
 /**
@@ -52,17 +64,25 @@ async function whichIsMissing(input: AssociateWebACLCommandInput, clients: AwsCl
     await clients.get(wafv2().WAFV2Client, acl.region).send(new (wafv2().GetWebACLCommand)({ Name: name, Scope: 'REGIONAL', Id: id }));
   } catch (error) {
     if (awsErrorName(error) !== 'WAFNonexistentItemException') throw error;
-    return remediationError(REMEDIATION_ERRORS.webAclMissing, `web ACL ${input.WebACLArn} does not exist: nothing attached; restore it, or map another ACL to the stage in the policy`);
+    return remediationError(
+      REMEDIATION_ERRORS.webAclMissing,
+      `web ACL ${input.WebACLArn} does not exist: nothing attached; restore it, or map another ACL to the stage in the policy`,
+    );
   }
   const stage = restApiStage.arn.parse(input.ResourceArn!);
   if (!stage) return original;
   try {
-    await clients.get(apiGatewaySdk().APIGatewayClient, stage.region).send(new (apiGatewaySdk().GetStageCommand)({ restApiId: stage.restApiId, stageName: stage.stageName }));
+    await clients
+      .get(apiGatewaySdk().APIGatewayClient, stage.region)
+      .send(new (apiGatewaySdk().GetStageCommand)({ restApiId: stage.restApiId, stageName: stage.stageName }));
   } catch (error) {
     if (awsErrorName(error) === 'NotFoundException') return original; // the stage is gone: resource-gone
     throw error;
   }
-  return remediationError(REMEDIATION_ERRORS.notYetVisible, `WAF does not see stage ${input.ResourceArn} yet (it exists in API Gateway, and web ACL ${input.WebACLArn} exists)`);
+  return remediationError(
+    REMEDIATION_ERRORS.notYetVisible,
+    `WAF does not see stage ${input.ResourceArn} yet (it exists in API Gateway, and web ACL ${input.WebACLArn} exists)`,
+  );
 }
 
 export const apigatewayWafRemediator: Remediator<StageWafState, WafPolicy, 'apigateway-waf'> = {
@@ -82,7 +102,8 @@ export const apigatewayWafRemediator: Remediator<StageWafState, WafPolicy, 'apig
 
   async verify(ref, clients, policy, change) {
     const observation = await apigatewayWaf.readState(ref, clients);
-    if (observation.status !== 'known') return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
+    if (observation.status !== 'known')
+      return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
     const written = (change.input as unknown as AssociateWebACLCommandInput).WebACLArn;
     // a restored last-known-good ACL is right even where the policy has no mapping for it
     if (observation.state.webAclArn === written) return { compliant: true, state: observation.state };
@@ -103,7 +124,5 @@ export const apigatewayWafRemediator: Remediator<StageWafState, WafPolicy, 'apig
   },
   // which item a WAFNonexistentItemException of AssociateWebACL meant: with GetWebACL (a read
   // above), whether the stage exists in API Gateway
-  applyReadPermissions: [
-    { actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
-  ],
+  applyReadPermissions: [{ actions: ['apigateway:GET'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] }],
 };

@@ -47,7 +47,14 @@ export type DecisionResult =
 // Step Functions' answers when the task no longer waits for this token
 const NOT_WAITING = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 // answers that will not change on another try
-const PERMANENT = new Set([...NOT_WAITING, 'InvalidOutput', 'AccessDeniedException', 'AccessDenied', 'ValidationException', 'ResourceNotFoundException']);
+const PERMANENT = new Set([
+  ...NOT_WAITING,
+  'InvalidOutput',
+  'AccessDeniedException',
+  'AccessDenied',
+  'ValidationException',
+  'ResourceNotFoundException',
+]);
 
 const nameOf = (error: unknown) => (error as { name?: string })?.name ?? 'Error';
 
@@ -67,16 +74,24 @@ async function withRetries<T>(deps: DecisionDeps, fn: () => Promise<T>): Promise
 
 const triesOf = (error: unknown) => (error as { rampartTries?: number }).rampartTries ?? 1;
 
-const refuse = (refusal: Refusal, approval?: ApprovalRecord): DecisionResult => ({ ok: false, ...refusal, ...(approval ? { approval } : {}) });
+const refuse = (refusal: Refusal, approval?: ApprovalRecord): DecisionResult => ({
+  ok: false,
+  ...refusal,
+  ...(approval ? { approval } : {}),
+});
 
-const NOT_RECORDED = 'Rampart could not record the decision just now; nothing was decided and the request still waits. Try again in a minute.';
+const NOT_RECORDED =
+  'Rampart could not record the decision just now; nothing was decided and the request still waits. Try again in a minute.';
 
 /**
  * Decides approval `id` as `approver`, once, and resumes the workflow.
  *
  * @example await decideApproval(deps, { id, decision: 'approve', approver: { channel: 'email', address: 'alice@example.com' } })
  */
-export async function decideApproval(deps: DecisionDeps, request: { id: string; decision: Decision; approver: Approver }): Promise<DecisionResult> {
+export async function decideApproval(
+  deps: DecisionDeps,
+  request: { id: string; decision: Decision; approver: Approver },
+): Promise<DecisionResult> {
   const { id, decision, approver } = request;
   const log = deps.log ?? (() => undefined);
   const status: DecisionStatus = decision === 'approve' ? 'approved' : 'rejected';
@@ -110,7 +125,8 @@ export async function decideApproval(deps: DecisionDeps, request: { id: string; 
     else {
       // a write that landed but whose answer was lost looks like someone else's decision: look
       const current = await deps.approvals.get(id);
-      if (!current || !ours(current)) return refuse(current ? alreadyDecided(current) : { refused: 'not-found', message: 'No such approval request.' }, current);
+      if (!current || !ours(current))
+        return refuse(current ? alreadyDecided(current) : { refused: 'not-found', message: 'No such approval request.' }, current);
       claimed = current;
     }
   } catch (error) {
@@ -120,13 +136,17 @@ export async function decideApproval(deps: DecisionDeps, request: { id: string; 
 
   const output: ApprovalDecision = { decision, by };
   try {
-    await withRetries(deps, () => deps.sfn.send(new sdk.sfn.SendTaskSuccessCommand({ taskToken: claimed.taskToken, output: JSON.stringify(output) })));
+    await withRetries(deps, () =>
+      deps.sfn.send(new sdk.sfn.SendTaskSuccessCommand({ taskToken: claimed.taskToken, output: JSON.stringify(output) })),
+    );
   } catch (error) {
     return notDelivered(deps, claimed, by, decision, error);
   }
   const at = deps.clock().toISOString();
   await bestEffort(deps, 'cannot mark the decision delivered', id, () => deps.approvals.markDelivered(id, new Date(at)));
-  await bestEffort(deps, 'cannot add the decision to the finding history', id, () => deps.findings.update(claimed.findingId, { entry: { at, event: status, by } }));
+  await bestEffort(deps, 'cannot add the decision to the finding history', id, () =>
+    deps.findings.update(claimed.findingId, { entry: { at, event: status, by } }),
+  );
   log('info', 'approval decided', { approvalId: id, decision, by });
   return { ok: true, approval: { ...claimed, deliveredAt: at }, by, at, decision };
 }
@@ -143,7 +163,13 @@ function alreadyDecided(a: ApprovalRecord): Refusal {
 }
 
 /** The workflow did not take the decision: record what really happened. */
-async function notDelivered(deps: DecisionDeps, claimed: ApprovalRecord, by: string, decision: Decision, error: unknown): Promise<DecisionResult> {
+async function notDelivered(
+  deps: DecisionDeps,
+  claimed: ApprovalRecord,
+  by: string,
+  decision: Decision,
+  error: unknown,
+): Promise<DecisionResult> {
   const log = deps.log ?? (() => undefined);
   const name = nameOf(error);
   const id = claimed.id;
@@ -162,7 +188,13 @@ async function notDelivered(deps: DecisionDeps, claimed: ApprovalRecord, by: str
       deps.findings.update(claimed.findingId, { entry: { at: at.toISOString(), event: 'approval-too-late', by, detail: note } }),
     );
     log('warn', 'workflow no longer waiting', { approvalId: id, by, error: name });
-    return refuse({ refused: 'workflow-gone', message: 'The workflow is no longer waiting for this decision (it timed out or ended); nothing was applied.' }, { ...claimed, status, note });
+    return refuse(
+      {
+        refused: 'workflow-gone',
+        message: 'The workflow is no longer waiting for this decision (it timed out or ended); nothing was applied.',
+      },
+      { ...claimed, status, note },
+    );
   }
   // the workflow still waits: undo the claim so this or another approver can decide again
   log('error', 'cannot resume the workflow', { approvalId: id, by, error: messageOf(error) });
@@ -185,7 +217,12 @@ async function bestEffort(deps: DecisionDeps, what: string, approvalId: string, 
 export async function expireApproval(approvals: ApprovalStore, findingId: string, generation: number, at: Date): Promise<void> {
   const id = await approvals.idOf(findingId, generation);
   const approval = id ? await approvals.get(id) : undefined;
-  if (!approval || approval.deliveredAt || (approval.status !== 'pending' && approval.status !== 'approved' && approval.status !== 'rejected')) return;
+  if (
+    !approval ||
+    approval.deliveredAt ||
+    (approval.status !== 'pending' && approval.status !== 'approved' && approval.status !== 'rejected')
+  )
+    return;
   const note =
     approval.status === 'pending'
       ? 'no decision before the approval timeout'

@@ -17,7 +17,16 @@ export type Approver =
   /** `rampart approvals`: the STS caller ARN. */
   | { channel: 'iam'; arn: string };
 
-export const REFUSALS = ['not-found', 'not-listed', 'wrong-workspace', 'self-approval', 'already-decided', 'expired', 'workflow-gone', 'not-recorded'] as const;
+export const REFUSALS = [
+  'not-found',
+  'not-listed',
+  'wrong-workspace',
+  'self-approval',
+  'already-decided',
+  'expired',
+  'workflow-gone',
+  'not-recorded',
+] as const;
 export type RefusalReason = (typeof REFUSALS)[number];
 
 export interface Refusal {
@@ -50,25 +59,42 @@ export function refusalFor(policy: Pick<Policy, 'approvals' | 'notifications'>, 
     const slack = policy.notifications.slack;
     // the signing secret proves the request is Slack's; these prove it is our workspace and app
     if (!slack?.teamId || !slack.appId || approver.teamId !== slack.teamId || approver.appId !== slack.appId) {
-      return { refused: 'wrong-workspace', message: 'This Slack workspace or app is not the one Rampart takes approvals from; nothing was decided.' };
+      return {
+        refused: 'wrong-workspace',
+        message: 'This Slack workspace or app is not the one Rampart takes approvals from; nothing was decided.',
+      };
     }
     if (!approvers.slackUserIds.includes(approver.userId)) {
-      return { refused: 'not-listed', message: 'You are not an approver for Rampart fixes (approvals.approvers.slackUserIds); nothing was decided.' };
+      return {
+        refused: 'not-listed',
+        message: 'You are not an approver for Rampart fixes (approvals.approvers.slackUserIds); nothing was decided.',
+      };
     }
   } else if (approver.channel === 'email') {
     if (!lower(approvers.emails).includes(approver.address.toLowerCase())) {
-      return { refused: 'not-listed', message: 'This link is not addressed to an approver for Rampart fixes (approvals.approvers.emails); nothing was decided.' };
+      return {
+        refused: 'not-listed',
+        message: 'This link is not addressed to an approver for Rampart fixes (approvals.approvers.emails); nothing was decided.',
+      };
     }
   } else if (!approvers.iamPrincipalArns.some((listed) => callerMatches(approver.arn, listed))) {
-    return { refused: 'not-listed', message: `${approver.arn} is not an approver for Rampart fixes (approvals.approvers.iamPrincipalArns); nothing was decided.` };
+    return {
+      refused: 'not-listed',
+      message: `${approver.arn} is not an approver for Rampart fixes (approvals.approvers.iamPrincipalArns); nothing was decided.`,
+    };
   }
   if (!allowSelfApproval) {
     const keys =
-      approver.channel === 'iam' ? personKeys({ arn: approver.arn }) : approver.channel === 'email' ? personKeys({ email: approver.address }) : personKeys({ slackName: approver.name });
+      approver.channel === 'iam'
+        ? personKeys({ arn: approver.arn })
+        : approver.channel === 'email'
+          ? personKeys({ email: approver.address })
+          : personKeys({ slackName: approver.name });
     if (samePerson(keys, actorKeys(finding.actor))) {
       return {
         refused: 'self-approval',
-        message: 'You made the change that caused this finding: another approver must decide its fix (approvals.allowSelfApproval is false); nothing was decided.',
+        message:
+          'You made the change that caused this finding: another approver must decide its fix (approvals.allowSelfApproval is false); nothing was decided.',
       };
     }
   }

@@ -20,7 +20,12 @@ export const REMEDIATION_ERRORS = {
  * construct sets how often): throttles, other transient faults, a resource the service does
  * not see yet, and a fix that does not read back yet.
  */
-export const WORKFLOW_RETRY_ERRORS = ['Rampart.Throttled', 'Rampart.Transient', 'Rampart.NotYetVisible', 'Rampart.NotYetCompliant'] as const;
+export const WORKFLOW_RETRY_ERRORS = [
+  'Rampart.Throttled',
+  'Rampart.Transient',
+  'Rampart.NotYetVisible',
+  'Rampart.NotYetCompliant',
+] as const;
 export type WorkflowRetryError = (typeof WORKFLOW_RETRY_ERRORS)[number];
 
 /**
@@ -50,7 +55,16 @@ const THROTTLED = new Set([
   'KMSThrottlingException',
 ]);
 /** Networking and timeout errors of the SDK's HTTP handler and of Node. */
-const NETWORK = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'NetworkingError']);
+const NETWORK = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'NetworkingError',
+]);
 
 /**
  * A fault that may pass by itself: a throttle, a 5xx, a timeout or a dropped connection, or a
@@ -80,7 +94,12 @@ export interface Failure {
  * it although the role allows it). The sentence says what happened, never what may happen
  * next: whoever calls decides whether to try again.
  */
-export function describeFailure(error: unknown, change: Change, control: Pick<Control, 'detector' | 'remediator' | 'resources'>, phase: 'write' | 'read' = 'write'): Failure {
+export function describeFailure(
+  error: unknown,
+  change: Change,
+  control: Pick<Control, 'detector' | 'remediator' | 'resources'>,
+  phase: 'write' | 'read' = 'write',
+): Failure {
   const { remediator } = control;
   const code = awsErrorName(error) ?? 'Error';
   const target = remediator.targetOf(change);
@@ -88,7 +107,8 @@ export function describeFailure(error: unknown, change: Change, control: Pick<Co
   if (code === REMEDIATION_ERRORS.webAclMissing) return { outcome: 'failed', errorCode: code, reason: messageOf(error) };
   if (code === REMEDIATION_ERRORS.notYetVisible) return { outcome: 'failed', errorCode: code, reason: messageOf(error), retryable: true };
   // "gone" is what the control's resource kinds say it is
-  if (control.resources.some((k) => k.notFoundCodes.includes(code))) return { outcome: 'resource-gone', errorCode: code, reason: `${target} no longer exists (${code})` };
+  if (control.resources.some((k) => k.notFoundCodes.includes(code)))
+    return { outcome: 'resource-gone', errorCode: code, reason: `${target} no longer exists (${code})` };
   if (DENIED.has(code)) {
     const needed =
       phase === 'write'

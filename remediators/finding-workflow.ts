@@ -56,7 +56,9 @@ export function executionArnOf(stateMachineArn: string, executionName: string): 
 /** JSON with sorted keys: the same finding gives the same input whichever copy started it (Step Functions dedupes on name + input). */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 
@@ -75,7 +77,13 @@ function stateMachineArnOf(deps: FindingWorkflowDeps): string {
 async function startWorkflow(finding: Finding, generation: number, deps: FindingWorkflowDeps): Promise<void> {
   const input: WorkflowInput = { finding, mode: deps.policy.mode, generation };
   try {
-    await deps.sfn.send(new sdk.sfn.StartExecutionCommand({ stateMachineArn: stateMachineArnOf(deps), name: executionNameOf(finding.id, generation), input: canonicalJson(input) }));
+    await deps.sfn.send(
+      new sdk.sfn.StartExecutionCommand({
+        stateMachineArn: stateMachineArnOf(deps),
+        name: executionNameOf(finding.id, generation),
+        input: canonicalJson(input),
+      }),
+    );
   } catch (error) {
     if ((error as { name?: string }).name === 'ExecutionAlreadyExists') return;
     throw error;
@@ -85,7 +93,11 @@ async function startWorkflow(finding: Finding, generation: number, deps: Finding
 /** The status of a generation's execution; `missing` when it was never started. */
 async function executionStatus(record: FindingRecord, deps: FindingWorkflowDeps): Promise<string> {
   try {
-    const out = await deps.sfn.send(new sdk.sfn.DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArnOf(deps), executionNameOf(record.id, record.generation)) }));
+    const out = await deps.sfn.send(
+      new sdk.sfn.DescribeExecutionCommand({
+        executionArn: executionArnOf(stateMachineArnOf(deps), executionNameOf(record.id, record.generation)),
+      }),
+    );
     return out.status ?? 'missing';
   } catch (error) {
     if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return 'missing';
@@ -125,13 +137,24 @@ async function ensureLive(record: FindingRecord, deps: FindingWorkflowDeps): Pro
       return 'duplicate';
     }
   } else {
-    const next = await deps.findings.restart(record.id, record.generation, deps.clock(), `the workflow ${executionNameOf(record.id, record.generation)} ended ${status} with the finding still open`);
+    const next = await deps.findings.restart(
+      record.id,
+      record.generation,
+      deps.clock(),
+      `the workflow ${executionNameOf(record.id, record.generation)} ended ${status} with the finding still open`,
+    );
     // closed meanwhile, or someone else restarted it: their start is theirs to make
     if (next === undefined) return 'duplicate';
     generation = next;
   }
   await startWorkflow(record.finding, generation, deps);
-  deps.telemetry.warn('finding recovered: its workflow was not running', { findingId: record.id, control: record.finding.control, resource: record.finding.resourceArn, execution: status, generation });
+  deps.telemetry.warn('finding recovered: its workflow was not running', {
+    findingId: record.id,
+    control: record.finding.control,
+    resource: record.finding.resourceArn,
+    execution: status,
+    generation,
+  });
   deps.telemetry.count('FindingsRecovered');
   return 'recovered';
 }

@@ -98,14 +98,17 @@ export async function planRemediation(finding: Finding, ctx: RemediationContext)
   const ref = refOf(finding, control);
   const key = keyOf(finding, ctx);
   const observation = await observeLive(detector, ref, ctx.policy, ctx.clients);
-  if (observation.status === 'gone') return { done: result(finding, { outcome: 'resource-gone', change: null, reason: observation.reason }) };
+  if (observation.status === 'gone')
+    return { done: result(finding, { outcome: 'resource-gone', change: null, reason: observation.reason }) };
   const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, ctx.policy.exemptions, ctx.clock());
   if (exempt) return { done: result(finding, { outcome: 'exempt', change: null, reason: `exempt: ${exempt}` }) };
   if (observation.status !== 'known') return { done: result(finding, { outcome: 'failed', change: null, reason: observation.reason }) };
   const evaluation = detector.evaluate(observation.state, policy, ref);
   if (evaluation.status === 'compliant') {
     await keepLastKnownGood(ctx, key, observation.state);
-    return { done: result(finding, { outcome: 'already-compliant', change: null, reason: 'the resource already complies with the policy' }) };
+    return {
+      done: result(finding, { outcome: 'already-compliant', change: null, reason: 'the resource already complies with the policy' }),
+    };
   }
   if (evaluation.status === 'unknown') return { done: result(finding, { outcome: 'failed', change: null, reason: evaluation.reason }) };
   const windowStart = new Date(ctx.clock().getTime() - ctx.policy.fixBudget.windowMinutes * 60_000);
@@ -142,7 +145,11 @@ export async function applyChange(finding: Finding, change: Change, ctx: Remedia
   }
   const target = remediator.targetOf(change);
   if (target !== finding.resourceArn) {
-    return result(finding, { outcome: 'failed', change, reason: `refused: the change writes to ${target}, not to the finding's ${finding.resourceArn}` });
+    return result(finding, {
+      outcome: 'failed',
+      change,
+      reason: `refused: the change writes to ${target}, not to the finding's ${finding.resourceArn}`,
+    });
   }
   const key = keyOf(finding, ctx);
   const at = ctx.clock();
@@ -177,7 +184,12 @@ export async function verifyChange(finding: Finding, change: Change, ctx: Remedi
     }
     if (last.compliant) {
       await keepLastKnownGood(ctx, keyOf(finding, ctx), last.state);
-      return result(finding, { outcome: 'remediated', change, reason: `${change.operation} applied and verified`, verifiedState: last.state });
+      return result(finding, {
+        outcome: 'remediated',
+        change,
+        reason: `${change.operation} applied and verified`,
+        verifiedState: last.state,
+      });
     }
     if (attempt < attempts) {
       await sleep(delay);

@@ -2,7 +2,15 @@ import type { PutBucketEncryptionCommandInput, ServerSideEncryption, ServerSideE
 import type { Change, Plan, Remediator } from '../core/control';
 import type { Finding, ResourceRef } from '../core/finding';
 import { partitionOf } from '../core/resources';
-import { evaluateS3Encryption, s3DefaultEncryption, s3Sdk, stateFromRule, strengthOf, type S3EncryptionPolicy, type S3EncryptionState } from '../detectors/s3-default-encryption';
+import {
+  evaluateS3Encryption,
+  s3DefaultEncryption,
+  s3Sdk,
+  stateFromRule,
+  strengthOf,
+  type S3EncryptionPolicy,
+  type S3EncryptionState,
+} from '../detectors/s3-default-encryption';
 import { s3Bucket } from '../detectors/s3-resources';
 
 const KEY_ARN = /^arn:(aws[a-z-]*):kms:([^:]+):(\d{12}):(key|alias)\/.+$/;
@@ -12,7 +20,11 @@ const KEY_ARN = /^arn:(aws[a-z-]*):kms:([^:]+):(\d{12}):(key|alias)\/.+$/;
  * resolved in the caller's account, not in the bucket owner's. Aliases become alias ARNs in
  * the bucket's own region, which is where KMS keys for the bucket must live.
  */
-export function fullKeyArn(kmsKeyId: string, region: string | undefined, account: string | undefined): { arn: string } | { reason: string } {
+export function fullKeyArn(
+  kmsKeyId: string,
+  region: string | undefined,
+  account: string | undefined,
+): { arn: string } | { reason: string } {
   const arn = KEY_ARN.exec(kmsKeyId);
   if (arn) {
     return region && arn[2] !== region
@@ -57,7 +69,8 @@ export function planS3Encryption(finding: Finding, state: S3EncryptionState, pol
     keyId = state.kmsKeyId; // the policy names no key: keep the bucket's
   }
   // S3 Bucket Keys exist for SSE-KMS only
-  const bucketKey = algorithm === 'aws:kms' ? (policy.bucketKeyEnabled ?? (state.algorithm !== 'AES256' ? state.bucketKeyEnabled : undefined)) : undefined;
+  const bucketKey =
+    algorithm === 'aws:kms' ? (policy.bucketKeyEnabled ?? (state.algorithm !== 'AES256' ? state.bucketKeyEnabled : undefined)) : undefined;
   const rule: ServerSideEncryptionRule = {
     ApplyServerSideEncryptionByDefault: { SSEAlgorithm: algorithm as ServerSideEncryption, ...(keyId ? { KMSMasterKeyID: keyId } : {}) },
     ...(bucketKey !== undefined ? { BucketKeyEnabled: bucketKey } : {}),
@@ -68,7 +81,9 @@ export function planS3Encryption(finding: Finding, state: S3EncryptionState, pol
     ServerSideEncryptionConfiguration: { Rules: [rule] },
     ...(finding.account ? { ExpectedBucketOwner: finding.account } : {}),
   };
-  return { change: { service: 's3', operation: 'PutBucketEncryption', region: finding.region, input: input as unknown as Record<string, unknown> } };
+  return {
+    change: { service: 's3', operation: 'PutBucketEncryption', region: finding.region, input: input as unknown as Record<string, unknown> },
+  };
 }
 
 function writtenRule(change: Change): ServerSideEncryptionRule | undefined {
@@ -83,12 +98,15 @@ export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, S3Encr
 
   async apply(change, clients) {
     const sdk = s3Sdk();
-    await clients.get(sdk.S3Client, change.region).send(new sdk.PutBucketEncryptionCommand(change.input as unknown as PutBucketEncryptionCommandInput));
+    await clients
+      .get(sdk.S3Client, change.region)
+      .send(new sdk.PutBucketEncryptionCommand(change.input as unknown as PutBucketEncryptionCommandInput));
   },
 
   async verify(ref: ResourceRef, clients, policy, change) {
     const observation = await s3DefaultEncryption.readState(ref, clients);
-    if (observation.status !== 'known') return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
+    if (observation.status !== 'known')
+      return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
     const resolved = await s3DefaultEncryption.resolveState!(observation.state, policy, ref, clients);
     const evaluation = evaluateS3Encryption(resolved, policy);
     if (evaluation.status === 'compliant') return { compliant: true, state: observation.state };
@@ -98,9 +116,7 @@ export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, S3Encr
       written.algorithm === observation.state.algorithm &&
       written.kmsKeyId === observation.state.kmsKeyId &&
       (policy.bucketKeyEnabled === undefined || observation.state.bucketKeyEnabled === policy.bucketKeyEnabled);
-    return same
-      ? { compliant: true, state: observation.state }
-      : { compliant: false, state: observation.state, reason: evaluation.reason };
+    return same ? { compliant: true, state: observation.state } : { compliant: false, state: observation.state, reason: evaluation.reason };
   },
 
   targetOf: (change) => s3Bucket.arn.build({ bucket: String(change.input.Bucket) }, { partition: partitionOf(change.region) }),

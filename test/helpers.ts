@@ -16,10 +16,8 @@ export function fixtureEvent(name: string): RampartEvent {
   return parseEvent(fixture(name));
 }
 
-export const RAMPART_GUARD_ACL =
-  'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/rampart-guard/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
-export const LEGACY_ACL =
-  'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/legacy-allow-all/9f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19';
+export const RAMPART_GUARD_ACL = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/rampart-guard/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+export const LEGACY_ACL = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/legacy-allow-all/9f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19';
 export const ARTIFACTS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
 /** The bundled example policy (examples/rampart.config.yaml). */

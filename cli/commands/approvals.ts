@@ -27,7 +27,13 @@ export async function listApprovals(options: ApprovalsOptions, io: CliIo): Promi
         io.stdout,
         table(
           ['ID', 'CONTROL', 'RESOURCE', 'CHANGE', 'EXPIRES'],
-          pending.map((a) => [a.id, a.finding.control, a.finding.resourceArn, `${a.change.operation} ${JSON.stringify(a.change.input)}`, a.expiresAt]),
+          pending.map((a) => [
+            a.id,
+            a.finding.control,
+            a.finding.resourceArn,
+            `${a.change.operation} ${JSON.stringify(a.change.input)}`,
+            a.expiresAt,
+          ]),
         ),
       );
     return EXIT.ok;
@@ -42,7 +48,12 @@ export async function listApprovals(options: ApprovalsOptions, io: CliIo): Promi
  * one of the guard's `approvals.approvers.iamPrincipalArns` (recorded on the request), and
  * resumes the workflow, through the same decision service as Slack and email.
  */
-export async function decideApprovalCommand(id: string, decision: 'approve' | 'reject', options: ApprovalsOptions, io: CliIo): Promise<number> {
+export async function decideApprovalCommand(
+  id: string,
+  decision: 'approve' | 'reject',
+  options: ApprovalsOptions,
+  io: CliIo,
+): Promise<number> {
   const guard = guardTable(options, io);
   if (!guard) return EXIT.usage;
   const config = clientConfig(options);
@@ -50,7 +61,12 @@ export async function decideApprovalCommand(id: string, decision: 'approve' | 'r
     const identity = await new STSClient(config).send(new GetCallerIdentityCommand({}));
     if (!identity.Arn) throw new Error('STS returned no caller ARN');
     const result = await decideApproval(
-      { approvals: new DynamoApprovalStore(guard.db, guard.name), findings: new DynamoFindingsStore(guard.db, guard.name), sfn: new SFNClient(config), clock: () => new Date() },
+      {
+        approvals: new DynamoApprovalStore(guard.db, guard.name),
+        findings: new DynamoFindingsStore(guard.db, guard.name),
+        sfn: new SFNClient(config),
+        clock: () => new Date(),
+      },
       { id, decision, approver: { channel: 'iam', arn: identity.Arn } },
     );
     if (!result.ok) {
@@ -58,7 +74,10 @@ export async function decideApprovalCommand(id: string, decision: 'approve' | 'r
       return EXIT.notCompliant;
     }
     const f = result.approval.finding;
-    write(io.stdout, `${decision === 'approve' ? 'approved' : 'rejected'} ${id} (${f.control} ${f.resourceArn}) as ${result.by}${result.uncertain ? '; the workflow may have stopped waiting, watch its outcome' : ''}`);
+    write(
+      io.stdout,
+      `${decision === 'approve' ? 'approved' : 'rejected'} ${id} (${f.control} ${f.resourceArn}) as ${result.by}${result.uncertain ? '; the workflow may have stopped waiting, watch its outcome' : ''}`,
+    );
     return EXIT.ok;
   } catch (error) {
     write(io.stderr, `cannot ${decision} ${id}: ${messageOf(error)}`);

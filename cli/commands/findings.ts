@@ -56,7 +56,17 @@ export async function listFindings(options: FindingsOptions, io: CliIo, injected
   const ttr = timeToRemediate(records);
   if (options.json) {
     for (const r of records) write(io.stdout, JSON.stringify({ type: 'finding-record', ...r }));
-    write(io.stdout, JSON.stringify({ type: 'summary', findings: records.length, open: records.filter((r) => r.status !== 'closed').length, remediated: ttr.count, timeToRemediateP50Seconds: ttr.p50 ?? null, timeToRemediateP90Seconds: ttr.p90 ?? null }));
+    write(
+      io.stdout,
+      JSON.stringify({
+        type: 'summary',
+        findings: records.length,
+        open: records.filter((r) => r.status !== 'closed').length,
+        remediated: ttr.count,
+        timeToRemediateP50Seconds: ttr.p50 ?? null,
+        timeToRemediateP90Seconds: ttr.p90 ?? null,
+      }),
+    );
     return EXIT.ok;
   }
   if (records.length === 0) write(io.stdout, `no ${status === 'all' ? '' : `${status} `}findings`);

@@ -62,7 +62,9 @@ export function homeRegion(options: AwsOptions, env: NodeJS.ProcessEnv = process
  */
 export async function callerAccount(clients: AwsClients, options: AwsOptions): Promise<string | null | undefined> {
   try {
-    const out = await new STSClient({ region: clients.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }).send(new GetCallerIdentityCommand({}));
+    const out = await new STSClient({ region: clients.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }).send(
+      new GetCallerIdentityCommand({}),
+    );
     return out.Account;
   } catch (error) {
     return (error as { name?: string }).name === 'CredentialsProviderError' ? null : undefined;
@@ -167,7 +169,10 @@ export async function applyFindings(
     }
   }
   if (forApproval.length > 0) {
-    write(io.stderr, `High-risk fixes need approval (not applied):\n${forApproval.map((l) => `  ${l.control}  ${l.resourceArn}: ${changeText(l)}`).join('\n')}`);
+    write(
+      io.stderr,
+      `High-risk fixes need approval (not applied):\n${forApproval.map((l) => `  ${l.control}  ${l.resourceArn}: ${changeText(l)}`).join('\n')}`,
+    );
   }
   return allCompliant ? EXIT.ok : EXIT.notCompliant;
 }

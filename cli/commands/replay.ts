@@ -24,7 +24,13 @@ async function* allInputs(paths: string[], io: CliIo): AsyncIterable<InputItem> 
   for (const file of files) yield* readInput(file, io.stdin);
 }
 
-export async function replayCommand(paths: string[], defaults: { incident: string }, options: ReplayCommandOptions, io: CliIo, clients?: AwsClients): Promise<number> {
+export async function replayCommand(
+  paths: string[],
+  defaults: { incident: string },
+  options: ReplayCommandOptions,
+  io: CliIo,
+  clients?: AwsClients,
+): Promise<number> {
   const policy = loadPolicy(options.config, options.control, io);
   if (!policy) return EXIT.usage;
   const inputs = paths.length > 0 ? paths : [defaults.incident];
@@ -65,7 +71,12 @@ function printTable(shown: ReplayLine[], plan: boolean, summary: Parameters<type
   const exemptions = shown.filter((l) => l.type === 'exemption');
   if (exemptions.length > 0) {
     write(io.stdout, `\nExemption changes:`);
-    for (const e of exemptions) if (e.type === 'exemption') write(io.stdout, `  ${e.change}  ${e.resourceArn}  ${e.tagKey}${e.tagValue !== undefined ? `=${e.tagValue}` : ''} by ${e.actor?.arn ?? 'unknown'}: ${e.effect}`);
+    for (const e of exemptions)
+      if (e.type === 'exemption')
+        write(
+          io.stdout,
+          `  ${e.change}  ${e.resourceArn}  ${e.tagKey}${e.tagValue !== undefined ? `=${e.tagValue}` : ''} by ${e.actor?.arn ?? 'unknown'}: ${e.effect}`,
+        );
   }
   write(io.stdout, `${findings.length > 0 || unknown.length > 0 || exemptions.length > 0 ? '\n' : ''}${summaryText(summary)}`);
 }

@@ -44,7 +44,6 @@ function progress(io: CliIo) {
   };
 }
 
-
 /**
  * `rampart scan`: the sweep from a laptop, against the account of the usual credential chain.
  * Prints the same lines as `replay --json` (finding lines carry the planned change), with
@@ -60,17 +59,38 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
   }
   const clients = injected ?? createAwsClients({ region: homeRegion(options), regions: policy.regions, endpoint: options.endpoint });
   const sweepId = `sweep-${new Date().toISOString()}`;
-  const summary: ScanSummary = { type: 'summary', sweepId, events: 0, resources: 0, matched: 0, findings: 0, unknown: 0, errors: 0, compliant: 0, exempt: 0, files: 0 };
+  const summary: ScanSummary = {
+    type: 'summary',
+    sweepId,
+    events: 0,
+    resources: 0,
+    matched: 0,
+    findings: 0,
+    unknown: 0,
+    errors: 0,
+    compliant: 0,
+    exempt: 0,
+    files: 0,
+  };
   const bar = progress(io);
   const lastKnownGood = new InMemoryLastKnownGood();
   const shown: ReplayLine[] = [];
   const emit = (line: ReplayLine) => (options.json ? write(io.stdout, JSON.stringify(line)) : (shown.push(line), undefined));
   const account = await callerAccount(clients, options);
   if (account === null) {
-    write(io.stderr, 'no AWS credentials found: configure the usual chain (AWS_PROFILE, environment, SSO) or point --endpoint at an emulator');
+    write(
+      io.stderr,
+      'no AWS credentials found: configure the usual chain (AWS_PROFILE, environment, SSO) or point --endpoint at an emulator',
+    );
     return EXIT.usage;
   }
-  for await (const item of sweep(policy, clients, { detectors: DETECTORS, sweepId, concurrency, account, controls: options.control as ControlId[] | undefined })) {
+  for await (const item of sweep(policy, clients, {
+    detectors: DETECTORS,
+    sweepId,
+    concurrency,
+    account,
+    controls: options.control as ControlId[] | undefined,
+  })) {
     if (item.kind === 'list-error') {
       summary.errors++;
       await emit({ type: 'error', file: sweepId, position: `${item.control} (listing)`, message: item.message });

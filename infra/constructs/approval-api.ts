@@ -51,7 +51,11 @@ export class ApprovalApi extends Construct {
     grantSecretRead(this.handler, props.approvalSecret.secretArn, props.key);
     if (slackSigning) grantSecretRead(this.handler, slackSigning);
 
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.key, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      encryptionKey: props.key,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.api = new apigateway.RestApi(this, 'Api', {
       description: 'Rampart approvals',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
@@ -68,7 +72,14 @@ export class ApprovalApi extends Construct {
     const integration = new apigateway.LambdaIntegration(this.handler);
     // a link without its expiry and signature is refused before it costs an invocation
     const requestValidator = this.api.addRequestValidator('Parameters', { validateRequestParameters: true, validateRequestBody: true });
-    const signedLink = { requestParameters: { 'method.request.querystring.exp': true, 'method.request.querystring.by': true, 'method.request.querystring.sig': true }, requestValidator };
+    const signedLink = {
+      requestParameters: {
+        'method.request.querystring.exp': true,
+        'method.request.querystring.by': true,
+        'method.request.querystring.sig': true,
+      },
+      requestValidator,
+    };
     const link = this.api.root.addResource('approvals').addResource('{id}').addResource('{decision}');
     link.addMethod('GET', integration, signedLink);
     link.addMethod('POST', integration, signedLink);
@@ -81,10 +92,12 @@ export class ApprovalApi extends Construct {
       });
     const noAuthorizer =
       'Callers carry no AWS identity: an email link is authorized by its HMAC signature and expiry, a Slack callback by Slack request signing; both are verified in the handler, and each decision works once';
-    for (const id of ['AwsSolutions::AwsSolutions-APIG4', 'AwsSolutions::AwsSolutions-COG4']) Validations.of(this.api).acknowledge({ id, reason: noAuthorizer });
+    for (const id of ['AwsSolutions::AwsSolutions-APIG4', 'AwsSolutions::AwsSolutions-COG4'])
+      Validations.of(this.api).acknowledge({ id, reason: noAuthorizer });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions::AwsSolutions-APIG6',
-      reason: 'Access logs are on; execution logging needs the account-wide API Gateway CloudWatch role, which Rampart does not take over from the account',
+      reason:
+        'Access logs are on; execution logging needs the account-wide API Gateway CloudWatch role, which Rampart does not take over from the account',
     });
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
@@ -108,7 +121,10 @@ export class ApprovalApi extends Construct {
         },
       ],
     });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: this.webAcl.attrArn });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: this.webAcl.attrArn,
+    });
 
     // WAF's request log. A link's signature (`sig`) is a bearer credential until it expires, so
     // it must not be logged; WAF redacts only whole parts of a request (UriPath, QueryString,
@@ -123,7 +139,14 @@ export class ApprovalApi extends Construct {
     });
     new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
       resourceArn: this.webAcl.attrArn,
-      logDestinationConfigs: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: wafLogs.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      logDestinationConfigs: [
+        Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: wafLogs.logGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
       redactedFields: [{ queryString: {} }],
     });
   }
@@ -136,7 +159,12 @@ export class ApprovalApi extends Construct {
   allowResume(stateMachine: sfn.IStateMachine): void {
     new iam.Policy(this, 'ResumeWorkflow', {
       roles: [this.handler.role!],
-      statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [stateMachine.stateMachineArn] })],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: [stateMachine.stateMachineArn],
+        }),
+      ],
     });
   }
 }

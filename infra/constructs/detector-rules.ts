@@ -64,7 +64,12 @@ export class DetectorRules extends Construct {
         timeout: Duration.seconds(60),
         policy: policySliceFor(props.policy, { detector: control }),
         // malformed events go straight to the dead-letter queue (they would fail every retry)
-        environment: { ...props.environment, RAMPART_CONTROL: control, RAMPART_CONTROLS_ON: enabled.join(','), RAMPART_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl },
+        environment: {
+          ...props.environment,
+          RAMPART_CONTROL: control,
+          RAMPART_CONTROLS_ON: enabled.join(','),
+          RAMPART_DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+        },
       });
       for (const s of statementsOf(detectorFor(control).readPermissions, regions)) fn.addToRolePolicy(s);
       acknowledgeScope(control, [fn], regions);
@@ -78,7 +83,9 @@ export class DetectorRules extends Construct {
         description: `Rampart ${control}: ${eventPatternsOf(detector).map(describePattern).join('; ')}`.slice(0, 512),
         eventPattern: rulePatternOf(eventPatternsOf(detector), props.excludedRoleArns) as events.EventPattern,
       });
-      rule.addTarget(new targets.LambdaFunction(fn, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(2) }));
+      rule.addTarget(
+        new targets.LambdaFunction(fn, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(2) }),
+      );
       this.rules.push(rule);
     }
   }

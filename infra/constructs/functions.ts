@@ -79,15 +79,23 @@ function withPolicy(environment: Record<string, string>, policy: PolicySlice | u
  */
 export class RampartFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: RampartFunctionProps) {
-    const environment = withPolicy({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'rampart', ...props.environment }, props.policy);
+    const environment = withPolicy(
+      { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'rampart', ...props.environment },
+      props.policy,
+    );
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.THREE_MONTHS,
       encryptionKey: props.key,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // its own role, instead of the AWS managed AWSLambdaBasicExecutionRole (logs anywhere)
-    const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: props.description.slice(0, 1000) });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description.slice(0, 1000),
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    );
     super(scope, id, {
       role,
       entry: join(PROJECT_ROOT, props.entry),
@@ -119,7 +127,9 @@ export class RampartFunction extends nodejs.NodejsFunction {
         const size = environmentSize(environment);
         return size <= LAMBDA_ENVIRONMENT_LIMIT
           ? []
-          : [`${this.node.path}: its environment would be about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT} (the policy part it reads is too large: fewer stage web ACL mappings, approvers or exemption ARNs)`];
+          : [
+              `${this.node.path}: its environment would be about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT} (the policy part it reads is too large: fewer stage web ACL mappings, approvers or exemption ARNs)`,
+            ];
       },
     });
     // this role's only grants on `*` (test/infra/wildcards.test.ts fails on any other)
@@ -131,6 +141,9 @@ export class RampartFunction extends nodejs.NodejsFunction {
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
       reason: "Log streams of the function's own log group (the group ARN ends in :*)",
     });
-    Validations.of(this).acknowledge({ id: 'AwsSolutions::AwsSolutions-L1', reason: 'Node.js 22 is the runtime Rampart is built and tested for' });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason: 'Node.js 22 is the runtime Rampart is built and tested for',
+    });
   }
 }

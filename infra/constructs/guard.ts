@@ -55,7 +55,11 @@ export class RampartGuard extends Construct {
   constructor(scope: Construct, id: string, props: RampartGuardProps) {
     super(scope, id);
     const { policy } = props;
-    this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Rampart: findings, topic, queues, logs', removalPolicy: RemovalPolicy.RETAIN });
+    this.key = new kms.Key(this, 'Key', {
+      enableKeyRotation: true,
+      description: 'Rampart: findings, topic, queues, logs',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.allowServicesOnKey();
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
@@ -73,7 +77,8 @@ export class RampartGuard extends Construct {
     });
     Validations.of(approvalSecret).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SMG4',
-      reason: 'An HMAC key for approval links, not a credential of another service: rotating it invalidates the links in flight, so it is rotated by hand (put-secret-value) between approvals',
+      reason:
+        'An HMAC key for approval links, not a credential of another service: rotating it invalidates the links in flight, so it is rotated by hand (put-secret-value) between approvals',
     });
 
     // construct id kept from when it was `FindingsStore`: another id would replace a deployed table
@@ -131,7 +136,8 @@ export class RampartGuard extends Construct {
     for (const machine of [this.workflow.stateMachine, this.sweep.stateMachine]) {
       Validations.of(machine.role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:*]',
-        reason: "Execution logging: the log groups' resource policy calls (logs:PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), on this account's log groups",
+        reason:
+          "Execution logging: the log groups' resource policy calls (logs:PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), on this account's log groups",
       });
     }
 
@@ -140,7 +146,9 @@ export class RampartGuard extends Construct {
       watched: this,
       topic: this.notifications.topic,
       deadLetterQueue: this.deadLetterQueue,
-      externalSecretArns: [policy.notifications.slack?.webhookSecretArn, policy.notifications.slack?.signingSecretArn].filter((a): a is string => a !== undefined),
+      externalSecretArns: [policy.notifications.slack?.webhookSecretArn, policy.notifications.slack?.signingSecretArn].filter(
+        (a): a is string => a !== undefined,
+      ),
       iamEventsForwarded: props.iamEventsForwarded,
       notifiers: [...this.notifications.notifiers.values()],
     });
@@ -224,7 +232,10 @@ export class RampartGuard extends Construct {
         principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
         actions: ['kms:DescribeKey'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudtrail:${Aws.REGION}:${Aws.ACCOUNT_ID}:trail/*` } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudtrail:${Aws.REGION}:${Aws.ACCOUNT_ID}:trail/*` },
+        },
       }),
     );
     new cloudtrail.Trail(this, 'Trail', {

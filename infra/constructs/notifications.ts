@@ -69,7 +69,12 @@ export class Notifications extends Construct {
         deadLetterQueue: props.deadLetterQueue,
       });
       for (const secretArn of channel.secretArns(props.policy)) grantSecretRead(notifier, secretArn);
-      this.topic.addSubscription(new subscriptions.LambdaSubscription(notifier, { deadLetterQueue: props.deadLetterQueue, filterPolicy: { [APPROVER_ATTRIBUTE]: NOT_ADDRESSED } }));
+      this.topic.addSubscription(
+        new subscriptions.LambdaSubscription(notifier, {
+          deadLetterQueue: props.deadLetterQueue,
+          filterPolicy: { [APPROVER_ATTRIBUTE]: NOT_ADDRESSED },
+        }),
+      );
       notifiers.set(channel.id, notifier);
     }
     this.notifiers = notifiers;
@@ -86,7 +91,8 @@ export class Notifications extends Construct {
     });
     // its action is the topic, which may be what fails: the alarm state shows in CloudWatch regardless
     this.failedAlarm = new cloudwatch.Alarm(this, 'NotificationFailedAlarm', {
-      alarmDescription: 'Rampart: notifications could not be published; they wait in the FailedNotifications queue (the findings were recorded)',
+      alarmDescription:
+        'Rampart: notifications could not be published; they wait in the FailedNotifications queue (the findings were recorded)',
       metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
       threshold: 1,
       evaluationPeriods: 1,

@@ -41,7 +41,11 @@ export class PeriodicSweep extends Construct {
   constructor(scope: Construct, id: string, props: PeriodicSweepProps) {
     super(scope, id);
     const controls = Object.keys(props.policy.controls) as ControlId[];
-    const listAll = controls.flatMap((c) => detectorFor(c).listPermissions.filter((p) => p.resources.includes('*')).flatMap((p) => p.actions));
+    const listAll = controls.flatMap((c) =>
+      detectorFor(c)
+        .listPermissions.filter((p) => p.resources.includes('*'))
+        .flatMap((p) => p.actions),
+    );
     this.function = new RampartFunction(this, 'SweepFunction', {
       entry: 'handlers/sweep.ts',
       handler: 'handler',
@@ -56,10 +60,16 @@ export class PeriodicSweep extends Construct {
     const regions = regionsOf(this, props.policy);
     for (const control of controls) {
       const listing = detectorFor(control).listPermissions;
-      for (const s of [...statementsOf(listing, regions), ...statementsOf(detectorFor(control).readPermissions, regions)]) this.function.addToRolePolicy(s);
+      for (const s of [...statementsOf(listing, regions), ...statementsOf(detectorFor(control).readPermissions, regions)])
+        this.function.addToRolePolicy(s);
       acknowledgeScope(control, [this.function], regions);
       for (const pattern of listing.flatMap((p) => p.resources).filter((r) => r !== '*')) {
-        acknowledgePattern(this.function.role!, pattern, regions, `The sweep lists every resource of ${control} in the account (${listing.flatMap((p) => p.actions).join(', ')} only)`);
+        acknowledgePattern(
+          this.function.role!,
+          pattern,
+          regions,
+          `The sweep lists every resource of ${control} in the account (${listing.flatMap((p) => p.actions).join(', ')} only)`,
+        );
       }
     }
     grantTable(this.function, props.table, TABLE_ACTIONS.sweep);
@@ -76,15 +86,23 @@ export class PeriodicSweep extends Construct {
         startAfter: sfn.JsonPath.stringAt('$.startAfter'),
       }),
     });
-    const firstPage = new sfn.Pass(this, 'First page', { parameters: { 'control.$': '$.control', 'sweepId.$': '$.sweepId', startAfter: null } });
-    const more = new sfn.Choice(this, 'More pages?').when(sfn.Condition.isPresent('$.startAfter'), page).otherwise(new sfn.Succeed(this, 'Control swept'));
+    const firstPage = new sfn.Pass(this, 'First page', {
+      parameters: { 'control.$': '$.control', 'sweepId.$': '$.sweepId', startAfter: null },
+    });
+    const more = new sfn.Choice(this, 'More pages?')
+      .when(sfn.Condition.isPresent('$.startAfter'), page)
+      .otherwise(new sfn.Succeed(this, 'Control swept'));
     const map = new sfn.Map(this, 'Each control', {
       itemsPath: '$.controls',
       maxConcurrency: 3,
       itemSelector: { 'control.$': '$$.Map.Item.Value', 'sweepId.$': '$$.Execution.Name' },
     });
     map.itemProcessor(firstPage.next(page).next(more));
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', { encryptionKey: props.key, retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      encryptionKey: props.key,
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(map),
       tracingEnabled: true,
@@ -92,7 +110,10 @@ export class PeriodicSweep extends Construct {
       comment: 'Rampart: sweep every resource of every control',
     });
     const role = Validations.of(this.stateMachine.role);
-    role.acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'CloudWatch log delivery and X-Ray APIs take no resource-level permissions' });
+    role.acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch log delivery and X-Ray APIs take no resource-level permissions',
+    });
     role.acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'Invoking the sweep function, any of its versions',
@@ -101,7 +122,9 @@ export class PeriodicSweep extends Construct {
     // a role of the sweep's own, not the stack-wide singleton CDK would make: the guard's
     // tamper alerts watch the roles below the guard
     const scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
       description: 'Rampart: starts the periodic sweep',
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {

@@ -61,14 +61,34 @@ export class RemediationWorkflow extends Construct {
     super(scope, id);
     const { policy, key, table, topic } = props;
     const enabled = Object.keys(policy.controls) as ControlId[];
-    const fn = (name: string, task: PolicyReader & keyof typeof TABLE_ACTIONS, description: string, timeout = Duration.seconds(30), extra: Record<string, string> = {}) =>
-      new RampartFunction(this, name, { entry: 'handlers/workflow.ts', handler: `${task}Handler`, description, key, environment: { ...props.environment, ...extra }, policy: policySliceFor(policy, task), timeout });
+    const fn = (
+      name: string,
+      task: PolicyReader & keyof typeof TABLE_ACTIONS,
+      description: string,
+      timeout = Duration.seconds(30),
+      extra: Record<string, string> = {},
+    ) =>
+      new RampartFunction(this, name, {
+        entry: 'handlers/workflow.ts',
+        handler: `${task}Handler`,
+        description,
+        key,
+        environment: { ...props.environment, ...extra },
+        policy: policySliceFor(policy, task),
+        timeout,
+      });
     this.functions = {
       notify: fn('NotifyFunction', 'notify', 'Rampart workflow: publish a notification and record it on the finding'),
       plan: fn('PlanFunction', 'plan', 'Rampart workflow: read the resource and plan the fix (read-only)'),
       apply: fn('ApplyFunction', 'apply', 'Rampart workflow: apply the planned change', Duration.seconds(60)),
       verify: fn('VerifyFunction', 'verify', 'Rampart workflow: re-read the resource after the fix (read-only)'),
-      requestApproval: fn('RequestApprovalFunction', 'requestApproval', 'Rampart workflow: record an approval request and send signed links', Duration.seconds(30), props.approvalEnvironment),
+      requestApproval: fn(
+        'RequestApprovalFunction',
+        'requestApproval',
+        'Rampart workflow: record an approval request and send signed links',
+        Duration.seconds(30),
+        props.approvalEnvironment,
+      ),
     };
     const f = this.functions;
     // the state machine's own sends (failed notifications) are granted by the SqsSendMessage task
@@ -76,8 +96,10 @@ export class RemediationWorkflow extends Construct {
     for (const id of enabled) {
       const remediator = remediatorFor(id);
       // Apply reads too: it plans again before writing (an approval may come hours later)
-      for (const s of statementsOf(detectorFor(id).readPermissions, regions)) [f.plan, f.verify, f.apply].forEach((g) => g.addToRolePolicy(s));
-      for (const s of statementsOf([...Object.values(remediator.permissions), ...(remediator.applyReadPermissions ?? [])], regions)) f.apply.addToRolePolicy(s);
+      for (const s of statementsOf(detectorFor(id).readPermissions, regions))
+        [f.plan, f.verify, f.apply].forEach((g) => g.addToRolePolicy(s));
+      for (const s of statementsOf([...Object.values(remediator.permissions), ...(remediator.applyReadPermissions ?? [])], regions))
+        f.apply.addToRolePolicy(s);
     }
     grantTable(f.plan, table, TABLE_ACTIONS.plan);
     grantTable(f.apply, table, TABLE_ACTIONS.apply);
@@ -91,7 +113,11 @@ export class RemediationWorkflow extends Construct {
     this.remediationRoleArn = f.apply.role!.roleArn;
 
     const definition = this.definition(policy, props.notificationDeadLetters);
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', { encryptionKey: key, retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      encryptionKey: key,
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -100,10 +126,16 @@ export class RemediationWorkflow extends Construct {
       comment: 'Rampart: fix one finding, with approval for risky fixes',
     });
     const role = Validations.of(this.stateMachine.role);
-    role.acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'CloudWatch log delivery and X-Ray APIs take no resource-level permissions' });
+    role.acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch log delivery and X-Ray APIs take no resource-level permissions',
+    });
     for (const task of Object.values(this.functions)) {
       const logicalId = Stack.of(this).getLogicalId(task.node.defaultChild as CfnElement);
-      role.acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`, reason: 'Invoking a task function of this workflow, any of its versions' });
+      role.acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: 'Invoking a task function of this workflow, any of its versions',
+      });
     }
   }
 
@@ -118,15 +150,26 @@ export class RemediationWorkflow extends Construct {
         retryOnServiceExceptions: true,
         resultPath,
       });
-    const notifyPayload = { finding: $.objectAt('$.finding'), generation: $.numberAt('$.generation'), notification: $.objectAt('$.notification') };
+    const notifyPayload = {
+      finding: $.objectAt('$.finding'),
+      generation: $.numberAt('$.generation'),
+      notification: $.objectAt('$.notification'),
+    };
     const changePayload = { finding: $.objectAt('$.finding'), generation: $.numberAt('$.generation'), change: $.objectAt('$.plan.change') };
-    const note = (name: string, parameters: Record<string, unknown>) => new sfn.Pass(this, name, { parameters, resultPath: '$.notification' });
+    const note = (name: string, parameters: Record<string, unknown>) =>
+      new sfn.Pass(this, name, { parameters, resultPath: '$.notification' });
 
     const failed = new sfn.Fail(this, 'Remediation failed', { error: 'Rampart.RemediationFailed', cause: 'see the failure notification' });
     const done = new sfn.Succeed(this, 'Done');
     const retryNotify = (task: tasks.LambdaInvoke) =>
       // throttled topic, KMS key throttling, DynamoDB throttles: ~2+4+8+16 s of backoff
-      task.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+      task.addRetry({
+        errors: [sfn.Errors.ALL],
+        interval: Duration.seconds(2),
+        maxAttempts: 4,
+        backoffRate: 2,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
     /** Keeps a notification that could not be sent, with its error; a queue that refuses it too fails the execution (alarmed). */
     const deadLetter = (name: string) =>
       new tasks.SqsSendMessage(this, name, {
@@ -140,13 +183,22 @@ export class RemediationWorkflow extends Construct {
         }),
         resultPath: $.DISCARD,
       }).addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
-    const endedInFailure = new sfn.Choice(this, 'Ended in failure?').when(sfn.Condition.stringEquals('$.notification.kind', 'failed'), failed).otherwise(done);
+    const endedInFailure = new sfn.Choice(this, 'Ended in failure?')
+      .when(sfn.Condition.stringEquals('$.notification.kind', 'failed'), failed)
+      .otherwise(done);
     const notifyOutcome = retryNotify(invoke(STATES.notifyOutcome, f.notify, notifyPayload, $.DISCARD));
     // published or not, the outcome was recorded: end as the outcome says. Not recorded: fail
     // (alarmed; the finding may still be open, and the detector's recovery starts it again)
-    const notRecorded = new sfn.Fail(this, 'Outcome not recorded', { error: 'Rampart.OutcomeNotRecorded', cause: 'the outcome could not be recorded on the finding; see the failed-notification queue' });
+    const notRecorded = new sfn.Fail(this, 'Outcome not recorded', {
+      error: 'Rampart.OutcomeNotRecorded',
+      cause: 'the outcome could not be recorded on the finding; see the failed-notification queue',
+    });
     notifyOutcome.addCatch(
-      deadLetter(STATES.deadLetterOutcome).next(new sfn.Choice(this, 'Outcome recorded?').when(sfn.Condition.stringEquals('$.notifyError.Error', PUBLISH_FAILED), endedInFailure).otherwise(notRecorded)),
+      deadLetter(STATES.deadLetterOutcome).next(
+        new sfn.Choice(this, 'Outcome recorded?')
+          .when(sfn.Condition.stringEquals('$.notifyError.Error', PUBLISH_FAILED), endedInFailure)
+          .otherwise(notRecorded),
+      ),
       { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' },
     );
     notifyOutcome.next(endedInFailure);
@@ -157,19 +209,52 @@ export class RemediationWorkflow extends Construct {
     };
     const transient = ['Rampart.Throttled', 'Rampart.Transient'] satisfies WorkflowRetryError[];
 
-    const plan = invoke(STATES.plan, f.plan, { finding: $.objectAt('$.finding'), mode: $.stringAt('$.mode'), generation: $.numberAt('$.generation') }, '$.plan');
-    plan.addRetry({ errors: transient, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    const plan = invoke(
+      STATES.plan,
+      f.plan,
+      { finding: $.objectAt('$.finding'), mode: $.stringAt('$.mode'), generation: $.numberAt('$.generation') },
+      '$.plan',
+    );
+    plan.addRetry({
+      errors: transient,
+      interval: Duration.seconds(2),
+      maxAttempts: 3,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     catchAll(plan);
     const apply = invoke(STATES.apply, f.apply, changePayload, '$.apply');
     // each attempt plans again first: a retry after a write that went through finds nothing to do
-    apply.addRetry({ errors: transient, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    apply.addRetry({
+      errors: transient,
+      interval: Duration.seconds(2),
+      maxAttempts: 3,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     // WAF sees a brand-new stage seconds to minutes after API Gateway created it
-    apply.addRetry({ errors: ['Rampart.NotYetVisible' satisfies WorkflowRetryError], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
+    apply.addRetry({
+      errors: ['Rampart.NotYetVisible' satisfies WorkflowRetryError],
+      interval: Duration.seconds(10),
+      maxAttempts: 4,
+      backoffRate: 2,
+    });
     catchAll(apply);
     const verify = invoke(STATES.verify, f.verify, changePayload, '$.verify');
     // associations and settings take seconds to minutes to read back: re-read with backoff
-    verify.addRetry({ errors: ['Rampart.NotYetCompliant' satisfies WorkflowRetryError], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
-    verify.addRetry({ errors: transient, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    verify.addRetry({
+      errors: ['Rampart.NotYetCompliant' satisfies WorkflowRetryError],
+      interval: Duration.seconds(5),
+      maxAttempts: 5,
+      backoffRate: 2,
+    });
+    verify.addRetry({
+      errors: transient,
+      interval: Duration.seconds(2),
+      maxAttempts: 3,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     catchAll(verify);
     const requestApproval = new tasks.LambdaInvoke(this, STATES.requestApproval, {
       lambdaFunction: f.requestApproval,
@@ -178,25 +263,46 @@ export class RemediationWorkflow extends Construct {
       resultPath: '$.approval',
       taskTimeout: sfn.Timeout.duration(Duration.seconds(Math.round(policy.approvals.timeoutHours * 3600))),
     });
-    requestApproval.addCatch(note('Expired', { kind: 'expired', reason: 'no decision before the approval timeout; nothing changed' }).next(notifyOutcome), {
-      errors: [sfn.Errors.TIMEOUT],
-      resultPath: '$.error',
-    });
+    requestApproval.addCatch(
+      note('Expired', { kind: 'expired', reason: 'no decision before the approval timeout; nothing changed' }).next(notifyOutcome),
+      {
+        errors: [sfn.Errors.TIMEOUT],
+        resultPath: '$.error',
+      },
+    );
     catchAll(requestApproval);
 
     const notifyDetected = retryNotify(invoke(STATES.notifyDetected, f.notify, notifyPayload, $.DISCARD));
     notifyDetected.addCatch(deadLetter(STATES.deadLetterDetected).next(plan), { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' });
     const detected = note('Detected', { kind: 'detected' }).next(notifyDetected);
-    const verified = note('Verified', { 'kind.$': '$.verify.outcome', 'reason.$': '$.verify.reason', 'change.$': '$.plan.change' }).next(notifyOutcome);
-    const applyOutcome = note('Apply outcome', { 'kind.$': '$.apply.failure.outcome', 'reason.$': '$.apply.failure.reason', 'change.$': '$.plan.change' }).next(notifyOutcome);
-    apply.next(new sfn.Choice(this, 'Applied?').when(sfn.Condition.isPresent('$.apply.failure'), applyOutcome).otherwise(verify.next(verified)));
-    const rejected = note('Rejected', { kind: 'rejected', 'decidedBy.$': '$.approval.by', 'change.$': '$.plan.change' }).next(notifyOutcome);
-    requestApproval.next(new sfn.Choice(this, 'Approved?').when(sfn.Condition.stringEquals('$.approval.decision', 'approve'), apply).otherwise(rejected));
+    const verified = note('Verified', { 'kind.$': '$.verify.outcome', 'reason.$': '$.verify.reason', 'change.$': '$.plan.change' }).next(
+      notifyOutcome,
+    );
+    const applyOutcome = note('Apply outcome', {
+      'kind.$': '$.apply.failure.outcome',
+      'reason.$': '$.apply.failure.reason',
+      'change.$': '$.plan.change',
+    }).next(notifyOutcome);
+    apply.next(
+      new sfn.Choice(this, 'Applied?').when(sfn.Condition.isPresent('$.apply.failure'), applyOutcome).otherwise(verify.next(verified)),
+    );
+    const rejected = note('Rejected', { kind: 'rejected', 'decidedBy.$': '$.approval.by', 'change.$': '$.plan.change' }).next(
+      notifyOutcome,
+    );
+    requestApproval.next(
+      new sfn.Choice(this, 'Approved?').when(sfn.Condition.stringEquals('$.approval.decision', 'approve'), apply).otherwise(rejected),
+    );
 
     return detected.next(plan).next(
       new sfn.Choice(this, 'Anything to change?')
-        .when(sfn.Condition.isPresent('$.plan.done'), note('No change', { 'kind.$': '$.plan.done.outcome', 'reason.$': '$.plan.done.reason' }).next(notifyOutcome))
-        .when(sfn.Condition.stringEquals('$.mode', 'dry-run'), note('Would fix', { kind: 'dry-run', reason: 'dry-run mode: nothing changed', 'change.$': '$.plan.change' }).next(notifyOutcome))
+        .when(
+          sfn.Condition.isPresent('$.plan.done'),
+          note('No change', { 'kind.$': '$.plan.done.outcome', 'reason.$': '$.plan.done.reason' }).next(notifyOutcome),
+        )
+        .when(
+          sfn.Condition.stringEquals('$.mode', 'dry-run'),
+          note('Would fix', { kind: 'dry-run', reason: 'dry-run mode: nothing changed', 'change.$': '$.plan.change' }).next(notifyOutcome),
+        )
         .when(sfn.Condition.stringEquals('$.plan.risk', 'high'), requestApproval)
         .otherwise(apply),
     );

@@ -34,7 +34,11 @@ export const ROLE_CHANGE_EVENTS = [
  * them to its roles.
  */
 export function roleChangePattern(): EventPattern {
-  return { source: ['aws.iam'], 'detail-type': [CLOUDTRAIL_DETAIL_TYPE], detail: { eventSource: ['iam.amazonaws.com'], eventName: [...ROLE_CHANGE_EVENTS] } };
+  return {
+    source: ['aws.iam'],
+    'detail-type': [CLOUDTRAIL_DETAIL_TYPE],
+    detail: { eventSource: ['iam.amazonaws.com'], eventName: [...ROLE_CHANGE_EVENTS] },
+  };
 }
 
 /**
@@ -43,7 +47,18 @@ export function roleChangePattern(): EventPattern {
  * names, 80-character state machine names, long regions and partitions) these counts keep
  * every rule below it (test/infra/pattern-size.test.ts resolves and measures each rule).
  */
-const PER_RULE = { rules: 10, functions: 4, roles: 20, stateMachines: 3, schedules: 10, keys: 4, topics: 4, secrets: 3, alarms: 6, trails: 5 } as const;
+const PER_RULE = {
+  rules: 10,
+  functions: 4,
+  roles: 20,
+  stateMachines: 3,
+  schedules: 10,
+  keys: 4,
+  topics: 4,
+  secrets: 3,
+  alarms: 6,
+  trails: 5,
+} as const;
 
 export type TamperKind = keyof typeof PER_RULE;
 
@@ -76,7 +91,10 @@ export class TamperAlerts extends Construct {
   constructor(scope: Construct, id: string, props: TamperAlertsProps) {
     super(scope, id);
     // a rule takes five targets: the topic and at most four channel functions
-    if ((props.notifiers?.length ?? 0) > 4) throw new Error(`tamper alerts reach at most 4 notification channel functions (a rule has 5 targets); the list has ${props.notifiers!.length}`);
+    if ((props.notifiers?.length ?? 0) > 4)
+      throw new Error(
+        `tamper alerts reach at most 4 notification channel functions (a rule has 5 targets); the list has ${props.notifiers!.length}`,
+      );
     this.namePrefix = Names.uniqueResourceName(this, { maxLength: 44, separator: '-' });
     // this construct has no children yet: its own rules are watched by their name prefix
     const found = props.watched.node.findAll().filter((c) => c !== this);
@@ -112,11 +130,21 @@ export class TamperAlerts extends Construct {
         'UpdateEventSourceMapping',
       ].map((prefix) => ({ prefix })),
       requestParameters: {
-        functionName: names.flatMap((name) => [name, { prefix: `${name}:` }, { suffix: `:function:${name}` }, { wildcard: `*:function:${name}:*` }]),
+        functionName: names.flatMap((name) => [
+          name,
+          { prefix: `${name}:` },
+          { suffix: `:function:${name}` },
+          { wildcard: `*:function:${name}:*` },
+        ]),
       },
     }));
 
-    this.watch('roles', 'aws.iam', cfn(iam.CfnRole).map((r) => r.ref), (names) => ({ eventSource: ['iam.amazonaws.com'], eventName: [...ROLE_CHANGE_EVENTS], requestParameters: { roleName: names } }));
+    this.watch(
+      'roles',
+      'aws.iam',
+      cfn(iam.CfnRole).map((r) => r.ref),
+      (names) => ({ eventSource: ['iam.amazonaws.com'], eventName: [...ROLE_CHANGE_EVENTS], requestParameters: { roleName: names } }),
+    );
 
     const machines = cfn(sfn.CfnStateMachine);
     this.watch('stateMachines', 'aws.states', machines, (chunk) => ({
@@ -127,15 +155,23 @@ export class TamperAlerts extends Construct {
           // a version or alias ARN (`<arn>:<version>`) names the machine too
           requestParameters: { stateMachineArn: chunk.flatMap((m) => [m.attrArn, { prefix: `${m.attrArn}:` }]) },
         },
-        { eventName: ['StopExecution'], requestParameters: { executionArn: chunk.map((m) => ({ prefix: arn('states', `execution:${m.attrName}:`) })) } },
+        {
+          eventName: ['StopExecution'],
+          requestParameters: { executionArn: chunk.map((m) => ({ prefix: arn('states', `execution:${m.attrName}:`) })) },
+        },
       ],
     }));
 
-    this.watch('schedules', 'aws.scheduler', cfn(scheduler.CfnSchedule).map((s) => s.ref), (names) => ({
-      eventSource: ['scheduler.amazonaws.com'],
-      eventName: ['UpdateSchedule', 'DeleteSchedule'],
-      requestParameters: { name: names },
-    }));
+    this.watch(
+      'schedules',
+      'aws.scheduler',
+      cfn(scheduler.CfnSchedule).map((s) => s.ref),
+      (names) => ({
+        eventSource: ['scheduler.amazonaws.com'],
+        eventName: ['UpdateSchedule', 'DeleteSchedule'],
+        requestParameters: { name: names },
+      }),
+    );
 
     // `keyId` is what the caller passed (id, ARN, alias); CloudTrail also lists the key's ARN in `resources`
     this.watch('keys', 'aws.kms', cfn(kms.CfnKey), (keys) => ({
@@ -145,22 +181,40 @@ export class TamperAlerts extends Construct {
     }));
 
     // a subscription's ARN is its topic's ARN, a colon and an id
-    this.watch('topics', 'aws.sns', cfn(sns.CfnTopic).map((t) => t.ref), (topicArns) => ({
-      eventSource: ['sns.amazonaws.com'],
-      $or: [
-        { eventName: ['DeleteTopic', 'SetTopicAttributes', 'RemovePermission'], requestParameters: { topicArn: topicArns } },
-        { eventName: ['Unsubscribe', 'SetSubscriptionAttributes'], requestParameters: { subscriptionArn: topicArns.map((t) => ({ prefix: `${t}:` })) } },
-      ],
-    }));
+    this.watch(
+      'topics',
+      'aws.sns',
+      cfn(sns.CfnTopic).map((t) => t.ref),
+      (topicArns) => ({
+        eventSource: ['sns.amazonaws.com'],
+        $or: [
+          { eventName: ['DeleteTopic', 'SetTopicAttributes', 'RemovePermission'], requestParameters: { topicArn: topicArns } },
+          {
+            eventName: ['Unsubscribe', 'SetSubscriptionAttributes'],
+            requestParameters: { subscriptionArn: topicArns.map((t) => ({ prefix: `${t}:` })) },
+          },
+        ],
+      }),
+    );
 
     // `secretId` is a name or an ARN, the ARN with or without Secrets Manager's 6-character suffix
     const secrets = [
-      ...cfn(secretsmanager.CfnSecret).map((s) => (s.name ? [s.ref, ...secretIds(s.name, arn('secretsmanager', `secret:${s.name}`))] : [s.ref])),
+      ...cfn(secretsmanager.CfnSecret).map((s) =>
+        s.name ? [s.ref, ...secretIds(s.name, arn('secretsmanager', `secret:${s.name}`))] : [s.ref],
+      ),
       ...props.externalSecretArns.map(externalSecretIds),
     ];
     this.watch('secrets', 'aws.secretsmanager', secrets, (chunk) => ({
       eventSource: ['secretsmanager.amazonaws.com'],
-      eventName: ['DeleteSecret', 'PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage', 'RotateSecret', 'PutResourcePolicy', 'DeleteResourcePolicy'],
+      eventName: [
+        'DeleteSecret',
+        'PutSecretValue',
+        'UpdateSecret',
+        'UpdateSecretVersionStage',
+        'RotateSecret',
+        'PutResourcePolicy',
+        'DeleteResourcePolicy',
+      ],
       requestParameters: { secretId: chunk.flat() },
     }));
 
@@ -190,7 +244,10 @@ export class TamperAlerts extends Construct {
     const alertTopic = sns.Topic.fromTopicArn(this, 'Topic', props.topic.topicArn);
     for (const rule of this.rules) {
       // the imported topic's region is a token; it is this stack's topic
-      Annotations.of(rule).acknowledgeWarning('@aws-cdk/aws-events:ruleUnresolvedEnvironment', "The target is the guard's own topic, in this stack");
+      Annotations.of(rule).acknowledgeWarning(
+        '@aws-cdk/aws-events:ruleUnresolvedEnvironment',
+        "The target is the guard's own topic, in this stack",
+      );
       rule.addTarget(
         new targets.SnsTopic(alertTopic, {
           // one line for the channels SNS delivers (email), which cannot read an event
@@ -202,7 +259,8 @@ export class TamperAlerts extends Construct {
       );
       // a channel with a function renders the whole event (who, what, which resource, from where)
       // and skips the line above when the topic hands it on
-      for (const notifier of props.notifiers ?? []) rule.addTarget(new targets.LambdaFunction(notifier, { deadLetterQueue: props.deadLetterQueue }));
+      for (const notifier of props.notifiers ?? [])
+        rule.addTarget(new targets.LambdaFunction(notifier, { deadLetterQueue: props.deadLetterQueue }));
     }
 
     if (!props.iamEventsForwarded && (Token.isUnresolved(stack.region) || stack.region !== 'us-east-1')) {
@@ -220,7 +278,11 @@ export class TamperAlerts extends Construct {
         new events.Rule(this, `${pascal(kind)}${n}`, {
           ruleName: `${this.namePrefix}-${kind}-${n}`,
           description: `Rampart: tamper alert: someone changed the guard's ${kind} (${n})`,
-          eventPattern: { source: [source], detailType: [CLOUDTRAIL_DETAIL_TYPE], detail: { ...detailOf(chunk), errorCode: [{ exists: false }] } } as events.EventPattern,
+          eventPattern: {
+            source: [source],
+            detailType: [CLOUDTRAIL_DETAIL_TYPE],
+            detail: { ...detailOf(chunk), errorCode: [{ exists: false }] },
+          } as events.EventPattern,
         }),
       );
     }

@@ -47,13 +47,19 @@ const APPROVAL: ApprovalRecord = {
   generation: 1,
   taskToken: 'token-1',
   finding: FINDING,
-  change: { service: 'apigateway', operation: 'UpdateStage', region: 'us-east-1', input: { restApiId: 'a1', stageName: 'prod', patchOperations: [] } },
+  change: {
+    service: 'apigateway',
+    operation: 'UpdateStage',
+    region: 'us-east-1',
+    input: { restApiId: 'a1', stageName: 'prod', patchOperations: [] },
+  },
   createdAt: NOW.toISOString(),
   expiresAt: LATER.toISOString(),
   status: 'pending',
 };
 
-const awsError = (name: string, status: number, fault: 'client' | 'server' = 'server') => Object.assign(new Error(name), { name, $fault: fault, $metadata: { httpStatusCode: status } });
+const awsError = (name: string, status: number, fault: 'client' | 'server' = 'server') =>
+  Object.assign(new Error(name), { name, $fault: fault, $metadata: { httpStatusCode: status } });
 const TRANSIENT: Record<string, () => Error> = {
   'throttling-once': () => awsError('ThrottlingException', 400, 'client'),
   '5xx-once': () => awsError('ServiceUnavailable', 503),
@@ -61,7 +67,10 @@ const TRANSIENT: Record<string, () => Error> = {
 };
 
 /** The task waiting for the token: what Step Functions would answer. */
-type WorkflowState = { waiting: true } | { waiting: false; why: 'TaskTimedOut' | 'TaskDoesNotExist'; took?: undefined } | { waiting: false; took: { decision: string; by: string } };
+type WorkflowState =
+  | { waiting: true }
+  | { waiting: false; why: 'TaskTimedOut' | 'TaskDoesNotExist'; took?: undefined }
+  | { waiting: false; took: { decision: string; by: string } };
 
 interface Case {
   call: string;
@@ -108,7 +117,11 @@ class Harness {
       config: { approvalSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:approvals' },
       clock: () => NOW,
     } as unknown as GuardDeps;
-    this.handler = makeApprovalCallbackHandler(() => deps, undefined, async () => undefined);
+    this.handler = makeApprovalCallbackHandler(
+      () => deps,
+      undefined,
+      async () => undefined,
+    );
   }
 
   async setUp(): Promise<void> {
@@ -145,17 +158,62 @@ class Harness {
 }
 
 const CASES: Case[] = (['approve', 'reject'] as const).flatMap((decision) => [
-  ...Object.entries(TRANSIENT).map(([fault, make]) => ({ call: 'sfn:SendTaskSuccess', fault, decision, inject: (h: Harness) => h.sfnFaults.push(make) })),
+  ...Object.entries(TRANSIENT).map(([fault, make]) => ({
+    call: 'sfn:SendTaskSuccess',
+    fault,
+    decision,
+    inject: (h: Harness) => h.sfnFaults.push(make),
+  })),
   { call: 'sfn:SendTaskSuccess', fault: 'lost-response', decision, inject: (h: Harness) => h.sfnFaults.push('lost-response') },
   { call: 'sfn:SendTaskSuccess', fault: 'always', decision, inject: (h: Harness) => (h.sfnAlways = TRANSIENT['5xx-once']) },
-  ...(['TaskTimedOut', 'TaskDoesNotExist'] as const).map((why) => ({ call: 'sfn:SendTaskSuccess', fault: why, decision, inject: (h: Harness) => (h.workflow = { waiting: false, why }) })),
-  ...Object.entries(TRANSIENT).map(([fault, make]) => ({ call: 'dynamodb:UpdateItem(approval)', fault, decision, inject: (h: Harness) => h.failStore('approvals', 'decide', 1, make) })),
-  { call: 'dynamodb:UpdateItem(approval)', fault: 'lost-response', decision, inject: (h: Harness) => h.failStore('approvals', 'decide', 1, TRANSIENT['timeout-once']!, true) },
-  { call: 'dynamodb:UpdateItem(approval)', fault: 'always', decision, inject: (h: Harness) => h.failStore('approvals', 'decide', Infinity, TRANSIENT['5xx-once']!) },
-  { call: 'dynamodb:GetItem(approval)', fault: 'always', decision, inject: (h: Harness) => h.failStore('approvals', 'get', Infinity, TRANSIENT['5xx-once']!) },
-  { call: 'dynamodb:UpdateItem(approval delivered)', fault: 'always', decision, inject: (h: Harness) => h.failStore('approvals', 'markDelivered', Infinity, TRANSIENT['5xx-once']!) },
-  { call: 'dynamodb:UpdateItem(finding history)', fault: 'always', decision, inject: (h: Harness) => h.failStore('findings', 'update', Infinity, TRANSIENT['5xx-once']!) },
-  { call: 'sfn:SendTaskSuccess + dynamodb:UpdateItem(release)', fault: 'always', decision, inject: (h: Harness) => ((h.sfnAlways = TRANSIENT['5xx-once']), h.failStore('approvals', 'release', Infinity, TRANSIENT['5xx-once']!)) },
+  ...(['TaskTimedOut', 'TaskDoesNotExist'] as const).map((why) => ({
+    call: 'sfn:SendTaskSuccess',
+    fault: why,
+    decision,
+    inject: (h: Harness) => (h.workflow = { waiting: false, why }),
+  })),
+  ...Object.entries(TRANSIENT).map(([fault, make]) => ({
+    call: 'dynamodb:UpdateItem(approval)',
+    fault,
+    decision,
+    inject: (h: Harness) => h.failStore('approvals', 'decide', 1, make),
+  })),
+  {
+    call: 'dynamodb:UpdateItem(approval)',
+    fault: 'lost-response',
+    decision,
+    inject: (h: Harness) => h.failStore('approvals', 'decide', 1, TRANSIENT['timeout-once']!, true),
+  },
+  {
+    call: 'dynamodb:UpdateItem(approval)',
+    fault: 'always',
+    decision,
+    inject: (h: Harness) => h.failStore('approvals', 'decide', Infinity, TRANSIENT['5xx-once']!),
+  },
+  {
+    call: 'dynamodb:GetItem(approval)',
+    fault: 'always',
+    decision,
+    inject: (h: Harness) => h.failStore('approvals', 'get', Infinity, TRANSIENT['5xx-once']!),
+  },
+  {
+    call: 'dynamodb:UpdateItem(approval delivered)',
+    fault: 'always',
+    decision,
+    inject: (h: Harness) => h.failStore('approvals', 'markDelivered', Infinity, TRANSIENT['5xx-once']!),
+  },
+  {
+    call: 'dynamodb:UpdateItem(finding history)',
+    fault: 'always',
+    decision,
+    inject: (h: Harness) => h.failStore('findings', 'update', Infinity, TRANSIENT['5xx-once']!),
+  },
+  {
+    call: 'sfn:SendTaskSuccess + dynamodb:UpdateItem(release)',
+    fault: 'always',
+    decision,
+    inject: (h: Harness) => ((h.sfnAlways = TRANSIENT['5xx-once']), h.failStore('approvals', 'release', Infinity, TRANSIENT['5xx-once']!)),
+  },
 ]);
 
 describe('approval decisions under faults (fault matrix)', () => {
@@ -166,33 +224,45 @@ describe('approval decisions under faults (fault matrix)', () => {
   });
   afterEach(() => h.sfn.restore());
 
-  it.each(CASES.map((c) => [`${c.call} ${c.fault} (${c.decision})`, c] as const))('%s: the recorded decision is true and nothing is lost', async (_, c) => {
-    c.inject(h);
-    const decided = c.decision === 'approve' ? 'approved' : 'rejected';
+  it.each(CASES.map((c) => [`${c.call} ${c.fault} (${c.decision})`, c] as const))(
+    '%s: the recorded decision is true and nothing is lost',
+    async (_, c) => {
+      c.inject(h);
+      const decided = c.decision === 'approve' ? 'approved' : 'rejected';
 
-    const answer = await h.click(c.decision);
-    h.heal();
-    // the workflow's approval timeout, if it still waits: what Notify does on `expired`
-    if (h.workflow.waiting) {
-      h.workflow = { waiting: false, why: 'TaskTimedOut' };
-      await expireApproval(h.approvals, FINDING.id, 1, LATER);
-    }
-    const record = (await h.approvals.get(APPROVAL.id))!;
+      const answer = await h.click(c.decision);
+      h.heal();
+      // the workflow's approval timeout, if it still waits: what Notify does on `expired`
+      if (h.workflow.waiting) {
+        h.workflow = { waiting: false, why: 'TaskTimedOut' };
+        await expireApproval(h.approvals, FINDING.id, 1, LATER);
+      }
+      const record = (await h.approvals.get(APPROVAL.id))!;
 
-    // what really happened, against what is recorded and what the approver was told
-    const took = h.workflow.took;
-    const recordTrue = took ? record.status === decided && record.decidedBy === ALICE : record.status === 'expired' || record.status === 'withdrawn';
-    const toldTrue = took ? answer.statusCode === 200 : answer.statusCode !== 200;
-    const notesWhy = took || record.note !== undefined;
-    const outcome: ChaosOutcome = recordTrue && toldTrue && notesWhy ? 'recovered' : 'stuck';
-    recordChaos({ path: 'approval', call: c.call, fault: c.fault, outcome });
+      // what really happened, against what is recorded and what the approver was told
+      const took = h.workflow.took;
+      const recordTrue = took
+        ? record.status === decided && record.decidedBy === ALICE
+        : record.status === 'expired' || record.status === 'withdrawn';
+      const toldTrue = took ? answer.statusCode === 200 : answer.statusCode !== 200;
+      const notesWhy = took || record.note !== undefined;
+      const outcome: ChaosOutcome = recordTrue && toldTrue && notesWhy ? 'recovered' : 'stuck';
+      recordChaos({ path: 'approval', call: c.call, fault: c.fault, outcome });
 
-    expect({ record: record.status, told: answer.statusCode, took: took?.decision, note: record.note }).toEqual(
-      took ? { record: decided, told: 200, took: c.decision, note: undefined } : { record: c.fault === 'TaskDoesNotExist' ? 'withdrawn' : 'expired', told: expect.any(Number), took: undefined, note: expect.any(String) },
-    );
-    expect(outcome).toBe('recovered');
-    expect(h.sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
-  });
+      expect({ record: record.status, told: answer.statusCode, took: took?.decision, note: record.note }).toEqual(
+        took
+          ? { record: decided, told: 200, took: c.decision, note: undefined }
+          : {
+              record: c.fault === 'TaskDoesNotExist' ? 'withdrawn' : 'expired',
+              told: expect.any(Number),
+              took: undefined,
+              note: expect.any(String),
+            },
+      );
+      expect(outcome).toBe('recovered');
+      expect(h.sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+    },
+  );
 
   it('lets the approver decide again after a fault that left the request pending', async () => {
     h.failStore('approvals', 'decide', 3, TRANSIENT['5xx-once']!);

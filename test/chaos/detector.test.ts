@@ -35,9 +35,18 @@ type FaultKind = (typeof FAULTS)[number];
 
 /** The errors AWS gives (as the SDK names them) once its own retries are spent. */
 function awsError(kind: Exclude<FaultKind, 'lost-response' | 'always'> | 'always', call: string): Error {
-  if (kind === 'throttling-once') return Object.assign(new Error('Rate exceeded'), { name: call.startsWith('dynamodb') ? 'ProvisionedThroughputExceededException' : 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+  if (kind === 'throttling-once')
+    return Object.assign(new Error('Rate exceeded'), {
+      name: call.startsWith('dynamodb') ? 'ProvisionedThroughputExceededException' : 'ThrottlingException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
   if (kind === 'timeout-once') return Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
-  return Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+  return Object.assign(new Error('We encountered an internal error. Please try again.'), {
+    name: 'InternalServerError',
+    $fault: 'server',
+    $metadata: { httpStatusCode: 500 },
+  });
 }
 
 /** One injected fault on one call; `clear()` ends an `always` fault (the outage is over). */
@@ -198,7 +207,9 @@ describe('fault matrix: the detector path', () => {
 
   /** Open findings with no running execution of their current generation. */
   function stuck(): FindingRecord[] {
-    return [...findings.inner.records.values()].filter((r) => r.status !== 'closed' && executions.executions.get(`${r.id}-${r.generation}`)?.status !== 'RUNNING');
+    return [...findings.inner.records.values()].filter(
+      (r) => r.status !== 'closed' && executions.executions.get(`${r.id}-${r.generation}`)?.status !== 'RUNNING',
+    );
   }
 
   async function sweepOnce(): Promise<void> {
@@ -209,7 +220,10 @@ describe('fault matrix: the detector path', () => {
   for (const cell of MATRIX) {
     for (const kind of cell.kinds) {
       it(`${cell.call} ${kind}`, async () => {
-        if (cell.setup === 'compliant') aws.buckets.get(BUCKET)!.rule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } };
+        if (cell.setup === 'compliant')
+          aws.buckets.get(BUCKET)!.rule = {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY },
+          };
         if (cell.setup === 'workflow-failed') {
           // an earlier event opened the finding; its workflow then failed without closing it
           await invokeAsync(EVENT);
@@ -249,7 +263,8 @@ describe('fault matrix: the detector path', () => {
         recordChaos({ path: 'detector', call: cell.call.split(' ')[0]!, fault: kind, outcome: left.length > 0 ? 'stuck' : outcome });
         expect(left).toEqual([]);
         // every finding the fault touched ended: fixed by its workflow
-        for (const r of findings.inner.records.values()) expect({ id: r.id, status: r.status, outcome: r.outcome }).toEqual({ id: r.id, status: 'closed', outcome: 'remediated' });
+        for (const r of findings.inner.records.values())
+          expect({ id: r.id, status: r.status, outcome: r.outcome }).toEqual({ id: r.id, status: 'closed', outcome: 'remediated' });
         if (cell.setup === 'violation' || cell.setup === 'workflow-failed') expect(findings.inner.records.size).toBe(1);
         // nothing was stuck even between the event and the workflows running, except while an outage lasted
         if (kind !== 'always') expect(stuckBeforeWorkflows).toEqual([]);

@@ -46,7 +46,10 @@ const SCENARIOS: Record<Scenario, { fixture: string; compliant: (aws: FakeAws) =
       return rule?.SSEAlgorithm === 'aws:kms' && rule.KMSMasterKeyID === ARTIFACTS_KEY;
     },
   },
-  waf: { fixture: 'wafv2-AssociateWebACL.other-acl-adapted.json', compliant: (aws) => aws.stages.get(PROD)?.webAclArn === RAMPART_GUARD_ACL },
+  waf: {
+    fixture: 'wafv2-AssociateWebACL.other-acl-adapted.json',
+    compliant: (aws) => aws.stages.get(PROD)?.webAclArn === RAMPART_GUARD_ACL,
+  },
   throttling: {
     fixture: 'apigateway-UpdateStage.throttle-over-constructed.json',
     compliant: (aws) => {
@@ -73,7 +76,11 @@ function errorOf(service: Service, fault: Fault): Error {
   // the SDK's node HTTP handler names a request or socket timeout TimeoutError
   if (fault === 'timeout-once') return Object.assign(new Error('Connection timed out after 3000 ms'), { name: 'TimeoutError' });
   const [name, status] = fault === 'throttling-once' ? SERVICE_ERRORS[service].throttle : SERVICE_ERRORS[service].server;
-  return Object.assign(new Error(`${name} (injected)`), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+  return Object.assign(new Error(`${name} (injected)`), {
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
 }
 
 /** Throws the fault's error on the matching calls: the first one only, or every one. */
@@ -103,11 +110,20 @@ function faultyService<C extends { send: (...args: never[]) => unknown }>(
 ): void {
   const clients = local.deps.clients;
   const get = clients.get.bind(clients);
-  local.deps.clients = { ...clients, get: <T>(K: ClientClass<T>, region?: string): T => (K === (Client as unknown) ? (faultyClient(get(Client, region), command, faults, when) as unknown as T) : get(K, region)) };
+  local.deps.clients = {
+    ...clients,
+    get: <T>(K: ClientClass<T>, region?: string): T =>
+      K === (Client as unknown) ? (faultyClient(get(Client, region), command, faults, when) as unknown as T) : get(K, region),
+  };
 }
 
 /** A client whose `send` fails as told for one command (when `when` holds), and works otherwise. */
-function faultyClient<C extends { send: (...args: never[]) => unknown }>(client: C, command: abstract new (...args: never[]) => unknown, faults: Injector, when: () => boolean = () => true): C {
+function faultyClient<C extends { send: (...args: never[]) => unknown }>(
+  client: C,
+  command: abstract new (...args: never[]) => unknown,
+  faults: Injector,
+  when: () => boolean = () => true,
+): C {
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property !== 'send') return Reflect.get(target, property, receiver);
@@ -140,7 +156,12 @@ const RECOVERED: Expected = { status: 'closed', outcome: 'remediated', execution
 const FAILED_NOTHING_CHANGED: Expected = { status: 'closed', outcome: 'failed', execution: 'failed', deadLetters: 0, fixed: false };
 
 /** Wraps one method of a store so that it fails as told when `when` holds for its arguments. */
-function faultyMethod<T extends object, K extends keyof T>(store: T, method: K, faults: Injector, when: (...args: never[]) => boolean = () => true): void {
+function faultyMethod<T extends object, K extends keyof T>(
+  store: T,
+  method: K,
+  faults: Injector,
+  when: (...args: never[]) => boolean = () => true,
+): void {
   const original = (store[method] as (...a: unknown[]) => Promise<unknown>).bind(store);
   store[method] = (async (...args: never[]) => {
     if (when(...args)) faults.hit();
@@ -171,14 +192,26 @@ const CALLS: Call[] = [
     call: 'dynamodb:UpdateItem (finding, Notify)',
     scenario: 's3',
     service: 'dynamodb',
-    inject: (local, _aws, f) => faultyMethod(local.deps.findings, 'update', f, ((_id: string, change: { entry: { event: string } }) => change.entry.event !== 'applied') as never),
+    inject: (local, _aws, f) =>
+      faultyMethod(
+        local.deps.findings,
+        'update',
+        f,
+        ((_id: string, change: { entry: { event: string } }) => change.entry.event !== 'applied') as never,
+      ),
     always: { status: 'open', execution: 'failed', deadLetters: 2, fixed: true },
   },
   {
     call: 'dynamodb:UpdateItem (finding history, Apply)',
     scenario: 's3',
     service: 'dynamodb',
-    inject: (local, _aws, f) => faultyMethod(local.deps.findings, 'update', f, ((_id: string, change: { entry: { event: string } }) => change.entry.event === 'applied') as never),
+    inject: (local, _aws, f) =>
+      faultyMethod(
+        local.deps.findings,
+        'update',
+        f,
+        ((_id: string, change: { entry: { event: string } }) => change.entry.event === 'applied') as never,
+      ),
     // the fix is made: a history line that cannot be written does not make it a failure
     always: RECOVERED,
   },
@@ -272,7 +305,8 @@ function judge(
     record.status !== 'closed' ||
     (record.outcome === 'remediated' ? fixed && writes > 0 : record.outcome === 'failed' ? !fixed || /was applied/.test(last) : false);
   if (!truthful) return 'stuck';
-  if (record.status === 'closed' && record.outcome === 'remediated' && deadLetters === 0 && result.status === 'succeeded') return 'recovered';
+  if (record.status === 'closed' && record.outcome === 'remediated' && deadLetters === 0 && result.status === 'succeeded')
+    return 'recovered';
   return deadLetters > 0 || result.status === 'failed' ? 'dead-lettered' : 'stuck';
 }
 
@@ -296,7 +330,9 @@ describe('fault matrix: the remediation workflow', () => {
   });
 
   it('alarms on failed executions and on kept notifications (the "alarm" of the matrix)', () => {
-    const alarms = Object.values(workflow.template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName: string; Namespace: string } }>;
+    const alarms = Object.values(workflow.template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      Properties: { MetricName: string; Namespace: string };
+    }>;
     expect(alarms.map((a) => `${a.Properties.Namespace} ${a.Properties.MetricName}`)).toEqual(
       expect.arrayContaining(['AWS/States ExecutionsFailed', 'AWS/SQS ApproximateNumberOfMessagesVisible']),
     );
@@ -320,7 +356,13 @@ describe('fault matrix: the remediation workflow', () => {
       recordChaos({ path: 'workflow', call: c.call, fault, outcome });
 
       expect(faults.fired).toBeGreaterThan(0); // the fault was really injected
-      expect({ status: record.status, outcome: record.outcome, execution: result.status, deadLetters: local.deadLetters.length, fixed }).toEqual({
+      expect({
+        status: record.status,
+        outcome: record.outcome,
+        execution: result.status,
+        deadLetters: local.deadLetters.length,
+        fixed,
+      }).toEqual({
         status: expected.status,
         outcome: expected.outcome,
         execution: expected.execution,

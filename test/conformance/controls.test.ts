@@ -39,7 +39,9 @@ describe('the registry', () => {
   });
 
   it('assembles a policy schema with one optional key per control', () => {
-    const schema = z.toJSONSchema(policySchema(), { io: 'input' }) as unknown as { properties: { controls: { properties: Record<string, unknown> } } };
+    const schema = z.toJSONSchema(policySchema(), { io: 'input' }) as unknown as {
+      properties: { controls: { properties: Record<string, unknown> } };
+    };
 
     expect(Object.keys(schema.properties.controls.properties).sort()).toEqual([...CONTROL_IDS].sort());
     expect(policySchema().parse({})).toMatchObject({ controls: {} });
@@ -70,7 +72,10 @@ describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s', (
   it('has a fixture that routes to it for every CloudTrail event name it triggers on', () => {
     for (const trigger of detector.triggers.cloudTrail) {
       for (const eventName of trigger.eventNames) {
-        const hit = routed.find(({ event }) => event.kind === 'cloudtrail' && event.record.eventSource === trigger.eventSource && event.record.eventName === eventName);
+        const hit = routed.find(
+          ({ event }) =>
+            event.kind === 'cloudtrail' && event.record.eventSource === trigger.eventSource && event.record.eventName === eventName,
+        );
         expect({ eventName, fixture: hit?.name }).toEqual({ eventName, fixture: expect.any(String) });
       }
     }
@@ -80,7 +85,11 @@ describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s', (
     const kindTypes = control.resources.map((k) => k.configResourceType);
     for (const type of detector.triggers.configResourceTypes) {
       expect(kindTypes).toContain(type);
-      const hit = routed.find(({ event }) => (event.kind === 'config-item' || event.kind === 'config-compliance' || event.kind === 'config-oversized') && event.resource.resourceType === type);
+      const hit = routed.find(
+        ({ event }) =>
+          (event.kind === 'config-item' || event.kind === 'config-compliance' || event.kind === 'config-oversized') &&
+          event.resource.resourceType === type,
+      );
       expect({ type, fixture: hit?.name }).toEqual({ type, fixture: expect.any(String) });
     }
   });
@@ -137,7 +146,9 @@ function recordingClients(): { clients: AwsClients; sent: Array<{ service: strin
     get(Client: { name: string; prototype: object }) {
       const service = Client.name.replace(/Client$/, '').toLowerCase();
       // an instance of the class (the SDK's paginators check it), whose own `send` records
-      return Object.assign(Object.create(Client.prototype) as object, { send: async (command: object) => (sent.push({ service, command: command.constructor.name }), {}) });
+      return Object.assign(Object.create(Client.prototype) as object, {
+        send: async (command: object) => (sent.push({ service, command: command.constructor.name }), {}),
+      });
     },
   } as unknown as AwsClients;
   return { clients, sent };
@@ -177,7 +188,8 @@ describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s, ag
       for (const ref of detector.resourcesFrom(event)) {
         const observation = await detector.readState(ref, clients).catch(() => undefined);
         const fromEvent = detector.stateFrom(event, ref);
-        if (detector.resolveState && fromEvent.status === 'known') await detector.resolveState(fromEvent.state, controlPolicy, ref, clients).catch(() => undefined);
+        if (detector.resolveState && fromEvent.status === 'known')
+          await detector.resolveState(fromEvent.state, controlPolicy, ref, clients).catch(() => undefined);
         void observation;
       }
     }
@@ -189,9 +201,12 @@ describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s, ag
 });
 
 describe('resource kinds', () => {
-  it.each(RESOURCE_KINDS.map((k) => [k.type, k] as const))('%s declares the codes that mean "gone" and refuses other ARNs', (_type, kind) => {
-    expect(kind.notFoundCodes.length).toBeGreaterThan(0);
-    expect(kind.arn.parse('arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0')).toBeUndefined();
-    expect(kind.arn.parse('not an arn')).toBeUndefined();
-  });
+  it.each(RESOURCE_KINDS.map((k) => [k.type, k] as const))(
+    '%s declares the codes that mean "gone" and refuses other ARNs',
+    (_type, kind) => {
+      expect(kind.notFoundCodes.length).toBeGreaterThan(0);
+      expect(kind.arn.parse('arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0')).toBeUndefined();
+      expect(kind.arn.parse('not an arn')).toBeUndefined();
+    },
+  );
 });

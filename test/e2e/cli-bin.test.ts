@@ -6,10 +6,17 @@ const ROOT = join(__dirname, '../..');
 /** The installed entry point, as `npx rampart` runs it: a real process, real stdout and exit code. */
 describe('bin/rampart.js', () => {
   it('replays the bundled incident as NDJSON and exits 0', () => {
-    const result = spawnSync(process.execPath, [join(ROOT, 'bin/rampart.js'), 'replay', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, [join(ROOT, 'bin/rampart.js'), 'replay', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
     expect(result.status).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; findings?: number });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; findings?: number });
     expect(lines.at(-1)?.type).toBe('summary');
     expect(lines.at(-1)?.findings).toBeGreaterThan(5);
   });

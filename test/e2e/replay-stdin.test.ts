@@ -9,7 +9,12 @@ const LOG = readFileSync(join(ROOT, 'test/fixtures/cloudtrail-LogFile.mixed-cons
 /** `cat *.json.gz | rampart replay -` and `zcat ... |` in a real process, through a real pipe. */
 describe('rampart replay - (stdin of a real process)', () => {
   const replay = (input: Buffer) => {
-    const result = spawnSync(process.execPath, [join(ROOT, 'bin/rampart.js'), 'replay', '--json', '-'], { cwd: ROOT, input, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, [join(ROOT, 'bin/rampart.js'), 'replay', '--json', '-'], {
+      cwd: ROOT,
+      input,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { status: result.status, summary: JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, unknown> };
   };
 

@@ -48,17 +48,25 @@ export class FakeApiGateway {
       const { items, next } = this.world.page([...stagesByApi().keys()].sort(), input.position);
       return { items: items.map((id) => ({ id })), ...(next ? { position: next } : {}) };
     });
-    this.mock.on(GetStagesCommand).callsFake((input: { restApiId: string }) => ({ item: (stagesByApi().get(input.restApiId) ?? []).map((stageName) => ({ stageName })) }));
+    this.mock.on(GetStagesCommand).callsFake((input: { restApiId: string }) => ({
+      item: (stagesByApi().get(input.restApiId) ?? []).map((stageName) => ({ stageName })),
+    }));
     this.mock.on(GetUsagePlansCommand).callsFake((input: { position?: string }) => {
       const { items, next } = this.world.page([...this.usagePlans.keys()].sort(), input.position);
       return { items: items.map((id) => ({ id })), ...(next ? { position: next } : {}) };
     });
 
-    const stageOf = (restApiId: string, stageName: string) => this.stages.get(`arn:aws:apigateway:us-east-1::/restapis/${restApiId}/stages/${stageName}`);
+    const stageOf = (restApiId: string, stageName: string) =>
+      this.stages.get(`arn:aws:apigateway:us-east-1::/restapis/${restApiId}/stages/${stageName}`);
     this.mock.on(GetStageCommand).callsFake((input: { restApiId: string; stageName: string }) => {
       const stage = stageOf(input.restApiId, input.stageName);
       if (!stage) throw new NotFoundException({ message: 'Invalid stage identifier specified', $metadata: {} });
-      return { stageName: input.stageName, methodSettings: structuredClone(stage.methodSettings), webAclArn: stage.webAclArn, tags: stage.tags };
+      return {
+        stageName: input.stageName,
+        methodSettings: structuredClone(stage.methodSettings),
+        webAclArn: stage.webAclArn,
+        tags: stage.tags,
+      };
     });
     this.mock.on(GetTagsCommand).callsFake((input: { resourceArn: string }) => {
       const stage = this.stages.get(input.resourceArn);
@@ -70,7 +78,8 @@ export class FakeApiGateway {
       if (!stage) throw new NotFoundException({ message: 'Invalid stage identifier specified', $metadata: {} });
       for (const op of input.patchOperations) {
         const m = /^\/([^/]+)\/([^/]+)\/throttling\/(rateLimit|burstLimit)$/.exec(op.path ?? '');
-        if (!m || op.op !== 'replace' || typeof op.value !== 'string') throw new Error(`fake UpdateStage: unsupported ${JSON.stringify(op)}`);
+        if (!m || op.op !== 'replace' || typeof op.value !== 'string')
+          throw new Error(`fake UpdateStage: unsupported ${JSON.stringify(op)}`);
         const setting = (stage.methodSettings[`${m[1]}/${m[2]}`] ??= {});
         if (m[3] === 'rateLimit') setting.throttlingRateLimit = Number(op.value);
         else setting.throttlingBurstLimit = Number(op.value);

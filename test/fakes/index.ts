@@ -26,7 +26,13 @@ export class FakeAws {
   readonly world = new FakeWorld();
   readonly services = (() => {
     const apiGateway = new FakeApiGateway(this.world);
-    return { s3: new FakeS3(this.world), apiGateway, wafv2: new FakeWafv2(this.world, apiGateway), kms: new FakeKms(), cloudTrail: new FakeCloudTrail(this.world) };
+    return {
+      s3: new FakeS3(this.world),
+      apiGateway,
+      wafv2: new FakeWafv2(this.world, apiGateway),
+      kms: new FakeKms(),
+      cloudTrail: new FakeCloudTrail(this.world),
+    };
   })();
   readonly buckets = this.services.s3.buckets;
   readonly stages = this.services.apiGateway.stages;
@@ -68,7 +74,11 @@ export function inMemoryDeps(policy: Policy, clock: () => Date): GuardDeps {
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   return {
     policy,
-    clients: createClientFactory({ region: 'us-east-1', regions: policy.regions.length > 0 ? policy.regions : ['us-east-1'], credentials }).clientsFor({ account: '111122223333' }),
+    clients: createClientFactory({
+      region: 'us-east-1',
+      regions: policy.regions.length > 0 ? policy.regions : ['us-east-1'],
+      credentials,
+    }).clientsFor({ account: '111122223333' }),
     findings: new InMemoryFindingsStore(),
     approvals: new InMemoryApprovalStore(),
     lastKnownGood: new InMemoryLastKnownGood(),

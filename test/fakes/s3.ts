@@ -28,7 +28,10 @@ export class FakeS3 {
   constructor(private readonly world: FakeWorld) {
     this.mock.on(ListBucketsCommand).callsFake((input: { ContinuationToken?: string }) => {
       const { items, next } = this.world.page([...this.buckets.keys()].sort(), input.ContinuationToken);
-      return { Buckets: items.map((Name) => ({ Name, BucketRegion: this.buckets.get(Name)!.region ?? 'us-east-1' })), ...(next ? { ContinuationToken: next } : {}) };
+      return {
+        Buckets: items.map((Name) => ({ Name, BucketRegion: this.buckets.get(Name)!.region ?? 'us-east-1' })),
+        ...(next ? { ContinuationToken: next } : {}),
+      };
     });
     this.mock.on(GetBucketEncryptionCommand).callsFake((input: { Bucket: string }) => {
       const bucket = this.buckets.get(input.Bucket);
@@ -42,12 +45,14 @@ export class FakeS3 {
       if (!bucket.tags) throw s3Error('NoSuchTagSet');
       return { TagSet: Object.entries(bucket.tags).map(([Key, Value]) => ({ Key, Value })) };
     });
-    this.mock.on(PutBucketEncryptionCommand).callsFake((input: { Bucket: string; ServerSideEncryptionConfiguration: { Rules: ServerSideEncryptionRule[] } }) => {
-      const bucket = this.buckets.get(input.Bucket);
-      if (!bucket) throw s3Error('NoSuchBucket');
-      bucket.rule = structuredClone(input.ServerSideEncryptionConfiguration.Rules[0]);
-      this.world.writes.push(`PutBucketEncryption ${input.Bucket}`);
-      return {};
-    });
+    this.mock
+      .on(PutBucketEncryptionCommand)
+      .callsFake((input: { Bucket: string; ServerSideEncryptionConfiguration: { Rules: ServerSideEncryptionRule[] } }) => {
+        const bucket = this.buckets.get(input.Bucket);
+        if (!bucket) throw s3Error('NoSuchBucket');
+        bucket.rule = structuredClone(input.ServerSideEncryptionConfiguration.Rules[0]);
+        this.world.writes.push(`PutBucketEncryption ${input.Bucket}`);
+        return {};
+      });
   }
 }

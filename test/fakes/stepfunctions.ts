@@ -1,4 +1,12 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, type SFNClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  StartExecutionCommand,
+  type SFNClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-sfn';
 import type { AwsStub } from 'aws-sdk-client-mock';
 
 export interface FakeExecution {
@@ -21,25 +29,33 @@ export class FakeStepFunctions {
 
   constructor(sfn: AwsStub<ServiceInputTypes, ServiceOutputTypes, SFNClientResolvedConfig>) {
     const arnOf = (stateMachineArn: string, name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-    const around = (call: 'sfn:StartExecution' | 'sfn:DescribeExecution', run: () => unknown) => (this.intercept ? this.intercept(call, run) : run());
-    sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string; input: string }) => around('sfn:StartExecution', () => {
-      const existing = this.executions.get(input.name);
-      if (existing && !(existing.status === 'RUNNING' && existing.input === input.input)) {
-        throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${arnOf(input.stateMachineArn, input.name)}'`, $metadata: {} });
-      }
-      if (!existing) {
-        const execution: FakeExecution = { name: input.name, input: input.input, status: 'RUNNING' };
-        this.executions.set(input.name, execution);
-        this.onStart?.(execution);
-      }
-      return { executionArn: arnOf(input.stateMachineArn, input.name), startDate: new Date() };
-    }));
-    sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => around('sfn:DescribeExecution', () => {
-      const name = input.executionArn.split(':').at(-1)!;
-      const execution = this.executions.get(name);
-      if (!execution) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${input.executionArn}'`, $metadata: {} });
-      return { executionArn: input.executionArn, name, status: execution.status, input: execution.input, startDate: new Date() };
-    }));
+    const around = (call: 'sfn:StartExecution' | 'sfn:DescribeExecution', run: () => unknown) =>
+      this.intercept ? this.intercept(call, run) : run();
+    sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string; input: string }) =>
+      around('sfn:StartExecution', () => {
+        const existing = this.executions.get(input.name);
+        if (existing && !(existing.status === 'RUNNING' && existing.input === input.input)) {
+          throw new ExecutionAlreadyExists({
+            message: `Execution Already Exists: '${arnOf(input.stateMachineArn, input.name)}'`,
+            $metadata: {},
+          });
+        }
+        if (!existing) {
+          const execution: FakeExecution = { name: input.name, input: input.input, status: 'RUNNING' };
+          this.executions.set(input.name, execution);
+          this.onStart?.(execution);
+        }
+        return { executionArn: arnOf(input.stateMachineArn, input.name), startDate: new Date() };
+      }),
+    );
+    sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) =>
+      around('sfn:DescribeExecution', () => {
+        const name = input.executionArn.split(':').at(-1)!;
+        const execution = this.executions.get(name);
+        if (!execution) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${input.executionArn}'`, $metadata: {} });
+        return { executionArn: input.executionArn, name, status: execution.status, input: execution.input, startDate: new Date() };
+      }),
+    );
   }
 
   /** The names of the executions started, in order. */

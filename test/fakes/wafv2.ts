@@ -1,4 +1,10 @@
-import { AssociateWebACLCommand, GetWebACLCommand, GetWebACLForResourceCommand, WAFNonexistentItemException, WAFV2Client } from '@aws-sdk/client-wafv2';
+import {
+  AssociateWebACLCommand,
+  GetWebACLCommand,
+  GetWebACLForResourceCommand,
+  WAFNonexistentItemException,
+  WAFV2Client,
+} from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { FakeApiGateway } from './apigateway';
 import type { FakeWorld } from './world';
@@ -25,7 +31,10 @@ export class FakeWafv2 {
     this.mock.on(GetWebACLCommand).callsFake((input: { Name: string; Scope: string; Id: string }) => {
       const arn = [...this.webAcls].find((a) => a.endsWith(`:regional/webacl/${input.Name}/${input.Id}`));
       if (!arn || input.Scope !== 'REGIONAL') throw new WAFNonexistentItemException({ message: 'no such item', $metadata: {} });
-      return { WebACL: { ARN: arn, Name: input.Name, Id: input.Id, ManagedByFirewallManager: this.firewallManagerAcls.has(arn) }, LockToken: 'token' };
+      return {
+        WebACL: { ARN: arn, Name: input.Name, Id: input.Id, ManagedByFirewallManager: this.firewallManagerAcls.has(arn) },
+        LockToken: 'token',
+      };
     });
     this.mock.on(AssociateWebACLCommand).callsFake((input: { WebACLArn: string; ResourceArn: string }) => {
       const stage = apiGateway.stages.get(input.ResourceArn);

@@ -9,19 +9,32 @@ import { RampartStack } from '../../infra/stack';
 
 const ACCOUNT = '111122223333';
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
-const acl = (n: number) => `arn:aws:wafv2:eu-west-1:${ACCOUNT}:regional/webacl/team-${n}-acl/${hex(n * 7919, 8)}-5e6f-4a7b-8c9d-${hex(n * 104729, 12)}`;
+const acl = (n: number) =>
+  `arn:aws:wafv2:eu-west-1:${ACCOUNT}:regional/webacl/team-${n}-acl/${hex(n * 7919, 8)}-5e6f-4a7b-8c9d-${hex(n * 104729, 12)}`;
 const restApiId = (n: number) => `a${hex(n * 2654435761, 9)}`.slice(0, 10);
 
 /** A large guard: every control on, 20 approvers of each kind, 50 stages, each with a web ACL of its own. */
 function largePolicyInput(distinctAcls: number): PolicyInput {
   const controls: Record<string, unknown> = {
-    's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d`, bucketKeyEnabled: true, risk: 'low' },
-    'apigateway-waf': {
-      defaultWebAclArn: acl(0),
-      stages: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${restApiId(i + 1)}/${i % 2 ? 'prod' : 'staging'}`, acl((i % distinctAcls) + 1)])),
+    's3-default-encryption': {
+      algorithm: 'aws:kms',
+      kmsKeyId: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d`,
+      bucketKeyEnabled: true,
       risk: 'low',
     },
-    'apigateway-throttling': { rateLimit: 1000, burstLimit: 500, usagePlans: { rateLimit: 200, burstLimit: 100, quotaLimit: 1_000_000, quotaPeriod: 'MONTH' }, risk: 'high' },
+    'apigateway-waf': {
+      defaultWebAclArn: acl(0),
+      stages: Object.fromEntries(
+        Array.from({ length: 50 }, (_, i) => [`${restApiId(i + 1)}/${i % 2 ? 'prod' : 'staging'}`, acl((i % distinctAcls) + 1)]),
+      ),
+      risk: 'low',
+    },
+    'apigateway-throttling': {
+      rateLimit: 1000,
+      burstLimit: 500,
+      usagePlans: { rateLimit: 200, burstLimit: 100, quotaLimit: 1_000_000, quotaPeriod: 'MONTH' },
+      risk: 'high',
+    },
     'cloudtrail-logging': {
       trails: Array.from({ length: 5 }, (_, i) => `arn:aws:cloudtrail:eu-west-1:${ACCOUNT}:trail/organization-audit-${i + 1}`),
       multiRegion: true,
@@ -92,7 +105,8 @@ function readerOf(fn: FunctionResource): PolicyReader | undefined {
 }
 
 function policyOf(variables: Variables): unknown {
-  if (typeof variables.RAMPART_POLICY_GZIP === 'string') return JSON.parse(gunzipSync(Buffer.from(variables.RAMPART_POLICY_GZIP, 'base64')).toString('utf8'));
+  if (typeof variables.RAMPART_POLICY_GZIP === 'string')
+    return JSON.parse(gunzipSync(Buffer.from(variables.RAMPART_POLICY_GZIP, 'base64')).toString('utf8'));
   return typeof variables.RAMPART_POLICY === 'string' ? JSON.parse(variables.RAMPART_POLICY) : undefined;
 }
 
@@ -131,10 +145,11 @@ describe("every function's environment with a large policy", () => {
     }
   });
 
-  it('tells each detector which controls are on (it reports a shared resource\'s exemption changes only when it comes first)', () => {
+  it("tells each detector which controls are on (it reports a shared resource's exemption changes only when it comes first)", () => {
     const detectors = functions.filter(([, fn]) => typeof fn.Properties.Environment?.Variables.RAMPART_CONTROL === 'string');
     expect(detectors).toHaveLength(CONTROL_IDS.length);
-    for (const [, fn] of detectors) expect(String(fn.Properties.Environment!.Variables.RAMPART_CONTROLS_ON).split(',')).toEqual([...CONTROL_IDS]);
+    for (const [, fn] of detectors)
+      expect(String(fn.Properties.Environment!.Variables.RAMPART_CONTROLS_ON).split(',')).toEqual([...CONTROL_IDS]);
   });
 });
 
@@ -142,7 +157,9 @@ describe('a policy no function environment can hold', () => {
   it('fails the synth, naming the function, instead of deploying one Lambda would refuse', () => {
     const input = largePolicyInput(1) as { controls: Record<string, { stages?: Record<string, string> }> };
     // 400 stages with a web ACL each: no encoding brings that under 4 KB
-    input.controls['apigateway-waf']!.stages = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`${restApiId(i + 1)}${i}/prod`, acl(i + 1)]));
+    input.controls['apigateway-waf']!.stages = Object.fromEntries(
+      Array.from({ length: 400 }, (_, i) => [`${restApiId(i + 1)}${i}/prod`, acl(i + 1)]),
+    );
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     new RampartStack(app, 'Rampart', { policy: parsePolicy(input as PolicyInput) });
     expect(() => app.synth()).toThrow(/Rampart\/Guard\/Workflow\/PlanFunction.*environment would be about \d+ bytes, over Lambda's 4096/s);

@@ -2,7 +2,15 @@ import { matches } from './event-pattern';
 
 /** The test matcher against EventBridge's documented content-filtering behaviour (user guide, "Content filter matching"). */
 describe('the test EventBridge matcher', () => {
-  const event = { source: 'aws.lambda', detail: { eventName: 'UpdateFunctionCode20150331v2', requestParameters: { functionName: 'arn:aws:lambda:eu-west-1:111122223333:function:f:live' }, alarmNames: ['a', 'b'], resources: [{ ARN: 'k1' }, { ARN: 'k2' }] } };
+  const event = {
+    source: 'aws.lambda',
+    detail: {
+      eventName: 'UpdateFunctionCode20150331v2',
+      requestParameters: { functionName: 'arn:aws:lambda:eu-west-1:111122223333:function:f:live' },
+      alarmNames: ['a', 'b'],
+      resources: [{ ARN: 'k1' }, { ARN: 'k2' }],
+    },
+  };
 
   it('matches literals exactly and any element of an event array', () => {
     expect(matches({ source: ['aws.lambda'] }, event)).toBe(true);

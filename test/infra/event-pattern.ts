@@ -14,7 +14,8 @@
 export function matches(pattern: Record<string, unknown>, event: unknown): boolean {
   return Object.entries(pattern).every(([key, sub]) => {
     if (key === '$or') return (sub as Record<string, unknown>[]).some((alternative) => matches(alternative, event));
-    const value = event !== null && typeof event === 'object' && !Array.isArray(event) ? (event as Record<string, unknown>)[key] : undefined;
+    const value =
+      event !== null && typeof event === 'object' && !Array.isArray(event) ? (event as Record<string, unknown>)[key] : undefined;
     if (Array.isArray(sub)) return leafMatches(sub, value);
     if (sub === null || typeof sub !== 'object') throw new Error(`invalid pattern at ${key}: ${JSON.stringify(sub)}`);
     if (Array.isArray(value)) return value.some((element) => matches(sub as Record<string, unknown>, element));

@@ -13,15 +13,23 @@ const MAX_PATTERN = 2048;
  * The longest names a default deploy can get: a 32-character stack name, the longest partition
  * and region names (taken apart: no real region has both), a 12-digit account.
  */
-const LONGEST: DeployEnv = { stackName: 'Rampart-Guard-Production-Account', account: '123456789012', region: 'ap-southeast-7', partition: 'aws-us-gov', urlSuffix: 'amazonaws.com' };
+const LONGEST: DeployEnv = {
+  stackName: 'Rampart-Guard-Production-Account',
+  account: '123456789012',
+  region: 'ap-southeast-7',
+  partition: 'aws-us-gov',
+  urlSuffix: 'amazonaws.com',
+};
 
 /** Every control, every secret, emails and the trail: the most resources the guard makes. */
 const LARGEST = parsePolicy({
   notifications: {
     emails: ['secops@example.com', 'oncall@example.com'],
     slack: {
-      webhookSecretArn: 'arn:aws:secretsmanager:ap-southeast-7:123456789012:secret:rampart/production/slack-webhook-for-the-security-operations-channel',
-      signingSecretArn: 'arn:aws:secretsmanager:ap-southeast-7:123456789012:secret:rampart/production/slack-signing-secret-of-the-rampart-app-AbCdEf',
+      webhookSecretArn:
+        'arn:aws:secretsmanager:ap-southeast-7:123456789012:secret:rampart/production/slack-webhook-for-the-security-operations-channel',
+      signingSecretArn:
+        'arn:aws:secretsmanager:ap-southeast-7:123456789012:secret:rampart/production/slack-signing-secret-of-the-rampart-app-AbCdEf',
       teamId: 'T012AB3C4',
       appId: 'A0123ABCD',
     },

@@ -30,7 +30,13 @@ export function generatedName(env: DeployEnv, logicalId: string, maxLength: numb
   return `${env.stackName}-${logicalId.slice(0, Math.max(room, 1))}-${random(logicalId, 13)}`.slice(0, maxLength);
 }
 
-function physicalOf(type: string, logicalId: string, props: Record<string, unknown>, env: DeployEnv, resolveLiteral: (v: unknown) => string | undefined): Physical | undefined {
+function physicalOf(
+  type: string,
+  logicalId: string,
+  props: Record<string, unknown>,
+  env: DeployEnv,
+  resolveLiteral: (v: unknown) => string | undefined,
+): Physical | undefined {
   const { partition: p, region: r, account: a } = env;
   const named = (property: string, max: number) => resolveLiteral(props[property]) ?? generatedName(env, logicalId, max);
   switch (type) {
@@ -99,7 +105,10 @@ function physicalOf(type: string, logicalId: string, props: Record<string, unkno
     case 'AWS::ApiGateway::RestApi':
       return { ref: random(logicalId, 10).toLowerCase(), attrs: { RootResourceId: random(`${logicalId}root`, 10).toLowerCase() } };
     case 'AWS::WAFv2::WebACL':
-      return { ref: '', attrs: { Arn: `arn:${p}:wafv2:${r}:${a}:regional/webacl/${generatedName(env, logicalId, 128)}/${random(logicalId, 36)}` } };
+      return {
+        ref: '',
+        attrs: { Arn: `arn:${p}:wafv2:${r}:${a}:regional/webacl/${generatedName(env, logicalId, 128)}/${random(logicalId, 36)}` },
+      };
     default:
       return undefined;
   }

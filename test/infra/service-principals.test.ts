@@ -3,15 +3,27 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { parsePolicy } from '../../controls/policy';
 import { RampartStack } from '../../infra/stack';
 
-type Statement = { Effect: string; Principal?: { Service?: string | string[] }; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+type Statement = {
+  Effect: string;
+  Principal?: { Service?: string | string[] };
+  Action: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+};
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const template = Template.fromStack(
-  new RampartStack(app, 'Rampart', { policy: parsePolicy({ notifications: { emails: ['secops@example.com'] }, controls: { 's3-default-encryption': { algorithm: 'AES256' } } }), createTrail: true }),
+  new RampartStack(app, 'Rampart', {
+    policy: parsePolicy({
+      notifications: { emails: ['secops@example.com'] },
+      controls: { 's3-default-encryption': { algorithm: 'AES256' } },
+    }),
+    createTrail: true,
+  }),
 );
 const resources = template.toJSON().Resources as Resources;
-const keyPolicy = (Object.values(resources).find((r) => r.Type === 'AWS::KMS::Key')!.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+const keyPolicy = (Object.values(resources).find((r) => r.Type === 'AWS::KMS::Key')!.Properties.KeyPolicy as { Statement: Statement[] })
+  .Statement;
 const services = (s: Statement) => ([] as string[]).concat(s.Principal?.Service ?? []);
 const conditionKeys = (s: Statement) => Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c));
 const account = { Ref: 'AWS::AccountId' };
@@ -20,7 +32,14 @@ describe("the key policy's service principals", () => {
   const byService = keyPolicy.filter((s) => services(s).length > 0);
 
   it('name one service each and bind it to this account', () => {
-    expect(byService.map(services).flat().sort()).toEqual(['cloudtrail.amazonaws.com', 'cloudtrail.amazonaws.com', 'cloudwatch.amazonaws.com', 'events.amazonaws.com', 'logs.amazonaws.com', 'sns.amazonaws.com']);
+    expect(byService.map(services).flat().sort()).toEqual([
+      'cloudtrail.amazonaws.com',
+      'cloudtrail.amazonaws.com',
+      'cloudwatch.amazonaws.com',
+      'events.amazonaws.com',
+      'logs.amazonaws.com',
+      'sns.amazonaws.com',
+    ]);
     for (const s of byService) {
       expect(services(s)).toHaveLength(1);
       if (services(s)[0] === 'logs.amazonaws.com') {
@@ -35,7 +54,8 @@ describe("the key policy's service principals", () => {
   });
 
   it('limit each service to its own resources of this account', () => {
-    const sourceArn = (service: string) => JSON.stringify(byService.find((s) => services(s)[0] === service)!.Condition!.ArnLike!['aws:SourceArn']);
+    const sourceArn = (service: string) =>
+      JSON.stringify(byService.find((s) => services(s)[0] === service)!.Condition!.ArnLike!['aws:SourceArn']);
     expect(sourceArn('events.amazonaws.com')).toMatch(/:events:.*:rule\/\*"/);
     expect(sourceArn('cloudwatch.amazonaws.com')).toMatch(/:cloudwatch:.*:alarm:\*"/);
     expect(sourceArn('cloudtrail.amazonaws.com')).toMatch(/:cloudtrail:.*:trail\/\*"/);
@@ -45,7 +65,9 @@ describe("the key policy's service principals", () => {
   });
 
   it("let EventBridge publish to the topic from this account's rules only", () => {
-    const topicPolicy = Object.values(resources).find((r) => r.Type === 'AWS::SNS::TopicPolicy')!.Properties.PolicyDocument as { Statement: Statement[] };
+    const topicPolicy = Object.values(resources).find((r) => r.Type === 'AWS::SNS::TopicPolicy')!.Properties.PolicyDocument as {
+      Statement: Statement[];
+    };
     const events = topicPolicy.Statement.filter((s) => services(s).includes('events.amazonaws.com'));
     expect(events).toHaveLength(1);
     expect(events[0]!.Condition?.StringEquals?.['aws:SourceAccount']).toEqual(account);

@@ -24,14 +24,19 @@ const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Act
 /** Every statement of every identity policy, by the role it is attached to. */
 function policiesByRole(template: Template): Map<string, Statement[]> {
   const byRole = new Map<string, Statement[]>();
-  for (const policy of Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } } }>) {
-    for (const role of policy.Properties.Roles) byRole.set(role.Ref, [...(byRole.get(role.Ref) ?? []), ...policy.Properties.PolicyDocument.Statement]);
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+    Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } };
+  }>) {
+    for (const role of policy.Properties.Roles)
+      byRole.set(role.Ref, [...(byRole.get(role.Ref) ?? []), ...policy.Properties.PolicyDocument.Statement]);
   }
   return byRole;
 }
 
 function roleOfFunction(template: Template, handlerExport: string): string {
-  const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: `index.${handlerExport}` } })) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string] } } }>;
+  const [fn] = Object.values(
+    template.findResources('AWS::Lambda::Function', { Properties: { Handler: `index.${handlerExport}` } }),
+  ) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string] } } }>;
   return fn!.Properties.Role['Fn::GetAtt'][0];
 }
 
@@ -42,11 +47,15 @@ describe('the Rampart stack', () => {
   });
 
   it('has one rule per enabled control with the detector patterns, excluding the remediation role', () => {
-    const rules = template.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp('^Rampart (s3|apigateway)') } });
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { Description: Match.stringLikeRegexp('^Rampart (s3|apigateway)') },
+    });
     expect(Object.keys(rules)).toHaveLength(3);
     const applyRole = roleOfFunction(template, 'applyHandler');
     for (const detector of DETECTORS) {
-      const [rule] = Object.values(template.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp(`^Rampart ${detector.id}:`) } })) as Array<{
+      const [rule] = Object.values(
+        template.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp(`^Rampart ${detector.id}:`) } }),
+      ) as Array<{
         Properties: { EventPattern: { $or: Array<Record<string, unknown>> } };
       }>;
       const branches = rule!.Properties.EventPattern.$or;
@@ -114,13 +123,19 @@ describe('the Rampart stack', () => {
   });
 
   it('lets every detector function publish exemption changes on the topic, and only there', () => {
-    const detectors = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } } })) as Array<{
+    const detectors = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } },
+      }),
+    ) as Array<{
       Properties: { Role: { 'Fn::GetAtt': [string] } };
     }>;
     const [topic] = Object.keys(template.findResources('AWS::SNS::Topic'));
     expect(detectors).toHaveLength(4);
     for (const fn of detectors) {
-      const publish = (policiesByRole(template).get(fn.Properties.Role['Fn::GetAtt'][0]) ?? []).filter((st) => actionsOf(st).includes('sns:Publish'));
+      const publish = (policiesByRole(template).get(fn.Properties.Role['Fn::GetAtt'][0]) ?? []).filter((st) =>
+        actionsOf(st).includes('sns:Publish'),
+      );
       expect(publish.map((st) => st.Resource)).toEqual([{ Ref: topic }]);
     }
   });
@@ -128,7 +143,9 @@ describe('the Rampart stack', () => {
   it('encrypts the topic, the table, every log group and the dead-letter queue', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       // SSEEnabled without SSEType: KMS with the AWS managed key aws/dynamodb
@@ -144,23 +161,33 @@ describe('the Rampart stack', () => {
   });
 
   it('dead-letters every asynchronous invocation and every rule target', () => {
-    const detectors = template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } } });
+    const detectors = template.findResources('AWS::Lambda::Function', {
+      Properties: { Handler: 'index.handler', Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } },
+    });
     expect(Object.keys(detectors)).toHaveLength(4);
-    for (const fn of Object.values(detectors) as Array<{ Properties: { DeadLetterConfig?: unknown } }>) expect(fn.Properties.DeadLetterConfig).toBeDefined();
-    for (const rule of Object.values(template.findResources('AWS::Events::Rule')) as Array<{ Properties: { Targets: Array<{ DeadLetterConfig?: unknown }> } }>) {
+    for (const fn of Object.values(detectors) as Array<{ Properties: { DeadLetterConfig?: unknown } }>)
+      expect(fn.Properties.DeadLetterConfig).toBeDefined();
+    for (const rule of Object.values(template.findResources('AWS::Events::Rule')) as Array<{
+      Properties: { Targets: Array<{ DeadLetterConfig?: unknown }> };
+    }>) {
       for (const target of rule.Properties.Targets) expect(target.DeadLetterConfig).toBeDefined();
     }
   });
 
   it('runs every function on Node.js 22 with tracing', () => {
-    for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Runtime: string; TracingConfig: { Mode: string } } }>) {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as Array<{
+      Properties: { Runtime: string; TracingConfig: { Mode: string } };
+    }>) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.TracingConfig.Mode).toBe('Active');
     }
   });
 
   it('protects the approval API like the APIs it guards: WAF, throttling, access logs', () => {
-    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: Match.anyValue(), WebACLArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      ResourceArn: Match.anyValue(),
+      WebACLArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+    });
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })],
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
@@ -178,20 +205,53 @@ describe('the Rampart stack', () => {
   });
 
   it('alarms on recovered findings, workflows that could not be started and findings open too long', () => {
-    for (const [name, statistic, period] of [['FindingsRecovered', 'Sum', 300], ['WorkflowStartFailures', 'Sum', 300], ['StaleOpenFindings', 'Maximum', 3600]] as const) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Rampart', MetricName: name, Dimensions: [{ Name: 'service', Value: 'rampart' }], Statistic: statistic, Period: period, Threshold: 1 });
+    for (const [name, statistic, period] of [
+      ['FindingsRecovered', 'Sum', 300],
+      ['WorkflowStartFailures', 'Sum', 300],
+      ['StaleOpenFindings', 'Maximum', 3600],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Rampart',
+        MetricName: name,
+        Dimensions: [{ Name: 'service', Value: 'rampart' }],
+        Statistic: statistic,
+        Period: period,
+        Threshold: 1,
+      });
     }
   });
 
   it("lets detectors check only the workflow's executions and send malformed events to the dead-letter queue", () => {
-    const detectors = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } } }) as Record<string, { Properties: { Environment: { Variables: Record<string, unknown> } } }>;
-    for (const fn of Object.values(detectors)) expect(fn.Properties.Environment.Variables.RAMPART_DEAD_LETTER_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^GuardDeadLetters/) });
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement);
+    const detectors = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } },
+    }) as Record<string, { Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+    for (const fn of Object.values(detectors))
+      expect(fn.Properties.Environment.Variables.RAMPART_DEAD_LETTER_QUEUE_URL).toEqual({
+        Ref: expect.stringMatching(/^GuardDeadLetters/),
+      });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument
+          .Statement,
+    );
     const describe = statements.filter((st) => st.Action === 'states:DescribeExecution');
     expect(describe).toHaveLength(5); // four detectors and the sweep
     for (const st of describe) {
       expect(st.Resource).toEqual({
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [expect.stringMatching(/^GuardWorkflowStateMachine/), 'Name'] }, ':*']],
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':states:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':execution:',
+            { 'Fn::GetAtt': [expect.stringMatching(/^GuardWorkflowStateMachine/), 'Name'] },
+            ':*',
+          ],
+        ],
       });
     }
     const send = statements.filter((st) => st.Action === 'sqs:SendMessage' && JSON.stringify(st.Resource).includes('GuardDeadLetters'));
@@ -212,7 +272,12 @@ describe('the Rampart stack', () => {
     template.resourceCountIs('AWS::CloudTrail::Trail', 0);
     const withTrail = synth(parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'AES256' } } }), { createTrail: true });
 
-    withTrail.hasResourceProperties('AWS::CloudTrail::Trail', { IsMultiRegionTrail: true, EnableLogFileValidation: true, KMSKeyId: Match.anyValue(), IncludeGlobalServiceEvents: true });
+    withTrail.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsMultiRegionTrail: true,
+      EnableLogFileValidation: true,
+      KMSKeyId: Match.anyValue(),
+      IncludeGlobalServiceEvents: true,
+    });
   });
 });
 
@@ -241,9 +306,12 @@ describe('cdk-nag (AwsSolutions)', () => {
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
 
       expect(() => app.synth()).not.toThrow();
-      const reasons = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string; reason: string }> } } }>).flatMap(
-        (r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? [],
-      );
+      const reasons = Object.values(
+        Template.fromStack(stack).toJSON().Resources as Record<
+          string,
+          { Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string; reason: string }> } } }
+        >,
+      ).flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
       expect(reasons.length).toBeGreaterThan(0);
       for (const r of reasons) expect(`${r.id}: ${r.reason}`).toMatch(/: .{40,}/);
     }
@@ -265,7 +333,10 @@ describe('secrets named in the policy', () => {
         controls: { 's3-default-encryption': { algorithm: 'AES256' } },
       }),
     );
-    const reads = [...policiesByRole(template).values()].flat().filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')).map((s) => s.Resource);
+    const reads = [...policiesByRole(template).values()]
+      .flat()
+      .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))
+      .map((s) => s.Resource);
 
     expect(reads).toEqual(
       expect.arrayContaining([
@@ -304,7 +375,9 @@ describe('the periodic sweep', () => {
         controls: { 's3-default-encryption': { algorithm: 'AES256' }, 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } },
       }),
     );
-    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')) as Array<{ Properties: { ScheduleExpression: string; Target: { Arn: unknown; Input: string } } }>;
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')) as Array<{
+      Properties: { ScheduleExpression: string; Target: { Arn: unknown; Input: string } };
+    }>;
 
     expect(schedules.map((s) => [s.Properties.ScheduleExpression, JSON.parse(s.Properties.Target.Input)])).toEqual([
       ['rate(1 hour)', { controls: ['s3-default-encryption', 'apigateway-throttling'] }],
@@ -314,24 +387,38 @@ describe('the periodic sweep', () => {
   });
 
   it('is scheduled by the policy and sweeps every enabled control in pages', () => {
-    const template = synth(parsePolicy({ sweep: { schedule: 'rate(30 minutes)' }, controls: { 's3-default-encryption': { algorithm: 'AES256' }, 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } } }));
+    const template = synth(
+      parsePolicy({
+        sweep: { schedule: 'rate(30 minutes)' },
+        controls: { 's3-default-encryption': { algorithm: 'AES256' }, 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } },
+      }),
+    );
 
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(30 minutes)',
-      Target: Match.objectLike({ Input: JSON.stringify({ controls: ['s3-default-encryption', 'apigateway-throttling'] }), DeadLetterConfig: Match.anyValue() }),
+      Target: Match.objectLike({
+        Input: JSON.stringify({ controls: ['s3-default-encryption', 'apigateway-throttling'] }),
+        DeadLetterConfig: Match.anyValue(),
+      }),
     });
     const machines = template.findResources('AWS::StepFunctions::StateMachine');
     const sweepDefinition = Object.values(machines)
       .map((m) => JSON.stringify((m as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString))
       .find((d) => d.includes('Each control'))!;
     expect(sweepDefinition).toContain('More pages?');
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 900, Description: Match.stringLikeRegexp('^Rampart sweep') });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Timeout: 900,
+      Description: Match.stringLikeRegexp('^Rampart sweep'),
+    });
   });
 
   it('lets the sweep list and read, never write', () => {
     const template = synth(EXAMPLE);
     const byRole = policiesByRole(template);
-    const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Rampart sweep') } })) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string] } } }>;
+    const [fn] = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Rampart sweep') } }),
+    ) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string] } } }>;
     const actions = new Set((byRole.get(fn!.Properties.Role['Fn::GetAtt'][0]) ?? []).flatMap(actionsOf));
 
     expect(actions).toEqual(

@@ -24,9 +24,22 @@ const drain = async (items: AsyncIterable<unknown>) => {
 };
 
 /** The store calls each function makes, as its handler makes them (handlers/*.ts, remediators/remediate.ts). */
-const CALLS: Record<Role, (s: { findings: DynamoFindingsStore; approvals: DynamoApprovalStore; lkg: DynamoLastKnownGood; fixes: DynamoFixLedger }) => Promise<unknown>[]> = {
+const CALLS: Record<
+  Role,
+  (s: {
+    findings: DynamoFindingsStore;
+    approvals: DynamoApprovalStore;
+    lkg: DynamoLastKnownGood;
+    fixes: DynamoFixLedger;
+  }) => Promise<unknown>[]
+> = {
   detector: (s) => [s.findings.open(finding, at), s.findings.get('f-1'), s.findings.restart('f-1', 1, at, 'ended'), s.lkg.put(KEY, {}, at)],
-  sweep: (s) => [s.findings.open(finding, at), s.findings.restart('f-1', 1, at, 'ended'), drain(s.findings.listOpen('s3-default-encryption')), s.lkg.put(KEY, {}, at)],
+  sweep: (s) => [
+    s.findings.open(finding, at),
+    s.findings.restart('f-1', 1, at, 'ended'),
+    drain(s.findings.listOpen('s3-default-encryption')),
+    s.lkg.put(KEY, {}, at),
+  ],
   plan: (s) => [s.lkg.get(KEY), s.lkg.put(KEY, {}, at), s.fixes.fixesSince(KEY, at)],
   apply: (s) => [
     s.lkg.get(KEY),
@@ -37,9 +50,25 @@ const CALLS: Record<Role, (s: { findings: DynamoFindingsStore; approvals: Dynamo
   ],
   verify: (s) => [s.lkg.put(KEY, {}, at)],
   // expireApproval: the pointer of the finding's generation, then the approval, closed
-  notify: (s) => [s.findings.get('f-1'), s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'notified' } }), s.approvals.idOf('f-1', 1), s.approvals.get('a-1'), s.approvals.close('a-1', 'expired', 'timeout', at)],
+  notify: (s) => [
+    s.findings.get('f-1'),
+    s.findings.update('f-1', { entry: { at: at.toISOString(), event: 'notified' } }),
+    s.approvals.idOf('f-1', 1),
+    s.approvals.get('a-1'),
+    s.approvals.close('a-1', 'expired', 'timeout', at),
+  ],
   requestApproval: (s) => [
-    s.approvals.create({ id: 'a-1', findingId: 'f-1', generation: 1, taskToken: 't', finding, change: {} as never, createdAt: at.toISOString(), expiresAt: at.toISOString(), status: 'pending' } as never),
+    s.approvals.create({
+      id: 'a-1',
+      findingId: 'f-1',
+      generation: 1,
+      taskToken: 't',
+      finding,
+      change: {} as never,
+      createdAt: at.toISOString(),
+      expiresAt: at.toISOString(),
+      status: 'pending',
+    } as never),
     s.findings.update('f-1', { status: 'awaiting-approval', entry: { at: at.toISOString(), event: 'approval-requested' } }),
   ],
   // decideApproval: read, decide once, mark delivered (or close a late one, release an undelivered one), record on the finding
@@ -62,7 +91,12 @@ describe('table grants', () => {
     db.on(QueryCommand).resolves({ Count: 0 });
     db.on(ScanCommand).resolves({ Items: [] });
     const client = documentClient(new DynamoDBClient({ region: 'eu-west-1' }));
-    const stores = { findings: new DynamoFindingsStore(client, 't'), approvals: new DynamoApprovalStore(client, 't'), lkg: new DynamoLastKnownGood(client, 't'), fixes: new DynamoFixLedger(client, 't') };
+    const stores = {
+      findings: new DynamoFindingsStore(client, 't'),
+      approvals: new DynamoApprovalStore(client, 't'),
+      lkg: new DynamoLastKnownGood(client, 't'),
+      fixes: new DynamoFixLedger(client, 't'),
+    };
     await Promise.all(CALLS[role](stores));
     const calls = db.calls().map((c) => {
       const input = c.args[0].input as { Key?: { pk: string }; Item?: { pk: string }; ExpressionAttributeValues?: Record<string, unknown> };
@@ -75,7 +109,8 @@ describe('table grants', () => {
     for (const { action, pk } of calls) {
       expect(TABLE_ACTIONS[role]).toContain(action);
       // a Scan names no partition key (the watchdog filters on FINDING# itself)
-      if (action !== 'dynamodb:Scan') expect(`${action} ${pk}: ${TABLE_ITEM_KINDS[role].some((kind) => pk.startsWith(`${kind}#`))}`).toMatch(/: true$/);
+      if (action !== 'dynamodb:Scan')
+        expect(`${action} ${pk}: ${TABLE_ITEM_KINDS[role].some((kind) => pk.startsWith(`${kind}#`))}`).toMatch(/: true$/);
     }
     db.restore();
   });
@@ -89,9 +124,16 @@ describe('table grants', () => {
 
   it('are limited by dynamodb:LeadingKeys to those kinds in the synthesized template', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const resources = Template.fromStack(new RampartStack(app, 'Rampart', { policy: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')) })).toJSON().Resources as Record<
+    const resources = Template.fromStack(
+      new RampartStack(app, 'Rampart', { policy: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')) }),
+    ).toJSON().Resources as Record<
       string,
-      { Type: string; Properties: { PolicyDocument?: { Statement: Array<{ Action: string | string[]; Condition?: Record<string, Record<string, string[]>> }> } } }
+      {
+        Type: string;
+        Properties: {
+          PolicyDocument?: { Statement: Array<{ Action: string | string[]; Condition?: Record<string, Record<string, string[]>> }> };
+        };
+      }
     >;
     const tableStatements = Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')

@@ -15,7 +15,10 @@ const WEBHOOK = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rampart/sl
 const SIGNING = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rampart/slack-signing-AbCdEf';
 
 const POLICY = parsePolicy({
-  notifications: { emails: ['secops@example.com'], slack: { webhookSecretArn: WEBHOOK, signingSecretArn: SIGNING, teamId: 'T012AB3C4', appId: 'A0123ABCD' } },
+  notifications: {
+    emails: ['secops@example.com'],
+    slack: { webhookSecretArn: WEBHOOK, signingSecretArn: SIGNING, teamId: 'T012AB3C4', appId: 'A0123ABCD' },
+  },
   approvals: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')).approvals,
   controls: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')).controls,
 });
@@ -24,7 +27,9 @@ type Resources = Record<string, { Type: string; Properties: Record<string, unkno
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const CONTROLS_ON = Object.keys(POLICY.controls).length;
-const template = Template.fromStack(new RampartStack(app, ENV.stackName, { policy: POLICY, createTrail: true })).toJSON() as { Resources: Resources };
+const template = Template.fromStack(new RampartStack(app, ENV.stackName, { policy: POLICY, createTrail: true })).toJSON() as {
+  Resources: Resources;
+};
 const resolver = new TemplateResolver(template, ENV);
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 const tamperRules = ofType('AWS::Events::Rule')
@@ -64,7 +69,13 @@ function apiCall(source: string, eventName: string, requestParameters: Record<st
         accountId: ENV.account,
         accessKeyId: 'ASIAEXAMPLEKEYID',
         sessionContext: {
-          sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEID', arn: `arn:aws:iam::${ENV.account}:role/Admin`, accountId: ENV.account, userName: 'Admin' },
+          sessionIssuer: {
+            type: 'Role',
+            principalId: 'AROAEXAMPLEID',
+            arn: `arn:aws:iam::${ENV.account}:role/Admin`,
+            accountId: ENV.account,
+            userName: 'Admin',
+          },
           attributes: { creationDate: '2026-11-30T09:55:00Z', mfaAuthenticated: 'false' },
         },
       },
@@ -92,7 +103,17 @@ function apiCall(source: string, eventName: string, requestParameters: Record<st
 function fromFixture(file: string, source: string, change: (record: Record<string, unknown>) => void) {
   const record = JSON.parse(readFileSync(join(ROOT, 'test/fixtures', file), 'utf8')) as Record<string, unknown>;
   change(record);
-  return { version: '0', id: 'f1', 'detail-type': 'AWS API Call via CloudTrail', source, account: ENV.account, time: record.eventTime, region: ENV.region, resources: [], detail: record };
+  return {
+    version: '0',
+    id: 'f1',
+    'detail-type': 'AWS API Call via CloudTrail',
+    source,
+    account: ENV.account,
+    time: record.eventTime,
+    region: ENV.region,
+    resources: [],
+    detail: record,
+  };
 }
 
 const alerted = (event: unknown) => tamperRules.filter((r) => matches(r.pattern, event)).map((r) => r.id);
@@ -105,18 +126,31 @@ describe('tamper alerts on the synthesized patterns', () => {
       expect((pattern.detail as Record<string, unknown>).errorCode).toEqual([{ exists: false }]);
     }
     const detector = ofType('AWS::Lambda::Function').find(([, f]) => JSON.stringify(f.Properties).includes('RAMPART_CONTROL'))![0];
-    const failed = apiCall('aws.lambda', 'DeleteFunction20150331', { functionName: ref(detector) }, { errorCode: 'AccessDenied', errorMessage: 'denied' });
+    const failed = apiCall(
+      'aws.lambda',
+      'DeleteFunction20150331',
+      { functionName: ref(detector) },
+      { errorCode: 'AccessDenied', errorMessage: 'denied' },
+    );
     expect(alerted(failed)).toEqual([]);
   });
 
-  it("alert on changes to every EventBridge rule of the guard, the tamper rules themselves included", () => {
+  it('alert on changes to every EventBridge rule of the guard, the tamper rules themselves included', () => {
     const rules = ofType('AWS::Events::Rule').map(([id]) => ref(id));
     // one detector rule per control of the policy, and the tamper rules
     expect(rules.length).toBe(CONTROLS_ON + tamperRules.length);
     for (const name of rules) {
-      for (const eventName of ['DisableRule', 'DeleteRule', 'PutRule']) expect(`${eventName} ${name}: ${alerted(apiCall('aws.events', eventName, { name })).length}`).not.toMatch(/: 0$/);
+      for (const eventName of ['DisableRule', 'DeleteRule', 'PutRule'])
+        expect(`${eventName} ${name}: ${alerted(apiCall('aws.events', eventName, { name })).length}`).not.toMatch(/: 0$/);
       expect(alerted(apiCall('aws.events', 'RemoveTargets', { rule: name, ids: ['Target0'] }))).not.toEqual([]);
-      expect(alerted(apiCall('aws.events', 'PutTargets', { rule: name, targets: [{ id: 'Target0', arn: 'arn:aws:sqs:eu-west-1:111122223333:elsewhere' }] }))).not.toEqual([]);
+      expect(
+        alerted(
+          apiCall('aws.events', 'PutTargets', {
+            rule: name,
+            targets: [{ id: 'Target0', arn: 'arn:aws:sqs:eu-west-1:111122223333:elsewhere' }],
+          }),
+        ),
+      ).not.toEqual([]);
     }
     expect(alerted(apiCall('aws.events', 'DisableRule', { name: 'someone-elses-rule' }))).toEqual([]);
     // the rule named in `name` on PutTargets is not how CloudTrail names it there
@@ -138,15 +172,26 @@ describe('tamper alerts on the synthesized patterns', () => {
       'CreateEventSourceMapping20150331',
     ];
     for (const { name, arn } of functions) {
-      const ids = [name, arn, `${ENV.account}:function:${name}`, `${arn}:$LATEST`, `${arn}:live`, `${ENV.account}:function:${name}:3`, `${name}:live`];
+      const ids = [
+        name,
+        arn,
+        `${ENV.account}:function:${name}`,
+        `${arn}:$LATEST`,
+        `${arn}:live`,
+        `${ENV.account}:function:${name}:3`,
+        `${name}:live`,
+      ];
       for (const functionName of ids) {
-        for (const eventName of eventNames) expect(`${eventName} ${functionName}: ${alerted(apiCall('aws.lambda', eventName, { functionName })).length}`).not.toMatch(/: 0$/);
+        for (const eventName of eventNames)
+          expect(`${eventName} ${functionName}: ${alerted(apiCall('aws.lambda', eventName, { functionName })).length}`).not.toMatch(/: 0$/);
       }
       // a function whose name merely starts with the guard's is another function
       expect(alerted(apiCall('aws.lambda', 'UpdateFunctionCode20150331v2', { functionName: `${arn}-copy` }))).toEqual([]);
       expect(alerted(apiCall('aws.lambda', 'UpdateFunctionCode20150331v2', { functionName: `${name}-copy` }))).toEqual([]);
     }
-    expect(alerted(apiCall('aws.lambda', 'DeleteFunction20150331', { functionName: 'arn:aws:lambda:eu-west-1:111122223333:function:billing' }))).toEqual([]);
+    expect(
+      alerted(apiCall('aws.lambda', 'DeleteFunction20150331', { functionName: 'arn:aws:lambda:eu-west-1:111122223333:function:billing' })),
+    ).toEqual([]);
     // reading a function changes nothing
     expect(alerted(apiCall('aws.lambda', 'GetFunction20150331v2', { functionName: functions[0]!.name }))).toEqual([]);
   });
@@ -178,7 +223,13 @@ describe('tamper alerts on the synthesized patterns', () => {
       expect(alerted(apiCall('aws.states', 'DeleteStateMachine', { stateMachineArn: arn }))).not.toEqual([]);
       const execution = `arn:aws:states:${ENV.region}:${ENV.account}:execution:${name}:run-1`;
       expect(alerted(apiCall('aws.states', 'StopExecution', { executionArn: execution }))).not.toEqual([]);
-      expect(alerted(apiCall('aws.states', 'StopExecution', { executionArn: `arn:aws:states:${ENV.region}:${ENV.account}:execution:${name}-other:run-1` }))).toEqual([]);
+      expect(
+        alerted(
+          apiCall('aws.states', 'StopExecution', {
+            executionArn: `arn:aws:states:${ENV.region}:${ENV.account}:execution:${name}-other:run-1`,
+          }),
+        ),
+      ).toEqual([]);
     }
   });
 
@@ -203,7 +254,16 @@ describe('tamper alerts on the synthesized patterns', () => {
       r.resources = [{ accountId: ENV.account, type: 'AWS::KMS::Key', ARN: keyArn }];
     });
     expect(alerted(schedule)).not.toEqual([]);
-    expect(alerted(apiCall('aws.kms', 'PutKeyPolicy', { keyId: keyArn, policyName: 'default', policy: '{}' }, { resources: [{ ARN: keyArn, accountId: ENV.account }] }))).not.toEqual([]);
+    expect(
+      alerted(
+        apiCall(
+          'aws.kms',
+          'PutKeyPolicy',
+          { keyId: keyArn, policyName: 'default', policy: '{}' },
+          { resources: [{ ARN: keyArn, accountId: ENV.account }] },
+        ),
+      ),
+    ).not.toEqual([]);
     const other = fromFixture('kms-DisableKey.awsdocs-kms-2014-doc.json', 'aws.kms', () => undefined);
     expect(alerted(other)).toEqual([]);
   });
@@ -212,8 +272,12 @@ describe('tamper alerts on the synthesized patterns', () => {
     const topicArn = ref(only('AWS::SNS::Topic'));
     expect(alerted(apiCall('aws.sns', 'DeleteTopic', { topicArn }))).not.toEqual([]);
     expect(alerted(apiCall('aws.sns', 'SetTopicAttributes', { topicArn, attributeName: 'Policy', attributeValue: '{}' }))).not.toEqual([]);
-    expect(alerted(apiCall('aws.sns', 'Unsubscribe', { subscriptionArn: `${topicArn}:0b7e3b0f-4e24-4b8e-9f35-8a5c9e0f1a2b` }))).not.toEqual([]);
-    expect(alerted(apiCall('aws.sns', 'Unsubscribe', { subscriptionArn: `${topicArn}-other:0b7e3b0f-4e24-4b8e-9f35-8a5c9e0f1a2b` }))).toEqual([]);
+    expect(alerted(apiCall('aws.sns', 'Unsubscribe', { subscriptionArn: `${topicArn}:0b7e3b0f-4e24-4b8e-9f35-8a5c9e0f1a2b` }))).not.toEqual(
+      [],
+    );
+    expect(
+      alerted(apiCall('aws.sns', 'Unsubscribe', { subscriptionArn: `${topicArn}-other:0b7e3b0f-4e24-4b8e-9f35-8a5c9e0f1a2b` })),
+    ).toEqual([]);
     expect(alerted(apiCall('aws.sns', 'DeleteTopic', { topicArn: `arn:aws:sns:${ENV.region}:${ENV.account}:billing` }))).toEqual([]);
   });
 
@@ -221,7 +285,16 @@ describe('tamper alerts on the synthesized patterns', () => {
     const secret = only('AWS::SecretsManager::Secret');
     const name = resolver.resolve(template.Resources[secret]!.Properties.Name) as string;
     const fullArn = ref(secret);
-    for (const secretId of [name, fullArn, fullArn.slice(0, -7), 'rampart/slack-webhook', WEBHOOK, `${WEBHOOK}-AbC123`, 'rampart/slack-signing', SIGNING]) {
+    for (const secretId of [
+      name,
+      fullArn,
+      fullArn.slice(0, -7),
+      'rampart/slack-webhook',
+      WEBHOOK,
+      `${WEBHOOK}-AbC123`,
+      'rampart/slack-signing',
+      SIGNING,
+    ]) {
       for (const eventName of ['PutSecretValue', 'UpdateSecret', 'DeleteSecret', 'PutResourcePolicy']) {
         expect(`${eventName} ${secretId}: ${alerted(apiCall('aws.secretsmanager', eventName, { secretId })).length}`).not.toMatch(/: 0$/);
       }
@@ -262,12 +335,19 @@ describe('tamper alerts on the synthesized patterns', () => {
 describe('IAM events outside us-east-1', () => {
   const synthIn = (region: string | undefined, iamEventsForwarded?: boolean) => {
     const a = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    return new RampartStack(a, 'Rampart', { policy: parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'AES256' } } }), env: region ? { region } : undefined, iamEventsForwarded });
+    return new RampartStack(a, 'Rampart', {
+      policy: parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'AES256' } } }),
+      env: region ? { region } : undefined,
+      iamEventsForwarded,
+    });
   };
 
   it('warns at synth when the region is not us-east-1 or not known, unless a forwarder is deployed', () => {
     for (const region of ['eu-west-1', undefined]) {
-      Annotations.fromStack(synthIn(region)).hasWarning('*', Match.stringLikeRegexp('IAM events reach EventBridge only in us-east-1.*-c iamAlerts=true'));
+      Annotations.fromStack(synthIn(region)).hasWarning(
+        '*',
+        Match.stringLikeRegexp('IAM events reach EventBridge only in us-east-1.*-c iamAlerts=true'),
+      );
     }
     expect(Annotations.fromStack(synthIn('us-east-1')).findWarning('*', Match.stringLikeRegexp('IAM events'))).toEqual([]);
     expect(Annotations.fromStack(synthIn('eu-west-1', true)).findWarning('*', Match.stringLikeRegexp('IAM events'))).toEqual([]);
@@ -277,7 +357,12 @@ describe('IAM events outside us-east-1', () => {
 describe('the us-east-1 forwarder (-c iamAlerts=true)', () => {
   it('comes with a guard stack of a known region, both cdk-nag clean', () => {
     const a = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    new RampartStack(a, 'Rampart', { policy: POLICY, env: { region: 'eu-west-1', account: ENV.account }, iamEventsForwarded: true, createTrail: true });
+    new RampartStack(a, 'Rampart', {
+      policy: POLICY,
+      env: { region: 'eu-west-1', account: ENV.account },
+      iamEventsForwarded: true,
+      createTrail: true,
+    });
     new IamAlertsStack(a, 'RampartIamAlerts', { guardRegion: 'eu-west-1', env: { account: ENV.account } });
     Validations.of(a).addPlugins(new AwsSolutionsChecks(a));
     expect(() => a.synth()).not.toThrow();
@@ -292,11 +377,22 @@ describe('the us-east-1 forwarder (-c iamAlerts=true)', () => {
     const t = Template.fromStack(forwarder).toJSON() as { Resources: Resources };
     const local = new TemplateResolver(t, { ...ENV, region: 'us-east-1', stackName: 'RampartIamAlerts' });
     const [rule] = Object.values(t.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
-    const { EventPattern, Targets } = local.resolve(rule!.Properties) as { EventPattern: Record<string, unknown>; Targets: Array<{ Arn: string; DeadLetterConfig?: unknown }> };
-    expect(Targets).toEqual([expect.objectContaining({ Arn: `arn:aws:events:${ENV.region}:${ENV.account}:event-bus/default`, DeadLetterConfig: expect.anything() })]);
+    const { EventPattern, Targets } = local.resolve(rule!.Properties) as {
+      EventPattern: Record<string, unknown>;
+      Targets: Array<{ Arn: string; DeadLetterConfig?: unknown }>;
+    };
+    expect(Targets).toEqual([
+      expect.objectContaining({
+        Arn: `arn:aws:events:${ENV.region}:${ENV.account}:event-bus/default`,
+        DeadLetterConfig: expect.anything(),
+      }),
+    ]);
 
     const guardRole = ref(ofType('AWS::IAM::Role')[0]![0]);
-    const change = { ...apiCall('aws.iam', 'AttachRolePolicy', { roleName: guardRole, policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }), region: 'us-east-1' };
+    const change = {
+      ...apiCall('aws.iam', 'AttachRolePolicy', { roleName: guardRole, policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }),
+      region: 'us-east-1',
+    };
     change.detail.awsRegion = 'us-east-1';
     expect(matches(EventPattern, change)).toBe(true);
     // on the guard's bus the event keeps its content: the guard's rule for roles takes it

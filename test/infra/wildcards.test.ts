@@ -48,8 +48,13 @@ function identityStatements(resources: Resources): Array<{ where: string; statem
 
 const onStar = (resources: Resources) =>
   identityStatements(resources)
-    .filter(({ statement }) => statement.Effect === 'Allow' && (Array.isArray(statement.Resource) ? statement.Resource.includes('*') : statement.Resource === '*'))
-    .flatMap(({ where, statement }) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]).map((action) => `${where}: ${action}`));
+    .filter(
+      ({ statement }) =>
+        statement.Effect === 'Allow' && (Array.isArray(statement.Resource) ? statement.Resource.includes('*') : statement.Resource === '*'),
+    )
+    .flatMap(({ where, statement }) =>
+      (Array.isArray(statement.Action) ? statement.Action : [statement.Action]).map((action) => `${where}: ${action}`),
+    );
 
 describe('grants on *', () => {
   let synthesized: Array<{ Resources: Resources }> | undefined;
@@ -58,10 +63,16 @@ describe('grants on *', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const policy = parsePolicy({
       regions: ['eu-west-1', 'us-east-1'],
-      notifications: { emails: ['secops@example.com'], slack: { webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rampart/slack-webhook' } },
+      notifications: {
+        emails: ['secops@example.com'],
+        slack: { webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rampart/slack-webhook' },
+      },
       controls: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')).controls,
     });
-    const stacks = [new RampartStack(app, 'Rampart', { policy, createTrail: true }), new IamAlertsStack(app, 'RampartIamAlerts', { guardRegion: 'eu-west-1' })];
+    const stacks = [
+      new RampartStack(app, 'Rampart', { policy, createTrail: true }),
+      new IamAlertsStack(app, 'RampartIamAlerts', { guardRegion: 'eu-west-1' }),
+    ];
     return stacks.map((s) => Template.fromStack(s).toJSON() as { Resources: Resources });
   };
 
@@ -76,17 +87,25 @@ describe('grants on *', () => {
     const [template] = synthAll();
     const resources = structuredClone(template!.Resources);
     const policy = Object.values(resources).find((r) => r.Type === 'AWS::IAM::Policy')!;
-    (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.push({ Effect: 'Allow', Action: 's3:PutEncryptionConfiguration', Resource: '*' });
+    (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.push({
+      Effect: 'Allow',
+      Action: 's3:PutEncryptionConfiguration',
+      Resource: '*',
+    });
     expect(onStar(resources)).toContain(`${Object.keys(resources).find((k) => resources[k] === policy)}: s3:PutEncryptionConfiguration`);
   });
 
   it('apigateway:PATCH names stages and usage plans in the policy regions and the stack region only', () => {
     const [template] = synthAll();
-    const patch = identityStatements(template!.Resources).filter(({ statement }) => ([] as string[]).concat(statement.Action).includes('apigateway:PATCH'));
+    const patch = identityStatements(template!.Resources).filter(({ statement }) =>
+      ([] as string[]).concat(statement.Action).includes('apigateway:PATCH'),
+    );
     expect(patch.length).toBeGreaterThan(0);
     const resources = patch.flatMap(({ statement }) => ([] as unknown[]).concat(statement.Resource)).map((r) => JSON.stringify(r));
-    for (const r of resources) expect(r).toMatch(/apigateway:(eu-west-1|us-east-1|",\{"Ref":"AWS::Region"\},")::\/(restapis\/\*\/stages\/\*|usageplans\/\*)/);
+    for (const r of resources)
+      expect(r).toMatch(/apigateway:(eu-west-1|us-east-1|",\{"Ref":"AWS::Region"\},")::\/(restapis\/\*\/stages\/\*|usageplans\/\*)/);
     expect(resources.join(' ')).not.toContain('apigateway:*');
-    for (const region of ['eu-west-1', 'us-east-1']) expect(resources.some((r) => r.includes(`apigateway:${region}::/usageplans/*`))).toBe(true);
+    for (const region of ['eu-west-1', 'us-east-1'])
+      expect(resources.some((r) => r.includes(`apigateway:${region}::/usageplans/*`))).toBe(true);
   });
 });

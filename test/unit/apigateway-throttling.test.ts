@@ -1,4 +1,11 @@
-import { APIGatewayClient, GetRestApisCommand, GetStageCommand, GetUsagePlanCommand, GetUsagePlansCommand, NotFoundException } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  GetRestApisCommand,
+  GetStageCommand,
+  GetUsagePlanCommand,
+  GetUsagePlansCommand,
+  NotFoundException,
+} from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { stageRef, usagePlanRef } from '../../detectors/apigateway-resources';
 import { createAwsClients } from '../../core/aws';
@@ -9,8 +16,17 @@ import { fixture, fixtureEvent } from '../helpers';
 
 const policy = (input: object = {}) =>
   parsePolicy({ controls: { 'apigateway-throttling': { rateLimit: 1000, burstLimit: 500, ...input } } }).controls['apigateway-throttling']!;
-const stage = (methods: Extract<ThrottlingState, { kind: 'stage' }>['methods'], complete = true): ThrottlingState => ({ kind: 'stage', methods, complete });
-const plan = (rateLimit: number | null | undefined, burstLimit: number | null | undefined, quotaLimit?: number | null, complete = true): ThrottlingState => ({
+const stage = (methods: Extract<ThrottlingState, { kind: 'stage' }>['methods'], complete = true): ThrottlingState => ({
+  kind: 'stage',
+  methods,
+  complete,
+});
+const plan = (
+  rateLimit: number | null | undefined,
+  burstLimit: number | null | undefined,
+  quotaLimit?: number | null,
+  complete = true,
+): ThrottlingState => ({
   kind: 'usage-plan',
   throttle: { rateLimit, burstLimit },
   quotaLimit,
@@ -45,7 +61,12 @@ describe('apigateway-throttling evaluate', () => {
       desired: { rateLimit: 1000, burstLimit: 500 },
       reason: 'method ~1pets/GET rate limit 5000 rps is above the maximum 1000',
     });
-    expect(evaluateThrottling(stage({ '*/*': { rateLimit: 100, burstLimit: 50 }, '~1pets/GET': { rateLimit: null, burstLimit: null } }), policy()).status).toBe('compliant');
+    expect(
+      evaluateThrottling(
+        stage({ '*/*': { rateLimit: 100, burstLimit: 50 }, '~1pets/GET': { rateLimit: null, burstLimit: null } }),
+        policy(),
+      ).status,
+    ).toBe('compliant');
   });
 
   it('says unknown when the limit that decides is not revealed, and violation when a revealed one is over', () => {
@@ -87,7 +108,10 @@ describe('apigateway-throttling from events', () => {
     const [ref] = resourcesFrom(event);
 
     expect(ref?.arn).toBe('arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod');
-    expect(stateFrom(event, ref!)).toEqual({ status: 'known', state: { kind: 'stage', methods: { '*/*': { rateLimit: 2000, burstLimit: 1000 } }, complete: false } });
+    expect(stateFrom(event, ref!)).toEqual({
+      status: 'known',
+      state: { kind: 'stage', methods: { '*/*': { rateLimit: 2000, burstLimit: 1000 } }, complete: false },
+    });
   });
 
   it('says unknown for an UpdateStage that patches no throttling', () => {
@@ -101,7 +125,8 @@ describe('apigateway-throttling from events', () => {
 
   it('reads per-method patch paths (~1 for /) and removals', () => {
     const raw = fixture('apigateway-UpdateStage.throttle-over-constructed.json');
-    const body = (raw.detail as { requestParameters: { updateStageInput: { patchOperations: unknown[] } } }).requestParameters.updateStageInput;
+    const body = (raw.detail as { requestParameters: { updateStageInput: { patchOperations: unknown[] } } }).requestParameters
+      .updateStageInput;
     body.patchOperations = [
       { op: 'replace', path: '/~1pets/GET/throttling/rateLimit', value: '50' },
       { op: 'remove', path: '/*/*/throttling/burstLimit' },
@@ -140,7 +165,10 @@ describe('apigateway-throttling from events', () => {
     const [ref] = resourcesFrom(event);
 
     expect(ref?.arn).toBe('arn:aws:apigateway:us-east-1::/usageplans/u1p2l3');
-    expect(stateFrom(event, ref!)).toEqual({ status: 'known', state: { kind: 'usage-plan', throttle: { rateLimit: 5000 }, quotaLimit: undefined, complete: false } });
+    expect(stateFrom(event, ref!)).toEqual({
+      status: 'known',
+      state: { kind: 'usage-plan', throttle: { rateLimit: 5000 }, quotaLimit: undefined, complete: false },
+    });
   });
 
   it('reads the methodSettings map of a Config stage item', () => {
@@ -175,7 +203,9 @@ describe('apigateway-throttling readState and list', () => {
   });
 
   it('reads a usage plan with GetUsagePlan', async () => {
-    apigw.on(GetUsagePlanCommand).resolves({ id: 'up1', throttle: { rateLimit: 20, burstLimit: 10 }, quota: { limit: 100, period: 'DAY' } });
+    apigw
+      .on(GetUsagePlanCommand)
+      .resolves({ id: 'up1', throttle: { rateLimit: 20, burstLimit: 10 }, quota: { limit: 100, period: 'DAY' } });
 
     expect(await apigatewayThrottling.readState(usagePlanRef('eu-west-1', 'up1'), clients)).toEqual({
       status: 'known',
@@ -191,7 +221,10 @@ describe('apigateway-throttling readState and list', () => {
 
   it('lists stages and usage plans over all pages', async () => {
     apigw.on(GetRestApisCommand).resolves({ items: [] });
-    apigw.on(GetUsagePlansCommand).resolvesOnce({ items: [{ id: 'up1' }], position: 'p2' }).resolvesOnce({ items: [{ id: 'up2' }] });
+    apigw
+      .on(GetUsagePlansCommand)
+      .resolvesOnce({ items: [{ id: 'up1' }], position: 'p2' })
+      .resolvesOnce({ items: [{ id: 'up2' }] });
 
     const arns = [];
     for await (const ref of apigatewayThrottling.list(clients)) arns.push(ref.arn);

@@ -11,7 +11,8 @@ import { LEGACY_ACL, RAMPART_GUARD_ACL, fixture, fixtureEvent } from '../helpers
 
 const STAGE = stageRef('us-east-1', 'a1b2c3d4e5', 'prod');
 const OTHER_ACL = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/partner-api/5e6f7a8b-1111-4222-8333-944455556666';
-const FMS_ACL = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
+const FMS_ACL =
+  'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
 const wafPolicy = (input: object) => parsePolicy({ controls: { 'apigateway-waf': input } }).controls['apigateway-waf']!;
 
 describe('apigateway-waf evaluate', () => {
@@ -44,7 +45,10 @@ describe('apigateway-waf evaluate', () => {
     const policy = wafPolicy({});
 
     expect(evaluateStageWaf({ webAclArn: LEGACY_ACL }, policy, STAGE)).toEqual({ status: 'compliant' });
-    expect(evaluateStageWaf({ webAclArn: null }, policy, STAGE)).toMatchObject({ status: 'violation', desired: { webAclArn: 'any web ACL' } });
+    expect(evaluateStageWaf({ webAclArn: null }, policy, STAGE)).toMatchObject({
+      status: 'violation',
+      desired: { webAclArn: 'any web ACL' },
+    });
   });
 
   it('leaves an ACL alone that WAF says Firewall Manager manages, whatever its name', () => {
@@ -54,14 +58,16 @@ describe('apigateway-waf evaluate', () => {
     expect(evaluateStageWaf({ webAclArn: OTHER_ACL, managedByFirewallManager: true }, policy, STAGE)).toEqual({ status: 'compliant' });
   });
 
-  it('flags an ACL named like Firewall Manager\'s that WAF says it does not manage (an impostor)', () => {
-    expect(evaluateStageWaf({ webAclArn: FMS_ACL, managedByFirewallManager: false }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), STAGE)).toMatchObject({
+  it("flags an ACL named like Firewall Manager's that WAF says it does not manage (an impostor)", () => {
+    expect(
+      evaluateStageWaf({ webAclArn: FMS_ACL, managedByFirewallManager: false }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), STAGE),
+    ).toMatchObject({
       status: 'violation',
       reason: `stage carries web ACL ${FMS_ACL}, policy requires ${RAMPART_GUARD_ACL}`,
     });
   });
 
-  it('offline, says unknown for an ACL named like Firewall Manager\'s: only WAF can tell', () => {
+  it("offline, says unknown for an ACL named like Firewall Manager's: only WAF can tell", () => {
     expect(evaluateStageWaf({ webAclArn: FMS_ACL }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), STAGE)).toEqual({
       status: 'unknown',
       reason: `whether web ACL ${FMS_ACL} is managed by Firewall Manager takes a WAF lookup (GetWebACL)`,
@@ -134,7 +140,11 @@ describe('apigateway-waf from events', () => {
 describe('apigateway-waf readState and list', () => {
   const waf = mockClient(WAFV2Client);
   const apigw = mockClient(APIGatewayClient);
-  const clients = createAwsClients({ region: 'us-east-1', regions: ['us-east-1', 'eu-west-1'], credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const clients = createAwsClients({
+    region: 'us-east-1',
+    regions: ['us-east-1', 'eu-west-1'],
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   beforeEach(() => {
     waf.reset();
     apigw.reset();
@@ -142,17 +152,25 @@ describe('apigateway-waf readState and list', () => {
   });
 
   it('reads the ACL with GetWebACLForResource on the stage ARN', async () => {
-    waf.on(GetWebACLForResourceCommand).resolves({ WebACL: { ARN: RAMPART_GUARD_ACL, Name: 'rampart-guard', Id: '1a2b', DefaultAction: {}, VisibilityConfig: undefined } as never });
+    waf.on(GetWebACLForResourceCommand).resolves({
+      WebACL: { ARN: RAMPART_GUARD_ACL, Name: 'rampart-guard', Id: '1a2b', DefaultAction: {}, VisibilityConfig: undefined } as never,
+    });
 
     expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: RAMPART_GUARD_ACL }, tags: {} });
     expect(waf).toHaveReceivedCommandWith(GetWebACLForResourceCommand, { ResourceArn: STAGE.arn });
   });
 
   it('reads the stage tags too (GetTags), so a tag exemption holds for this control', async () => {
-    waf.on(GetWebACLForResourceCommand).resolves({ WebACL: { ARN: RAMPART_GUARD_ACL, Name: 'rampart-guard', Id: '1a2b', DefaultAction: {}, VisibilityConfig: undefined } as never });
+    waf.on(GetWebACLForResourceCommand).resolves({
+      WebACL: { ARN: RAMPART_GUARD_ACL, Name: 'rampart-guard', Id: '1a2b', DefaultAction: {}, VisibilityConfig: undefined } as never,
+    });
     apigw.on(GetTagsCommand, { resourceArn: STAGE.arn }).resolves({ tags: { 'rampart:exempt': 'true' } });
 
-    expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: RAMPART_GUARD_ACL }, tags: { 'rampart:exempt': 'true' } });
+    expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({
+      status: 'known',
+      state: { webAclArn: RAMPART_GUARD_ACL },
+      tags: { 'rampart:exempt': 'true' },
+    });
   });
 
   it('says gone when API Gateway does not find the stage', async () => {
@@ -168,11 +186,15 @@ describe('apigateway-waf readState and list', () => {
     expect(await apigatewayWaf.readState(STAGE, clients)).toEqual({ status: 'known', state: { webAclArn: null }, tags: {} });
   });
 
-  it('online, asks WAF whether an ACL other than the required one is Firewall Manager\'s, once per ACL per client set', async () => {
+  it("online, asks WAF whether an ACL other than the required one is Firewall Manager's, once per ACL per client set", async () => {
     const policy = wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL });
     const fresh = createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    waf.on(GetWebACLCommand, { Id: '0f0e0d0c-1111-4222-8333-944455556666' }).resolves({ WebACL: { ManagedByFirewallManager: true } as never });
-    waf.on(GetWebACLCommand, { Id: '5e6f7a8b-1111-4222-8333-944455556666' }).resolves({ WebACL: { ManagedByFirewallManager: false } as never });
+    waf
+      .on(GetWebACLCommand, { Id: '0f0e0d0c-1111-4222-8333-944455556666' })
+      .resolves({ WebACL: { ManagedByFirewallManager: true } as never });
+    waf
+      .on(GetWebACLCommand, { Id: '5e6f7a8b-1111-4222-8333-944455556666' })
+      .resolves({ WebACL: { ManagedByFirewallManager: false } as never });
 
     const fms = await apigatewayWaf.resolveState!({ webAclArn: FMS_ACL }, policy, STAGE, fresh);
     const again = await apigatewayWaf.resolveState!({ webAclArn: FMS_ACL }, policy, stageRef('us-east-1', 'a1b2c3d4e5', 'dev'), fresh);
@@ -186,7 +208,11 @@ describe('apigateway-waf readState and list', () => {
       { webAclArn: RAMPART_GUARD_ACL },
     ]);
     expect(waf).toHaveReceivedCommandTimes(GetWebACLCommand, 2);
-    expect(waf).toHaveReceivedCommandWith(GetWebACLCommand, { Name: 'FMManagedWebACLV2-baseline-1700000000000', Scope: 'REGIONAL', Id: '0f0e0d0c-1111-4222-8333-944455556666' });
+    expect(waf).toHaveReceivedCommandWith(GetWebACLCommand, {
+      Name: 'FMManagedWebACLV2-baseline-1700000000000',
+      Scope: 'REGIONAL',
+      Id: '0f0e0d0c-1111-4222-8333-944455556666',
+    });
     expect(evaluateStageWaf(other, policy, STAGE).status).toBe('violation');
   });
 
@@ -194,7 +220,10 @@ describe('apigateway-waf readState and list', () => {
     const fresh = createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     waf.on(GetWebACLCommand).resolves({ WebACL: { ManagedByFirewallManager: true } as never });
 
-    expect(await apigatewayWaf.resolveState!({ webAclArn: FMS_ACL }, wafPolicy({}), STAGE, fresh)).toEqual({ webAclArn: FMS_ACL, managedByFirewallManager: true });
+    expect(await apigatewayWaf.resolveState!({ webAclArn: FMS_ACL }, wafPolicy({}), STAGE, fresh)).toEqual({
+      webAclArn: FMS_ACL,
+      managedByFirewallManager: true,
+    });
   });
 
   it('says gone on WAFNonexistentItemException', async () => {

@@ -40,7 +40,10 @@ const POLICY_INPUT: PolicyInput = {
 };
 
 // IAM Identity Center names the session after the user's email; the Slack handle matches the IAM user name
-const MALLORY_SSO: Actor = { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/mallory@example.com' };
+const MALLORY_SSO: Actor = {
+  type: 'AssumedRole',
+  arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/mallory@example.com',
+};
 const MALLORY_IAM: Actor = { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/mallory', userName: 'mallory' };
 
 const FINDING = (actor: Actor = MALLORY_SSO): Finding => ({
@@ -62,13 +65,22 @@ const record = (id: string, actor?: Actor): ApprovalRecord => ({
   generation: 1,
   taskToken: `token-of-${id}`,
   finding: FINDING(actor),
-  change: { service: 'apigateway', operation: 'UpdateStage', region: 'us-east-1', input: { restApiId: 'a1', stageName: 'prod', patchOperations: [] } },
+  change: {
+    service: 'apigateway',
+    operation: 'UpdateStage',
+    region: 'us-east-1',
+    input: { restApiId: 'a1', stageName: 'prod', patchOperations: [] },
+  },
   createdAt: NOW.toISOString(),
   expiresAt: LATER.toISOString(),
   status: 'pending',
 });
 
-function linkEvent(url: string, httpMethod: 'GET' | 'POST', override: Partial<{ id: string; sig: string; by: string }> = {}): APIGatewayProxyEvent {
+function linkEvent(
+  url: string,
+  httpMethod: 'GET' | 'POST',
+  override: Partial<{ id: string; sig: string; by: string }> = {},
+): APIGatewayProxyEvent {
   const u = new URL(url);
   const [, , , id, decision] = u.pathname.split('/');
   const query = Object.fromEntries(u.searchParams);
@@ -93,7 +105,11 @@ function slackEvent(body: string, timestamp: number, signature: string): APIGate
     path: '/approvals/slack/interactions',
     pathParameters: null,
     queryStringParameters: null,
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Slack-Request-Timestamp': String(timestamp), 'X-Slack-Signature': signature },
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'X-Slack-Request-Timestamp': String(timestamp),
+      'X-Slack-Signature': signature,
+    },
     body,
     isBase64Encoded: false,
   } as unknown as APIGatewayProxyEvent;
@@ -120,14 +136,28 @@ const slackBody = (click: Click = {}) =>
       trigger_id: '1234567890.123456789.abcdef',
       channel: { id: 'C0SECOPS', name: 'secops' },
       response_url: click.responseUrl ?? RESPONSE_URL,
-      actions: [{ type: 'button', action_id: click.action ?? 'approve', block_id: 'rampart-approval', value: click.id ?? 'a-1', action_ts: '1717430401.000200' }],
+      actions: [
+        {
+          type: 'button',
+          action_id: click.action ?? 'approve',
+          block_id: 'rampart-approval',
+          value: click.id ?? 'a-1',
+          action_ts: '1717430401.000200',
+        },
+      ],
     }),
   )}`;
 
 describe('approval links', () => {
   it('round-trips a signed link bound to its approver and refuses a tampered one', () => {
     const url = new URL(approvalLink(SECRET, BASE, 'a-1', 'approve', LATER, 'alice@example.com'));
-    const link = { id: 'a-1', decision: 'approve', exp: url.searchParams.get('exp') ?? undefined, by: url.searchParams.get('by') ?? undefined, sig: url.searchParams.get('sig') ?? undefined };
+    const link = {
+      id: 'a-1',
+      decision: 'approve',
+      exp: url.searchParams.get('exp') ?? undefined,
+      by: url.searchParams.get('by') ?? undefined,
+      sig: url.searchParams.get('sig') ?? undefined,
+    };
 
     expect(url.pathname).toBe('/approvals/approvals/a-1/approve');
     expect(link.by).toBe('alice@example.com');
@@ -177,10 +207,17 @@ describe('the approval callback', () => {
       findings,
       sfn: new SFNClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
       secrets: { get: async (arn: string) => (arn.endsWith(':slack') ? SLACK_SECRET : SECRET) },
-      config: { approvalSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:approvals', slackSigningSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack' },
+      config: {
+        approvalSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:approvals',
+        slackSigningSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack',
+      },
       clock: () => now,
     } as unknown as GuardDeps;
-    handler = makeApprovalCallbackHandler(() => deps, post as unknown as typeof fetch, async () => undefined);
+    handler = makeApprovalCallbackHandler(
+      () => deps,
+      post as unknown as typeof fetch,
+      async () => undefined,
+    );
   }
   beforeEach(() => setUp());
   afterAll(() => sfn.restore());
@@ -191,7 +228,8 @@ describe('the approval callback', () => {
     const body = slackBody(c);
     return handler(slackEvent(body, ts, slackSignature(SLACK_SECRET, ts, body)));
   };
-  const replyOf = (call = 0) => JSON.parse(String((post.mock.calls[call] as unknown as [string, RequestInit])[1].body)) as Record<string, unknown>;
+  const replyOf = (call = 0) =>
+    JSON.parse(String((post.mock.calls[call] as unknown as [string, RequestInit])[1].body)) as Record<string, unknown>;
   const expectNothingDecided = async () => {
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     expect(await approvals.get('a-1')).toMatchObject({ status: 'pending' });
@@ -213,10 +251,17 @@ describe('the approval callback', () => {
     const replay = await handler(linkEvent(linkOf('alice@example.com'), 'POST'));
 
     expect(first.statusCode).toBe(200);
-    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-of-a-1', output: JSON.stringify({ decision: 'approve', by: 'alice@example.com' }) });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: 'token-of-a-1',
+      output: JSON.stringify({ decision: 'approve', by: 'alice@example.com' }),
+    });
     expect(replay.statusCode).toBe(409);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
-    expect(await approvals.get('a-1')).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', deliveredAt: NOW.toISOString() });
+    expect(await approvals.get('a-1')).toMatchObject({
+      status: 'approved',
+      decidedBy: 'alice@example.com',
+      deliveredAt: NOW.toISOString(),
+    });
     expect((await findings.get('f1'))?.history.at(-1)).toEqual({ at: NOW.toISOString(), event: 'approved', by: 'alice@example.com' });
   });
 
@@ -283,11 +328,13 @@ describe('the approval callback', () => {
     expect(result.statusCode).toBe(404);
   });
 
-  it('takes a listed Slack user\'s click and replaces the message with who decided and when', async () => {
+  it("takes a listed Slack user's click and replaces the message with who decided and when", async () => {
     const result = await click({ action: 'reject' });
 
     expect(result.statusCode).toBe(200);
-    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { output: JSON.stringify({ decision: 'reject', by: 'slack:alice (U0ALICE)' }) });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      output: JSON.stringify({ decision: 'reject', by: 'slack:alice (U0ALICE)' }),
+    });
     expect(post.mock.calls[0]?.[0]).toBe(RESPONSE_URL);
     const reply = replyOf();
     expect(reply).toMatchObject({ replace_original: true, text: `Rejected by slack:alice (U0ALICE) at ${NOW.toISOString()}` });
@@ -298,9 +345,17 @@ describe('the approval callback', () => {
 
   it.each([
     ['a Slack user who is not listed', { user: { id: 'U0CAROL', username: 'carol', team_id: TEAM } }, 'You are not an approver'],
-    ['a user of another Slack team', { teamId: 'T0OTHER', user: { id: 'U0ALICE', username: 'alice', team_id: 'T0OTHER' } }, 'not the one Rampart takes approvals from'],
+    [
+      'a user of another Slack team',
+      { teamId: 'T0OTHER', user: { id: 'U0ALICE', username: 'alice', team_id: 'T0OTHER' } },
+      'not the one Rampart takes approvals from',
+    ],
     ['a forged app id', { appId: 'A0FORGED' }, 'not the one Rampart takes approvals from'],
-    ['the actor whose change caused the finding', { user: { id: 'U0MALLORY', username: 'mallory', team_id: TEAM } }, 'You made the change that caused this finding'],
+    [
+      'the actor whose change caused the finding',
+      { user: { id: 'U0MALLORY', username: 'mallory', team_id: TEAM } },
+      'You made the change that caused this finding',
+    ],
   ] as const)('refuses %s with an ephemeral message and decides nothing', async (_, c, message) => {
     await setUp(MALLORY_IAM);
 
@@ -312,7 +367,7 @@ describe('the approval callback', () => {
     await expectNothingDecided();
   });
 
-  it('does not follow a response_url that is not Slack\'s; answers in the HTTP response instead', async () => {
+  it("does not follow a response_url that is not Slack's; answers in the HTTP response instead", async () => {
     const result = await click({ user: { id: 'U0CAROL', username: 'carol' }, responseUrl: 'https://attacker.example/collect' });
 
     expect(post).not.toHaveBeenCalled();
@@ -336,7 +391,11 @@ describe('the approval callback', () => {
     const result = await handler(linkEvent(linkOf('alice@example.com'), 'POST'));
 
     expect(result.statusCode).toBe(410);
-    expect(await approvals.get('a-1')).toMatchObject({ status: 'expired', decidedBy: 'alice@example.com', note: expect.stringContaining('after the workflow had stopped waiting (TaskTimedOut)') });
+    expect(await approvals.get('a-1')).toMatchObject({
+      status: 'expired',
+      decidedBy: 'alice@example.com',
+      note: expect.stringContaining('after the workflow had stopped waiting (TaskTimedOut)'),
+    });
     expect((await findings.get('f1'))?.history.at(-1)).toMatchObject({ event: 'approval-too-late', by: 'alice@example.com' });
   });
 
@@ -363,7 +422,11 @@ describe('approval requests', () => {
       findings,
       sns: new SNSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
       secrets: { get: async () => SECRET },
-      config: { topicArn: 'arn:aws:sns:us-east-1:111122223333:rampart', approvalApiUrl: BASE, approvalSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:approvals' },
+      config: {
+        topicArn: 'arn:aws:sns:us-east-1:111122223333:rampart',
+        approvalApiUrl: BASE,
+        approvalSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:approvals',
+      },
       clock: () => NOW,
     } as unknown as GuardDeps;
     const change = record('x').change;
@@ -392,7 +455,19 @@ describe('approval requests', () => {
     expect(links).toHaveLength(2);
     for (const link of links) {
       const [, , , id, decision] = link.pathname.split('/');
-      expect(checkApprovalLink(SECRET, { id: id!, decision: decision!, exp: link.searchParams.get('exp') ?? undefined, by: link.searchParams.get('by') ?? undefined, sig: link.searchParams.get('sig') ?? undefined }, NOW)).toBe('ok');
+      expect(
+        checkApprovalLink(
+          SECRET,
+          {
+            id: id!,
+            decision: decision!,
+            exp: link.searchParams.get('exp') ?? undefined,
+            by: link.searchParams.get('by') ?? undefined,
+            sig: link.searchParams.get('sig') ?? undefined,
+          },
+          NOW,
+        ),
+      ).toBe('ok');
       expect(link.searchParams.get('by')).toBe('alice@example.com');
     }
     expect(aliceText.email).not.toContain('mallory%40example.com');

@@ -24,7 +24,10 @@ const APPROVAL = {
   expiresAt: '2999-06-04T16:00:00.000Z',
   status: 'pending',
   // what the deployed policy said: the CLI checks this list, not a local file
-  rules: { approvers: { slackUserIds: [], emails: [], iamPrincipalArns: ['arn:aws:iam::111122223333:role/ops/SecOps'] }, allowSelfApproval: false },
+  rules: {
+    approvers: { slackUserIds: [], emails: [], iamPrincipalArns: ['arn:aws:iam::111122223333:role/ops/SecOps'] },
+    allowSelfApproval: false,
+  },
 };
 
 describe('rampart approvals', () => {
@@ -57,13 +60,20 @@ describe('rampart approvals', () => {
 
   it('approves as a role session of a listed role, recording who decided, and resumes the workflow', async () => {
     sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111122223333:assumed-role/SecOps/alice' });
-    ddb.on(UpdateCommand).resolves({ Attributes: { ...APPROVAL, status: 'approved', decidedBy: 'iam:arn:aws:sts::111122223333:assumed-role/SecOps/alice' } });
+    ddb
+      .on(UpdateCommand)
+      .resolves({ Attributes: { ...APPROVAL, status: 'approved', decidedBy: 'iam:arn:aws:sts::111122223333:assumed-role/SecOps/alice' } });
     sfn.on(SendTaskSuccessCommand).resolves({});
 
     const result = await runCli(['approvals', 'approve', ID, '--table', 'tbl']);
 
     expect(result.code).toBe(0);
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':by': 'iam:arn:aws:sts::111122223333:assumed-role/SecOps/alice', ':status': 'approved' }) });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({
+        ':by': 'iam:arn:aws:sts::111122223333:assumed-role/SecOps/alice',
+        ':status': 'approved',
+      }),
+    });
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: 'secret-token',
       output: JSON.stringify({ decision: 'approve', by: 'iam:arn:aws:sts::111122223333:assumed-role/SecOps/alice' }),
@@ -73,7 +83,11 @@ describe('rampart approvals', () => {
   it.each([
     ['a caller whose role is not listed', 'arn:aws:sts::111122223333:assumed-role/Developer/bob', 'is not an approver'],
     ['a listed role in another account', 'arn:aws:sts::444455556666:assumed-role/SecOps/alice', 'is not an approver'],
-    ['the actor whose change caused the finding', 'arn:aws:sts::111122223333:assumed-role/SecOps/mallory', 'You made the change that caused this finding'],
+    [
+      'the actor whose change caused the finding',
+      'arn:aws:sts::111122223333:assumed-role/SecOps/mallory',
+      'You made the change that caused this finding',
+    ],
   ])('refuses %s and decides nothing', async (_, arn, message) => {
     sts.on(GetCallerIdentityCommand).resolves({ Arn: arn });
 

@@ -25,7 +25,15 @@ const PROD = 'arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod';
 
 describe('rampart replay --plan', () => {
   it('adds risk and the exact SDK command input to each finding line', async () => {
-    const result = await runCli(['replay', '--json', '--plan', '--config', POLICY, join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json'), join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json')]);
+    const result = await runCli([
+      'replay',
+      '--json',
+      '--plan',
+      '--config',
+      POLICY,
+      join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json'),
+      join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json'),
+    ]);
     const findings = jsonLines(result.stdout).filter((l) => l.type === 'finding');
 
     expect(findings.map((f) => [f.control, f.risk, f.change])).toEqual([
@@ -39,7 +47,11 @@ describe('rampart replay --plan', () => {
           input: {
             Bucket: 'rampart-demo-logs',
             ExpectedBucketOwner: '111122223333',
-            ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true }] },
+            ServerSideEncryptionConfiguration: {
+              Rules: [
+                { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true },
+              ],
+            },
           },
         },
       ],
@@ -67,7 +79,14 @@ describe('rampart replay --plan', () => {
     const noDefault = join(tmp, 'waf-any.yaml');
     writeFileSync(noDefault, 'controls:\n  apigateway-waf: {}\n');
 
-    const result = await runCli(['replay', '--json', '--plan', '--config', noDefault, join(FIXTURES, 'wafv2-DisassociateWebACL.rest-stage-adapted.json')]);
+    const result = await runCli([
+      'replay',
+      '--json',
+      '--plan',
+      '--config',
+      noDefault,
+      join(FIXTURES, 'wafv2-DisassociateWebACL.rest-stage-adapted.json'),
+    ]);
     const [finding] = jsonLines(result.stdout);
 
     expect(finding).toMatchObject({
@@ -97,7 +116,13 @@ describe('rampart replay --plan', () => {
   });
 
   it('shows planned changes and approvals in the table', async () => {
-    const result = await runCli(['replay', '--plan', '--config', POLICY, join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json')]);
+    const result = await runCli([
+      'replay',
+      '--plan',
+      '--config',
+      POLICY,
+      join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json'),
+    ]);
 
     expect(result.stdout).toContain('Planned changes:');
     expect(result.stdout).toContain('UpdateStage in us-east-1 (needs approval): {"restApiId":"a1b2c3d4e5"');
@@ -123,7 +148,15 @@ describe('rampart remediate and replay --apply', () => {
   }
 
   it('fixes one finding line, prints what changed, and exits 0 once verified', async () => {
-    const result = await runCli(['remediate', '--config', POLICY, '--region', 'us-east-1', '--finding', await findingLine('s3-DeleteBucketEncryption-constructed.json')]);
+    const result = await runCli([
+      'remediate',
+      '--config',
+      POLICY,
+      '--region',
+      'us-east-1',
+      '--finding',
+      await findingLine('s3-DeleteBucketEncryption-constructed.json'),
+    ]);
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('s3-default-encryption  arn:aws:s3:::rampart-demo-logs: remediated');
@@ -132,16 +165,29 @@ describe('rampart remediate and replay --apply', () => {
   });
 
   it('reads the finding from stdin with --finding - and prints JSON with --json', async () => {
-    const result = await runCli(['remediate', '--json', '--config', POLICY, '--finding', '-'], await findingLine('s3-DeleteBucketEncryption-constructed.json'));
+    const result = await runCli(
+      ['remediate', '--json', '--config', POLICY, '--finding', '-'],
+      await findingLine('s3-DeleteBucketEncryption-constructed.json'),
+    );
 
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ type: 'remediation', outcome: 'remediated', resourceArn: 'arn:aws:s3:::rampart-demo-logs' });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      type: 'remediation',
+      outcome: 'remediated',
+      resourceArn: 'arn:aws:s3:::rampart-demo-logs',
+    });
   });
 
   it('exits 1 when the resource is not verified compliant', async () => {
     aws.buckets.delete('rampart-demo-logs');
 
-    const result = await runCli(['remediate', '--config', POLICY, '--finding', await findingLine('s3-DeleteBucketEncryption-constructed.json')]);
+    const result = await runCli([
+      'remediate',
+      '--config',
+      POLICY,
+      '--finding',
+      await findingLine('s3-DeleteBucketEncryption-constructed.json'),
+    ]);
 
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('resource-gone');
@@ -179,12 +225,22 @@ describe('rampart remediate and replay --apply', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('s3-default-encryption  arn:aws:s3:::rampart-demo-logs: remediated');
-    expect(result.stderr).toContain(`skipped apigateway-throttling ${PROD}: a high-risk fix; it needs approval (--include-high-risk applies it)`);
+    expect(result.stderr).toContain(
+      `skipped apigateway-throttling ${PROD}: a high-risk fix; it needs approval (--include-high-risk applies it)`,
+    );
     expect(aws.writes).toEqual(['PutBucketEncryption rampart-demo-logs']);
   });
 
   it('applies high-risk fixes too with --include-high-risk', async () => {
-    const result = await runCli(['replay', '--apply', '--include-high-risk', '--json', '--config', POLICY, join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json')]);
+    const result = await runCli([
+      'replay',
+      '--apply',
+      '--include-high-risk',
+      '--json',
+      '--config',
+      POLICY,
+      join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json'),
+    ]);
 
     expect(result.code).toBe(0);
     expect(jsonLines(result.stdout).map((l) => l.type)).toEqual(['finding', 'summary', 'remediation']);
@@ -222,14 +278,30 @@ describe("rampart remediate and scan --fix count against the deployed guard's fi
       const item = items.get(`${input.TableName}|${input.Key.pk}`);
       return item ? { Item: structuredClone(item) } : {};
     });
-    ddb.on(UpdateCommand).callsFake(async (input: { TableName: string; Key: { pk: string; sk: string }; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> }) => {
-      const key = `${input.TableName}|${input.Key.pk}`;
-      const current = items.get(key);
-      const holds = input.ConditionExpression === 'attribute_not_exists(pk)' ? !current : current?.version === input.ExpressionAttributeValues[':version'];
-      if (!holds) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-      items.set(key, { ...input.Key, fixes: input.ExpressionAttributeValues[':fixes'], version: input.ExpressionAttributeValues[':next'] });
-      return {};
-    });
+    ddb
+      .on(UpdateCommand)
+      .callsFake(
+        async (input: {
+          TableName: string;
+          Key: { pk: string; sk: string };
+          ConditionExpression: string;
+          ExpressionAttributeValues: Record<string, unknown>;
+        }) => {
+          const key = `${input.TableName}|${input.Key.pk}`;
+          const current = items.get(key);
+          const holds =
+            input.ConditionExpression === 'attribute_not_exists(pk)'
+              ? !current
+              : current?.version === input.ExpressionAttributeValues[':version'];
+          if (!holds) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+          items.set(key, {
+            ...input.Key,
+            fixes: input.ExpressionAttributeValues[':fixes'],
+            version: input.ExpressionAttributeValues[':next'],
+          });
+          return {};
+        },
+      );
     aws = new FakeAws();
     aws.buckets.set('rampart-demo-logs', { region: 'us-east-1', rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
   });
@@ -239,7 +311,9 @@ describe("rampart remediate and scan --fix count against the deployed guard's fi
   });
 
   async function findingLine(): Promise<string> {
-    const lines = jsonLines((await runCli(['replay', '--json', '--config', POLICY, join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json')])).stdout);
+    const lines = jsonLines(
+      (await runCli(['replay', '--json', '--config', POLICY, join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json')])).stdout,
+    );
     return JSON.stringify(lines.find((l) => l.type === 'finding'));
   }
 

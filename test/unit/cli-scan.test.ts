@@ -35,8 +35,14 @@ describe('rampart scan', () => {
     sts.reset();
     sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: 'arn:aws:iam::111122223333:user/ops' });
     aws.buckets.set('drifted', { region: 'us-east-1', rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
-    aws.buckets.set('fine', { region: 'us-east-1', rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } } });
-    aws.stages.set(STAGE, { methodSettings: { '*/*': { throttlingRateLimit: 5000, throttlingBurstLimit: 50 } }, webAclArn: RAMPART_GUARD_ACL });
+    aws.buckets.set('fine', {
+      region: 'us-east-1',
+      rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } },
+    });
+    aws.stages.set(STAGE, {
+      methodSettings: { '*/*': { throttlingRateLimit: 5000, throttlingBurstLimit: 50 } },
+      webAclArn: RAMPART_GUARD_ACL,
+    });
     aws.webAcls.add(RAMPART_GUARD_ACL);
   });
   afterEach(() => aws.restore());
@@ -56,7 +62,13 @@ describe('rampart scan', () => {
       ]),
     );
     const finding = lines.find((l) => l.resourceArn === 'arn:aws:s3:::drifted')!;
-    expect(finding).toMatchObject({ eventId: summary.sweepId, eventName: 'Sweep', account: '111122223333', risk: 'low', change: { operation: 'PutBucketEncryption' } });
+    expect(finding).toMatchObject({
+      eventId: summary.sweepId,
+      eventName: 'Sweep',
+      account: '111122223333',
+      risk: 'low',
+      change: { operation: 'PutBucketEncryption' },
+    });
     // the stage is checked by two controls
     expect(summary).toMatchObject({ type: 'summary', resources: 4, events: 4, findings: 2, compliant: 2, errors: 0 });
     expect(String(summary.sweepId)).toMatch(/^sweep-\d{4}-/);
@@ -80,7 +92,10 @@ describe('rampart scan', () => {
     const lines = jsonLines(result.stdout);
 
     expect(result.code).toBe(1);
-    expect(lines.find((l) => l.type === 'error')).toMatchObject({ position: 's3-default-encryption arn:aws:s3:::fine', message: 'Access Denied' });
+    expect(lines.find((l) => l.type === 'error')).toMatchObject({
+      position: 's3-default-encryption arn:aws:s3:::fine',
+      message: 'Access Denied',
+    });
   });
 });
 

@@ -48,8 +48,15 @@ describe('the detector Lambda', () => {
     expect(summary.started).toHaveLength(1);
     const [call] = sfn.commandCalls(StartExecutionCommand);
     // the generation is the opening time: it never goes back, even after TTL removed the record
-    expect(call!.args[0].input).toMatchObject({ stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rampart', name: `${summary.started[0]}-${OPENED_AT.getTime()}` });
-    expect(JSON.parse(String(call!.args[0].input.input))).toMatchObject({ mode: 'enforce', generation: OPENED_AT.getTime(), finding: { control: 's3-default-encryption', resourceArn: 'arn:aws:s3:::rampart-demo-logs' } });
+    expect(call!.args[0].input).toMatchObject({
+      stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rampart',
+      name: `${summary.started[0]}-${OPENED_AT.getTime()}`,
+    });
+    expect(JSON.parse(String(call!.args[0].input.input))).toMatchObject({
+      mode: 'enforce',
+      generation: OPENED_AT.getTime(),
+      finding: { control: 's3-default-encryption', resourceArn: 'arn:aws:s3:::rampart-demo-logs' },
+    });
   });
 
   it('starts one workflow for a burst of 100 identical events', async () => {
@@ -68,13 +75,19 @@ describe('the detector Lambda', () => {
   });
 
   it('opens nothing when the live state complies, whatever the event said, and remembers it as good', async () => {
-    aws.buckets.set('rampart-demo-logs', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } } });
+    aws.buckets.set('rampart-demo-logs', {
+      rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } },
+    });
     const handler = makeDetectorHandler(() => deps);
 
     const summary = await handler(fixture('s3-DeleteBucketEncryption-constructed.json') as never);
 
     expect(summary).toEqual({ findings: [], started: [], recovered: [], compliant: 1 });
-    expect(await deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::rampart-demo-logs', account: '111122223333' }))).toEqual({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false });
+    expect(
+      await deps.lastKnownGood.get(
+        resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::rampart-demo-logs', account: '111122223333' }),
+      ),
+    ).toEqual({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false });
   });
 
   it('sends a malformed event straight to the dead-letter queue with its reason, counted once, without a Lambda retry', async () => {
@@ -91,7 +104,11 @@ describe('the detector Lambda', () => {
     expect(summary.malformed).toMatch(/^CloudTrail event: detail.eventSource/);
     expect(deadLetters).toHaveLength(1);
     expect(JSON.parse(deadLetters[0]!.body)).toEqual(bad);
-    expect(deadLetters[0]!.attributes).toEqual({ ErrorMessage: summary.malformed, RampartReason: 'malformed-event', RampartField: 'detail.eventSource' });
+    expect(deadLetters[0]!.attributes).toEqual({
+      ErrorMessage: summary.malformed,
+      RampartReason: 'malformed-event',
+      RampartField: 'detail.eventSource',
+    });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
@@ -116,7 +133,9 @@ describe('the detector Lambda', () => {
   });
 
   it('throws a malformed event when the dead-letter queue cannot be written (Lambda retries keep it)', async () => {
-    deps.deadLetters = { send: async () => Promise.reject(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' })) };
+    deps.deadLetters = {
+      send: async () => Promise.reject(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' })),
+    };
     const bad = { ...fixture('s3-DeleteBucketEncryption-constructed.json'), detail: { eventName: 'DeleteBucketEncryption' } };
 
     const { metrics } = await import('../../handlers/telemetry');
@@ -143,21 +162,24 @@ describe('the detector Lambda', () => {
     expect(executions.names).toEqual([`${summary.recovered[0]}-${OPENED_AT.getTime()}`]);
   });
 
-  it.each(['FAILED', 'TIMED_OUT', 'ABORTED'] as const)('starts the next generation when the workflow of the open finding ended %s', async (status) => {
-    aws.buckets.set('rampart-demo-logs', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
-    const handler = makeDetectorHandler(() => deps);
-    const event = fixture('s3-DeleteBucketEncryption-constructed.json');
-    const [id] = (await handler(structuredClone(event) as never)).started;
-    executions.executions.get(`${id}-${OPENED_AT.getTime()}`)!.status = status;
-    now = new Date(OPENED_AT.getTime() + 3_600_000);
+  it.each(['FAILED', 'TIMED_OUT', 'ABORTED'] as const)(
+    'starts the next generation when the workflow of the open finding ended %s',
+    async (status) => {
+      aws.buckets.set('rampart-demo-logs', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
+      const handler = makeDetectorHandler(() => deps);
+      const event = fixture('s3-DeleteBucketEncryption-constructed.json');
+      const [id] = (await handler(structuredClone(event) as never)).started;
+      executions.executions.get(`${id}-${OPENED_AT.getTime()}`)!.status = status;
+      now = new Date(OPENED_AT.getTime() + 3_600_000);
 
-    expect((await handler(structuredClone(event) as never)).recovered).toEqual([id]);
-    expect(executions.names).toEqual([`${id}-${OPENED_AT.getTime()}`, `${id}-${now.getTime()}`]);
-    expect((await deps.findings.get(id!))?.history.at(-1)).toMatchObject({ event: 'restarted', detail: expect.stringContaining(status) });
-    // the next duplicate finds it running
-    expect((await handler(structuredClone(event) as never)).recovered).toEqual([]);
-    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 2);
-  });
+      expect((await handler(structuredClone(event) as never)).recovered).toEqual([id]);
+      expect(executions.names).toEqual([`${id}-${OPENED_AT.getTime()}`, `${id}-${now.getTime()}`]);
+      expect((await deps.findings.get(id!))?.history.at(-1)).toMatchObject({ event: 'restarted', detail: expect.stringContaining(status) });
+      // the next duplicate finds it running
+      expect((await handler(structuredClone(event) as never)).recovered).toEqual([]);
+      expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 2);
+    },
+  );
 
   it('judges every resource it can and throws for the one it could not read', async () => {
     aws.stages.set(BETA, { methodSettings: {} });
@@ -186,7 +208,12 @@ describe('the detector Lambda', () => {
 describe('the detector deps', () => {
   it("starts and describes executions with the SDK's own retries (adaptive backoff, 5 attempts)", async () => {
     const { depsFromEnv } = await import('../../handlers/deps');
-    const deps = depsFromEnv({ RAMPART_POLICY: JSON.stringify(POLICY), RAMPART_TABLE: 'tbl', AWS_REGION: 'us-east-1', RAMPART_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/dlq' });
+    const deps = depsFromEnv({
+      RAMPART_POLICY: JSON.stringify(POLICY),
+      RAMPART_TABLE: 'tbl',
+      AWS_REGION: 'us-east-1',
+      RAMPART_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/dlq',
+    });
 
     expect(await deps.sfn.config.maxAttempts()).toBe(5);
     expect(deps.sfn.config.retryMode).toBe('adaptive');

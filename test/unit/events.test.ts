@@ -37,7 +37,11 @@ describe('parseEvent', () => {
 
     const events = log.Records.map(parseEvent);
 
-    expect(events.map((e) => e.kind === 'cloudtrail' && e.record.eventName)).toEqual(['ListBuckets', 'PutBucketAcl', 'GetBucketVersioning']);
+    expect(events.map((e) => e.kind === 'cloudtrail' && e.record.eventName)).toEqual([
+      'ListBuckets',
+      'PutBucketAcl',
+      'GetBucketVersioning',
+    ]);
   });
 
   it('reads a Config item, an oversized Config notification and a deletion', () => {
@@ -47,7 +51,11 @@ describe('parseEvent', () => {
 
     expect(item).toMatchObject({
       kind: 'config-item',
-      resource: { resourceType: 'AWS::ApiGateway::Stage', arn: 'arn:aws:apigateway:us-east-1::/restapis/k2l3m4n5o6/stages/beta', status: 'OK' },
+      resource: {
+        resourceType: 'AWS::ApiGateway::Stage',
+        arn: 'arn:aws:apigateway:us-east-1::/restapis/k2l3m4n5o6/stages/beta',
+        status: 'OK',
+      },
     });
     expect(oversized).toMatchObject({
       kind: 'config-oversized',

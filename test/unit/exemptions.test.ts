@@ -52,7 +52,10 @@ describe('exemption expiry', () => {
     const tags = { ...TAGS, 'rampart:exempt-until': '2027-01-31' };
 
     expect(exemptionStatus(LOGS, tags, EXEMPTIONS, jan31)).toEqual({ exempt: true, reason: 'tagged rampart:exempt=true until 2027-01-31' });
-    expect(exemptionStatus(LOGS, tags, EXEMPTIONS, feb1)).toEqual({ exempt: false, reason: 'tagged rampart:exempt=true but the exemption expired (rampart:exempt-until=2027-01-31)' });
+    expect(exemptionStatus(LOGS, tags, EXEMPTIONS, feb1)).toEqual({
+      exempt: false,
+      reason: 'tagged rampart:exempt=true but the exemption expired (rampart:exempt-until=2027-01-31)',
+    });
   });
 
   it('with requireExpiry, a tag exemption without a valid expiry exempts nothing', () => {
@@ -82,7 +85,11 @@ describe('exemption expiry', () => {
   it('judges an expired exemption as no exemption at the injected time', () => {
     const detector = detectorFor('s3-default-encryption');
     const ref = bucketRef('rampart-demo-logs', 'us-east-1', '111122223333');
-    const observation = { status: 'known' as const, state: { algorithm: 'AES256', bucketKeyEnabled: false }, tags: { ...TAGS, 'rampart:exempt-until': '2027-01-31' } };
+    const observation = {
+      status: 'known' as const,
+      state: { algorithm: 'AES256', bucketKeyEnabled: false },
+      tags: { ...TAGS, 'rampart:exempt-until': '2027-01-31' },
+    };
     const provenance = { eventId: 'sweep-1' };
 
     expect(judgeObservation(detector, ref, observation, POLICY, provenance, jan31).outcome).toBe('exempt');
@@ -92,11 +99,20 @@ describe('exemption expiry', () => {
   it('the sweep judges exemptions at its clock', async () => {
     const aws = new FakeAws();
     try {
-      aws.buckets.set('rampart-demo-logs', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }, tags: { ...TAGS, 'rampart:exempt-until': '2027-01-31' } });
+      aws.buckets.set('rampart-demo-logs', {
+        rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        tags: { ...TAGS, 'rampart:exempt-until': '2027-01-31' },
+      });
       const deps = inMemoryDeps(POLICY, () => feb1);
       const outcomes = async (at: Date) => {
         const out = [];
-        for await (const item of sweep(POLICY, deps.clients, { detectors: DETECTORS, sweepId: 's', controls: ['s3-default-encryption'], clock: () => at })) if (item.kind === 'judged') out.push(item.judgement.outcome);
+        for await (const item of sweep(POLICY, deps.clients, {
+          detectors: DETECTORS,
+          sweepId: 's',
+          controls: ['s3-default-encryption'],
+          clock: () => at,
+        }))
+          if (item.kind === 'judged') out.push(item.judgement.outcome);
         return out;
       };
 
@@ -120,12 +136,19 @@ describe('exemption policy keys', () => {
   };
 
   it('accepts requireExpiry and expiryTagKey', () => {
-    expect(parsePolicy({ exemptions: { tags: TAGS, requireExpiry: true, expiryTagKey: 'exempt-until' } }).exemptions).toEqual({ tags: TAGS, arns: [], requireExpiry: true, expiryTagKey: 'exempt-until' });
+    expect(parsePolicy({ exemptions: { tags: TAGS, requireExpiry: true, expiryTagKey: 'exempt-until' } }).exemptions).toEqual({
+      tags: TAGS,
+      arns: [],
+      requireExpiry: true,
+      expiryTagKey: 'exempt-until',
+    });
   });
 
   it('refuses bad values, naming the field', () => {
     expect(issues({ requireExpiry: 'yes' }).map((i) => i.path)).toEqual(['exemptions.requireExpiry']);
-    expect(issues({ expiryTagKey: 'aws:until' })).toEqual([{ path: 'exemptions.expiryTagKey', message: 'tag keys starting with aws: are reserved by AWS' }]);
+    expect(issues({ expiryTagKey: 'aws:until' })).toEqual([
+      { path: 'exemptions.expiryTagKey', message: 'tag keys starting with aws: are reserved by AWS' },
+    ]);
     expect(issues({ tags: { 'rampart:exempt-until': 'x' } })).toEqual([
       { path: 'exemptions.expiryTagKey', message: 'rampart:exempt-until is an exemption tag too: the expiry tag must be another key' },
     ]);
@@ -157,12 +180,17 @@ describe('exemption changes from tag events (offline)', () => {
   it('says an exemption without the required expiry does not exempt', () => {
     const strict = { ...POLICY, exemptions: { ...POLICY.exemptions, requireExpiry: true } };
     const raw = fixture('s3-PutBucketTagging.exempt-constructed.json');
-    const tagSet = (raw.detail as { requestParameters: { Tagging: { TagSet: { Tag: Array<{ Key: string }> } } } }).requestParameters.Tagging.TagSet;
+    const tagSet = (raw.detail as { requestParameters: { Tagging: { TagSet: { Tag: Array<{ Key: string }> } } } }).requestParameters.Tagging
+      .TagSet;
     tagSet.Tag = tagSet.Tag.filter((t) => t.Key !== 'rampart:exempt-until');
 
     const [change] = judgeEvent(parseEvent(raw), strict, router).exemptions;
 
-    expect(change).toMatchObject({ change: 'added', effect: 'not exempt: tagged rampart:exempt=true but without rampart:exempt-until: the policy requires exemptions to carry an expiry date' });
+    expect(change).toMatchObject({
+      change: 'added',
+      effect:
+        'not exempt: tagged rampart:exempt=true but without rampart:exempt-until: the policy requires exemptions to carry an expiry date',
+    });
   });
 
   it('reports DeleteBucketTagging as the removal of any exemption', () => {
@@ -195,8 +223,14 @@ describe('exemption changes from tag events (offline)', () => {
   });
 
   it('leaves tag changes that touch no exemption tag alone (not matched)', () => {
-    expect(judgeEvent(fixtureEvent('s3-PutBucketTagging-constructed.json'), POLICY, router)).toEqual({ matched: false, judgements: [], exemptions: [] });
-    expect(judgeEvent(fixtureEvent('s3-PutBucketTagging.exempt-constructed.json'), policy({ controls: POLICY.controls }), router).matched).toBe(false);
+    expect(judgeEvent(fixtureEvent('s3-PutBucketTagging-constructed.json'), POLICY, router)).toEqual({
+      matched: false,
+      judgements: [],
+      exemptions: [],
+    });
+    expect(
+      judgeEvent(fixtureEvent('s3-PutBucketTagging.exempt-constructed.json'), policy({ controls: POLICY.controls }), router).matched,
+    ).toBe(false);
   });
 
   it('ignores tag changes of resources no enabled control guards', () => {
@@ -218,8 +252,16 @@ describe('exemption changes in the detector Lambda', () => {
     sns.reset();
     uniqueExecutionNames(sfn);
     deps = inMemoryDeps(POLICY, () => new Date('2026-11-22T10:00:05Z'));
-    deps = { ...deps, sns: new SNSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }), config: { ...deps.config, topicArn: 'arn:aws:sns:us-east-1:111122223333:rampart' } };
-    aws.stages.set(PROD, { methodSettings: { '*/*': { throttlingRateLimit: 100, throttlingBurstLimit: 50 } }, webAclArn: RAMPART_GUARD_ACL, tags: TAGS });
+    deps = {
+      ...deps,
+      sns: new SNSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+      config: { ...deps.config, topicArn: 'arn:aws:sns:us-east-1:111122223333:rampart' },
+    };
+    aws.stages.set(PROD, {
+      methodSettings: { '*/*': { throttlingRateLimit: 100, throttlingBurstLimit: 50 } },
+      webAclArn: RAMPART_GUARD_ACL,
+      tags: TAGS,
+    });
     aws.webAcls.add(RAMPART_GUARD_ACL);
   });
   afterEach(() => aws.restore());
@@ -232,7 +274,10 @@ describe('exemption changes in the detector Lambda', () => {
     const event = fixture('apigateway-TagResource.stage-exempt-constructed.json');
 
     for (const control of ['apigateway-waf', 'apigateway-throttling'] as const) {
-      await makeDetectorHandler(() => deps, DETECTORS.filter((d) => d.id === control))(structuredClone(event) as never);
+      await makeDetectorHandler(
+        () => deps,
+        DETECTORS.filter((d) => d.id === control),
+      )(structuredClone(event) as never);
     }
 
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
@@ -244,7 +289,10 @@ describe('exemption changes in the detector Lambda', () => {
     });
     const message = JSON.parse(String(input.Message)) as { email: string; lambda: string };
     expect(message.email).toContain('By:       arn:aws:sts::111122223333:assumed-role/PlatformDeployer/ci-pipeline');
-    expect(JSON.parse(message.lambda)).toMatchObject({ kind: 'exemption-changed', exemption: { change: 'added', resourceArn: PROD, tagKey: 'rampart:exempt' } });
+    expect(JSON.parse(message.lambda)).toMatchObject({
+      kind: 'exemption-changed',
+      exemption: { change: 'added', resourceArn: PROD, tagKey: 'rampart:exempt' },
+    });
   });
 
   it('publishes it once too when each detector holds only its own slice of the policy, as deployed', async () => {
@@ -252,7 +300,11 @@ describe('exemption changes in the detector Lambda', () => {
     const controlsOn = Object.keys(POLICY.controls);
 
     for (const control of ['apigateway-waf', 'apigateway-throttling'] as const) {
-      const own = { ...deps, policy: policySliceFor(POLICY, { detector: control }) as typeof POLICY, config: { ...deps.config, control, controlsOn } };
+      const own = {
+        ...deps,
+        policy: policySliceFor(POLICY, { detector: control }) as typeof POLICY,
+        config: { ...deps.config, control, controlsOn },
+      };
       await makeDetectorHandler(() => own)(structuredClone(event) as never);
     }
 
@@ -264,7 +316,10 @@ describe('exemption changes in the detector Lambda', () => {
     aws.stages.get(PROD)!.tags = {};
     aws.stages.get(PROD)!.methodSettings = { '*/*': { throttlingRateLimit: 5000, throttlingBurstLimit: 50 } };
 
-    const summary = await makeDetectorHandler(() => deps, DETECTORS.filter((d) => d.id === 'apigateway-throttling'))(fixture('apigateway-UntagResource.stage-constructed.json') as never);
+    const summary = await makeDetectorHandler(
+      () => deps,
+      DETECTORS.filter((d) => d.id === 'apigateway-throttling'),
+    )(fixture('apigateway-UntagResource.stage-constructed.json') as never);
 
     expect(summary.findings).toHaveLength(1);
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0); // waf reports it, and waf is enabled
@@ -273,9 +328,12 @@ describe('exemption changes in the detector Lambda', () => {
   it('fails the event (Lambda retries it, then the dead-letter queue keeps it) when the notice cannot be published', async () => {
     sns.on(PublishCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
 
-    await expect(makeDetectorHandler(() => deps, DETECTORS.filter((d) => d.id === 'apigateway-waf'))(fixture('apigateway-TagResource.stage-exempt-constructed.json') as never)).rejects.toThrow(
-      `exemption change of ${PROD}: Rate exceeded`,
-    );
+    await expect(
+      makeDetectorHandler(
+        () => deps,
+        DETECTORS.filter((d) => d.id === 'apigateway-waf'),
+      )(fixture('apigateway-TagResource.stage-exempt-constructed.json') as never),
+    ).rejects.toThrow(`exemption change of ${PROD}: Rate exceeded`);
   });
 });
 
@@ -285,15 +343,29 @@ describe('rampart replay prints exemption changes', () => {
     const config = join(dir, 'rampart.config.yaml');
     writeFileSync(config, 'controls:\n  s3-default-encryption: { algorithm: AES256 }\nexemptions:\n  tags: { "rampart:exempt": "true" }\n');
     const events = join(dir, 'events.ndjson');
-    writeFileSync(events, ['s3-PutBucketTagging.exempt-constructed.json', 's3-DeleteBucketEncryption-constructed.json'].map((f) => JSON.stringify(fixture(f))).join('\n'));
+    writeFileSync(
+      events,
+      ['s3-PutBucketTagging.exempt-constructed.json', 's3-DeleteBucketEncryption-constructed.json']
+        .map((f) => JSON.stringify(fixture(f)))
+        .join('\n'),
+    );
 
     const json = jsonLines((await runCli(['replay', '--json', '--config', config, events])).stdout);
     const text = (await runCli(['replay', '--config', config, events])).stdout;
 
     expect(json.map((l) => l.type)).toEqual(['exemption', 'summary']);
-    expect(json[0]).toMatchObject({ type: 'exemption', change: 'added', resourceArn: LOGS, tagKey: 'rampart:exempt', expiry: '2027-01-31', eventName: 'PutBucketTagging' });
+    expect(json[0]).toMatchObject({
+      type: 'exemption',
+      change: 'added',
+      resourceArn: LOGS,
+      tagKey: 'rampart:exempt',
+      expiry: '2027-01-31',
+      eventName: 'PutBucketTagging',
+    });
     expect(json[1]).toMatchObject({ events: 2, matched: 2, compliant: 1, errors: 0 });
-    expect(text).toContain(`added  ${LOGS}  rampart:exempt=true by arn:aws:iam::111122223333:user/rampart-operator: exempt from every control`);
+    expect(text).toContain(
+      `added  ${LOGS}  rampart:exempt=true by arn:aws:iam::111122223333:user/rampart-operator: exempt from every control`,
+    );
   });
 });
 

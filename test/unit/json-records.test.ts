@@ -13,7 +13,8 @@ function split(text: string | Buffer, size: number): JsonPiece[] {
   return pieces;
 }
 
-const summary = (pieces: JsonPiece[]) => pieces.map((p) => ('error' in p ? `${p.position} ERROR` : `${p.position} ${JSON.stringify(JSON.parse(p.text))}`));
+const summary = (pieces: JsonPiece[]) =>
+  pieces.map((p) => ('error' in p ? `${p.position} ERROR` : `${p.position} ${JSON.stringify(JSON.parse(p.text))}`));
 const CHUNK_SIZES = [1, 2, 3, 7, 64, 1 << 20];
 
 describe('JsonRecordSplitter', () => {

@@ -44,7 +44,9 @@ describe('a KMS alias policy judged online', () => {
   });
 
   it('accepts a bucket on the alias key named by key id', async () => {
-    aws.buckets.set('by-id', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY.split('/')[1] } } });
+    aws.buckets.set('by-id', {
+      rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY.split('/')[1] } },
+    });
 
     expect((await judge('by-id')).outcome).toBe('compliant');
   });
@@ -52,8 +54,16 @@ describe('a KMS alias policy judged online', () => {
   it('flags a bucket on another alias that points to another key, and accepts one that points to the same key', async () => {
     aws.aliases.set('arn:aws:kms:us-east-1:111122223333:alias/other', OTHER_KEY);
     aws.aliases.set('arn:aws:kms:us-east-1:111122223333:alias/same', ARTIFACTS_KEY);
-    aws.buckets.set('other-alias', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'arn:aws:kms:us-east-1:111122223333:alias/other' } } });
-    aws.buckets.set('same-alias', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'arn:aws:kms:us-east-1:111122223333:alias/same' } } });
+    aws.buckets.set('other-alias', {
+      rule: {
+        ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'arn:aws:kms:us-east-1:111122223333:alias/other' },
+      },
+    });
+    aws.buckets.set('same-alias', {
+      rule: {
+        ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'arn:aws:kms:us-east-1:111122223333:alias/same' },
+      },
+    });
 
     expect((await judge('other-alias')).outcome).toBe('violation');
     expect((await judge('same-alias')).outcome).toBe('compliant');
@@ -61,7 +71,8 @@ describe('a KMS alias policy judged online', () => {
 
   it('settles the policy alias once per client set (one cold start), per region', async () => {
     const clients = createAwsClients({ region: 'us-east-1', credentials });
-    for (const name of ['a', 'b', 'c']) aws.buckets.set(name, { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY } } });
+    for (const name of ['a', 'b', 'c'])
+      aws.buckets.set(name, { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY } } });
 
     for (const name of ['a', 'b', 'c']) expect((await judge(name, clients)).outcome).toBe('violation');
 
@@ -72,7 +83,9 @@ describe('a KMS alias policy judged online', () => {
   });
 
   it('flags a bucket when the policy alias does not exist in its region (it cannot be on that key)', async () => {
-    aws.kms.on(DescribeKeyCommand, { KeyId: 'alias/rampart' }).rejects(new NotFoundException({ message: 'Alias arn:aws:kms:us-east-1:111122223333:alias/rampart is not found.', $metadata: {} }));
+    aws.kms
+      .on(DescribeKeyCommand, { KeyId: 'alias/rampart' })
+      .rejects(new NotFoundException({ message: 'Alias arn:aws:kms:us-east-1:111122223333:alias/rampart is not found.', $metadata: {} }));
     aws.buckets.set('other-key', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY } } });
 
     const judgement = await judge('other-key');
@@ -83,7 +96,9 @@ describe('a KMS alias policy judged online', () => {
   });
 
   it('lets an AccessDenied on DescribeKey through (the event is retried), never a guess', async () => {
-    aws.kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('not authorized to perform kms:DescribeKey'), { name: 'AccessDeniedException' }));
+    aws.kms
+      .on(DescribeKeyCommand)
+      .rejects(Object.assign(new Error('not authorized to perform kms:DescribeKey'), { name: 'AccessDeniedException' }));
     aws.buckets.set('other-key', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY } } });
 
     await expect(judge('other-key')).rejects.toThrow('kms:DescribeKey');
@@ -93,12 +108,15 @@ describe('a KMS alias policy judged online', () => {
     const sfn = mockClient(SFNClient);
     try {
       uniqueExecutionNames(sfn);
-      aws.buckets.set('rampart-demo-artifacts', { rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY } } });
+      aws.buckets.set('rampart-demo-artifacts', {
+        rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY } },
+      });
       const deps = inMemoryDeps(ALIAS_POLICY, () => new Date('2024-05-14T10:03:00Z'));
 
       const summary = await makeDetectorHandler(() => deps)(fixture('s3-PutBucketEncryption.kms-bucketkey-constructed.json') as never);
       const swept = [];
-      for await (const item of sweep(ALIAS_POLICY, deps.clients, { detectors: DETECTORS, sweepId: 'sweep-1' })) if (item.kind === 'judged') swept.push(item.judgement.outcome);
+      for await (const item of sweep(ALIAS_POLICY, deps.clients, { detectors: DETECTORS, sweepId: 'sweep-1' }))
+        if (item.kind === 'judged') swept.push(item.judgement.outcome);
 
       expect(summary.findings).toHaveLength(1);
       expect(swept).toEqual(['violation']);

@@ -42,9 +42,21 @@ describe('notification rendering', () => {
   });
 
   it('puts Approve/Reject buttons carrying the approval id on an approval request', () => {
-    const n: Notification = { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'f1-1', approver: 'alice@example.com', approveUrl: 'https://x/a', rejectUrl: 'https://x/r', expiresAt: '2024-06-04T16:00:00.000Z' } };
+    const n: Notification = {
+      kind: 'awaiting-approval',
+      finding: FINDING,
+      approval: {
+        id: 'f1-1',
+        approver: 'alice@example.com',
+        approveUrl: 'https://x/a',
+        rejectUrl: 'https://x/r',
+        expiresAt: '2024-06-04T16:00:00.000Z',
+      },
+    };
 
-    const actions = slackBlocksOf(n, { buttons: true }).find((b) => b.type === 'actions') as { elements: Array<{ action_id: string; value: string }> };
+    const actions = slackBlocksOf(n, { buttons: true }).find((b) => b.type === 'actions') as {
+      elements: Array<{ action_id: string; value: string }>;
+    };
 
     expect(actions.elements.map((e) => [e.action_id, e.value])).toEqual([
       ['approve', 'f1-1'],
@@ -76,7 +88,11 @@ describe('notification rendering', () => {
     sns.on(PublishCommand).resolves({});
     const n: Notification = { kind: 'remediated', finding: FINDING, reason: 'PutBucketEncryption applied and verified' };
 
-    await publishNotification(new SNSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), 'arn:aws:sns:us-east-1:111122223333:t', n);
+    await publishNotification(
+      new SNSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+      'arn:aws:sns:us-east-1:111122223333:t',
+      n,
+    );
 
     const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ TopicArn: 'arn:aws:sns:us-east-1:111122223333:t', MessageStructure: 'json', Subject: subjectOf(n) });
@@ -89,16 +105,30 @@ describe('notification rendering', () => {
 });
 
 describe('the Slack notifier', () => {
-  const record = (message: string, extra: Record<string, unknown> = {}) => ({ Sns: { MessageId: 'm-1', Message: message, Subject: null, MessageAttributes: {}, ...extra } });
+  const record = (message: string, extra: Record<string, unknown> = {}) => ({
+    Sns: { MessageId: 'm-1', Message: message, Subject: null, MessageAttributes: {}, ...extra },
+  });
   const deps = (buttons = false, post: unknown = okPost()): ChannelNotifierDeps => ({
     channel: slackChannel,
-    settings: slackChannel.settingsFromEnv({ RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack-webhook', RAMPART_SLACK_BUTTONS: String(buttons) }),
+    settings: slackChannel.settingsFromEnv({
+      RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack-webhook',
+      RAMPART_SLACK_BUTTONS: String(buttons),
+    }),
     io: { secrets: { get: async () => 'https://hooks.slack.invalid/services/T/B/X' }, post: post as typeof fetch },
   });
-  const makeSlackNotifier = (getDeps: () => ChannelNotifierDeps, post: typeof fetch) => makeChannelNotifier(() => ({ ...getDeps(), io: { ...getDeps().io, post } }));
+  const makeSlackNotifier = (getDeps: () => ChannelNotifierDeps, post: typeof fetch) =>
+    makeChannelNotifier(() => ({ ...getDeps(), io: { ...getDeps().io, post } }));
   const okPost = () => jest.fn(async () => new Response('ok', { status: 200 }));
-  const posted = (post: jest.Mock, call = 0) => JSON.parse(String((post.mock.calls[call] as unknown as [string, RequestInit])[1].body)) as { text: string; blocks?: Array<Record<string, unknown>> };
-  const APPROVAL: Notification = { kind: 'awaiting-approval', finding: FINDING, approval: { id: 'a1', expiresAt: '2024-06-04T16:00:00.000Z' } };
+  const posted = (post: jest.Mock, call = 0) =>
+    JSON.parse(String((post.mock.calls[call] as unknown as [string, RequestInit])[1].body)) as {
+      text: string;
+      blocks?: Array<Record<string, unknown>>;
+    };
+  const APPROVAL: Notification = {
+    kind: 'awaiting-approval',
+    finding: FINDING,
+    approval: { id: 'a1', expiresAt: '2024-06-04T16:00:00.000Z' },
+  };
 
   it('posts a Rampart notification as Block Kit to the webhook from Secrets Manager', async () => {
     const post = okPost();
@@ -108,15 +138,24 @@ describe('the Slack notifier', () => {
 
     expect(result).toEqual({ posted: 1, skipped: 0 });
     expect((post.mock.calls[0] as unknown as [string])[0]).toBe('https://hooks.slack.invalid/services/T/B/X');
-    expect(posted(post)).toEqual({ text: escapeSlack(subjectOf({ kind: 'detected', finding: FINDING })), blocks: slackBlocksOf({ kind: 'detected', finding: FINDING }) });
+    expect(posted(post)).toEqual({
+      text: escapeSlack(subjectOf({ kind: 'detected', finding: FINDING })),
+      blocks: slackBlocksOf({ kind: 'detected', finding: FINDING }),
+    });
   });
 
   it('shows Approve/Reject buttons only when the approval API has a Slack signing secret', async () => {
     const withSecret = okPost();
     const without = okPost();
 
-    await makeSlackNotifier(() => deps(true), withSecret as unknown as typeof fetch)({ Records: [record(JSON.stringify(APPROVAL))] } as never);
-    await makeSlackNotifier(() => deps(false), without as unknown as typeof fetch)({ Records: [record(JSON.stringify(APPROVAL))] } as never);
+    await makeSlackNotifier(
+      () => deps(true),
+      withSecret as unknown as typeof fetch,
+    )({ Records: [record(JSON.stringify(APPROVAL))] } as never);
+    await makeSlackNotifier(
+      () => deps(false),
+      without as unknown as typeof fetch,
+    )({ Records: [record(JSON.stringify(APPROVAL))] } as never);
 
     expect(posted(withSecret).blocks?.some((b) => b.type === 'actions')).toBe(true);
     expect(posted(without).blocks?.some((b) => b.type === 'actions')).toBe(false);
@@ -127,7 +166,10 @@ describe('the Slack notifier', () => {
     const post = okPost();
     const alarm = fixture('sns/cloudwatch-AlarmStateChange.message-constructed.json');
 
-    await makeSlackNotifier(() => deps(), post as unknown as typeof fetch)({ Records: [record(JSON.stringify(alarm), { Subject: 'ALARM: "Rampart-DeadLetters" in US East (N. Virginia)' })] } as never);
+    await makeSlackNotifier(
+      () => deps(),
+      post as unknown as typeof fetch,
+    )({ Records: [record(JSON.stringify(alarm), { Subject: 'ALARM: "Rampart-DeadLetters" in US East (N. Virginia)' })] } as never);
 
     const message = posted(post);
     expect(message.text).toBe('[Rampart] Alarm ALARM: Rampart-DeadLetters');
@@ -140,10 +182,15 @@ describe('the Slack notifier', () => {
   it('renders a tamper alert delivered as the whole EventBridge event: who did what to which resource', async () => {
     const post = okPost();
 
-    await makeSlackNotifier(() => deps(), post as unknown as typeof fetch)({ Records: [record(JSON.stringify(fixture('kms-DisableKey.eventbridge-wrapped.json')))] } as never);
+    await makeSlackNotifier(
+      () => deps(),
+      post as unknown as typeof fetch,
+    )({ Records: [record(JSON.stringify(fixture('kms-DisableKey.eventbridge-wrapped.json')))] } as never);
 
     const message = posted(post);
-    expect(message.text).toBe('[Rampart] HIGH: Guard tampering: DisableKey by arn:aws:iam::111122223333:user/Alice on 1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect(message.text).toBe(
+      '[Rampart] HIGH: Guard tampering: DisableKey by arn:aws:iam::111122223333:user/Alice on 1234abcd-12ab-34cd-56ef-1234567890ab',
+    );
     const fields = JSON.stringify(message.blocks);
     expect(fields).toContain('`arn:aws:iam::111122223333:user/Alice`');
     expect(fields).toContain('`kms.amazonaws.com DisableKey`');
@@ -154,32 +201,48 @@ describe('the Slack notifier', () => {
     const post = okPost();
     const text = 'Someone published this by hand: <!channel> check the guard';
 
-    const result = await makeSlackNotifier(() => deps(), post as unknown as typeof fetch)({ Records: [record(text), record('{"unexpected": true}'), record('[1,2]')] } as never);
+    const result = await makeSlackNotifier(
+      () => deps(),
+      post as unknown as typeof fetch,
+    )({ Records: [record(text), record('{"unexpected": true}'), record('[1,2]')] } as never);
 
     expect(result).toEqual({ posted: 3, skipped: 0 });
     expect(posted(post, 0).text).toBe(escapeSlack(text));
     expect(posted(post, 1).text).toBe(escapeSlack('{"unexpected": true}'));
   });
 
-  it('renders a tamper alert the rule sends it directly, and skips the same alert as the rule\'s line of text on the topic', async () => {
+  it("renders a tamper alert the rule sends it directly, and skips the same alert as the rule's line of text on the topic", async () => {
     const post = okPost();
     const notifier = makeSlackNotifier(() => deps(), post as unknown as typeof fetch);
 
     const direct = await notifier(fixture('kms-DisableKey.eventbridge-wrapped.json') as never);
-    const line = await notifier({ Records: [record(`${TAMPER_ALERT_PREFIX}DisableKey by arn:aws:iam::111122223333:user/Alice at 2014-11-04T00:52:43Z`)] } as never);
+    const line = await notifier({
+      Records: [record(`${TAMPER_ALERT_PREFIX}DisableKey by arn:aws:iam::111122223333:user/Alice at 2014-11-04T00:52:43Z`)],
+    } as never);
 
     expect([direct, line]).toEqual([
       { posted: 1, skipped: 0 },
       { posted: 0, skipped: 1 },
     ]);
     expect(post).toHaveBeenCalledTimes(1);
-    expect(posted(post).text).toBe('[Rampart] HIGH: Guard tampering: DisableKey by arn:aws:iam::111122223333:user/Alice on 1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect(posted(post).text).toBe(
+      '[Rampart] HIGH: Guard tampering: DisableKey by arn:aws:iam::111122223333:user/Alice on 1234abcd-12ab-34cd-56ef-1234567890ab',
+    );
   });
 
   it("never posts an approver's personal links", async () => {
     const post = okPost();
 
-    const result = await makeSlackNotifier(() => deps(), post as unknown as typeof fetch)({ Records: [record('Approve: https://x/approvals/a1/approve?sig=s', { MessageAttributes: { approver: { Type: 'String', Value: 'alice@example.com' } } })] } as never);
+    const result = await makeSlackNotifier(
+      () => deps(),
+      post as unknown as typeof fetch,
+    )({
+      Records: [
+        record('Approve: https://x/approvals/a1/approve?sig=s', {
+          MessageAttributes: { approver: { Type: 'String', Value: 'alice@example.com' } },
+        }),
+      ],
+    } as never);
 
     expect(result).toEqual({ posted: 0, skipped: 1 });
     expect(post).not.toHaveBeenCalled();
@@ -188,7 +251,9 @@ describe('the Slack notifier', () => {
   it('throws when Slack refuses, so SNS retries', async () => {
     const notifier = makeSlackNotifier(() => deps(), (async () => new Response('no', { status: 500 })) as unknown as typeof fetch);
 
-    await expect(notifier({ Records: [record(JSON.stringify({ kind: 'detected', finding: FINDING }))] } as never)).rejects.toThrow('Slack webhook answered 500');
+    await expect(notifier({ Records: [record(JSON.stringify({ kind: 'detected', finding: FINDING }))] } as never)).rejects.toThrow(
+      'Slack webhook answered 500',
+    );
   });
 
   it('fails at cold start, not on the first alarm, when its webhook is not configured', () => {
@@ -198,8 +263,14 @@ describe('the Slack notifier', () => {
 });
 
 describe('injection: event text is neutralised in every channel', () => {
-  const EVIL = 'evil\r\nApprove: https://attacker.example/x \u001b[2J\u001b]0;owned\u0007 <!channel> @here <https://attacker.example|click> \u202egnp.exe';
-  const evil: Finding = { ...FINDING, resourceArn: `arn:aws:s3:::${EVIL}`, violation: EVIL, actor: { arn: `arn:aws:sts::111122223333:assumed-role/R/${EVIL}` } };
+  const EVIL =
+    'evil\r\nApprove: https://attacker.example/x \u001b[2J\u001b]0;owned\u0007 <!channel> @here <https://attacker.example|click> \u202egnp.exe';
+  const evil: Finding = {
+    ...FINDING,
+    resourceArn: `arn:aws:s3:::${EVIL}`,
+    violation: EVIL,
+    actor: { arn: `arn:aws:sts::111122223333:assumed-role/R/${EVIL}` },
+  };
 
   it('email and SNS bodies: no CR/LF from the event, so no forged lines', () => {
     const text = textOf({ kind: 'awaiting-approval', finding: evil, reason: EVIL, approval: { id: 'a1', expiresAt: 'x' } });
@@ -225,7 +296,9 @@ describe('injection: event text is neutralised in every channel', () => {
     expect(rendered).not.toContain('https://attacker');
     expect(rendered).not.toMatch(/\\n(Approve|evil)/);
     expect(rendered).toContain('&lt;!channel&gt;');
-    const texts = slackBlocksOf({ kind: 'detected', finding: evil }).flatMap((b) => [b.text, ...((b.fields as unknown[]) ?? [])]).filter((t): t is { type: string; verbatim?: boolean } => (t as { type?: string })?.type === 'mrkdwn');
+    const texts = slackBlocksOf({ kind: 'detected', finding: evil })
+      .flatMap((b) => [b.text, ...((b.fields as unknown[]) ?? [])])
+      .filter((t): t is { type: string; verbatim?: boolean } => (t as { type?: string })?.type === 'mrkdwn');
     for (const t of texts) expect(t.verbatim).toBe(true);
   });
 
@@ -248,36 +321,66 @@ describe('who receives what on the topic (synthesized template)', () => {
       policy: parsePolicy({
         notifications: {
           emails: ['secops@example.com', 'alice@example.com'],
-          slack: { webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w', signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s', teamId: 'T0RAMPART', appId: 'A0RAMPART' },
+          slack: {
+            webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w',
+            signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s',
+            teamId: 'T0RAMPART',
+            appId: 'A0RAMPART',
+          },
         },
         approvals: { approvers: { emails: ['alice@example.com', 'bob@example.com'] } },
       }),
     }),
   );
   const filterOf = (protocol: string, endpoint?: string) =>
-    Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: protocol, ...(endpoint ? { Endpoint: endpoint } : {}) } })).map((r) => (r as { Properties: { FilterPolicy?: unknown } }).Properties.FilterPolicy);
+    Object.values(
+      template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: protocol, ...(endpoint ? { Endpoint: endpoint } : {}) } }),
+    ).map((r) => (r as { Properties: { FilterPolicy?: unknown } }).Properties.FilterPolicy);
 
   it("sends an approver's personal links to that approver only", () => {
     expect(filterOf('email', 'secops@example.com')).toEqual([{ approver: [{ exists: false }] }]);
     expect(filterOf('email', 'bob@example.com')).toEqual([{ approver: ['bob@example.com'] }]);
-    expect(filterOf('email', 'alice@example.com')).toEqual([{ $or: [{ approver: ['alice@example.com'] }, { approver: [{ exists: false }] }] }]);
+    expect(filterOf('email', 'alice@example.com')).toEqual([
+      { $or: [{ approver: ['alice@example.com'] }, { approver: [{ exists: false }] }] },
+    ]);
     expect(filterOf('lambda')).toEqual([{ approver: [{ exists: false }] }]);
   });
 
   it("sends tamper alerts to the topic as a line of text and to each channel's function as the whole event", () => {
-    const tamper = Object.values(template.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp('tamper alert') } })) as Array<{ Properties: { Targets: Array<Record<string, unknown>> } }>;
-    const notifier = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ RAMPART_CHANNEL: 'slack' }) } } }));
+    const tamper = Object.values(
+      template.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp('tamper alert') } }),
+    ) as Array<{ Properties: { Targets: Array<Record<string, unknown>> } }>;
+    const notifier = Object.keys(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: Match.objectLike({ RAMPART_CHANNEL: 'slack' }) } },
+      }),
+    );
 
     expect(tamper.length).toBeGreaterThan(5);
     expect(notifier).toHaveLength(1);
     for (const { Properties } of tamper) {
       expect(Properties.Targets).toHaveLength(2);
-      expect(Properties.Targets[0]).toMatchObject({ InputTransformer: { InputTemplate: expect.stringContaining(`"${TAMPER_ALERT_PREFIX}<detail-eventName>`) }, DeadLetterConfig: expect.anything() });
-      expect(Properties.Targets[1]).toEqual({ Arn: { 'Fn::GetAtt': [notifier[0], 'Arn'] }, Id: expect.any(String), DeadLetterConfig: expect.anything() });
+      expect(Properties.Targets[0]).toMatchObject({
+        InputTransformer: { InputTemplate: expect.stringContaining(`"${TAMPER_ALERT_PREFIX}<detail-eventName>`) },
+        DeadLetterConfig: expect.anything(),
+      });
+      expect(Properties.Targets[1]).toEqual({
+        Arn: { 'Fn::GetAtt': [notifier[0], 'Arn'] },
+        Id: expect.any(String),
+        DeadLetterConfig: expect.anything(),
+      });
     }
   });
 
   it('turns the Slack buttons on when the approval API has the signing secret', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Environment: { Variables: Match.objectLike({ RAMPART_SLACK_BUTTONS: 'true', RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: {
+        Variables: Match.objectLike({
+          RAMPART_SLACK_BUTTONS: 'true',
+          RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w',
+        }),
+      },
+    });
   });
 });

@@ -13,12 +13,19 @@ function issuesOf(input: unknown): Array<{ path: string; message: string }> {
 
 describe('policy: s3-default-encryption exact and bucket keys', () => {
   it('takes exact: true and defaults to "this algorithm or stronger"', () => {
-    expect(parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'aws:kms', exact: true } } }).controls['s3-default-encryption']?.exact).toBe(true);
-    expect(parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'aws:kms' } } }).controls['s3-default-encryption']?.exact).toBeUndefined();
+    expect(
+      parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'aws:kms', exact: true } } }).controls['s3-default-encryption']
+        ?.exact,
+    ).toBe(true);
+    expect(
+      parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'aws:kms' } } }).controls['s3-default-encryption']?.exact,
+    ).toBeUndefined();
   });
 
   it('refuses a non-boolean exact, naming the field', () => {
-    expect(issuesOf({ controls: { 's3-default-encryption': { algorithm: 'aws:kms', exact: 'yes' } } }).map((i) => i.path)).toEqual(['controls.s3-default-encryption.exact']);
+    expect(issuesOf({ controls: { 's3-default-encryption': { algorithm: 'aws:kms', exact: 'yes' } } }).map((i) => i.path)).toEqual([
+      'controls.s3-default-encryption.exact',
+    ]);
   });
 
   it('refuses S3 Bucket Keys with DSSE-KMS, which has none', () => {

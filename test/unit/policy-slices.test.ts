@@ -10,7 +10,12 @@ const POLICY = parse({
   exemptions: { tags: { 'rampart:exempt': 'true' }, arns: ['arn:aws:s3:::legacy-*'] },
   notifications: {
     emails: ['secops@example.com'],
-    slack: { webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:hook-AbCdEf', signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:sign-AbCdEf', teamId: 'T012AB3C4', appId: 'A0123ABCD' },
+    slack: {
+      webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:hook-AbCdEf',
+      signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:sign-AbCdEf',
+      teamId: 'T012AB3C4',
+      appId: 'A0123ABCD',
+    },
   },
 });
 
@@ -25,16 +30,32 @@ describe('the part of the policy each function gets', () => {
   });
 
   it('gives the sweep every control, what it needs to open findings, its own settings and the approval timeout only', () => {
-    expect(policySliceFor(POLICY, 'sweep')).toEqual({ mode: 'enforce', regions: POLICY.regions, exemptions: POLICY.exemptions, sweep: POLICY.sweep, approvals: { timeoutHours: 12 }, controls: POLICY.controls });
+    expect(policySliceFor(POLICY, 'sweep')).toEqual({
+      mode: 'enforce',
+      regions: POLICY.regions,
+      exemptions: POLICY.exemptions,
+      sweep: POLICY.sweep,
+      approvals: { timeoutHours: 12 },
+      controls: POLICY.controls,
+    });
   });
 
   it.each(['plan', 'apply', 'verify'] as const)('gives %s every control, the exemptions and the fix budget, no approvers', (task) => {
-    expect(policySliceFor(POLICY, task)).toEqual({ regions: POLICY.regions, exemptions: POLICY.exemptions, fixBudget: POLICY.fixBudget, controls: POLICY.controls });
+    expect(policySliceFor(POLICY, task)).toEqual({
+      regions: POLICY.regions,
+      exemptions: POLICY.exemptions,
+      fixBudget: POLICY.fixBudget,
+      controls: POLICY.controls,
+    });
   });
 
   it('gives the approvers to the functions that ask and check them, and the Slack workspace to the callback only', () => {
     expect(policySliceFor(POLICY, 'requestApproval')).toEqual({ approvals: POLICY.approvals, controls: {} });
-    expect(policySliceFor(POLICY, 'approvalCallback')).toEqual({ approvals: POLICY.approvals, notifications: { slack: POLICY.notifications.slack }, controls: {} });
+    expect(policySliceFor(POLICY, 'approvalCallback')).toEqual({
+      approvals: POLICY.approvals,
+      notifications: { slack: POLICY.notifications.slack },
+      controls: {},
+    });
     expect(policySliceFor(POLICY, 'notify')).toEqual({ controls: {} });
   });
 

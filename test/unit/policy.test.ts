@@ -74,7 +74,10 @@ describe('policy file', () => {
 
   it('lists every bad field at once, not only the first', () => {
     const issues = issuesOf(() =>
-      parsePolicy({ mode: 'sometimes', controls: { 's3-default-encryption': { algorithm: 'rot13' }, 'apigateway-waf': { defaultWebAclArn: 'acl-1' } } }),
+      parsePolicy({
+        mode: 'sometimes',
+        controls: { 's3-default-encryption': { algorithm: 'rot13' }, 'apigateway-waf': { defaultWebAclArn: 'acl-1' } },
+      }),
     );
 
     expect(issues.map((i) => i.path).sort()).toEqual([
@@ -104,22 +107,41 @@ describe('policy file', () => {
 
   it('checks stage mapping keys and web ACL ARNs', () => {
     const issues = issuesOf(() =>
-      parsePolicy({ controls: { 'apigateway-waf': { stages: { 'abc/prod/extra': RAMPART_GUARD_ACL, abc: 'arn:aws:wafv2:us-east-1:111122223333:global/webacl/x/y' } } } }),
+      parsePolicy({
+        controls: {
+          'apigateway-waf': {
+            stages: { 'abc/prod/extra': RAMPART_GUARD_ACL, abc: 'arn:aws:wafv2:us-east-1:111122223333:global/webacl/x/y' },
+          },
+        },
+      }),
     );
 
-    expect(issues.map((i) => i.path).sort()).toEqual(['controls.apigateway-waf.stages.abc', 'controls.apigateway-waf.stages.abc/prod/extra']);
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'controls.apigateway-waf.stages.abc',
+      'controls.apigateway-waf.stages.abc/prod/extra',
+    ]);
   });
 
   it('takes a schedule of its own per enabled control in sweep.schedules, and refuses one for a control that is off', () => {
-    expect(parsePolicy({ sweep: { schedules: { 'apigateway-throttling': 'rate(5 minutes)' } }, controls: { 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } } }).sweep).toEqual({
+    expect(
+      parsePolicy({
+        sweep: { schedules: { 'apigateway-throttling': 'rate(5 minutes)' } },
+        controls: { 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } },
+      }).sweep,
+    ).toEqual({
       schedule: 'rate(1 hour)',
       schedules: { 'apigateway-throttling': 'rate(5 minutes)' },
       concurrency: 32,
     });
-    expect(() => parsePolicyText('sweep:\n  schedules:\n    apigateway-waf: rate(5 minutes)\n')).toThrow(/sweep\.schedules\.apigateway-waf: apigateway-waf is not a control the policy enables \(line 3\)/);
-    expect(() => parsePolicy({ sweep: { schedules: { 'apigateway-throttling': 'every 5 minutes' } }, controls: { 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } } })).toThrow(
-      /expected an EventBridge Scheduler expression/,
+    expect(() => parsePolicyText('sweep:\n  schedules:\n    apigateway-waf: rate(5 minutes)\n')).toThrow(
+      /sweep\.schedules\.apigateway-waf: apigateway-waf is not a control the policy enables \(line 3\)/,
     );
+    expect(() =>
+      parsePolicy({
+        sweep: { schedules: { 'apigateway-throttling': 'every 5 minutes' } },
+        controls: { 'apigateway-throttling': { rateLimit: 1, burstLimit: 1 } },
+      }),
+    ).toThrow(/expected an EventBridge Scheduler expression/);
   });
 
   it('reports a YAML syntax error with its line and column', () => {
@@ -169,39 +191,85 @@ controls:
 
     expect(policy.approvals).toEqual({
       timeoutHours: 24,
-      approvers: { slackUserIds: ['U012ABCDEF'], emails: ['alice@example.com'], iamPrincipalArns: ['arn:aws:iam::111122223333:role/SecOps'] },
+      approvers: {
+        slackUserIds: ['U012ABCDEF'],
+        emails: ['alice@example.com'],
+        iamPrincipalArns: ['arn:aws:iam::111122223333:role/SecOps'],
+      },
       allowSelfApproval: false,
     });
   });
 
   it('defaults to no approvers and no self-approval', () => {
-    expect(parsePolicy({}).approvals).toEqual({ timeoutHours: 24, approvers: { slackUserIds: [], emails: [], iamPrincipalArns: [] }, allowSelfApproval: false });
+    expect(parsePolicy({}).approvals).toEqual({
+      timeoutHours: 24,
+      approvers: { slackUserIds: [], emails: [], iamPrincipalArns: [] },
+      allowSelfApproval: false,
+    });
   });
 
   it('refuses, for the deployed guard, a control whose risk resolves to high with nobody to approve, naming the field', () => {
     // apigateway-throttling is high risk by default
-    const issues = issuesOf(() => parsePolicyText('approvals: { timeoutHours: 4 }\ncontrols:\n  apigateway-throttling: { rateLimit: 10, burstLimit: 5 }\n', 'p.yaml', { deploy: true }));
+    const issues = issuesOf(() =>
+      parsePolicyText('approvals: { timeoutHours: 4 }\ncontrols:\n  apigateway-throttling: { rateLimit: 10, burstLimit: 5 }\n', 'p.yaml', {
+        deploy: true,
+      }),
+    );
 
-    expect(issues).toEqual([{ path: 'approvals.approvers', message: expect.stringMatching(/^apigateway-throttling has risk high: list who may approve in approvals\.approvers \(slackUserIds, emails or iamPrincipalArns\) \(line 1\)$/) }]);
+    expect(issues).toEqual([
+      {
+        path: 'approvals.approvers',
+        message: expect.stringMatching(
+          /^apigateway-throttling has risk high: list who may approve in approvals\.approvers \(slackUserIds, emails or iamPrincipalArns\) \(line 1\)$/,
+        ),
+      },
+    ]);
   });
 
   it('lets offline tools (replay, scan) read such a policy: they approve nothing', () => {
-    expect(parsePolicy({ controls: { 'apigateway-throttling': { rateLimit: 10, burstLimit: 5 } } }).controls['apigateway-throttling']?.risk).toBe('high');
+    expect(
+      parsePolicy({ controls: { 'apigateway-throttling': { rateLimit: 10, burstLimit: 5 } } }).controls['apigateway-throttling']?.risk,
+    ).toBe('high');
   });
 
   it('needs no approvers when every control is low risk', () => {
-    expect(() => parsePolicy({ controls: { 'apigateway-throttling': { rateLimit: 10, burstLimit: 5, risk: 'low' } } }, 'p', undefined, { deploy: true })).not.toThrow();
+    expect(() =>
+      parsePolicy({ controls: { 'apigateway-throttling': { rateLimit: 10, burstLimit: 5, risk: 'low' } } }, 'p', undefined, {
+        deploy: true,
+      }),
+    ).not.toThrow();
   });
 
   it('checks approver ids, addresses and ARNs', () => {
-    const issues = issuesOf(() => parsePolicy({ approvals: { approvers: { slackUserIds: ['alice'], emails: ['not-an-email'], iamPrincipalArns: ['arn:aws:sts::111122223333:assumed-role/SecOps/alice'] } } }));
+    const issues = issuesOf(() =>
+      parsePolicy({
+        approvals: {
+          approvers: {
+            slackUserIds: ['alice'],
+            emails: ['not-an-email'],
+            iamPrincipalArns: ['arn:aws:sts::111122223333:assumed-role/SecOps/alice'],
+          },
+        },
+      }),
+    );
 
-    expect(issues.map((i) => i.path).sort()).toEqual(['approvals.approvers.emails.0', 'approvals.approvers.iamPrincipalArns.0', 'approvals.approvers.slackUserIds.0']);
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'approvals.approvers.emails.0',
+      'approvals.approvers.iamPrincipalArns.0',
+      'approvals.approvers.slackUserIds.0',
+    ]);
   });
 
   it('requires the Slack team and app ids with a signing secret (the buttons)', () => {
     const issues = issuesOf(() =>
-      parsePolicy({ notifications: { slack: { webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w', signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s' } } }),
+      parsePolicy({
+        notifications: {
+          slack: {
+            webhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w',
+            signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s',
+          },
+        },
+      }),
     );
 
     expect(issues.map((i) => i.path).sort()).toEqual(['notifications.slack.appId', 'notifications.slack.teamId']);

@@ -65,7 +65,10 @@ describe('detector registry', () => {
       source: ['aws.config'],
       'detail-type': ['Config Configuration Item Change'],
       detail: {
-        $or: [{ configurationItem: { resourceType: ['AWS::ApiGateway::Stage'] } }, { configurationItemSummary: { resourceType: ['AWS::ApiGateway::Stage'] } }],
+        $or: [
+          { configurationItem: { resourceType: ['AWS::ApiGateway::Stage'] } },
+          { configurationItemSummary: { resourceType: ['AWS::ApiGateway::Stage'] } },
+        ],
       },
     });
   });

@@ -68,11 +68,16 @@ describe('remediate against a stateful fake account', () => {
     const first = await remediate(finding!, ctx);
     const second = await remediate(finding!, ctx);
 
-    expect(first).toMatchObject({ outcome: 'remediated', verifiedState: { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true } });
+    expect(first).toMatchObject({
+      outcome: 'remediated',
+      verifiedState: { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true },
+    });
     expect(aws.s3).toHaveReceivedCommandWith(PutBucketEncryptionCommand, {
       Bucket: 'rampart-demo-logs',
       ExpectedBucketOwner: '111122223333',
-      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true }] },
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true }],
+      },
     });
     expect(second).toMatchObject({ outcome: 'already-compliant', change: null });
     expect(aws.writes).toEqual(['PutBucketEncryption rampart-demo-logs']);
@@ -83,13 +88,18 @@ describe('remediate against a stateful fake account', () => {
 
     const result = await remediate(finding!, ctx);
 
-    expect(result).toMatchObject({ outcome: 'remediated', change: { operation: 'AssociateWebACL', input: { WebACLArn: RAMPART_GUARD_ACL, ResourceArn: PROD } } });
+    expect(result).toMatchObject({
+      outcome: 'remediated',
+      change: { operation: 'AssociateWebACL', input: { WebACLArn: RAMPART_GUARD_ACL, ResourceArn: PROD } },
+    });
     expect(aws.stages.get(PROD)?.webAclArn).toBe(RAMPART_GUARD_ACL);
   });
 
-  it('replaces an ACL merely named like Firewall Manager\'s, and leaves one WAF says it manages', async () => {
-    const impostor = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-allow-all/0f0e0d0c-1111-4222-8333-944455556666';
-    const fms = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/1f1e1d1c-1111-4222-8333-944455556666';
+  it("replaces an ACL merely named like Firewall Manager's, and leaves one WAF says it manages", async () => {
+    const impostor =
+      'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-allow-all/0f0e0d0c-1111-4222-8333-944455556666';
+    const fms =
+      'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/1f1e1d1c-1111-4222-8333-944455556666';
     aws.webAcls.add(impostor).add(fms);
     aws.firewallManagerAcls.add(fms);
     const [finding] = findingsOf('wafv2-AssociateWebACL.other-acl-adapted.json');
@@ -97,7 +107,10 @@ describe('remediate against a stateful fake account', () => {
     aws.stages.get(PROD)!.webAclArn = fms;
     expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'already-compliant' });
     // a compliant Firewall Manager ACL is recorded as such: never restored as last-known-good
-    expect(await ctx.lastKnownGood.get(resourceKey('apigateway-waf', { arn: PROD, account: '111122223333' }))).toEqual({ webAclArn: fms, managedByFirewallManager: true });
+    expect(await ctx.lastKnownGood.get(resourceKey('apigateway-waf', { arn: PROD, account: '111122223333' }))).toEqual({
+      webAclArn: fms,
+      managedByFirewallManager: true,
+    });
 
     aws.stages.get(PROD)!.webAclArn = impostor;
     expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'remediated', change: { input: { WebACLArn: RAMPART_GUARD_ACL } } });
@@ -158,7 +171,11 @@ describe('remediate against a stateful fake account', () => {
 
   it('restores the last known good usage plan throttle', async () => {
     aws.usagePlans.set('u1p2l3', { throttle: { rateLimit: 5000, burstLimit: 100 } });
-    await ctx.lastKnownGood.put(resourceKey('apigateway-throttling', { arn: 'arn:aws:apigateway:us-east-1::/usageplans/u1p2l3', account: '111122223333' }), { kind: 'usage-plan', throttle: { rateLimit: 250, burstLimit: 100 }, quotaLimit: null, complete: true }, now);
+    await ctx.lastKnownGood.put(
+      resourceKey('apigateway-throttling', { arn: 'arn:aws:apigateway:us-east-1::/usageplans/u1p2l3', account: '111122223333' }),
+      { kind: 'usage-plan', throttle: { rateLimit: 250, burstLimit: 100 }, quotaLimit: null, complete: true },
+      now,
+    );
     const [finding] = findingsOf('apigateway-UpdateUsagePlan.throttle-over-constructed.json');
 
     const result = await remediate(finding!, ctx);
@@ -175,7 +192,7 @@ describe('remediate against a stateful fake account', () => {
 
     expect(result).toMatchObject({ outcome: 'failed', errorCode: 'AccessDenied' });
     expect(result.reason).toBe(
-      'PutBucketEncryption on arn:aws:s3:::rampart-demo-logs was denied: it needs s3:PutEncryptionConfiguration. The guard\'s role may lack it, or a service control policy or permissions boundary may deny it.',
+      "PutBucketEncryption on arn:aws:s3:::rampart-demo-logs was denied: it needs s3:PutEncryptionConfiguration. The guard's role may lack it, or a service control policy or permissions boundary may deny it.",
     );
     expect(aws.buckets.get('rampart-demo-logs')?.rule).toEqual(SSE_S3_RULE);
   });
@@ -195,7 +212,9 @@ describe('remediate against a stateful fake account', () => {
     const [throttling] = findingsOf('apigateway-UpdateStage.throttle-over-constructed.json');
     const [waf] = findingsOf('wafv2-DisassociateWebACL.rest-stage-adapted.json'); // stage f6g7h8i9j0/v1 does not exist in the fake
 
-    expect(await remediate({ ...throttling!, resourceArn: 'arn:aws:apigateway:us-east-1::/restapis/zzz/stages/gone' }, ctx)).toMatchObject({ outcome: 'resource-gone' });
+    expect(await remediate({ ...throttling!, resourceArn: 'arn:aws:apigateway:us-east-1::/restapis/zzz/stages/gone' }, ctx)).toMatchObject({
+      outcome: 'resource-gone',
+    });
     expect(await remediate(waf!, ctx)).toMatchObject({ outcome: 'resource-gone' });
     expect(aws.writes).toEqual([]);
   });
@@ -262,7 +281,10 @@ describe('remediate against a stateful fake account', () => {
   it('writes nothing when the fix budget cannot be counted (its store fails)', async () => {
     const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
     ctx.fixes.spend = async () => {
-      throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException', $fault: 'client' });
+      throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+        name: 'ProvisionedThroughputExceededException',
+        $fault: 'client',
+      });
     };
 
     await expect(remediate(finding!, ctx)).rejects.toThrow('Rate of requests exceeds the allowed throughput');
@@ -282,7 +304,12 @@ describe('remediate against a stateful fake account', () => {
 
   it('says WAF does not see a brand-new stage yet (retryable) while the stage and the ACL exist', async () => {
     const [finding] = findingsOf('wafv2-AssociateWebACL.other-acl-adapted.json');
-    aws.wafv2.on(AssociateWebACLCommand).rejects(new WAFNonexistentItemException({ message: 'AWS WAF couldn’t perform the operation because your resource doesn’t exist.', $metadata: {} }));
+    aws.wafv2.on(AssociateWebACLCommand).rejects(
+      new WAFNonexistentItemException({
+        message: 'AWS WAF couldn’t perform the operation because your resource doesn’t exist.',
+        $metadata: {},
+      }),
+    );
 
     const result = await remediate(finding!, ctx);
 
@@ -311,7 +338,9 @@ describe('remediate against a stateful fake account', () => {
     const result = await remediate(finding!, ctx);
 
     expect(result).toMatchObject({ outcome: 'failed', errorCode: 'AccessDenied' });
-    expect(result.reason).toMatch(/^PutBucketEncryption was applied; reading arn:aws:s3:::rampart-demo-logs back was denied: it needs s3:GetEncryptionConfiguration/);
+    expect(result.reason).toMatch(
+      /^PutBucketEncryption was applied; reading arn:aws:s3:::rampart-demo-logs back was denied: it needs s3:GetEncryptionConfiguration/,
+    );
     expect(result.reason).not.toContain('s3:PutEncryptionConfiguration');
   });
 
@@ -335,27 +364,44 @@ describe('remediate against a stateful fake account', () => {
 
   it('refuses a change that writes to another resource than the finding', async () => {
     const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
-    const change = { service: 's3' as const, operation: 'PutBucketEncryption', region: 'us-east-1', input: { Bucket: 'someone-elses-bucket', ServerSideEncryptionConfiguration: { Rules: [] } } };
+    const change = {
+      service: 's3' as const,
+      operation: 'PutBucketEncryption',
+      region: 'us-east-1',
+      input: { Bucket: 'someone-elses-bucket', ServerSideEncryptionConfiguration: { Rules: [] } },
+    };
 
     const result = await applyChange(finding!, change, ctx);
 
-    expect(result).toMatchObject({ outcome: 'failed', reason: "refused: the change writes to arn:aws:s3:::someone-elses-bucket, not to the finding's arn:aws:s3:::rampart-demo-logs" });
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      reason: "refused: the change writes to arn:aws:s3:::someone-elses-bucket, not to the finding's arn:aws:s3:::rampart-demo-logs",
+    });
     expect(aws.s3).not.toHaveReceivedCommand(PutBucketEncryptionCommand);
   });
 
   it('never downgrades DSSE-KMS: a DSSE bucket on another key keeps both layers and gets the policy key', async () => {
     const other = 'arn:aws:kms:us-east-1:111122223333:key/ffffffff-1111-4222-8333-444444444444';
-    aws.buckets.get('rampart-demo-logs')!.rule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: other } };
+    aws.buckets.get('rampart-demo-logs')!.rule = {
+      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: other },
+    };
     const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json');
 
     expect(await remediate(finding!, ctx)).toMatchObject({ outcome: 'remediated' });
-    expect(aws.buckets.get('rampart-demo-logs')!.rule).toEqual({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: ARTIFACTS_KEY } });
+    expect(aws.buckets.get('rampart-demo-logs')!.rule).toEqual({
+      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: ARTIFACTS_KEY },
+    });
   });
 
   it('settles an alias policy against a key ARN with KMS before judging', async () => {
-    aws.buckets.get('rampart-demo-logs')!.rule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true };
+    aws.buckets.get('rampart-demo-logs')!.rule = {
+      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY },
+      BucketKeyEnabled: true,
+    };
     aws.aliases.set('alias/rampart', ARTIFACTS_KEY);
-    const aliasPolicy = policy({ controls: { 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: 'alias/rampart', bucketKeyEnabled: true } } });
+    const aliasPolicy = policy({
+      controls: { 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: 'alias/rampart', bucketKeyEnabled: true } },
+    });
     const [finding] = findingsOf('s3-DeleteBucketEncryption-constructed.json', aliasPolicy);
 
     expect(await remediate(finding!, { ...ctx, policy: aliasPolicy })).toMatchObject({ outcome: 'already-compliant' });

@@ -11,7 +11,8 @@ import { ARTIFACTS_KEY, LEGACY_ACL, RAMPART_GUARD_ACL } from '../helpers';
 const controls = (input: object) => parsePolicy({ controls: input }).controls;
 const s3Policy = (input: object) => controls({ 's3-default-encryption': input })['s3-default-encryption']!;
 const wafPolicy = (input: object) => controls({ 'apigateway-waf': input })['apigateway-waf']!;
-const throttlePolicy = (input: object = {}) => controls({ 'apigateway-throttling': { rateLimit: 1000, burstLimit: 500, ...input } })['apigateway-throttling']!;
+const throttlePolicy = (input: object = {}) =>
+  controls({ 'apigateway-throttling': { rateLimit: 1000, burstLimit: 500, ...input } })['apigateway-throttling']!;
 
 function finding(control: Finding['control'], resourceArn: string, extra: Partial<Finding> = {}): Finding {
   return {
@@ -34,7 +35,9 @@ const BUCKET = finding('s3-default-encryption', 'arn:aws:s3:::rampart-demo-logs'
 const STAGE_ARN = 'arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod';
 const STAGE = finding('apigateway-waf', STAGE_ARN, { resourceType: 'AWS::ApiGateway::Stage' });
 const THROTTLED_STAGE = finding('apigateway-throttling', STAGE_ARN, { resourceType: 'AWS::ApiGateway::Stage' });
-const PLAN = finding('apigateway-throttling', 'arn:aws:apigateway:us-east-1::/usageplans/u1p2l3', { resourceType: 'AWS::ApiGateway::UsagePlan' });
+const PLAN = finding('apigateway-throttling', 'arn:aws:apigateway:us-east-1::/usageplans/u1p2l3', {
+  resourceType: 'AWS::ApiGateway::UsagePlan',
+});
 const SSE_S3 = { algorithm: 'AES256', bucketKeyEnabled: false };
 
 describe('s3-default-encryption plan', () => {
@@ -48,7 +51,9 @@ describe('s3-default-encryption plan', () => {
           Bucket: 'rampart-demo-logs',
           ExpectedBucketOwner: '111122223333',
           ServerSideEncryptionConfiguration: {
-            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true }],
+            Rules: [
+              { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true },
+            ],
           },
         },
       },
@@ -62,7 +67,9 @@ describe('s3-default-encryption plan', () => {
 
     expect(plan.change?.region).toBe('eu-west-1');
     expect(plan.change?.input).toMatchObject({
-      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { KMSMasterKeyID: 'arn:aws:kms:eu-west-1:111122223333:alias/rampart' } }] },
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { KMSMasterKeyID: 'arn:aws:kms:eu-west-1:111122223333:alias/rampart' } }],
+      },
     });
   });
 
@@ -71,20 +78,33 @@ describe('s3-default-encryption plan', () => {
     expect(fullKeyArn(ARTIFACTS_KEY, 'eu-west-1', '111122223333')).toEqual({
       reason: `KMS key ${ARTIFACTS_KEY} is in us-east-1, the bucket in eu-west-1: S3 needs a key of the bucket's region`,
     });
-    expect(planS3Encryption({ ...BUCKET, account: undefined }, SSE_S3, s3Policy({ algorithm: 'aws:kms', kmsKeyId: 'alias/rampart' }))).toEqual({
+    expect(
+      planS3Encryption({ ...BUCKET, account: undefined }, SSE_S3, s3Policy({ algorithm: 'aws:kms', kmsKeyId: 'alias/rampart' })),
+    ).toEqual({
       change: null,
-      reason: 'cannot make alias/rampart a full ARN without the bucket\'s region and owner account; give kmsKeyId as a key ARN',
+      reason: "cannot make alias/rampart a full ARN without the bucket's region and owner account; give kmsKeyId as a key ARN",
     });
   });
 
   it('keeps what the policy does not set: the bucket key and the blocked encryption types', () => {
-    const state = { algorithm: 'aws:kms', kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/other', bucketKeyEnabled: true, blockedEncryptionTypes: ['SSE-C'] };
+    const state = {
+      algorithm: 'aws:kms',
+      kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/other',
+      bucketKeyEnabled: true,
+      blockedEncryptionTypes: ['SSE-C'],
+    };
 
     const plan = planS3Encryption(BUCKET, state, s3Policy({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY }));
 
     expect(plan.change?.input).toMatchObject({
       ServerSideEncryptionConfiguration: {
-        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY }, BucketKeyEnabled: true, BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] } }],
+        Rules: [
+          {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY },
+            BucketKeyEnabled: true,
+            BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] },
+          },
+        ],
       },
     });
   });
@@ -96,9 +116,14 @@ describe('s3-default-encryption plan', () => {
 
     // S3 Bucket Keys do not exist for DSSE-KMS: none is written
     expect(plan.change?.input).toMatchObject({
-      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: ARTIFACTS_KEY } }] },
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: ARTIFACTS_KEY } }],
+      },
     });
-    expect((plan.change?.input as { ServerSideEncryptionConfiguration: { Rules: Array<Record<string, unknown>> } }).ServerSideEncryptionConfiguration.Rules[0]).not.toHaveProperty('BucketKeyEnabled');
+    expect(
+      (plan.change?.input as { ServerSideEncryptionConfiguration: { Rules: Array<Record<string, unknown>> } })
+        .ServerSideEncryptionConfiguration.Rules[0],
+    ).not.toHaveProperty('BucketKeyEnabled');
   });
 
   it('plans nothing for a stronger algorithm than the policy asks', () => {
@@ -112,7 +137,9 @@ describe('s3-default-encryption plan', () => {
     const dsse = { algorithm: 'aws:kms:dsse', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false };
 
     expect(planS3Encryption(BUCKET, dsse, s3Policy({ algorithm: 'aws:kms', exact: true })).change?.input).toMatchObject({
-      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } }] },
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } }],
+      },
     });
   });
 
@@ -127,7 +154,10 @@ describe('s3-default-encryption plan', () => {
   });
 
   it('plans nothing for a compliant bucket', () => {
-    expect(planS3Encryption(BUCKET, SSE_S3, s3Policy({ algorithm: 'AES256' }))).toEqual({ change: null, reason: 'the bucket already has the required default encryption' });
+    expect(planS3Encryption(BUCKET, SSE_S3, s3Policy({ algorithm: 'AES256' }))).toEqual({
+      change: null,
+      reason: 'the bucket already has the required default encryption',
+    });
   });
 });
 
@@ -135,13 +165,19 @@ describe('apigateway-waf plan', () => {
   const OTHER = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/partner/5e6f7a8b-1111-4222-8333-944455556666';
 
   it('associates the stage mapping first', () => {
-    expect(planStageWaf(STAGE, { webAclArn: null }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL, stages: { 'a1b2c3d4e5/prod': OTHER } }), { webAclArn: LEGACY_ACL })).toEqual({
+    expect(
+      planStageWaf(STAGE, { webAclArn: null }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL, stages: { 'a1b2c3d4e5/prod': OTHER } }), {
+        webAclArn: LEGACY_ACL,
+      }),
+    ).toEqual({
       change: { service: 'wafv2', operation: 'AssociateWebACL', region: 'us-east-1', input: { WebACLArn: OTHER, ResourceArn: STAGE_ARN } },
     });
   });
 
   it('restores the last known good ACL before the default', () => {
-    expect(planStageWaf(STAGE, { webAclArn: null }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), { webAclArn: LEGACY_ACL }).change?.input).toEqual({
+    expect(
+      planStageWaf(STAGE, { webAclArn: null }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }), { webAclArn: LEGACY_ACL }).change?.input,
+    ).toEqual({
       WebACLArn: LEGACY_ACL,
       ResourceArn: STAGE_ARN,
     });
@@ -162,28 +198,43 @@ describe('apigateway-waf plan', () => {
   });
 
   it('never replaces an ACL WAF says Firewall Manager manages', () => {
-    const fms = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
+    const fms =
+      'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
 
-    expect(planStageWaf(STAGE, { webAclArn: fms, managedByFirewallManager: true }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL }))).toEqual({ change: null, reason: 'the stage already carries the required web ACL' });
+    expect(
+      planStageWaf(STAGE, { webAclArn: fms, managedByFirewallManager: true }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL })),
+    ).toEqual({ change: null, reason: 'the stage already carries the required web ACL' });
   });
 
   it('replaces an impostor named like a Firewall Manager ACL', () => {
     const fake = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-allow-all/0f0e0d0c-1111-4222-8333-944455556666';
 
-    expect(planStageWaf(STAGE, { webAclArn: fake, managedByFirewallManager: false }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL })).change?.input).toEqual({
+    expect(
+      planStageWaf(STAGE, { webAclArn: fake, managedByFirewallManager: false }, wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL })).change
+        ?.input,
+    ).toEqual({
       WebACLArn: RAMPART_GUARD_ACL,
       ResourceArn: STAGE_ARN,
     });
   });
 
-  it('never takes a Firewall Manager ACL as last-known-good: it is Firewall Manager\'s to place', () => {
-    const fms = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
+  it("never takes a Firewall Manager ACL as last-known-good: it is Firewall Manager's to place", () => {
+    const fms =
+      'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/FMManagedWebACLV2-baseline-1700000000000/0f0e0d0c-1111-4222-8333-944455556666';
     const policy = wafPolicy({ defaultWebAclArn: RAMPART_GUARD_ACL });
 
-    expect(planStageWaf(STAGE, { webAclArn: null }, policy, { webAclArn: fms, managedByFirewallManager: true }).change?.input).toEqual({ WebACLArn: RAMPART_GUARD_ACL, ResourceArn: STAGE_ARN });
+    expect(planStageWaf(STAGE, { webAclArn: null }, policy, { webAclArn: fms, managedByFirewallManager: true }).change?.input).toEqual({
+      WebACLArn: RAMPART_GUARD_ACL,
+      ResourceArn: STAGE_ARN,
+    });
     // recorded before WAF was asked: named like one, so not trusted either
-    expect(planStageWaf(STAGE, { webAclArn: null }, policy, { webAclArn: fms }).change?.input).toEqual({ WebACLArn: RAMPART_GUARD_ACL, ResourceArn: STAGE_ARN });
-    expect(planStageWaf(STAGE, { webAclArn: null }, wafPolicy({}), { webAclArn: fms, managedByFirewallManager: true })).toMatchObject({ change: null });
+    expect(planStageWaf(STAGE, { webAclArn: null }, policy, { webAclArn: fms }).change?.input).toEqual({
+      WebACLArn: RAMPART_GUARD_ACL,
+      ResourceArn: STAGE_ARN,
+    });
+    expect(planStageWaf(STAGE, { webAclArn: null }, wafPolicy({}), { webAclArn: fms, managedByFirewallManager: true })).toMatchObject({
+      change: null,
+    });
   });
 
   it('refuses an ACL of another region than the stage', () => {
@@ -194,7 +245,11 @@ describe('apigateway-waf plan', () => {
 });
 
 describe('apigateway-throttling plan', () => {
-  const stage = (methods: Extract<ThrottlingState, { kind: 'stage' }>['methods'], complete = true): ThrottlingState => ({ kind: 'stage', methods, complete });
+  const stage = (methods: Extract<ThrottlingState, { kind: 'stage' }>['methods'], complete = true): ThrottlingState => ({
+    kind: 'stage',
+    methods,
+    complete,
+  });
 
   it('patches the stage-wide limits with string values, to the policy maxima', () => {
     expect(planThrottling(THROTTLED_STAGE, stage({ '*/*': { rateLimit: 2000, burstLimit: 1000 } }), throttlePolicy())).toEqual({
@@ -230,7 +285,11 @@ describe('apigateway-throttling plan', () => {
   });
 
   it('tightens a per-method override with its ~1-escaped path', () => {
-    const plan = planThrottling(THROTTLED_STAGE, stage({ '*/*': { rateLimit: 10, burstLimit: 5 }, '~1pets/GET': { rateLimit: 4000, burstLimit: null } }), throttlePolicy());
+    const plan = planThrottling(
+      THROTTLED_STAGE,
+      stage({ '*/*': { rateLimit: 10, burstLimit: 5 }, '~1pets/GET': { rateLimit: 4000, burstLimit: null } }),
+      throttlePolicy(),
+    );
 
     expect(plan.change?.input.patchOperations).toEqual([{ op: 'replace', path: '/~1pets/GET/throttling/rateLimit', value: '1000' }]);
   });
@@ -247,7 +306,11 @@ describe('apigateway-throttling plan', () => {
   });
 
   it('adds a missing quota with its period when the policy caps quotas', () => {
-    const plan = planThrottling(PLAN, { kind: 'usage-plan', throttle: { rateLimit: 10, burstLimit: 5 }, quotaLimit: null, complete: true }, throttlePolicy({ usagePlans: { quotaLimit: 100000, quotaPeriod: 'DAY' } }));
+    const plan = planThrottling(
+      PLAN,
+      { kind: 'usage-plan', throttle: { rateLimit: 10, burstLimit: 5 }, quotaLimit: null, complete: true },
+      throttlePolicy({ usagePlans: { quotaLimit: 100000, quotaPeriod: 'DAY' } }),
+    );
 
     expect(plan.change?.input.patchOperations).toEqual([
       { op: 'replace', path: '/quota/limit', value: '100000' },
@@ -283,7 +346,9 @@ describe('remediator registry', () => {
     const all = Object.fromEntries(REMEDIATORS.map((r) => [r.id, r.permissions]));
 
     expect(all).toEqual({
-      's3-default-encryption': { PutBucketEncryption: { actions: ['s3:PutEncryptionConfiguration'], resources: ['arn:${Partition}:s3:::*'] } },
+      's3-default-encryption': {
+        PutBucketEncryption: { actions: ['s3:PutEncryptionConfiguration'], resources: ['arn:${Partition}:s3:::*'] },
+      },
       'apigateway-waf': {
         AssociateWebACL: {
           actions: ['wafv2:AssociateWebACL', 'apigateway:SetWebACL'],
@@ -301,7 +366,8 @@ describe('remediator registry', () => {
       },
     });
     for (const r of REMEDIATORS) {
-      for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions]) for (const a of p.actions) expect(a).not.toMatch(/\*/);
+      for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
+        for (const a of p.actions) expect(a).not.toMatch(/\*/);
     }
   });
 

@@ -53,7 +53,11 @@ describe('rampart replay decides the layout per document', () => {
     ['back to back', ''],
     ['one per line', '\n'],
   ])('keeps the records of every concatenated CloudTrail log file (%s)', async (_, separator) => {
-    const text = [line({ Records: [record('a1'), record('a2')] }), line({ Records: [record('b1')] }), pretty({ Records: [record('c1'), record('c2')] })].join(separator);
+    const text = [
+      line({ Records: [record('a1'), record('a2')] }),
+      line({ Records: [record('b1')] }),
+      pretty({ Records: [record('c1'), record('c2')] }),
+    ].join(separator);
 
     const r = await replay(['-'], text);
 
@@ -62,7 +66,10 @@ describe('rampart replay decides the layout per document', () => {
   });
 
   it('keeps the first event after a UTF-8 byte order mark', async () => {
-    const r = await replay(['-'], Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${line(event('a'))}\n${line(event('b'))}\n`)]));
+    const r = await replay(
+      ['-'],
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${line(event('a'))}\n${line(event('b'))}\n`)]),
+    );
 
     expect(r.ids).toEqual(['a', 'b']);
     expect(r.summary).toMatchObject({ events: 2, errors: 0 });
@@ -74,7 +81,14 @@ describe('rampart replay decides the layout per document', () => {
     const r = await replay(['-'], text);
 
     expect(r.ids).toEqual(['a', 'b', 'c']);
-    expect(r.errors).toEqual([{ type: 'error', file: '-', position: `line ${pretty(event('a')).split('\n').length + 1}`, message: 'expected an event object, found "42"' }]);
+    expect(r.errors).toEqual([
+      {
+        type: 'error',
+        file: '-',
+        position: `line ${pretty(event('a')).split('\n').length + 1}`,
+        message: 'expected an event object, found "42"',
+      },
+    ]);
     expect(r.summary).toMatchObject({ events: 4, errors: 1 });
   });
 
@@ -102,7 +116,9 @@ describe('rampart replay decides the layout per document', () => {
 
     expect(r.ids.length).toBeGreaterThan(0);
     expect(r.ids).toEqual(records.slice(0, r.ids.length).map((x) => x.eventID));
-    expect(r.errors).toEqual([{ type: 'error', file, position: `Records[${r.ids.length}]`, message: expect.stringMatching(/gzip.*cut short|cut short.*gzip/) }]);
+    expect(r.errors).toEqual([
+      { type: 'error', file, position: `Records[${r.ids.length}]`, message: expect.stringMatching(/gzip.*cut short|cut short.*gzip/) },
+    ]);
     expect(r.summary).toMatchObject({ events: r.ids.length + 1, errors: 1 });
   });
 
@@ -114,7 +130,13 @@ describe('rampart replay decides the layout per document', () => {
     expect(r.ids).toEqual(['good']);
     expect(r.errors).toHaveLength(21);
     expect(r.errors.slice(0, 20).map((e) => e.position)).toEqual(Array.from({ length: 20 }, (_, i) => `line ${i + 1}`));
-    expect(r.errors[20]).toEqual({ type: 'error', file: '-', position: 'file', message: '980 more errors in this file not shown', omitted: 980 });
+    expect(r.errors[20]).toEqual({
+      type: 'error',
+      file: '-',
+      position: 'file',
+      message: '980 more errors in this file not shown',
+      omitted: 980,
+    });
     expect(r.summary).toMatchObject({ events: 1001, errors: 1000 });
   });
 
@@ -127,9 +149,21 @@ describe('rampart replay decides the layout per document', () => {
 
   it('builds the lookup-events fixture of LookupEvents response members only (SDK types)', () => {
     const RESPONSE = ['Events', 'NextToken'] as const satisfies ReadonlyArray<keyof LookupEventsResponse>;
-    const EVENT = ['EventId', 'EventName', 'ReadOnly', 'AccessKeyId', 'EventTime', 'EventSource', 'Username', 'Resources', 'CloudTrailEvent'] as const satisfies ReadonlyArray<keyof LookupEvent>;
+    const EVENT = [
+      'EventId',
+      'EventName',
+      'ReadOnly',
+      'AccessKeyId',
+      'EventTime',
+      'EventSource',
+      'Username',
+      'Resources',
+      'CloudTrailEvent',
+    ] as const satisfies ReadonlyArray<keyof LookupEvent>;
     const RESOURCE = ['ResourceType', 'ResourceName'] as const satisfies ReadonlyArray<keyof Resource>;
-    const output = fixture<{ Events: Array<Record<string, unknown> & { Resources?: Array<Record<string, unknown>> }> }>('cloudtrail-LookupEvents.cli-output-constructed.json');
+    const output = fixture<{ Events: Array<Record<string, unknown> & { Resources?: Array<Record<string, unknown>> }> }>(
+      'cloudtrail-LookupEvents.cli-output-constructed.json',
+    );
 
     expect(RESPONSE).toEqual(expect.arrayContaining(Object.keys(output)));
     for (const e of output.Events) {
@@ -140,12 +174,19 @@ describe('rampart replay decides the layout per document', () => {
   });
 
   it('reports a lookup event whose CloudTrailEvent is not JSON, with its position', async () => {
-    const text = line({ Events: [{ EventId: 'x', EventName: 'DeleteBucketEncryption', CloudTrailEvent: '{"eventVersion":' }, { EventId: 'y', CloudTrailEvent: line(record('y')) }] });
+    const text = line({
+      Events: [
+        { EventId: 'x', EventName: 'DeleteBucketEncryption', CloudTrailEvent: '{"eventVersion":' },
+        { EventId: 'y', CloudTrailEvent: line(record('y')) },
+      ],
+    });
 
     const r = await replay(['-'], text);
 
     expect(r.ids).toEqual(['y']);
-    expect(r.errors).toEqual([expect.objectContaining({ position: 'Events[0]', message: expect.stringMatching(/^CloudTrailEvent is not valid JSON/) })]);
+    expect(r.errors).toEqual([
+      expect.objectContaining({ position: 'Events[0]', message: expect.stringMatching(/^CloudTrailEvent is not valid JSON/) }),
+    ]);
   });
 
   it('skips node_modules and .git under a directory, and says so', async () => {

@@ -52,8 +52,23 @@ const BASE = fixture<{ detail: Record<string, unknown> }>('s3-DeleteBucketEncryp
 const goodEvent = (id: string) => ({ ...BASE, detail: { ...BASE.detail, eventID: id } });
 const goodRecord = (id: string) => ({ ...BASE.detail, eventID: id });
 /** Bad records as they turn up: broken JSON, a value that is no event, an event of the wrong shape. */
-const BAD_ELEMENTS = ['{"eventName": nope}', '42', 'null', '"a string"', 'true', '{"detail-type": "AWS API Call via CloudTrail", "source": "aws.s3"}', '{"eventName": "X"}'];
-const BAD_LINES = ['{"eventName": nope}', '42', 'null', 'not json at all', 'true', '{"detail-type": "AWS API Call via CloudTrail", "source": "aws.s3"}'];
+const BAD_ELEMENTS = [
+  '{"eventName": nope}',
+  '42',
+  'null',
+  '"a string"',
+  'true',
+  '{"detail-type": "AWS API Call via CloudTrail", "source": "aws.s3"}',
+  '{"eventName": "X"}',
+];
+const BAD_LINES = [
+  '{"eventName": nope}',
+  '42',
+  'null',
+  'not json at all',
+  'true',
+  '{"detail-type": "AWS API Call via CloudTrail", "source": "aws.s3"}',
+];
 
 function elements(mix: Mix, make: (id: string) => unknown, pretty: boolean): { texts: string[]; good: string[]; bad: number } {
   const texts: string[] = [];
@@ -89,7 +104,11 @@ const LAYOUTS: Record<string, (mix: Mix) => Piece> = {
   cloudTrailLog: (mix) => {
     const pretty = mix.next() < 0.4;
     const e = elements(mix, goodRecord, pretty);
-    return { text: pretty ? `{\n  "Records": [\n${e.texts.join(',\n')}\n  ]\n}` : `{"Records":[${e.texts.join(',')}]}`, good: e.good, bad: e.bad };
+    return {
+      text: pretty ? `{\n  "Records": [\n${e.texts.join(',\n')}\n  ]\n}` : `{"Records":[${e.texts.join(',')}]}`,
+      good: e.good,
+      bad: e.bad,
+    };
   },
   array: (mix) => {
     const pretty = mix.next() < 0.4;
@@ -105,7 +124,13 @@ const LAYOUTS: Record<string, (mix: Mix) => Piece> = {
       if (broken) bad++;
       else good.push(id);
       const record = JSON.stringify(goodRecord(id));
-      return { EventId: id, EventName: 'DeleteBucketEncryption', ReadOnly: 'false', EventSource: 's3.amazonaws.com', CloudTrailEvent: broken ? record.slice(0, 30) : record };
+      return {
+        EventId: id,
+        EventName: 'DeleteBucketEncryption',
+        ReadOnly: 'false',
+        EventSource: 's3.amazonaws.com',
+        CloudTrailEvent: broken ? record.slice(0, 30) : record,
+      };
     });
     const body = { Events: events, ...(mix.next() < 0.5 ? { NextToken: 'eyJ0b2tlbiI6IDF9' } : {}) };
     return { text: JSON.stringify(body, null, mix.next() < 0.5 ? 4 : undefined), good, bad };
@@ -133,7 +158,12 @@ function file(mix: Mix): Piece {
 async function replayed(path: string) {
   const lines = jsonLines((await runCli(['replay', '--json', path])).stdout);
   const summary = lines.at(-1) as { type: string; events: number; errors: number };
-  return { lines, summary, ids: lines.filter((l) => l.type === 'finding').map((l) => l.eventId), errors: lines.filter((l) => l.type === 'error') };
+  return {
+    lines,
+    summary,
+    ids: lines.filter((l) => l.type === 'finding').map((l) => l.eventId),
+    errors: lines.filter((l) => l.type === 'error'),
+  };
 }
 
 function expectErrorLines(errors: Array<Record<string, unknown>>, path: string, bad: number): void {
@@ -141,53 +171,65 @@ function expectErrorLines(errors: Array<Record<string, unknown>>, path: string, 
   const omitted = errors.reduce((sum, e) => sum + ((e.omitted as number | undefined) ?? 0), 0);
   expect(shown.length + omitted).toBe(bad);
   for (const e of errors) {
-    expect(e).toEqual({ type: 'error', file: path, position: expect.stringMatching(/\S/), message: expect.stringMatching(/\S/), ...(e.omitted === undefined ? {} : { omitted: e.omitted }) });
+    expect(e).toEqual({
+      type: 'error',
+      file: path,
+      position: expect.stringMatching(/\S/),
+      message: expect.stringMatching(/\S/),
+      ...(e.omitted === undefined ? {} : { omitted: e.omitted }),
+    });
   }
 }
 
 describe('replay invariant over random mixes of layouts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rampart-mix-'));
 
-  it.each(Array.from({ length: 60 }, (_, seed) => seed))('seed %i: every good record replayed, every bad one an error line', async (seed) => {
-    const mix = new Mix(seed);
-    const f = file(mix);
-    const gzipped = mix.next() < 0.4;
-    const path = join(dir, `mix-${seed}.${gzipped ? 'json.gz' : 'ndjson'}`);
-    writeFileSync(path, gzipped ? gzipSync(f.text) : f.text);
+  it.each(Array.from({ length: 60 }, (_, seed) => seed))(
+    'seed %i: every good record replayed, every bad one an error line',
+    async (seed) => {
+      const mix = new Mix(seed);
+      const f = file(mix);
+      const gzipped = mix.next() < 0.4;
+      const path = join(dir, `mix-${seed}.${gzipped ? 'json.gz' : 'ndjson'}`);
+      writeFileSync(path, gzipped ? gzipSync(f.text) : f.text);
 
-    const r = await replayed(path);
+      const r = await replayed(path);
 
-    expect(r.ids).toEqual(f.good);
-    expect(r.summary.events - r.summary.errors).toBe(f.good.length);
-    expect(r.summary.errors).toBe(f.bad);
-    expectErrorLines(r.errors, path, f.bad);
-  });
+      expect(r.ids).toEqual(f.good);
+      expect(r.summary.events - r.summary.errors).toBe(f.good.length);
+      expect(r.summary.errors).toBe(f.bad);
+      expectErrorLines(r.errors, path, f.bad);
+    },
+  );
 
-  it.each(Array.from({ length: 20 }, (_, seed) => 1000 + seed))('seed %i, gzip cut short inside the last log: the decoded prefix replayed, one error more', async (seed) => {
-    const mix = new Mix(seed);
-    const f = file(mix);
-    const records = Array.from({ length: 40 }, () => goodRecord(mix.id()));
-    const texts = records.map((r) => JSON.stringify(r));
-    const head = `${f.text}\n{"Records":[`;
-    const text = `${head}${texts.join(',')}]}`;
-    // where each record of the last log ends in the uncompressed text
-    const ends = texts.map((_, i) => Buffer.byteLength(head) + Buffer.byteLength(texts.slice(0, i + 1).join(',')));
-    const gz = gzipSync(text);
-    const cut = cutInside(gz, ends[2]!, ends.at(-2)!);
-    const path = join(dir, `cut-${seed}.json.gz`);
-    writeFileSync(path, gz.subarray(0, cut.bytes));
+  it.each(Array.from({ length: 20 }, (_, seed) => 1000 + seed))(
+    'seed %i, gzip cut short inside the last log: the decoded prefix replayed, one error more',
+    async (seed) => {
+      const mix = new Mix(seed);
+      const f = file(mix);
+      const records = Array.from({ length: 40 }, () => goodRecord(mix.id()));
+      const texts = records.map((r) => JSON.stringify(r));
+      const head = `${f.text}\n{"Records":[`;
+      const text = `${head}${texts.join(',')}]}`;
+      // where each record of the last log ends in the uncompressed text
+      const ends = texts.map((_, i) => Buffer.byteLength(head) + Buffer.byteLength(texts.slice(0, i + 1).join(',')));
+      const gz = gzipSync(text);
+      const cut = cutInside(gz, ends[2]!, ends.at(-2)!);
+      const path = join(dir, `cut-${seed}.json.gz`);
+      writeFileSync(path, gz.subarray(0, cut.bytes));
 
-    const r = await replayed(path);
+      const r = await replayed(path);
 
-    const kept = records.filter((_, i) => ends[i]! <= cut.decoded).map((x) => x.eventID);
-    expect(r.ids).toEqual([...f.good, ...kept]);
-    expect(r.summary.events - r.summary.errors).toBe(f.good.length + kept.length);
-    expect(r.summary.errors).toBe(f.bad + 1);
-    expectErrorLines(r.errors, path, f.bad + 1);
-    // the truncation is the last error of the file, shown unless past the cap
-    const last = r.errors.at(-1)!;
-    expect(last.omitted ?? last.message).toEqual(last.omitted ?? expect.stringMatching(/^cut short: the gzip data ends early/));
-  });
+      const kept = records.filter((_, i) => ends[i]! <= cut.decoded).map((x) => x.eventID);
+      expect(r.ids).toEqual([...f.good, ...kept]);
+      expect(r.summary.events - r.summary.errors).toBe(f.good.length + kept.length);
+      expect(r.summary.errors).toBe(f.bad + 1);
+      expectErrorLines(r.errors, path, f.bad + 1);
+      // the truncation is the last error of the file, shown unless past the cap
+      const last = r.errors.at(-1)!;
+      expect(last.omitted ?? last.message).toEqual(last.omitted ?? expect.stringMatching(/^cut short: the gzip data ends early/));
+    },
+  );
 });
 
 /** A length to cut the gzip data at so that what it decodes to ends between `from` and `to`. */

@@ -26,9 +26,18 @@ describe('every shared fixture, judged against the example policy', () => {
     ['s3-PutBucketEncryption.rule-list-constructed.json', ['violation s3-default-encryption arn:aws:s3:::rampart-demo-reports']],
     ['s3-DeleteBucketEncryption-constructed.json', ['violation s3-default-encryption arn:aws:s3:::rampart-demo-logs']],
     ['s3-CreateBucket.eu-west-1-constructed.json', ['violation s3-default-encryption arn:aws:s3:::rampart-demo-eu-media']],
-    ['config-ConfigurationItemChangeNotification.s3-aes256-constructed.json', ['violation s3-default-encryption arn:aws:s3:::rampart-demo-uploads']],
-    ['config-ConfigurationItemChangeNotification.s3-deleted-constructed.json', ['gone s3-default-encryption arn:aws:s3:::rampart-demo-tmp']],
-    ['config-OversizedConfigurationItemChangeNotification.s3-adapted.json', ['unknown s3-default-encryption arn:aws:s3:::rampart-demo-archive']],
+    [
+      'config-ConfigurationItemChangeNotification.s3-aes256-constructed.json',
+      ['violation s3-default-encryption arn:aws:s3:::rampart-demo-uploads'],
+    ],
+    [
+      'config-ConfigurationItemChangeNotification.s3-deleted-constructed.json',
+      ['gone s3-default-encryption arn:aws:s3:::rampart-demo-tmp'],
+    ],
+    [
+      'config-OversizedConfigurationItemChangeNotification.s3-adapted.json',
+      ['unknown s3-default-encryption arn:aws:s3:::rampart-demo-archive'],
+    ],
     ['wafv2-AssociateWebACL.other-acl-adapted.json', [`violation apigateway-waf ${STAGE('a1b2c3d4e5', 'prod')}`]],
     ['wafv2-DisassociateWebACL.rest-stage-adapted.json', [`violation apigateway-waf ${STAGE('f6g7h8i9j0', 'v1')}`]],
     [
@@ -41,8 +50,14 @@ describe('every shared fixture, judged against the example policy', () => {
     ],
     ['apigateway-UpdateStage.throttle-over-constructed.json', [`violation apigateway-throttling ${STAGE('a1b2c3d4e5', 'prod')}`]],
     ['apigateway-UpdateStage.unrelated-paths-constructed.json', [`unknown apigateway-throttling ${STAGE('f6g7h8i9j0', 'v1')}`]],
-    ['apigateway-UpdateUsagePlan.throttle-over-constructed.json', ['violation apigateway-throttling arn:aws:apigateway:us-east-1::/usageplans/u1p2l3']],
-    ['apigateway-CreateUsagePlan.within-limits-constructed.json', ['compliant apigateway-throttling arn:aws:apigateway:us-east-1::/usageplans/c4d5e6']],
+    [
+      'apigateway-UpdateUsagePlan.throttle-over-constructed.json',
+      ['violation apigateway-throttling arn:aws:apigateway:us-east-1::/usageplans/u1p2l3'],
+    ],
+    [
+      'apigateway-CreateUsagePlan.within-limits-constructed.json',
+      ['compliant apigateway-throttling arn:aws:apigateway:us-east-1::/usageplans/c4d5e6'],
+    ],
     [
       'config-ConfigurationItemChangeNotification.stage-compliant-constructed.json',
       [`compliant apigateway-waf ${STAGE('a1b2c3d4e5', 'prod')}`, `compliant apigateway-throttling ${STAGE('a1b2c3d4e5', 'prod')}`],
@@ -96,7 +111,9 @@ describe('every shared fixture, judged against the example policy', () => {
   });
 
   it('judges the KMS key when the policy names it the way the bucket does', () => {
-    const byArn = policy({ controls: { 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true } } });
+    const byArn = policy({
+      controls: { 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true } },
+    });
 
     expect(verdicts(fixture('s3-PutBucketEncryption.kms-bucketkey-constructed.json'), byArn).lines).toEqual([
       'compliant s3-default-encryption arn:aws:s3:::rampart-demo-artifacts',
@@ -111,7 +128,7 @@ describe('every shared fixture, judged against the example policy', () => {
 
   it('exempts by ARN pattern, and by tag when the event carries tags', () => {
     const raw = fixture('config-ConfigurationItemChangeNotification.s3-aes256-constructed.json');
-    ((raw.detail as { configurationItem: { tags: Record<string, string> } }).configurationItem.tags = { 'rampart:exempt': 'true' });
+    (raw.detail as { configurationItem: { tags: Record<string, string> } }).configurationItem.tags = { 'rampart:exempt': 'true' };
     const exempting = policy({
       controls: { 's3-default-encryption': { algorithm: 'aws:kms' } },
       exemptions: { tags: { 'rampart:exempt': 'true' }, arns: ['arn:aws:s3:::rampart-demo-l*'] },
@@ -125,7 +142,9 @@ describe('every shared fixture, judged against the example policy', () => {
 
   it('says unknown for a NON_COMPLIANT Config rule result and ignores a COMPLIANT one', () => {
     const compliance = (complianceType: string) => {
-      const raw = fixture<{ detail: { newEvaluationResult: { complianceType: string } } }>('config-ComplianceChange.s3-noncompliant-constructed.json');
+      const raw = fixture<{ detail: { newEvaluationResult: { complianceType: string } } }>(
+        'config-ComplianceChange.s3-noncompliant-constructed.json',
+      );
       raw.detail.newEvaluationResult.complianceType = complianceType;
       return raw;
     };
@@ -140,7 +159,11 @@ describe('rampart replay', () => {
   const ndjson = (...names: string[]) => names.map((n) => JSON.stringify(fixture(n))).join('\n') + '\n';
 
   it('gives the same findings for CloudTrail log records as for their EventBridge copies', async () => {
-    const records = ['s3-DeleteBucketEncryption-constructed.json', 'wafv2-DisassociateWebACL.rest-stage-adapted.json', 'apigateway-UpdateStage.throttle-over-constructed.json'];
+    const records = [
+      's3-DeleteBucketEncryption-constructed.json',
+      'wafv2-DisassociateWebACL.rest-stage-adapted.json',
+      'apigateway-UpdateStage.throttle-over-constructed.json',
+    ];
     const events = join(tmp, 'events.ndjson');
     const log = join(tmp, 'log.json');
     writeFileSync(events, ndjson(...records));
@@ -159,14 +182,23 @@ describe('rampart replay', () => {
 
     expect(result.code).toBe(0);
     expect(lines).toEqual([
-      expect.objectContaining({ type: 'finding', control: 's3-default-encryption', resourceArn: 'arn:aws:s3:::rampart-demo-artifacts', eventId: '035cf01b-f08f-507a-ae33-15d9838c11c0' }),
+      expect.objectContaining({
+        type: 'finding',
+        control: 's3-default-encryption',
+        resourceArn: 'arn:aws:s3:::rampart-demo-artifacts',
+        eventId: '035cf01b-f08f-507a-ae33-15d9838c11c0',
+      }),
       { type: 'summary', events: 3, matched: 2, findings: 1, unknown: 0, errors: 0, compliant: 1, exempt: 0, files: 1 },
     ]);
   });
 
   it('prints the stable --json shape: finding, unknown, error lines, then one summary', async () => {
     const file = join(tmp, 'mixed.ndjson');
-    writeFileSync(file, ndjson('apigateway-UpdateStage.throttle-over-constructed.json', 'apigateway-UpdateStage.unrelated-paths-constructed.json') + '{"oops": \n');
+    writeFileSync(
+      file,
+      ndjson('apigateway-UpdateStage.throttle-over-constructed.json', 'apigateway-UpdateStage.unrelated-paths-constructed.json') +
+        '{"oops": \n',
+    );
 
     const result = await runCli(['replay', '--json', file]);
     const lines = jsonLines(result.stdout);
@@ -188,7 +220,17 @@ describe('rampart replay', () => {
       reason: 'UpdateStage patches /*/*/logging/loglevel, /tracingEnabled; the throttling is not in the event',
     });
     expect(lines[2]).toMatchObject({ type: 'error', file, position: 'line 3' });
-    expect(lines[3]).toEqual({ type: 'summary', events: 3, matched: 2, findings: 1, unknown: 1, errors: 1, compliant: 0, exempt: 0, files: 1 });
+    expect(lines[3]).toEqual({
+      type: 'summary',
+      events: 3,
+      matched: 2,
+      findings: 1,
+      unknown: 1,
+      errors: 1,
+      compliant: 0,
+      exempt: 0,
+      files: 1,
+    });
   });
 
   it('reports a malformed event with file and position and goes on with the rest', async () => {
@@ -209,18 +251,28 @@ describe('rampart replay', () => {
 
   it('reads gzipped CloudTrail logs, directories and stdin', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rampart-dir-'));
-    writeFileSync(join(dir, '111122223333_CloudTrail_us-east-1_20240521T0705Z_x.json.gz'), gzipSync(readFileSync(join(FIXTURES, 'cloudtrail-LogFile.mixed-constructed.json'))));
+    writeFileSync(
+      join(dir, '111122223333_CloudTrail_us-east-1_20240521T0705Z_x.json.gz'),
+      gzipSync(readFileSync(join(FIXTURES, 'cloudtrail-LogFile.mixed-constructed.json'))),
+    );
     writeFileSync(join(dir, 'notes.txt'), 'not an event file');
 
     const fromDir = jsonLines((await runCli(['replay', '--json', dir])).stdout);
-    const fromStdin = jsonLines((await runCli(['replay', '--json', '-'], ndjson('wafv2-DisassociateWebACL.rest-stage-adapted.json'))).stdout);
+    const fromStdin = jsonLines(
+      (await runCli(['replay', '--json', '-'], ndjson('wafv2-DisassociateWebACL.rest-stage-adapted.json'))).stdout,
+    );
 
     expect(fromDir.at(-1)).toMatchObject({ events: 3, findings: 1, files: 1 });
     expect(fromStdin.at(-1)).toMatchObject({ events: 1, findings: 1 });
   });
 
   it('says which path does not exist and still replays the others', async () => {
-    const result = await runCli(['replay', '--json', join(tmp, 'missing.json'), join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json')]);
+    const result = await runCli([
+      'replay',
+      '--json',
+      join(tmp, 'missing.json'),
+      join(FIXTURES, 's3-DeleteBucketEncryption-constructed.json'),
+    ]);
     const lines = jsonLines(result.stdout);
 
     expect(result.code).toBe(1);
@@ -249,22 +301,44 @@ describe('rampart replay', () => {
   });
 
   it('judges only the controls asked for with --control', async () => {
-    const result = await runCli(['replay', '--json', '--control', 'apigateway-waf', join(FIXTURES, 'apigateway-CreateStage.rest-constructed.json')]);
+    const result = await runCli([
+      'replay',
+      '--json',
+      '--control',
+      'apigateway-waf',
+      join(FIXTURES, 'apigateway-CreateStage.rest-constructed.json'),
+    ]);
 
-    expect(jsonLines(result.stdout).filter((l) => l.type === 'finding').map((l) => l.control)).toEqual(['apigateway-waf']);
+    expect(
+      jsonLines(result.stdout)
+        .filter((l) => l.type === 'finding')
+        .map((l) => l.control),
+    ).toEqual(['apigateway-waf']);
   });
 
   it('replays a log of many thousand events in input order', async () => {
-    const base = ['s3-DeleteBucketEncryption-constructed.json', 'apigateway-UpdateStage.unrelated-paths-constructed.json', 's3-GetObject.data-event-adapted.json'].map(
-      (n) => fixture<{ detail: Record<string, unknown> }>(n).detail,
-    );
+    const base = [
+      's3-DeleteBucketEncryption-constructed.json',
+      'apigateway-UpdateStage.unrelated-paths-constructed.json',
+      's3-GetObject.data-event-adapted.json',
+    ].map((n) => fixture<{ detail: Record<string, unknown> }>(n).detail);
     const records = Array.from({ length: 6000 }, (_, i) => ({ ...base[i % 3], eventID: `evt-${i}` }));
     const file = join(tmp, 'big.json.gz');
     writeFileSync(file, gzipSync(JSON.stringify({ Records: records })));
 
     const lines = jsonLines((await runCli(['replay', '--json', file])).stdout);
 
-    expect(lines.at(-1)).toEqual({ type: 'summary', events: 6000, matched: 4000, findings: 2000, unknown: 2000, errors: 0, compliant: 0, exempt: 0, files: 1 });
+    expect(lines.at(-1)).toEqual({
+      type: 'summary',
+      events: 6000,
+      matched: 4000,
+      findings: 2000,
+      unknown: 2000,
+      errors: 0,
+      compliant: 0,
+      exempt: 0,
+      files: 1,
+    });
     expect(lines[0]).toMatchObject({ type: 'finding', eventId: 'evt-0' });
     expect(lines[1]).toMatchObject({ type: 'unknown', eventId: 'evt-1' });
   });
@@ -275,7 +349,9 @@ describe('rampart validate-config', () => {
     const result = await runCli(['validate-config', join(__dirname, '../../examples/rampart.config.yaml')]);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/valid \(mode enforce; controls: s3-default-encryption, apigateway-waf, apigateway-throttling, cloudtrail-logging\)/);
+    expect(result.stdout).toMatch(
+      /valid \(mode enforce; controls: s3-default-encryption, apigateway-waf, apigateway-throttling, cloudtrail-logging\)/,
+    );
   });
 
   it('lists the bad fields of a bad policy and exits 2', async () => {
@@ -305,7 +381,9 @@ describe('replay of other real shapes', () => {
       'config-ConfigurationItemChangeNotification.s3-aes256-constructed.json',
     );
     const item = raw.detail.configurationItem;
-    item.supplementaryConfiguration.ServerSideEncryptionConfiguration = JSON.stringify(item.supplementaryConfiguration.ServerSideEncryptionConfiguration);
+    item.supplementaryConfiguration.ServerSideEncryptionConfiguration = JSON.stringify(
+      item.supplementaryConfiguration.ServerSideEncryptionConfiguration,
+    );
     item.configuration = JSON.stringify(item.configuration);
 
     expect(verdicts(raw).lines).toEqual(['violation s3-default-encryption arn:aws:s3:::rampart-demo-uploads']);
@@ -315,7 +393,12 @@ describe('replay of other real shapes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rampart-digest-'));
     writeFileSync(
       join(dir, '111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20240521T080000Z.json'),
-      JSON.stringify({ awsAccountId: '111122223333', digestStartTime: '2024-05-21T07:00:00Z', digestEndTime: '2024-05-21T08:00:00Z', logFiles: [] }),
+      JSON.stringify({
+        awsAccountId: '111122223333',
+        digestStartTime: '2024-05-21T07:00:00Z',
+        digestEndTime: '2024-05-21T08:00:00Z',
+        logFiles: [],
+      }),
     );
     writeFileSync(join(dir, 'log.json'), readFileSync(join(FIXTURES, 'cloudtrail-LogFile.mixed-constructed.json')));
 

@@ -27,8 +27,14 @@ describe('resource kinds', () => {
   });
 
   it('reads each ARN back as its own kind, with the ids and the region of the ARN', () => {
-    expect(refFromArn('arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod', KINDS, '111122223333')).toEqual(stageRef('eu-west-1', 'a1b2c3', 'prod', '111122223333'));
-    expect(refFromArn('arn:aws:apigateway:eu-west-1::/usageplans/abc123', KINDS)).toMatchObject({ type: 'AWS::ApiGateway::UsagePlan', usagePlanId: 'abc123', region: 'eu-west-1' });
+    expect(refFromArn('arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod', KINDS, '111122223333')).toEqual(
+      stageRef('eu-west-1', 'a1b2c3', 'prod', '111122223333'),
+    );
+    expect(refFromArn('arn:aws:apigateway:eu-west-1::/usageplans/abc123', KINDS)).toMatchObject({
+      type: 'AWS::ApiGateway::UsagePlan',
+      usagePlanId: 'abc123',
+      region: 'eu-west-1',
+    });
     expect(refFromArn('arn:aws:s3:::logs', KINDS)).toMatchObject({ type: 'AWS::S3::Bucket', bucket: 'logs' });
   });
 

@@ -52,7 +52,9 @@ describe('s3-default-encryption evaluate', () => {
   });
 
   it('flags a weaker algorithm than the policy asks', () => {
-    expect(evaluateS3Encryption({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false }, kms({ algorithm: 'aws:kms:dsse' }))).toMatchObject({
+    expect(
+      evaluateS3Encryption({ algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: false }, kms({ algorithm: 'aws:kms:dsse' })),
+    ).toMatchObject({
       status: 'violation',
       reason: 'bucket has default encryption aws:kms, policy requires aws:kms:dsse',
     });
@@ -61,7 +63,9 @@ describe('s3-default-encryption evaluate', () => {
   it('still holds a stronger algorithm to the policy key: DSSE-KMS on another key is a violation', () => {
     const other = 'arn:aws:kms:us-east-1:111122223333:key/ffffffff-1111-4222-8333-444444444444';
 
-    expect(evaluateS3Encryption({ algorithm: 'aws:kms:dsse', kmsKeyId: other, bucketKeyEnabled: false }, kms({ kmsKeyId: ARTIFACTS_KEY }))).toMatchObject({
+    expect(
+      evaluateS3Encryption({ algorithm: 'aws:kms:dsse', kmsKeyId: other, bucketKeyEnabled: false }, kms({ kmsKeyId: ARTIFACTS_KEY })),
+    ).toMatchObject({
       status: 'violation',
       reason: `bucket uses KMS key ${other}, policy requires ${ARTIFACTS_KEY}`,
     });
@@ -80,7 +84,9 @@ describe('s3-default-encryption evaluate', () => {
       status: 'violation',
       reason: 'bucket has default encryption aws:kms:dsse, policy requires exactly aws:kms',
     });
-    expect(evaluateS3Encryption({ algorithm: 'aws:kms', bucketKeyEnabled: false }, { algorithm: 'AES256', exact: true, risk: 'low' }).status).toBe('violation');
+    expect(
+      evaluateS3Encryption({ algorithm: 'aws:kms', bucketKeyEnabled: false }, { algorithm: 'AES256', exact: true, risk: 'low' }).status,
+    ).toBe('violation');
     expect(evaluateS3Encryption(SSE_S3, { algorithm: 'AES256', exact: true, risk: 'low' }).status).toBe('compliant');
   });
 
@@ -136,8 +142,17 @@ describe('s3-default-encryption from events', () => {
     const event = fixtureEvent('s3-PutBucketEncryption.kms-bucketkey-constructed.json');
     const [ref] = resourcesFrom(event);
 
-    expect(ref).toEqual({ type: 'AWS::S3::Bucket', arn: 'arn:aws:s3:::rampart-demo-artifacts', bucket: 'rampart-demo-artifacts', region: 'us-east-1', account: '111122223333' });
-    expect(stateFrom(event, ref!)).toEqual({ status: 'known', state: { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true } });
+    expect(ref).toEqual({
+      type: 'AWS::S3::Bucket',
+      arn: 'arn:aws:s3:::rampart-demo-artifacts',
+      bucket: 'rampart-demo-artifacts',
+      region: 'us-east-1',
+      account: '111122223333',
+    });
+    expect(stateFrom(event, ref!)).toEqual({
+      status: 'known',
+      state: { algorithm: 'aws:kms', kmsKeyId: ARTIFACTS_KEY, bucketKeyEnabled: true },
+    });
   });
 
   it('reads PutBucketEncryption whose Rule is a list', () => {

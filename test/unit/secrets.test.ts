@@ -27,6 +27,8 @@ describe('SecretCache', () => {
     sm.reset();
     sm.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1]) });
 
-    await expect(new SecretCache(new SecretsManagerClient({ region: 'us-east-1' })).get('arn:b')).rejects.toThrow('secret arn:b has no string value');
+    await expect(new SecretCache(new SecretsManagerClient({ region: 'us-east-1' })).get('arn:b')).rejects.toThrow(
+      'secret arn:b has no string value',
+    );
   });
 });

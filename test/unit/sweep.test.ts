@@ -34,11 +34,14 @@ async function collect(items: AsyncIterable<SweepItem>): Promise<SweepItem[]> {
   return out;
 }
 const violations = (items: SweepItem[]) =>
-  items.flatMap((i) => (i.kind === 'judged' && i.judgement.outcome === 'violation' ? [`${i.judgement.control} ${i.judgement.ref.arn}`] : [])).sort();
+  items
+    .flatMap((i) => (i.kind === 'judged' && i.judgement.outcome === 'violation' ? [`${i.judgement.control} ${i.judgement.ref.arn}`] : []))
+    .sort();
 
 describe('the sweep', () => {
   let aws: FakeAws;
-  const clients = () => createAwsClients({ region: 'us-east-1', regions: ['us-east-1'], credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const clients = () =>
+    createAwsClients({ region: 'us-east-1', regions: ['us-east-1'], credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 
   beforeEach(() => {
     aws = new FakeAws();
@@ -47,9 +50,18 @@ describe('the sweep', () => {
     aws.buckets.set('c-good-eu', { region: 'eu-west-1', rule: KMS_RULE });
     aws.buckets.set('d-drifted', { region: 'ap-southeast-2', rule: SSE_S3 });
     aws.buckets.set('e-good', { region: 'us-east-1', rule: KMS_RULE });
-    aws.stages.set(stage('api1', 'prod'), { methodSettings: { '*/*': { throttlingRateLimit: 100, throttlingBurstLimit: 50 } }, webAclArn: RAMPART_GUARD_ACL });
-    aws.stages.set(stage('api2', 'dev'), { methodSettings: { '*/*': { throttlingRateLimit: 5000, throttlingBurstLimit: 50 } }, webAclArn: LEGACY_ACL });
-    aws.stages.set(stage('api3', 'v1'), { methodSettings: { '*/*': { throttlingRateLimit: 10, throttlingBurstLimit: 5 } }, webAclArn: RAMPART_GUARD_ACL });
+    aws.stages.set(stage('api1', 'prod'), {
+      methodSettings: { '*/*': { throttlingRateLimit: 100, throttlingBurstLimit: 50 } },
+      webAclArn: RAMPART_GUARD_ACL,
+    });
+    aws.stages.set(stage('api2', 'dev'), {
+      methodSettings: { '*/*': { throttlingRateLimit: 5000, throttlingBurstLimit: 50 } },
+      webAclArn: LEGACY_ACL,
+    });
+    aws.stages.set(stage('api3', 'v1'), {
+      methodSettings: { '*/*': { throttlingRateLimit: 10, throttlingBurstLimit: 5 } },
+      webAclArn: RAMPART_GUARD_ACL,
+    });
     aws.usagePlans.set('up1', { throttle: { rateLimit: 10, burstLimit: 5 } });
     aws.usagePlans.set('up2', {});
     aws.usagePlans.set('up3', { throttle: { rateLimit: 20, burstLimit: 10 } });
@@ -70,13 +82,17 @@ describe('the sweep', () => {
     expect(items).toHaveLength(5 + 3 + 3 + 3);
     expect(aws.s3).toHaveReceivedCommandTimes(ListBucketsCommand, 3);
     // each bucket is read in its own region
-    const regions = await Promise.all(aws.s3.commandCalls(GetBucketEncryptionCommand).map(async (c) => [c.args[0].input.Bucket, await c.thisValue.config.region()]));
+    const regions = await Promise.all(
+      aws.s3.commandCalls(GetBucketEncryptionCommand).map(async (c) => [c.args[0].input.Bucket, await c.thisValue.config.region()]),
+    );
     expect(Object.fromEntries(regions)).toMatchObject({ 'b-drifted': 'eu-west-1', 'd-drifted': 'ap-southeast-2', 'a-good': 'us-east-1' });
   });
 
   it('reports a resource it cannot read (AccessDenied, throttled past retries) and sweeps the rest', async () => {
     aws.s3.on(GetBucketEncryptionCommand, { Bucket: 'a-good' }).rejects(s3Error('AccessDenied', 403));
-    aws.apiGateway.on(GetStageCommand, { restApiId: 'api3' }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    aws.apiGateway
+      .on(GetStageCommand, { restApiId: 'api3' })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
 
     const items = await collect(sweep(POLICY, clients(), { detectors: DETECTORS, sweepId: 'sweep-1' }));
 
@@ -89,29 +105,60 @@ describe('the sweep', () => {
 
   it('finds nothing on a second sweep after the fixes', async () => {
     // buckets in three regions: the policy names the key by alias, an alias ARN per bucket region
-    const byAlias = policy({ ...POLICY, controls: { ...POLICY.controls, 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: 'alias/rampart' } } });
-    for (const b of ['a-good', 'c-good-eu', 'e-good']) aws.buckets.get(b)!.rule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/rampart' } };
-    const ctx = { controls: ALL_CONTROLS, policy: byAlias, clients: clients(), lastKnownGood: new InMemoryLastKnownGood(), fixes: new InMemoryFixLedger(), clock: () => new Date(), verifyAttempts: 1 };
+    const byAlias = policy({
+      ...POLICY,
+      controls: { ...POLICY.controls, 's3-default-encryption': { algorithm: 'aws:kms', kmsKeyId: 'alias/rampart' } },
+    });
+    for (const b of ['a-good', 'c-good-eu', 'e-good'])
+      aws.buckets.get(b)!.rule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/rampart' } };
+    const ctx = {
+      controls: ALL_CONTROLS,
+      policy: byAlias,
+      clients: clients(),
+      lastKnownGood: new InMemoryLastKnownGood(),
+      fixes: new InMemoryFixLedger(),
+      clock: () => new Date(),
+      verifyAttempts: 1,
+    };
     const outcomes: string[] = [];
     for (const item of await collect(sweep(byAlias, ctx.clients, { detectors: DETECTORS, sweepId: 'sweep-1', account: '111122223333' }))) {
-      if (item.kind === 'judged' && item.judgement.outcome === 'violation') outcomes.push((await remediate(item.judgement.finding, ctx)).outcome);
+      if (item.kind === 'judged' && item.judgement.outcome === 'violation')
+        outcomes.push((await remediate(item.judgement.finding, ctx)).outcome);
     }
 
     expect(outcomes).toEqual(['remediated', 'remediated', 'remediated', 'remediated', 'remediated']);
-    expect(aws.buckets.get('d-drifted')?.rule?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe('arn:aws:kms:ap-southeast-2:111122223333:alias/rampart');
+    expect(aws.buckets.get('d-drifted')?.rule?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe(
+      'arn:aws:kms:ap-southeast-2:111122223333:alias/rampart',
+    );
     expect(violations(await collect(sweep(byAlias, clients(), { detectors: DETECTORS, sweepId: 'sweep-2' })))).toEqual([]);
   });
 
   it('resumes after the last resource a stopped sweep took', async () => {
     const listed: string[] = [];
     let taken = 0;
-    const first = await collect(sweep(POLICY, clients(), { detectors: DETECTORS, sweepId: 's', controls: ['s3-default-encryption'], concurrency: 1, shouldStop: () => taken >= 2, onListed: (_c, arn) => (listed.push(arn), taken++) }));
-    const rest = await collect(sweep(POLICY, clients(), { detectors: DETECTORS, sweepId: 's', controls: ['s3-default-encryption'], startAfter: { 's3-default-encryption': listed.at(-1)! } }));
+    const first = await collect(
+      sweep(POLICY, clients(), {
+        detectors: DETECTORS,
+        sweepId: 's',
+        controls: ['s3-default-encryption'],
+        concurrency: 1,
+        shouldStop: () => taken >= 2,
+        onListed: (_c, arn) => (listed.push(arn), taken++),
+      }),
+    );
+    const rest = await collect(
+      sweep(POLICY, clients(), {
+        detectors: DETECTORS,
+        sweepId: 's',
+        controls: ['s3-default-encryption'],
+        startAfter: { 's3-default-encryption': listed.at(-1)! },
+      }),
+    );
 
     expect(first).toHaveLength(2);
-    expect([...first, ...rest].map((i) => (i.kind === 'judged' ? i.judgement.ref.arn : i.kind === 'error' ? i.resourceArn : i.kind)).sort()).toEqual(
-      ['a-good', 'b-drifted', 'c-good-eu', 'd-drifted', 'e-good'].map((b) => `arn:aws:s3:::${b}`),
-    );
+    expect(
+      [...first, ...rest].map((i) => (i.kind === 'judged' ? i.judgement.ref.arn : i.kind === 'error' ? i.resourceArn : i.kind)).sort(),
+    ).toEqual(['a-good', 'b-drifted', 'c-good-eu', 'd-drifted', 'e-good'].map((b) => `arn:aws:s3:::${b}`));
   });
 });
 
@@ -136,11 +183,22 @@ describe('the sweep Lambda and the event path together', () => {
     await makeDetectorHandler(() => deps)(fixture('s3-DeleteBucketEncryption-constructed.json') as never);
     const page = await makeSweepHandler(() => deps)({ control: 's3-default-encryption', sweepId: 'sweep-1' });
 
-    expect(page).toMatchObject({ control: 's3-default-encryption', sweepId: 'sweep-1', resources: 2, findings: 1, started: 0, recovered: 0, stale: 0, errors: 0 });
+    expect(page).toMatchObject({
+      control: 's3-default-encryption',
+      sweepId: 'sweep-1',
+      resources: 2,
+      findings: 1,
+      started: 0,
+      recovered: 0,
+      stale: 0,
+      errors: 0,
+    });
     expect(page.startAfter).toBeUndefined();
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect((deps.findings as InMemoryFindingsStore).records.size).toBe(1);
-    expect(await deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::rampart-good', account: '111122223333' }))).toMatchObject({ algorithm: 'aws:kms' });
+    expect(
+      await deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::rampart-good', account: '111122223333' })),
+    ).toMatchObject({ algorithm: 'aws:kms' });
   });
 
   it('recovers an open finding whose workflow failed even when no event or violation comes again, and counts the stale ones', async () => {
@@ -164,7 +222,9 @@ describe('the sweep Lambda and the event path together', () => {
     const page = await makeSweepHandler(() => deps)({ control: 's3-default-encryption', sweepId: 'sweep-1' });
 
     expect(page).toMatchObject({ resources: 2, findings: 1, started: 0, errors: 1 });
-    expect(await deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::rampart-good', account: '111122223333' }))).toMatchObject({ algorithm: 'aws:kms' });
+    expect(
+      await deps.lastKnownGood.get(resourceKey('s3-default-encryption', { arn: 'arn:aws:s3:::rampart-good', account: '111122223333' })),
+    ).toMatchObject({ algorithm: 'aws:kms' });
   });
 
   it('stops a minute before the Lambda times out and says where to resume', async () => {
@@ -183,15 +243,22 @@ describe('a sweep whose listing fails', () => {
     const aws = new FakeAws();
     aws.buckets.set('a', { region: 'us-east-1', rule: KMS_RULE });
     aws.s3.on(ListBucketsCommand).rejects(s3Error('AccessDenied', 403));
-    aws.stages.set(stage('api1', 'prod'), { methodSettings: { '*/*': { throttlingRateLimit: 10, throttlingBurstLimit: 5 } }, webAclArn: RAMPART_GUARD_ACL });
+    aws.stages.set(stage('api1', 'prod'), {
+      methodSettings: { '*/*': { throttlingRateLimit: 10, throttlingBurstLimit: 5 } },
+      webAclArn: RAMPART_GUARD_ACL,
+    });
     const clients = createAwsClients({ region: 'us-east-1', regions: ['us-east-1'] });
     try {
       const items = await collect(sweep(POLICY, clients, { detectors: DETECTORS, sweepId: 's' }));
       const deps = inMemoryDeps(POLICY, () => new Date());
 
-      expect(items.filter((i) => i.kind === 'list-error')).toEqual([{ kind: 'list-error', control: 's3-default-encryption', message: 'AccessDenied' }]);
+      expect(items.filter((i) => i.kind === 'list-error')).toEqual([
+        { kind: 'list-error', control: 's3-default-encryption', message: 'AccessDenied' },
+      ]);
       expect(items.filter((i) => i.kind === 'judged')).toHaveLength(2);
-      await expect(makeSweepHandler(() => deps)({ control: 's3-default-encryption' })).rejects.toThrow('cannot list s3-default-encryption resources: AccessDenied');
+      await expect(makeSweepHandler(() => deps)({ control: 's3-default-encryption' })).rejects.toThrow(
+        'cannot list s3-default-encryption resources: AccessDenied',
+      );
     } finally {
       aws.restore();
     }

@@ -57,7 +57,12 @@ export function synthesizeWorkflow(policy: Policy): SynthesizedWorkflow {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const template = Template.fromStack(new RampartStack(app, 'Test', { policy }));
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  const definition = JSON.parse(resolveDefinition((machine as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString, template.toJSON().Resources as Record<string, { Type: string }>)) as Json;
+  const definition = JSON.parse(
+    resolveDefinition(
+      (machine as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString,
+      template.toJSON().Resources as Record<string, { Type: string }>,
+    ),
+  ) as Json;
   const functions = template.findResources('AWS::Lambda::Function');
   const handlerOfState: Record<string, string> = {};
   const integrationOfState: Record<string, string> = {};
@@ -83,7 +88,13 @@ export type Human = (approval: { token: string; notification: Notification; deps
 export interface QueuedMessage {
   state: string;
   queueUrl: string;
-  body: { finding: { id: string }; generation: number; notification: { kind: string }; error: { Error?: string; Cause?: string }; execution: string };
+  body: {
+    finding: { id: string };
+    generation: number;
+    notification: { kind: string };
+    error: { Error?: string; Cause?: string };
+    execution: string;
+  };
 }
 
 export interface RunResult {
@@ -184,7 +195,9 @@ export class LocalWorkflow {
     for (const [state, handler] of Object.entries(this.workflow.handlerOfState)) {
       const fn = byExport[handler];
       if (!fn) throw new Error(`no local handler for ${handler} (state ${state})`);
-      const isCallback = String(((this.workflow.definition.States as Record<string, Json>)[state] as Json).Resource).endsWith('.waitForTaskToken');
+      const isCallback = String(((this.workflow.definition.States as Record<string, Json>)[state] as Json).Resource).endsWith(
+        '.waitForTaskToken',
+      );
       local[state] = async (taskInput) => {
         calls.push(state);
         // a JSON round trip, as between Step Functions and Lambda
@@ -223,13 +236,21 @@ export class LocalWorkflow {
     const before = this.notifications().length;
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: local as never, retryIntervalOverrides },
-      context: { Execution: { Id: `arn:aws:states:us-east-1:111122223333:execution:rampart:${token}`, Name: token }, Task: { Token: token } },
+      context: {
+        Execution: { Id: `arn:aws:states:us-east-1:111122223333:execution:rampart:${token}`, Name: token },
+        Task: { Token: token },
+      },
     });
     try {
       const output = await execution.result;
       return { status: 'succeeded', output, notifications: this.notifications().slice(before), calls };
     } catch (error) {
-      return { status: 'failed', error: ((error as Error).cause as Error | undefined)?.name ?? (error as Error).name, notifications: this.notifications().slice(before), calls };
+      return {
+        status: 'failed',
+        error: ((error as Error).cause as Error | undefined)?.name ?? (error as Error).name,
+        notifications: this.notifications().slice(before),
+        calls,
+      };
     }
   }
 }

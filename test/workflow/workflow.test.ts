@@ -90,14 +90,25 @@ describe('the remediation workflow, run locally on the synthesized definition', 
   });
 
   it('retries every Notify with backoff and sends what still fails to an alarmed queue', () => {
-    const states = workflow.definition.States as Record<string, { Retry?: Array<{ ErrorEquals: string[]; MaxAttempts: number; BackoffRate: number }>; Catch?: Array<{ Next: string }> }>;
+    const states = workflow.definition.States as Record<
+      string,
+      { Retry?: Array<{ ErrorEquals: string[]; MaxAttempts: number; BackoffRate: number }>; Catch?: Array<{ Next: string }> }
+    >;
     for (const name of ['Notify detected', 'Notify outcome']) {
       expect(states[name]?.Retry?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 4, BackoffRate: 2 });
-      expect(states[name]?.Catch?.map((c) => c.Next)).toEqual([`Dead-letter ${name === 'Notify detected' ? 'detected' : 'outcome'} notification`]);
+      expect(states[name]?.Catch?.map((c) => c.Next)).toEqual([
+        `Dead-letter ${name === 'Notify detected' ? 'detected' : 'outcome'} notification`,
+      ]);
     }
     const [queue] = Object.keys(workflow.template.findResources('AWS::SQS::Queue')).filter((id) => id.includes('FailedNotifications'));
-    const alarms = Object.values(workflow.template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName: string; Dimensions: Array<{ Value: unknown }> } }>;
-    expect(alarms.filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions).includes(queue!))).toHaveLength(1);
+    const alarms = Object.values(workflow.template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      Properties: { MetricName: string; Dimensions: Array<{ Value: unknown }> };
+    }>;
+    expect(
+      alarms.filter(
+        (a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions).includes(queue!),
+      ),
+    ).toHaveLength(1);
   });
 
   it('fixes a low-risk finding end to end: detected, remediated, finding closed', async () => {
@@ -107,7 +118,9 @@ describe('the remediation workflow, run locally on the synthesized definition', 
 
     expect(result.status).toBe('succeeded');
     expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'remediated']);
-    expect(aws.buckets.get('rampart-demo-logs')?.rule).toMatchObject({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY } });
+    expect(aws.buckets.get('rampart-demo-logs')?.rule).toMatchObject({
+      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ARTIFACTS_KEY },
+    });
     expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'remediated' });
     expect(result.calls).toEqual(['Notify detected', 'Plan', 'Apply', 'Verify', 'Notify outcome']);
   });
@@ -115,14 +128,24 @@ describe('the remediation workflow, run locally on the synthesized definition', 
   it('applies a high-risk fix only after approval through a signed link', async () => {
     const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
 
-    const result = await local.run(input, clickLink('Approve', () => local));
+    const result = await local.run(
+      input,
+      clickLink('Approve', () => local),
+    );
 
     expect(result.status).toBe('succeeded');
     expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'remediated']);
     expect(aws.stages.get(PROD)?.methodSettings['*/*']).toEqual({ throttlingRateLimit: 1000, throttlingBurstLimit: 500 });
     const record = await local.deps.findings.get(finding.id);
     expect(record).toMatchObject({ status: 'closed', outcome: 'remediated' });
-    expect(record?.history.map((h) => h.event)).toEqual(['detected', 'notified', 'approval-requested', 'approved', 'applied', 'remediated']);
+    expect(record?.history.map((h) => h.event)).toEqual([
+      'detected',
+      'notified',
+      'approval-requested',
+      'approved',
+      'applied',
+      'remediated',
+    ]);
     expect(record?.history.find((h) => h.event === 'approved')?.by).toBe('alice@example.com');
     expect((await local.deps.approvals.listPending()).length).toBe(0);
   });
@@ -160,7 +183,10 @@ describe('the remediation workflow, run locally on the synthesized definition', 
   it('changes nothing when the fix is rejected, and says who rejected it', async () => {
     const { finding, input } = await start('apigateway-UpdateStage.throttle-over-constructed.json');
 
-    const result = await local.run(input, clickLink('Reject', () => local));
+    const result = await local.run(
+      input,
+      clickLink('Reject', () => local),
+    );
 
     expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'awaiting-approval', 'rejected']);
     expect(result.notifications[2]?.decidedBy).toBe('alice@example.com');
@@ -178,7 +204,10 @@ describe('the remediation workflow, run locally on the synthesized definition', 
     expect(aws.apiGateway).not.toHaveReceivedCommand(UpdateStageCommand);
     expect(await local.deps.findings.get(finding.id)).toMatchObject({ status: 'closed', outcome: 'expired' });
     const approvalId = await local.deps.approvals.idOf(finding.id, input.generation);
-    expect(await local.deps.approvals.get(approvalId!)).toMatchObject({ status: 'expired', note: 'no decision before the approval timeout' });
+    expect(await local.deps.approvals.get(approvalId!)).toMatchObject({
+      status: 'expired',
+      note: 'no decision before the approval timeout',
+    });
   });
 
   it('only says what it would fix in dry-run mode', async () => {
@@ -207,10 +236,13 @@ describe('the remediation workflow, run locally on the synthesized definition', 
 
   it('retries a throttled apply and then succeeds', async () => {
     const { input } = await start('s3-DeleteBucketEncryption-constructed.json');
-    aws.s3.on(PutBucketEncryptionCommand).rejectsOnce(s3Error('SlowDown', 503)).callsFake((cmd: { Bucket: string; ServerSideEncryptionConfiguration: { Rules: unknown[] } }) => {
-      aws.buckets.get(cmd.Bucket)!.rule = cmd.ServerSideEncryptionConfiguration.Rules[0] as never;
-      return {};
-    });
+    aws.s3
+      .on(PutBucketEncryptionCommand)
+      .rejectsOnce(s3Error('SlowDown', 503))
+      .callsFake((cmd: { Bucket: string; ServerSideEncryptionConfiguration: { Rules: unknown[] } }) => {
+        aws.buckets.get(cmd.Bucket)!.rule = cmd.ServerSideEncryptionConfiguration.Rules[0] as never;
+        return {};
+      });
 
     const result = await local.run(input);
 
@@ -243,7 +275,8 @@ describe('the remediation workflow, run locally on the synthesized definition', 
   });
 
   describe('outcomes are what happened, and faults do not leave the finding open', () => {
-    const snsError = (name: string, status: number) => Object.assign(new Error(name), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+    const snsError = (name: string, status: number) =>
+      Object.assign(new Error(name), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
 
     it('records "applied" in the history only when the apply succeeded', async () => {
       const { finding, input } = await start('s3-DeleteBucketEncryption-constructed.json');
@@ -259,7 +292,11 @@ describe('the remediation workflow, run locally on the synthesized definition', 
       const findings = local.deps.findings;
       const update = findings.update.bind(findings);
       findings.update = async (id, change) => {
-        if (change.entry.event === 'applied') throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), { name: 'ProvisionedThroughputExceededException', $fault: 'client' });
+        if (change.entry.event === 'applied')
+          throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), {
+            name: 'ProvisionedThroughputExceededException',
+            $fault: 'client',
+          });
         return update(id, change);
       };
 
@@ -284,7 +321,9 @@ describe('the remediation workflow, run locally on the synthesized definition', 
         ['Dead-letter outcome notification', 'remediated', 'Rampart.PublishFailed'],
       ]);
       expect(local.deadLetters[1]?.body.error.Cause).toContain('KMSDisabledException');
-      expect(local.deadLetters[1]?.queueUrl).toMatch(/^https:\/\/sqs\.us-east-1\.amazonaws\.com\/111122223333\/GuardNotificationsFailedNotifications/);
+      expect(local.deadLetters[1]?.queueUrl).toMatch(
+        /^https:\/\/sqs\.us-east-1\.amazonaws\.com\/111122223333\/GuardNotificationsFailedNotifications/,
+      );
       expect(result.calls.filter((c) => c === 'Notify outcome')).toHaveLength(5); // first try + 4 retries
     });
 
@@ -300,7 +339,12 @@ describe('the remediation workflow, run locally on the synthesized definition', 
 
       expect(result.status).toBe('succeeded');
       expect(result.notifications.map((n) => n.kind)).toEqual(['detected', 'remediated', 'remediated']); // the throttled call, then the retry
-      expect((await local.deps.findings.get(finding.id))?.history.map((h) => h.event)).toEqual(['detected', 'notified', 'applied', 'remediated']);
+      expect((await local.deps.findings.get(finding.id))?.history.map((h) => h.event)).toEqual([
+        'detected',
+        'notified',
+        'applied',
+        'remediated',
+      ]);
       expect(local.deadLetters).toEqual([]);
     });
 
@@ -312,7 +356,10 @@ describe('the remediation workflow, run locally on the synthesized definition', 
       findings.update = async (id, change) => {
         if (change.status === 'closed' && !failed) {
           failed = true;
-          throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException', $fault: 'client' });
+          throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+            name: 'ProvisionedThroughputExceededException',
+            $fault: 'client',
+          });
         }
         return update(id, change);
       };
@@ -325,10 +372,13 @@ describe('the remediation workflow, run locally on the synthesized definition', 
 
     it('retries AssociateWebACL while WAF does not see a brand-new stage yet, then fixes it', async () => {
       const { finding, input } = await start('wafv2-AssociateWebACL.other-acl-adapted.json');
-      aws.wafv2.on(AssociateWebACLCommand).rejectsOnce(new WAFNonexistentItemException({ message: 'no such item', $metadata: {} })).callsFake((cmd: { WebACLArn: string; ResourceArn: string }) => {
-        aws.stages.get(cmd.ResourceArn)!.webAclArn = cmd.WebACLArn;
-        return {};
-      });
+      aws.wafv2
+        .on(AssociateWebACLCommand)
+        .rejectsOnce(new WAFNonexistentItemException({ message: 'no such item', $metadata: {} }))
+        .callsFake((cmd: { WebACLArn: string; ResourceArn: string }) => {
+          aws.stages.get(cmd.ResourceArn)!.webAclArn = cmd.WebACLArn;
+          return {};
+        });
 
       const result = await local.run(input);
 
