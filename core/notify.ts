@@ -7,9 +7,8 @@ import { forSubject } from './neutralise';
  * Rampart's notifications: what happened to a finding. The SNS envelope (subject, message
  * attributes for subscription filters) is here; each channel renders the body (core/channels).
  */
-export const NOTIFICATION_KINDS = [
-  'detected',
-  'awaiting-approval',
+/** The kinds that end a finding's workflow: recording one closes the finding with it as outcome. */
+export const TERMINAL_KINDS = [
   'remediated',
   'already-compliant',
   'resource-gone',
@@ -20,6 +19,12 @@ export const NOTIFICATION_KINDS = [
   'failed',
   'dry-run',
 ] as const;
+
+export const NOTIFICATION_KINDS = ['detected', 'awaiting-approval', ...TERMINAL_KINDS] as const;
+
+export function isTerminalKind(kind: NotificationKind): boolean {
+  return (TERMINAL_KINDS as readonly string[]).includes(kind);
+}
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export interface ApprovalLinks {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { approvalLink } from '../core/approval-links';
 import { messageOf } from '../core/errors';
-import type { Notification, NotificationKind } from '../core/notify';
+import { isTerminalKind, type Notification, type NotificationKind } from '../core/notify';
 import type { RemediationResult } from '../core/outcome';
 import type { FindingRecord } from '../core/stores';
 import type { ApprovalRequestInput, ChangeInput, NotifyInput, WorkflowInput } from '../core/workflow';
@@ -61,18 +61,6 @@ function contextOf(deps: GuardDeps): RemediationContext {
   };
 }
 
-const TERMINAL: ReadonlySet<NotificationKind> = new Set([
-  'remediated',
-  'already-compliant',
-  'resource-gone',
-  'exempt',
-  'loop-suspected',
-  'rejected',
-  'expired',
-  'failed',
-  'dry-run',
-]);
-
 /** Why a failure happened, from a Catch's `{Error, Cause}` (Cause may be a Lambda error as JSON). */
 function failureReason(n: NotifyInput['notification']): string | undefined {
   if (n.reason || !n.error) return n.reason;
@@ -97,7 +85,7 @@ export function recordingOf(
   kind: NotificationKind,
 ): 'record' | 'recorded' | 'not-ours' {
   if (!record || record.generation !== generation) return 'not-ours';
-  if (TERMINAL.has(kind)) return record.status === 'closed' ? 'recorded' : 'record';
+  if (isTerminalKind(kind)) return record.status === 'closed' ? 'recorded' : 'record';
   if (kind === 'detected') return record.history.some((h) => h.event === 'notified' && h.detail === 'detected') ? 'recorded' : 'record';
   return 'record';
 }
@@ -136,7 +124,7 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
       if (recording === 'record') {
         if (kind === 'expired') await expireApproval(deps.approvals, input.finding.id, input.generation, deps.clock());
         await deps.findings.update(input.finding.id, {
-          ...(TERMINAL.has(kind) ? { status: 'closed' as const, outcome: kind } : {}),
+          ...(isTerminalKind(kind) ? { status: 'closed' as const, outcome: kind } : {}),
           // the detection itself is recorded when the finding opens; here, that people were told
           entry:
             kind === 'detected'
@@ -152,7 +140,7 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
         const perControl = metrics.singleMetric();
         perControl.addDimension('control', input.finding.control);
         perControl.addMetric(
-          kind === 'detected' ? 'FindingsOpened' : TERMINAL.has(kind) ? 'FindingsClosed' : 'Notifications',
+          kind === 'detected' ? 'FindingsOpened' : isTerminalKind(kind) ? 'FindingsClosed' : 'Notifications',
           MetricUnit.Count,
           1,
         );
