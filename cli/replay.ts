@@ -55,6 +55,11 @@ export interface ReplaySummary {
   files: number;
 }
 
+/** A summary with nothing counted yet (replay's, and the base of scan's). */
+export function emptySummary(): ReplaySummary {
+  return { type: 'summary', events: 0, matched: 0, findings: 0, unknown: 0, errors: 0, compliant: 0, exempt: 0, files: 0 };
+}
+
 export interface ReplayOptions {
   /** Add the planned change and its risk to every finding. */
   plan?: boolean;
@@ -138,17 +143,7 @@ export async function replayEvents(
   emit: (line: ReplayLine) => void | Promise<void>,
   options: ReplayOptions = {},
 ): Promise<ReplaySummary> {
-  const summary: ReplaySummary = {
-    type: 'summary',
-    events: 0,
-    matched: 0,
-    findings: 0,
-    unknown: 0,
-    errors: 0,
-    compliant: 0,
-    exempt: 0,
-    files: 0,
-  };
+  const summary = emptySummary();
   const files = new Set<string>();
   const errors = errorLines(emit, options.errorLinesPerFile ?? ERROR_LINES_PER_FILE);
   for await (const item of items) {

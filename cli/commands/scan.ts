@@ -5,7 +5,7 @@ import { decide } from '../../detectors/decide';
 import { sweep } from '../../detectors/sweep';
 import { EXIT, loadPolicy, write, type CliIo } from '../io';
 import { changeText, findingRows, table } from '../render';
-import { carryOutOffline, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
+import { carryOutOffline, emptySummary, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
 import { applyFindings, callerAccount, homeRegion, type AwsOptions } from './remediate';
 import { DETECTORS } from '../../controls';
 
@@ -59,19 +59,7 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
   }
   const clients = injected ?? createAwsClients({ region: homeRegion(options), regions: policy.regions, endpoint: options.endpoint });
   const sweepId = `sweep-${new Date().toISOString()}`;
-  const summary: ScanSummary = {
-    type: 'summary',
-    sweepId,
-    events: 0,
-    resources: 0,
-    matched: 0,
-    findings: 0,
-    unknown: 0,
-    errors: 0,
-    compliant: 0,
-    exempt: 0,
-    files: 0,
-  };
+  const summary: ScanSummary = { ...emptySummary(), sweepId, resources: 0 };
   const bar = progress(io);
   const lastKnownGood = new InMemoryLastKnownGood();
   const shown: ReplayLine[] = [];
