@@ -1,3 +1,4 @@
+import { sendChange } from './send-change';
 import type { PatchOperation, UpdateStageCommandInput, UpdateUsagePlanCommandInput } from '@aws-sdk/client-api-gateway';
 import { lazyModule } from '../core/sdk';
 import type { Plan, Remediator } from '../core/control';
@@ -102,12 +103,7 @@ export const apigatewayThrottlingRemediator: Remediator<ThrottlingState, Throttl
 
   async apply(change, clients) {
     const sdk = apiGateway();
-    const client = clients.get(sdk.APIGatewayClient, change.region);
-    if (change.operation === 'UpdateStage')
-      await client.send(new sdk.UpdateStageCommand(change.input as unknown as UpdateStageCommandInput));
-    else if (change.operation === 'UpdateUsagePlan')
-      await client.send(new sdk.UpdateUsagePlanCommand(change.input as unknown as UpdateUsagePlanCommandInput));
-    else throw new TypeError(`apigateway-throttling cannot apply ${change.operation}`);
+    await sendChange(sdk, sdk.APIGatewayClient, change, clients, Object.keys(apigatewayThrottlingRemediator.permissions));
   },
 
   async verify(ref, clients, policy) {

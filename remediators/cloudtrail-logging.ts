@@ -1,3 +1,4 @@
+import { sendChange } from './send-change';
 import type {
   AdvancedEventSelector,
   EventSelector,
@@ -159,14 +160,7 @@ export const cloudtrailLoggingRemediator: Remediator<TrailState, TrailPolicy, 'c
 
   async apply(written, clients) {
     const sdk = cloudTrailSdk();
-    const client = clients.get(sdk.CloudTrailClient, written.region);
-    if (written.operation === 'StartLogging')
-      await client.send(new sdk.StartLoggingCommand(written.input as unknown as StartLoggingCommandInput));
-    else if (written.operation === 'UpdateTrail')
-      await client.send(new sdk.UpdateTrailCommand(written.input as unknown as UpdateTrailCommandInput));
-    else if (written.operation === 'PutEventSelectors')
-      await client.send(new sdk.PutEventSelectorsCommand(written.input as unknown as PutEventSelectorsCommandInput));
-    else throw new TypeError(`cloudtrail-logging cannot apply ${written.operation}`);
+    await sendChange(sdk, sdk.CloudTrailClient, written, clients, Object.keys(cloudtrailLoggingRemediator.permissions));
   },
 
   async verify(ref, clients, policy, written) {

@@ -1,3 +1,4 @@
+import { sendChange } from './send-change';
 import type { PutBucketEncryptionCommandInput, ServerSideEncryption, ServerSideEncryptionRule } from '@aws-sdk/client-s3';
 import type { Change, Plan, Remediator } from '../core/control';
 import type { Finding, ResourceRef } from '../core/finding';
@@ -98,9 +99,7 @@ export const s3DefaultEncryptionRemediator: Remediator<S3EncryptionState, S3Encr
 
   async apply(change, clients) {
     const sdk = s3Sdk();
-    await clients
-      .get(sdk.S3Client, change.region)
-      .send(new sdk.PutBucketEncryptionCommand(change.input as unknown as PutBucketEncryptionCommandInput));
+    await sendChange(sdk, sdk.S3Client, change, clients, Object.keys(s3DefaultEncryptionRemediator.permissions));
   },
 
   async verify(ref: ResourceRef, clients, policy, change) {

@@ -1,0 +1,28 @@
+import type { AwsClients, ClientClass } from '../core/aws';
+import type { Change } from '../core/control';
+
+/** What a client's `send` takes and returns, for any service. */
+interface SendingClient {
+  send(command: unknown): Promise<unknown>;
+}
+
+/**
+ * Sends a planned change as its SDK command (`UpdateTrail` → `UpdateTrailCommand` of the
+ * service's module), in the change's region, and only for an operation the remediator declares
+ * (`permissions` names each one): a plan can never make `apply` call anything else.
+ *
+ * @example await sendChange(apiGateway(), apiGateway().APIGatewayClient, change, clients, Object.keys(permissions))
+ */
+export async function sendChange(
+  module: object,
+  Client: ClientClass<SendingClient>,
+  change: Change,
+  clients: AwsClients,
+  operations: readonly string[],
+): Promise<void> {
+  const Command = (module as Record<string, unknown>)[`${change.operation}Command`];
+  if (!operations.includes(change.operation) || typeof Command !== 'function') {
+    throw new TypeError(`cannot apply ${change.operation}: not an operation this control declares`);
+  }
+  await clients.get(Client, change.region).send(new (Command as new (input: unknown) => unknown)(change.input));
+}
