@@ -104,6 +104,8 @@ export interface ApprovalRecord {
   deliveredAt?: string;
   /** Why an approval ended without its decision reaching the workflow. */
   note?: string;
+  /** Why this fix waits for a person (shown on the approval page). */
+  reason?: string;
   /**
    * Who may decide, as the deployed policy said when the request was made: `rampart approvals`
    * runs on a laptop, and must check the guard's list, not a local file.

@@ -2,7 +2,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { checkApprovalLink, checkSlackRequest, type Decision } from '../core/approval-links';
 import { messageOf } from '../core/errors';
-import { forHtml, forSlack } from '../core/neutralise';
+import { confirmationPage, decidedPage, decisionPage, messagePage, type HtmlPage } from '../core/approval-page';
+import { forSlack } from '../core/neutralise';
 import { slackBlocksOf } from '../core/channels/slack';
 import { decideApproval, type DecisionDeps, type DecisionResult } from '../remediators/approval-decision';
 import { refusalFor, type RefusalReason } from '../remediators/approval-rules';
@@ -46,16 +47,7 @@ const STATUS_OF: Record<RefusalReason, number> = {
   'not-recorded': 503,
 };
 
-const html = (status: number, title: string, body: string): APIGatewayProxyResult => ({
-  statusCode: status,
-  headers: {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Cache-Control': 'no-store',
-    'Content-Security-Policy': "default-src 'none'; form-action 'self'",
-    'X-Frame-Options': 'DENY',
-  },
-  body: `<!doctype html><html><head><meta charset="utf-8"><title>${forHtml(title)}</title></head><body><h1>${forHtml(title)}</h1>${body}</body></html>`,
-});
+const html = (page: HtmlPage): APIGatewayProxyResult => ({ statusCode: page.status, headers: page.headers, body: page.body });
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   const key = Object.keys(event.headers ?? {}).find((k) => k.toLowerCase() === name);
@@ -103,44 +95,34 @@ async function emailLink(
   const id = event.pathParameters?.id ?? '';
   const decision = event.pathParameters?.decision ?? '';
   const query = event.queryStringParameters ?? {};
-  if (!deps.config.approvalSecretArn) return html(500, 'Approvals are not configured', '');
+  if (!deps.config.approvalSecretArn) return html(messagePage(500, 'Approvals are not configured'));
   const check = checkApprovalLink(
     await deps.secrets.get(deps.config.approvalSecretArn),
     { id, decision, exp: query.exp, by: query.by, sig: query.sig },
     deps.clock(),
   );
-  if (check === 'bad-signature') return html(403, 'Invalid link', '<p>This link is not valid.</p>');
-  if (check === 'expired') return html(410, 'Link expired', '<p>This approval link has expired; nothing was changed.</p>');
+  if (check === 'bad-signature') return html(messagePage(403, 'Invalid link', 'This link is not valid; nothing was changed.'));
+  if (check === 'expired') return html(messagePage(410, 'Link expired', 'This approval link has expired; nothing was changed.'));
   const address = query.by!;
-  const verb = decision === 'approve' ? 'Approve' : 'Reject';
+  const verb = decision as Decision;
   if (event.httpMethod === 'GET') {
     const approval = await deps.approvals.get(id);
-    if (!approval) return html(404, 'No such approval request', '');
+    if (!approval) return html(messagePage(404, 'No such approval request', 'Nothing was changed.'));
     const refusal = refusalFor(deps.policy, approval.finding, { channel: 'email', address });
-    if (refusal) return html(STATUS_OF[refusal.refused], 'Not allowed', `<p>${forHtml(refusal.message)}</p>`);
-    if (approval.status !== 'pending')
-      return html(409, 'Already decided', `<p>This request is ${forHtml(approval.status)}; nothing changed.</p>`);
-    const f = approval.finding;
-    return html(
-      200,
-      `${verb} this fix?`,
-      `<p>${forHtml(f.control)} on <code>${forHtml(f.resourceArn)}</code>: ${forHtml(f.violation)}</p>` +
-        `<p>Change: <code>${forHtml(`${approval.change.operation} ${JSON.stringify(approval.change.input)}`)}</code></p>` +
-        `<p>You decide as <strong>${forHtml(address)}</strong>.</p>` +
-        `<form method="post"><button type="submit">${verb}</button></form>`,
-    );
+    if (refusal) return html(messagePage(STATUS_OF[refusal.refused], 'Not allowed', refusal.message));
+    if (approval.status !== 'pending') return html(decidedPage(approval));
+    return html(confirmationPage(approval, verb, address, deps.clock()));
   }
   const result = await decideApproval(decisionDeps(deps, sleep), {
     id,
-    decision: decision as Decision,
+    decision: verb,
     approver: { channel: 'email', address },
   });
-  if (!result.ok) return html(STATUS_OF[result.refused], 'Not done', `<p>${forHtml(result.message)}</p>`);
-  return html(
-    200,
-    decision === 'approve' ? 'Approved' : 'Rejected',
-    `<p>Recorded as ${forHtml(result.by)}. The workflow goes on; you can close this page.</p>`,
-  );
+  if (!result.ok) {
+    if (result.refused === 'already-decided' && result.approval) return html(decidedPage(result.approval));
+    return html(messagePage(STATUS_OF[result.refused], 'Not done', result.message));
+  }
+  return html(decisionPage(result.approval, result.decision, result.by, result.at, result.uncertain));
 }
 
 const json = (statusCode: number, body: object): APIGatewayProxyResult => ({

@@ -8,6 +8,7 @@ import type { ApprovalRequestInput, ChangeInput, NotifyInput, WorkflowInput } fr
 import { ALL_CONTROLS } from '../controls';
 import { awsErrorName } from '../detectors/aws-errors';
 import { expireApproval } from '../remediators/approval-decision';
+import { approvalReasonOf } from '../remediators/approval-rules';
 import { isTransient, PUBLISH_FAILED, REMEDIATION_ERRORS, type WorkflowRetryError } from '../remediators/failures';
 import { publishApprovalLinks, publishNotification } from '../remediators/notifier';
 import { applyChange, planRemediation, verifyChange, type PlanStep, type RemediationContext } from '../remediators/remediate';
@@ -250,6 +251,7 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
         createdAt: now.toISOString(),
         expiresAt: expiresAt.toISOString(),
         status: 'pending',
+        reason: approvalReasonOf(input.finding, input.change.operation, deps.policy),
         rules: { approvers: deps.policy.approvals.approvers, allowSelfApproval: deps.policy.approvals.allowSelfApproval },
       });
       const approval = { id, expiresAt: expiresAt.toISOString() };

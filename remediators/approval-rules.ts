@@ -100,3 +100,16 @@ export function refusalFor(policy: Pick<Policy, 'approvals' | 'notifications'>, 
   }
   return undefined;
 }
+
+/**
+ * Why a fix waits for a person, in a sentence for the approval page and the messages: the
+ * policy asked for it (`risk: high` on the control), or the control rates this call high risk
+ * on its own (it can cut off clients or change who may call).
+ */
+export function approvalReasonOf(finding: Pick<Finding, 'control'>, operation: string, policy: Pick<Policy, 'controls'>): string {
+  const configured = (policy.controls as Record<string, { risk?: string } | undefined>)[finding.control]?.risk;
+  if (configured === 'high') {
+    return `The policy sets risk: high for ${finding.control}: every fix it plans waits for a named approver.`;
+  }
+  return `${finding.control} rates ${operation} as a high-risk change (it can break clients or callers of the resource): a named approver must agree before it is applied.`;
+}

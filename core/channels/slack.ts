@@ -81,13 +81,37 @@ export function slackBlocksOf(n: Notification, options: SlackRenderOptions = {})
       type: 'actions',
       block_id: 'rampart-approval',
       elements: [
-        { type: 'button', action_id: 'approve', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: n.approval.id },
+        {
+          type: 'button',
+          action_id: 'approve',
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Approve' },
+          value: n.approval.id,
+          confirm: approveConfirmation(n),
+        },
         { type: 'button', action_id: 'reject', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: n.approval.id },
       ],
     });
     blocks.push({ type: 'context', elements: [mrkdwn(`Expires ${forSlack(n.approval.expiresAt)}`)] });
   }
   return blocks;
+}
+
+/**
+ * Slack's confirmation dialog on Approve (https://docs.slack.dev/reference/block-kit/composition-objects/confirmation-dialog-object):
+ * a second look at what is about to change before a stray tap applies it. Plain text, within
+ * the object's limits (title 100, text 300, buttons 30 characters).
+ */
+function approveConfirmation(n: Notification): Block {
+  const f = n.finding;
+  const call = n.change ? `${n.change.operation} on ` : '';
+  const body = `${call}${f.resourceArn} (${f.control}, account ${f.account || 'unknown'}, ${f.region ?? n.change?.region ?? '?'}). The guard re-reads the resource and applies the planned call only if it still fits.`;
+  return {
+    title: { type: 'plain_text', text: 'Approve this fix?' },
+    text: { type: 'plain_text', text: clip(forTextLine(body), 300) },
+    confirm: { type: 'plain_text', text: 'Approve and apply' },
+    deny: { type: 'plain_text', text: 'Cancel' },
+  };
 }
 
 /** Block Kit of an exemption change; everything from the event is shown as code. */

@@ -442,6 +442,11 @@ describe('approval requests', () => {
     expect(ids).not.toEqual(expect.arrayContaining([`${finding.id}-2`]));
     expect(new Set(ids).size).toBe(2);
     expect(await approvals.idOf(finding.id, 2)).toBe(ids[1]);
+    // what the approval page shows comes from the record: why a person must agree, who was asked
+    expect(approvals.records.get(ids[0]!)).toMatchObject({
+      reason: 'The policy sets risk: high for apigateway-throttling: every fix it plans waits for a named approver.',
+      rules: { approvers: POLICY_INPUT.approvals!.approvers },
+    });
     const calls = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     const [general, toAlice, toMallory] = calls;
     expect(calls).toHaveLength(6);

@@ -66,6 +66,27 @@ describe('notification rendering', () => {
     expect(textOf(n)).toContain('\nApprove: https://x/a\n');
   });
 
+  it('asks Slack for a confirmation dialog on Approve, naming the call and the resource within Block Kit limits', () => {
+    const n: Notification = {
+      kind: 'awaiting-approval',
+      finding: { ...FINDING, account: '111122223333', region: 'us-east-1', resourceArn: `arn:aws:s3:::${'b'.repeat(400)}` },
+      change: { service: 's3', operation: 'PutBucketEncryption', region: 'us-east-1', input: {} },
+      approval: { id: 'f1-1', expiresAt: '2024-06-04T16:00:00.000Z' },
+    };
+
+    const actions = slackBlocksOf(n, { buttons: true }).find((b) => b.type === 'actions') as {
+      elements: Array<{ action_id: string; confirm?: Record<string, { type: string; text: string }> }>;
+    };
+    const [approve, reject] = actions.elements;
+
+    expect(approve?.confirm?.title).toEqual({ type: 'plain_text', text: 'Approve this fix?' });
+    expect(approve?.confirm?.text?.text).toMatch(/^PutBucketEncryption on arn:aws:s3:::b+/);
+    expect(approve?.confirm?.text?.text.length).toBeLessThanOrEqual(300);
+    expect(approve?.confirm?.confirm?.text.length).toBeLessThanOrEqual(30);
+    expect(approve?.confirm?.deny).toEqual({ type: 'plain_text', text: 'Cancel' });
+    expect(reject?.confirm).toBeUndefined();
+  });
+
   it('keeps SNS subjects within 100 printable ASCII characters', () => {
     const subject = subjectOf({ kind: 'loop-suspected', finding: { ...FINDING, resourceArn: `arn:aws:s3:::${'ü'.repeat(200)}` } });
 
