@@ -52,7 +52,7 @@ function clickLink(which: 'Approve' | 'Reject', local: () => LocalWorkflow): Hum
       } as never);
     const page = await request('GET');
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('<form method="post">');
+    expect(page.body).toContain('<form method="post" class="decide">');
     expect((await request('POST')).statusCode).toBe(200);
   };
 }
