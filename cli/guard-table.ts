@@ -3,11 +3,15 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
 import { documentClient, DynamoFixLedger } from '../core/dynamo-stores';
 import { InMemoryFixLedger, ledgerKeepSeconds, type FixBudget, type FixLedger } from '../core/fix-budget';
-import { write, type CliIo } from './io';
+import { NO_REGION, reportAwsFailure, resolveRegion } from './aws-access';
+import { describeStack, outputNamed } from './stack-outputs';
+import { EXIT, write, type CliIo } from './io';
 
 /** How the `findings` and `approvals` commands reach the deployed guard's table. */
 export interface GuardTableOptions {
   table?: string;
+  /** The deployed stack whose output `TableName` names the table. */
+  stack?: string;
   region?: string;
   endpoint?: string;
   json?: boolean;
@@ -16,8 +20,9 @@ export interface GuardTableOptions {
 /** The options every command on the guard table takes. */
 export function guardTableOptions(cmd: Command): Command {
   return cmd
-    .option('--table <name>', 'the guard table (stack output TableName; default: RAMPART_TABLE)')
-    .option('--region <region>', 'region of the deployed guard (default: AWS_REGION)')
+    .option('--table <name>', 'the guard table (default: RAMPART_TABLE, else the TableName output of --stack)')
+    .option('--stack <name>', 'the deployed guard stack whose TableName output names the table (default: RAMPART_STACK, else Rampart)')
+    .option('--region <region>', 'region of the deployed guard (default: AWS_REGION, else the profile region)')
     .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)');
 }
 
@@ -26,14 +31,47 @@ export function clientConfig(options: GuardTableOptions): { region?: string; end
   return { ...(options.region ? { region: options.region } : {}), ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
 }
 
-/** The table's name and a document client, or `undefined` (said on stderr) when no table is named. */
-export function guardTable(options: GuardTableOptions, io: CliIo): { name: string; db: DynamoDBDocumentClient } | undefined {
-  const name = options.table ?? process.env.RAMPART_TABLE;
-  if (!name) {
-    write(io.stderr, 'which table? pass --table <name> or set RAMPART_TABLE (the stack output TableName)');
-    return undefined;
+/** The default stack name: the CDK app's (`-c stackName=`, default Rampart). */
+export const DEFAULT_STACK = 'Rampart';
+
+export interface GuardTable {
+  name: string;
+  db: DynamoDBDocumentClient;
+  /** The client settings, region resolved: for the other clients of the command (STS, Step Functions). */
+  config: { region: string; endpoint?: string };
+}
+
+/**
+ * The guard table: `--table`, `RAMPART_TABLE`, else the `TableName` output of the deployed stack
+ * (`--stack`, `RAMPART_STACK`, `Rampart`). Returns the exit code, said on stderr, when there is
+ * no region, no credentials, or no such stack.
+ */
+export async function guardTable(options: GuardTableOptions, io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<GuardTable | number> {
+  const region = await resolveRegion(options.region, env);
+  if (!region) {
+    write(io.stderr, NO_REGION);
+    return EXIT.usage;
   }
-  return { name, db: documentClient(new DynamoDBClient(clientConfig(options))) };
+  const config = { region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+  let name = options.table ?? env.RAMPART_TABLE;
+  if (!name) {
+    const stack = options.stack ?? env.RAMPART_STACK ?? DEFAULT_STACK;
+    let found;
+    try {
+      found = await describeStack(stack, config);
+    } catch (error) {
+      return reportAwsFailure(io, `find the guard table in stack ${stack}`, error);
+    }
+    name = found && outputNamed(found.outputs, 'TableName');
+    if (!name) {
+      write(
+        io.stderr,
+        `${found ? `stack ${stack} in ${region} has no TableName output` : `no stack ${stack} in ${region}`}: pass --stack <name> or --table <name> (or set RAMPART_TABLE)`,
+      );
+      return EXIT.usage;
+    }
+  }
+  return { name, db: documentClient(new DynamoDBClient(config)), config };
 }
 
 /**

@@ -1,8 +1,16 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { PolicyError, messageOf } from '../core/errors';
 import { forTerminal } from '../core/neutralise';
 import { type ParseOptions } from '../core/policy';
 import { loadPolicyFile, type Policy } from '../controls/policy';
+import { NO_POLICY_MESSAGE, POLICY_FILE_NAME, policyNotice, resolvePolicyLocation } from '../core/policy-location';
+
+const PACKAGE_ROOT = resolve(__dirname, '..');
+/** The bundled example policy: read only to replay the bundled incident when the user has no policy. */
+export const BUNDLED_POLICY = resolve(PACKAGE_ROOT, 'examples/rampart.config.yaml');
+export const BUNDLED_INCIDENT = resolve(PACKAGE_ROOT, 'examples/incident');
 
 /** Where the CLI reads and writes; tests pass their own. */
 export interface CliIo {
@@ -35,11 +43,36 @@ export function loadPolicy(
 ): Policy | undefined {
   try {
     const policy = loadPolicyFile(file, options);
-    if (!controls) return policy;
+    if (controls?.length === 0) write(io.stderr, "warning: --control names no control (--control ''): every control the policy enables is judged");
+    if (!controls || controls.length === 0) return policy;
+    const notEnabled = controls.filter((id) => !(id in policy.controls));
+    if (notEnabled.length > 0)
+      write(io.stderr, `warning: ${file} does not enable ${notEnabled.join(', ')}: nothing is judged for ${notEnabled.length === 1 ? 'it' : 'them'}`);
     const only = Object.fromEntries(Object.entries(policy.controls).filter(([id]) => controls.includes(id)));
     return { ...policy, controls: only };
   } catch (error) {
     write(io.stderr, error instanceof PolicyError ? error.message : `cannot load policy ${file}: ${messageOf(error)}`);
     return undefined;
   }
+}
+
+/**
+ * The policy file of a command (core/policy-location.ts: `--config`, `RAMPART_CONFIG`,
+ * `./rampart.config.yaml`, the bundled example where allowed), said on stderr; `undefined`
+ * (said too) when there is none.
+ */
+export function policyFile(flag: string | undefined, io: CliIo, options: { bundled?: string; env?: NodeJS.ProcessEnv } = {}): string | undefined {
+  const location = resolvePolicyLocation({
+    flag,
+    env: (options.env ?? process.env).RAMPART_CONFIG || undefined,
+    local: POLICY_FILE_NAME,
+    exists: existsSync,
+    bundled: options.bundled,
+  });
+  if (!location) {
+    write(io.stderr, NO_POLICY_MESSAGE);
+    return undefined;
+  }
+  write(io.stderr, policyNotice(location));
+  return location.file;
 }

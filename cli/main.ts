@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { AwsClients } from '../core/aws';
 import { CONTROL_IDS } from '../controls';
@@ -10,26 +9,36 @@ import { remediateCommand } from './commands/remediate';
 import { replayCommand } from './commands/replay';
 import { guardTableOptions } from './guard-table';
 import { forTerminal } from '../core/neutralise';
-import { EXIT, loadPolicy, write, type CliIo } from './io';
+import { BUNDLED_INCIDENT, BUNDLED_POLICY, EXIT, loadPolicy, policyFile, write, type CliIo } from './io';
 
 export { EXIT, type CliIo } from './io';
 
-const PACKAGE_ROOT = resolve(__dirname, '..');
-export const DEFAULT_POLICY = resolve(PACKAGE_ROOT, 'examples/rampart.config.yaml');
-export const DEFAULT_INCIDENT = resolve(PACKAGE_ROOT, 'examples/incident');
+// The SDK warns on every run under Node.js 20 that its releases from 2027 need Node.js 22: the
+// CLI supports Node.js 20 (package.json engines) and the notice says nothing about this run.
+// A user who sets the variable keeps their choice.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** The bundled example policy and incident (commands resolve their policy with `policyFile`, cli/io.ts). */
+export const DEFAULT_POLICY = BUNDLED_POLICY;
+export const DEFAULT_INCIDENT = BUNDLED_INCIDENT;
+const CONFIG_HELP = 'policy file, YAML or JSON (default: RAMPART_CONFIG, then ./rampart.config.yaml)';
 
 function collectControls(value: string, previous: string[] | undefined): string[] {
   const ids = value
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
+  // `--control ''` (an unset variable in a script): an empty list, warned about by loadPolicy
+  if (ids.length === 0) return previous ?? [];
   const bad = ids.filter((id) => !(CONTROL_IDS as readonly string[]).includes(id));
   if (bad.length > 0) throw new InvalidArgumentError(`unknown control ${bad.join(', ')}; known: ${CONTROL_IDS.join(', ')}`);
   return [...(previous ?? []), ...ids];
 }
 
-function validateCommand(file: string, io: CliIo): number {
-  // what the deployed guard needs too: approvers for high-risk fixes
+function validateCommand(given: string | undefined, io: CliIo): number {
+  const file = policyFile(given, io);
+  if (!file) return EXIT.usage;
+  // the synth's own reading (infra/app.ts): what the deployed guard needs too
   const policy = loadPolicy(file, undefined, io, { deploy: true });
   if (!policy) return EXIT.usage;
   const enabled = Object.keys(policy.controls);
@@ -53,13 +62,14 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .description('Continuous-remediation guard for AWS accounts')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(forTerminal(s)), writeErr: (s) => io.stderr.write(forTerminal(s)) })
-    .showHelpAfterError();
+    // a usage error is one line and a pointer, not the whole help
+    .showHelpAfterError('(add --help for usage)');
 
   program
     .command('replay')
     .description('replay CloudTrail/Config events or CloudTrail log files against a policy, offline, and show what the guard would do')
     .argument('[paths...]', 'event files, directories, CloudTrail log files (.json, .json.gz, NDJSON), or - for stdin', [])
-    .option('-c, --config <file>', 'policy file (YAML or JSON)', DEFAULT_POLICY)
+    .option('-c, --config <file>', `${CONFIG_HELP}; with no paths, the bundled example when there is none`)
     .option('--json', 'print NDJSON lines (finding, unknown, error, then summary) for scripts')
     .option('--control <id>', `judge only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
     .option('--plan', 'show the exact change each finding would get and whether it needs approval')
@@ -68,14 +78,14 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('--region <region>', 'with --apply: home region (default: AWS_REGION)')
     .option('--endpoint <url>', 'with --apply: send every AWS call to this endpoint (an emulator)')
     .action(async (paths: string[], options) => {
-      exitCode = await replayCommand(paths, { incident: DEFAULT_INCIDENT }, options, io, deps.clients);
+      exitCode = await replayCommand(paths, { incident: BUNDLED_INCIDENT, policy: BUNDLED_POLICY }, options, io, deps.clients);
     });
 
   program
     .command('remediate')
     .description('fix one finding against the real account: read → plan → apply → verify; exit 0 only when verified compliant')
     .requiredOption('--finding <json>', 'one `finding` line of `replay --json` (or - to read it from stdin)')
-    .option('-c, --config <file>', 'policy file (YAML or JSON)', DEFAULT_POLICY)
+    .option('-c, --config <file>', CONFIG_HELP)
     .option('--json', 'print the outcome as one JSON line')
     .option('--region <region>', 'home region (default: AWS_REGION)')
     .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
@@ -89,7 +99,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .description(
       'sweep the real account: read every resource of the enabled controls, judge it, and show the planned fix of each violation',
     )
-    .option('-c, --config <file>', 'policy file (YAML or JSON)', DEFAULT_POLICY)
+    .option('-c, --config <file>', CONFIG_HELP)
     .option('--control <id>', `scan only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
     .option('--fix', 'apply the low-risk fixes after the scan; list the high-risk ones for approval')
     .option('--include-high-risk', 'with --fix: also apply fixes whose risk is high')
@@ -136,8 +146,8 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
   program
     .command('validate-config')
     .description('check a policy file and report every bad field with its path')
-    .argument('<file>', 'policy file (YAML or JSON)')
-    .action((file: string) => {
+    .argument('[file]', 'policy file, YAML or JSON (default: RAMPART_CONFIG, then ./rampart.config.yaml), read as cdk synth reads it')
+    .action((file: string | undefined) => {
       exitCode = validateCommand(file, io);
     });
 

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PolicyError } from '../core/errors';
 import { loadPolicyFile } from '../controls/policy';
+import { NO_POLICY_MESSAGE, POLICY_FILE_NAME, policyNotice, resolvePolicyLocation } from '../core/policy-location';
 import { IamAlertsStack } from './iam-alerts-stack';
 import { RampartStack } from './stack';
 
@@ -14,7 +16,19 @@ import { RampartStack } from './stack';
  */
 const app = new App();
 const context = (key: string) => app.node.tryGetContext(key) as string | undefined;
-const file = context('config') ?? 'rampart.config.yaml';
+// the CLI's resolution order (core/policy-location.ts): -c config=, RAMPART_CONFIG, ./rampart.config.yaml
+const location = resolvePolicyLocation({
+  flag: context('config'),
+  env: process.env.RAMPART_CONFIG || undefined,
+  local: POLICY_FILE_NAME,
+  exists: existsSync,
+});
+if (!location) {
+  process.stderr.write(`${NO_POLICY_MESSAGE.replace('--config <file>', '-c config=<file>')}\n`);
+  process.exit(1);
+}
+process.stderr.write(`${policyNotice(location)}\n`);
+const file = location.file;
 let policy;
 try {
   policy = loadPolicyFile(file, { deploy: true });

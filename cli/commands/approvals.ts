@@ -1,9 +1,9 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoApprovalStore, DynamoFindingsStore } from '../../core/dynamo-stores';
-import { messageOf } from '../../core/errors';
 import { decideApproval } from '../../remediators/approval-decision';
-import { clientConfig, guardTable, type GuardTableOptions } from '../guard-table';
+import { reportAwsFailure } from '../aws-access';
+import { guardTable, type GuardTableOptions } from '../guard-table';
 import { EXIT, write, type CliIo } from '../io';
 import { table } from '../render';
 
@@ -11,8 +11,8 @@ export type ApprovalsOptions = GuardTableOptions;
 
 /** `rampart approvals list`: pending requests, newest last. */
 export async function listApprovals(options: ApprovalsOptions, io: CliIo): Promise<number> {
-  const guard = guardTable(options, io);
-  if (!guard) return EXIT.usage;
+  const guard = await guardTable(options, io);
+  if (typeof guard === 'number') return guard;
   try {
     const pending = await new DynamoApprovalStore(guard.db, guard.name).listPending();
     pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -38,8 +38,7 @@ export async function listApprovals(options: ApprovalsOptions, io: CliIo): Promi
       );
     return EXIT.ok;
   } catch (error) {
-    write(io.stderr, `cannot list approvals: ${messageOf(error)}`);
-    return EXIT.notCompliant;
+    return reportAwsFailure(io, 'list approvals', error);
   }
 }
 
@@ -54,9 +53,9 @@ export async function decideApprovalCommand(
   options: ApprovalsOptions,
   io: CliIo,
 ): Promise<number> {
-  const guard = guardTable(options, io);
-  if (!guard) return EXIT.usage;
-  const config = clientConfig(options);
+  const guard = await guardTable(options, io);
+  if (typeof guard === 'number') return guard;
+  const config = guard.config;
   try {
     const identity = await new STSClient(config).send(new GetCallerIdentityCommand({}));
     if (!identity.Arn) throw new Error('STS returned no caller ARN');
@@ -80,7 +79,6 @@ export async function decideApprovalCommand(
     );
     return EXIT.ok;
   } catch (error) {
-    write(io.stderr, `cannot ${decision} ${id}: ${messageOf(error)}`);
-    return EXIT.notCompliant;
+    return reportAwsFailure(io, `${decision} ${id}`, error);
   }
 }

@@ -1,6 +1,6 @@
 import { DynamoFindingsStore } from '../../core/dynamo-stores';
 import { guardTable, type GuardTableOptions } from '../guard-table';
-import { messageOf } from '../../core/errors';
+import { reportAwsFailure } from '../aws-access';
 import type { FindingRecord, FindingsStore } from '../../core/stores';
 import { EXIT, write, type CliIo } from '../io';
 import { compact, table } from '../render';
@@ -10,9 +10,9 @@ export interface FindingsOptions extends GuardTableOptions {
   control?: string;
 }
 
-function store(options: FindingsOptions, io: CliIo): FindingsStore | undefined {
-  const table = guardTable(options, io);
-  return table && new DynamoFindingsStore(table.db, table.name);
+async function store(options: FindingsOptions, io: CliIo): Promise<FindingsStore | number> {
+  const table = await guardTable(options, io);
+  return typeof table === 'number' ? table : new DynamoFindingsStore(table.db, table.name);
 }
 
 /** Median and 90th percentile of the time from detection to a verified fix, in seconds. */
@@ -33,8 +33,8 @@ function duration(s: number): string {
 }
 
 export async function listFindings(options: FindingsOptions, io: CliIo, injected?: FindingsStore): Promise<number> {
-  const findings = injected ?? store(options, io);
-  if (!findings) return EXIT.usage;
+  const findings = injected ?? (await store(options, io));
+  if (typeof findings === 'number') return findings;
   const status = options.status ?? 'open';
   if (!['open', 'closed', 'all'].includes(status)) {
     write(io.stderr, `--status must be open, closed or all, not ${status}`);
@@ -49,8 +49,7 @@ export async function listFindings(options: FindingsOptions, io: CliIo, injected
       records.push(r);
     }
   } catch (error) {
-    write(io.stderr, `cannot list findings: ${messageOf(error)}`);
-    return EXIT.notCompliant;
+    return reportAwsFailure(io, 'list findings', error);
   }
   records.sort((a, b) => a.openedAt.localeCompare(b.openedAt));
   const ttr = timeToRemediate(records);
@@ -89,14 +88,13 @@ export async function listFindings(options: FindingsOptions, io: CliIo, injected
 }
 
 export async function showFinding(id: string, options: FindingsOptions, io: CliIo, injected?: FindingsStore): Promise<number> {
-  const findings = injected ?? store(options, io);
-  if (!findings) return EXIT.usage;
+  const findings = injected ?? (await store(options, io));
+  if (typeof findings === 'number') return findings;
   let record: FindingRecord | undefined;
   try {
     record = await findings.get(id);
   } catch (error) {
-    write(io.stderr, `cannot read finding ${id}: ${messageOf(error)}`);
-    return EXIT.notCompliant;
+    return reportAwsFailure(io, `read finding ${id}`, error);
   }
   if (!record) {
     write(io.stderr, `no finding ${id}`);

@@ -8,8 +8,9 @@ import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import type { RemediationResult } from '../../core/outcome';
 import type { Policy } from '../../controls/policy';
 import { remediate, type RemediationContext } from '../../remediators/remediate';
+import { AwsAccessError, NO_CREDENTIALS, NO_REGION, accessProblem, reportAwsFailure, resolveRegion } from '../aws-access';
 import { fixLedgerFor } from '../guard-table';
-import { EXIT, loadPolicy, write, type CliIo } from '../io';
+import { EXIT, loadPolicy, policyFile, write, type CliIo } from '../io';
 import { changeText, compact } from '../render';
 import type { FindingLine } from '../replay';
 
@@ -71,13 +72,29 @@ export async function callerAccount(clients: AwsClients, options: AwsOptions): P
   }
 }
 
+/**
+ * The clients of the account the credentials act in. Throws {@link AwsAccessError} when there
+ * is no region (an emulator endpoint defaults to us-east-1) or no credentials at all.
+ */
+export async function awsClientsFor(policy: Policy, options: AwsOptions, injected?: AwsClients): Promise<{ clients: AwsClients; account?: string }> {
+  let clients = injected;
+  if (!clients) {
+    const region = (await resolveRegion(options.region)) ?? (options.endpoint ? 'us-east-1' : undefined);
+    if (!region) throw new AwsAccessError(NO_REGION);
+    clients = createAwsClients({ region, regions: policy.regions, endpoint: options.endpoint });
+  }
+  const account = await callerAccount(clients, options);
+  if (account === null) throw new AwsAccessError(NO_CREDENTIALS);
+  return { clients, ...(account !== undefined ? { account } : {}) };
+}
+
 export async function contextFor(policy: Policy, options: AwsOptions, injected?: AwsClients): Promise<RemediationContext> {
-  const clients = injected ?? createAwsClients({ region: homeRegion(options), regions: policy.regions, endpoint: options.endpoint });
+  const { clients, account } = await awsClientsFor(policy, options, injected);
   return {
     controls: ALL_CONTROLS,
     policy,
     clients,
-    account: (await callerAccount(clients, options)) ?? undefined,
+    account,
     lastKnownGood: new InMemoryLastKnownGood(),
     fixes: fixLedgerFor(options, policy.fixBudget).ledger,
     clock: () => new Date(),
@@ -95,11 +112,13 @@ export function resultText(r: RemediationResult): string {
 export const isCompliantOutcome = (r: RemediationResult) => r.outcome === 'remediated' || r.outcome === 'already-compliant';
 
 export async function remediateCommand(
-  options: AwsOptions & { config: string; finding: string; json?: boolean },
+  options: AwsOptions & { config?: string; finding: string; json?: boolean },
   io: CliIo,
   clients?: AwsClients,
 ): Promise<number> {
-  const policy = loadPolicy(options.config, undefined, io);
+  const file = policyFile(options.config, io);
+  if (!file) return EXIT.usage;
+  const policy = loadPolicy(file, undefined, io);
   if (!policy) return EXIT.usage;
   let finding: Finding;
   try {
@@ -110,7 +129,7 @@ export async function remediateCommand(
     return EXIT.usage;
   }
   if (!policy.controls[finding.control as keyof Policy['controls']]) {
-    write(io.stderr, `control ${finding.control} is not enabled in ${options.config}`);
+    write(io.stderr, `control ${finding.control} is not enabled in ${file}`);
     return EXIT.usage;
   }
   let result: RemediationResult;
@@ -119,8 +138,7 @@ export async function remediateCommand(
     result = await remediate(finding, ctx);
   } catch (error) {
     // a read that fails (no credentials, AccessDenied on the read) is reported, not thrown
-    write(io.stderr, `cannot remediate ${finding.resourceArn}: ${messageOf(error)}`);
-    return EXIT.notCompliant;
+    return reportAwsFailure(io, `remediate ${finding.resourceArn}`, error);
   }
   write(io.stdout, options.json ? JSON.stringify({ type: 'remediation', ...result }) : resultText(result));
   return isCompliantOutcome(result) ? EXIT.ok : EXIT.notCompliant;
@@ -148,8 +166,24 @@ export async function applyFindings(
     write(io.stderr, 'the policy is in dry-run mode: nothing applied (set mode: enforce to fix)');
     return findings.length > 0 ? EXIT.notCompliant : EXIT.ok;
   }
-  const ctx = await contextFor(policy, options, clients);
+  // with --json every finding gets its result line, also when the fix cannot even start
+  const failed = (line: FindingLine, reason: string) =>
+    options.json &&
+    write(
+      io.stdout,
+      JSON.stringify({ type: 'remediation', outcome: 'failed', control: line.control, resourceArn: line.resourceArn, change: null, reason }),
+    );
+  let ctx: RemediationContext;
+  try {
+    ctx = await contextFor(policy, options, clients);
+  } catch (error) {
+    const sentence = accessProblem(error) ?? `cannot reach AWS: ${messageOf(error)}`;
+    for (const line of findings) failed(line, sentence);
+    write(io.stderr, sentence);
+    return EXIT.usage;
+  }
   let allCompliant = true;
+  let unreachable = false;
   const forApproval: FindingLine[] = [];
   for (const line of findings) {
     if (line.risk === 'high' && !options.includeHighRisk) {
@@ -165,7 +199,11 @@ export async function applyFindings(
       write(options.json ? io.stdout : io.stderr, options.json ? JSON.stringify({ type: 'remediation', ...result }) : resultText(result));
     } catch (error) {
       allCompliant = false;
-      write(io.stderr, `cannot remediate ${line.resourceArn}: ${messageOf(error)}`);
+      const problem = accessProblem(error);
+      unreachable ||= problem !== undefined;
+      const reason = problem ?? `cannot remediate: ${messageOf(error)}`;
+      failed(line, reason);
+      write(io.stderr, `cannot remediate ${line.resourceArn}: ${reason}`);
     }
   }
   if (forApproval.length > 0) {
@@ -174,5 +212,6 @@ export async function applyFindings(
       `High-risk fixes need approval (not applied):\n${forApproval.map((l) => `  ${l.control}  ${l.resourceArn}: ${changeText(l)}`).join('\n')}`,
     );
   }
+  if (unreachable) return EXIT.usage;
   return allCompliant ? EXIT.ok : EXIT.notCompliant;
 }

@@ -1,15 +1,17 @@
+import { stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import type { AwsClients } from '../../core/aws';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import { DETECTORS } from '../../controls';
 import { EventRouter } from '../../detectors/router';
 import { expandPaths, readInput, type InputItem } from '../event-input';
-import { EXIT, loadPolicy, write, type CliIo } from '../io';
+import { EXIT, loadPolicy, policyFile, write, type CliIo } from '../io';
 import { changeText, findingRows, summaryText, table } from '../render';
 import { replayEvents, type FindingLine, type ReplayLine } from '../replay';
 import { applyFindings, type AwsOptions } from './remediate';
 
 export interface ReplayCommandOptions extends AwsOptions {
-  config: string;
+  config?: string;
   json?: boolean;
   control?: string[];
   plan?: boolean;
@@ -20,18 +22,45 @@ export interface ReplayCommandOptions extends AwsOptions {
 async function* allInputs(paths: string[], io: CliIo): AsyncIterable<InputItem> {
   const { files, errors, skipped } = await expandPaths(paths);
   for (const dir of skipped) await write(io.stderr, `note: skipped ${dir} (dependencies and git internals hold no events)`);
+  for (const dir of await directoriesWithoutEvents(paths, files))
+    await write(io.stderr, `warning: ${dir} holds no event files (.json, .jsonl, .ndjson, .gz)`);
   yield* errors;
-  for (const file of files) yield* readInput(file, io.stdin);
+  for (const file of files) {
+    if (file === '-' && (io.stdin as { isTTY?: boolean }).isTTY)
+      await write(io.stderr, 'reading events from stdin (paste or pipe them; end with Ctrl-D)…');
+    let items = 0;
+    for await (const item of readInput(file, io.stdin)) {
+      items++;
+      yield item;
+    }
+    if (items === 0) await write(io.stderr, `warning: ${file === '-' ? 'stdin' : file} holds no events`);
+  }
+}
+
+/** The directories given that hold no event file at all: said, since the replay would otherwise just count nothing. */
+async function directoriesWithoutEvents(paths: readonly string[], files: readonly string[]): Promise<string[]> {
+  const empty: string[] = [];
+  for (const path of paths) {
+    if (path === '-') continue;
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isDirectory()) continue;
+    const prefix = join(path, sep);
+    if (!files.some((f) => f.startsWith(prefix))) empty.push(path);
+  }
+  return empty;
 }
 
 export async function replayCommand(
   paths: string[],
-  defaults: { incident: string },
+  defaults: { incident: string; policy: string },
   options: ReplayCommandOptions,
   io: CliIo,
   clients?: AwsClients,
 ): Promise<number> {
-  const policy = loadPolicy(options.config, options.control, io);
+  // the bundled example only judges the bundled incident
+  const file = policyFile(options.config, io, paths.length === 0 ? { bundled: defaults.policy } : {});
+  if (!file) return EXIT.usage;
+  const policy = loadPolicy(file, options.control, io);
   if (!policy) return EXIT.usage;
   const inputs = paths.length > 0 ? paths : [defaults.incident];
   const plan = Boolean(options.plan || options.apply);

@@ -1,16 +1,17 @@
-import { createAwsClients, type AwsClients } from '../../core/aws';
+import type { AwsClients } from '../../core/aws';
+import { reportAwsFailure } from '../aws-access';
 import type { ControlId } from '../../core/controls';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import { decide } from '../../detectors/decide';
 import { sweep } from '../../detectors/sweep';
-import { EXIT, loadPolicy, write, type CliIo } from '../io';
+import { EXIT, loadPolicy, policyFile, write, type CliIo } from '../io';
 import { changeText, findingRows, table } from '../render';
 import { carryOutOffline, emptySummary, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
-import { applyFindings, callerAccount, homeRegion, type AwsOptions } from './remediate';
+import { applyFindings, awsClientsFor, type AwsOptions } from './remediate';
 import { DETECTORS } from '../../controls';
 
 export interface ScanOptions extends AwsOptions {
-  config: string;
+  config?: string;
   control?: string[];
   fix?: boolean;
   includeHighRisk?: boolean;
@@ -50,27 +51,27 @@ function progress(io: CliIo) {
  * `eventId` naming the sweep.
  */
 export async function scanCommand(options: ScanOptions, io: CliIo, injected?: AwsClients): Promise<number> {
-  const policy = loadPolicy(options.config, options.control, io);
+  const file = policyFile(options.config, io);
+  if (!file) return EXIT.usage;
+  const policy = loadPolicy(file, options.control, io);
   if (!policy) return EXIT.usage;
   const concurrency = options.concurrency === undefined ? policy.sweep.concurrency : Number(options.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     write(io.stderr, `--concurrency must be a whole number ≥ 1, not ${options.concurrency}`);
     return EXIT.usage;
   }
-  const clients = injected ?? createAwsClients({ region: homeRegion(options), regions: policy.regions, endpoint: options.endpoint });
   const sweepId = `sweep-${new Date().toISOString()}`;
   const summary: ScanSummary = { ...emptySummary(), sweepId, resources: 0 };
   const bar = progress(io);
   const lastKnownGood = new InMemoryLastKnownGood();
   const shown: ReplayLine[] = [];
   const emit = (line: ReplayLine) => (options.json ? write(io.stdout, JSON.stringify(line)) : (shown.push(line), undefined));
-  const account = await callerAccount(clients, options);
-  if (account === null) {
-    write(
-      io.stderr,
-      'no AWS credentials found: configure the usual chain (AWS_PROFILE, environment, SSO) or point --endpoint at an emulator',
-    );
-    return EXIT.usage;
+  let clients: AwsClients;
+  let account: string | undefined;
+  try {
+    ({ clients, account } = await awsClientsFor(policy, options, injected));
+  } catch (error) {
+    return reportAwsFailure(io, 'scan', error);
   }
   for await (const item of sweep(policy, clients, {
     detectors: DETECTORS,

@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { callerMatches } from '../../core/principals';
 import { runCli } from '../helpers';
@@ -110,13 +111,41 @@ describe('rampart approvals', () => {
     expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
   });
 
-  it('asks which table when none is given', async () => {
+  it('asks which table when none is given and no guard stack is deployed', async () => {
     delete process.env.RAMPART_TABLE;
+    const cfn = mockClient(CloudFormationClient);
+    // what CloudFormation answers for a stack name it does not know
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id Rampart does not exist'), { name: 'ValidationError' }));
 
     const result = await runCli(['approvals', 'list']);
+    cfn.restore();
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('pass --table <name> or set RAMPART_TABLE');
+    expect(result.stderr).toContain('no stack Rampart in us-east-1: pass --stack <name> or --table <name> (or set RAMPART_TABLE)');
+  });
+
+  it("finds the table from the deployed stack's TableName output (--stack)", async () => {
+    delete process.env.RAMPART_TABLE;
+    const cfn = mockClient(CloudFormationClient);
+    cfn.on(DescribeStacksCommand, { StackName: 'GuardProd' }).resolves({
+      Stacks: [
+        {
+          StackName: 'GuardProd',
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date('2026-11-01T00:00:00Z'),
+          // the output key the CDK gives the TableName output of the Guard construct
+          Outputs: [{ OutputKey: 'GuardTableNameFD860DF2', OutputValue: 'GuardProd-FindingsTable1A2B' }],
+        },
+      ],
+    });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+
+    const result = await runCli(['approvals', 'list', '--stack', 'GuardProd']);
+    cfn.restore();
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input.TableName).toBe('GuardProd-FindingsTable1A2B');
   });
 });
 

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { BUNDLED_POLICY } from '../../cli/io';
 import { createAwsClients } from '../../core/aws';
 import { parseEvent } from '../../core/events';
 import type { Finding } from '../../core/finding';
@@ -199,7 +200,7 @@ describe('rampart replay of the real trail records', () => {
       'cloudtrail-PutEventSelectors.soclabs-stratus-real.json',
       'cloudtrail-CreateTrail.elastic-beats-console-real.json',
     ];
-    const result = await runCli(['replay', '--json', '--plan', '--control', 'cloudtrail-logging', ...names.map((n) => join(FIXTURES, n))]);
+    const result = await runCli(['replay', '--json', '--plan', '--config', BUNDLED_POLICY, '--control', 'cloudtrail-logging', ...names.map((n) => join(FIXTURES, n))]);
     const lines = jsonLines(result.stdout);
 
     expect(
