@@ -24,7 +24,8 @@ export function accessProblem(error: unknown): string | undefined {
   const message = messageOf(error);
   if (name === 'CredentialsProviderError' || /Could not load credentials from any providers/.test(message)) return NO_CREDENTIALS;
   if (/Region is missing/.test(message)) return NO_REGION;
-  if (REFUSED_CREDENTIALS.has(name)) return `the AWS credentials were refused (${name}): refresh them (aws sso login, or new keys) and run again`;
+  if (REFUSED_CREDENTIALS.has(name))
+    return `the AWS credentials were refused (${name}): refresh them (aws sso login, or new keys) and run again`;
   return undefined;
 }
 

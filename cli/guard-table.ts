@@ -46,7 +46,11 @@ export interface GuardTable {
  * (`--stack`, `RAMPART_STACK`, `Rampart`). Returns the exit code, said on stderr, when there is
  * no region, no credentials, or no such stack.
  */
-export async function guardTable(options: GuardTableOptions, io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<GuardTable | number> {
+export async function guardTable(
+  options: GuardTableOptions,
+  io: CliIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<GuardTable | number> {
   const region = await resolveRegion(options.region, env);
   if (!region) {
     write(io.stderr, NO_REGION);

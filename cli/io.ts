@@ -43,11 +43,15 @@ export function loadPolicy(
 ): Policy | undefined {
   try {
     const policy = loadPolicyFile(file, options);
-    if (controls?.length === 0) write(io.stderr, "warning: --control names no control (--control ''): every control the policy enables is judged");
+    if (controls?.length === 0)
+      write(io.stderr, "warning: --control names no control (--control ''): every control the policy enables is judged");
     if (!controls || controls.length === 0) return policy;
     const notEnabled = controls.filter((id) => !(id in policy.controls));
     if (notEnabled.length > 0)
-      write(io.stderr, `warning: ${file} does not enable ${notEnabled.join(', ')}: nothing is judged for ${notEnabled.length === 1 ? 'it' : 'them'}`);
+      write(
+        io.stderr,
+        `warning: ${file} does not enable ${notEnabled.join(', ')}: nothing is judged for ${notEnabled.length === 1 ? 'it' : 'them'}`,
+      );
     const only = Object.fromEntries(Object.entries(policy.controls).filter(([id]) => controls.includes(id)));
     return { ...policy, controls: only };
   } catch (error) {
@@ -61,7 +65,11 @@ export function loadPolicy(
  * `./rampart.config.yaml`, the bundled example where allowed), said on stderr; `undefined`
  * (said too) when there is none.
  */
-export function policyFile(flag: string | undefined, io: CliIo, options: { bundled?: string; env?: NodeJS.ProcessEnv } = {}): string | undefined {
+export function policyFile(
+  flag: string | undefined,
+  io: CliIo,
+  options: { bundled?: string; env?: NodeJS.ProcessEnv } = {},
+): string | undefined {
   const location = resolvePolicyLocation({
     flag,
     env: (options.env ?? process.env).RAMPART_CONFIG || undefined,

@@ -24,7 +24,8 @@ export async function describeStack(
   try {
     out = await client.send(new DescribeStacksCommand({ StackName: name }));
   } catch (error) {
-    if ((error as { name?: string }).name === 'ValidationError' && /does not exist/.test(String((error as Error).message))) return undefined;
+    if ((error as { name?: string }).name === 'ValidationError' && /does not exist/.test(String((error as Error).message)))
+      return undefined;
     throw error;
   }
   const stack = out.Stacks?.[0];

@@ -76,7 +76,11 @@ export async function callerAccount(clients: AwsClients, options: AwsOptions): P
  * The clients of the account the credentials act in. Throws {@link AwsAccessError} when there
  * is no region (an emulator endpoint defaults to us-east-1) or no credentials at all.
  */
-export async function awsClientsFor(policy: Policy, options: AwsOptions, injected?: AwsClients): Promise<{ clients: AwsClients; account?: string }> {
+export async function awsClientsFor(
+  policy: Policy,
+  options: AwsOptions,
+  injected?: AwsClients,
+): Promise<{ clients: AwsClients; account?: string }> {
   let clients = injected;
   if (!clients) {
     const region = (await resolveRegion(options.region)) ?? (options.endpoint ? 'us-east-1' : undefined);
@@ -171,7 +175,14 @@ export async function applyFindings(
     options.json &&
     write(
       io.stdout,
-      JSON.stringify({ type: 'remediation', outcome: 'failed', control: line.control, resourceArn: line.resourceArn, change: null, reason }),
+      JSON.stringify({
+        type: 'remediation',
+        outcome: 'failed',
+        control: line.control,
+        resourceArn: line.resourceArn,
+        change: null,
+        reason,
+      }),
     );
   let ctx: RemediationContext;
   try {

@@ -59,14 +59,20 @@ describe('rampart on empty and odd inputs', () => {
     afterAll(() => sts.restore());
 
     it('prints a failed remediation line for every finding when no credentials are found, and exits 2', async () => {
-      sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+      sts
+        .on(GetCallerIdentityCommand)
+        .rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
       const result = await runCli(['replay', '--json', '--apply', '--config', BUNDLED_POLICY, EVENT]);
       const lines = jsonLines(result.stdout);
 
       expect(result.code).toBe(2);
       expect(lines.find((l) => l.type === 'summary')).toMatchObject({ findings: 1 });
       expect(lines.filter((l) => l.type === 'remediation')).toEqual([
-        expect.objectContaining({ outcome: 'failed', control: 's3-default-encryption', resourceArn: expect.stringMatching(/^arn:aws:s3:::/) }),
+        expect.objectContaining({
+          outcome: 'failed',
+          control: 's3-default-encryption',
+          resourceArn: expect.stringMatching(/^arn:aws:s3:::/),
+        }),
       ]);
       expect(result.stderr).toContain('no AWS credentials found');
     });

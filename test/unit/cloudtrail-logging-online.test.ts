@@ -200,7 +200,16 @@ describe('rampart replay of the real trail records', () => {
       'cloudtrail-PutEventSelectors.soclabs-stratus-real.json',
       'cloudtrail-CreateTrail.elastic-beats-console-real.json',
     ];
-    const result = await runCli(['replay', '--json', '--plan', '--config', BUNDLED_POLICY, '--control', 'cloudtrail-logging', ...names.map((n) => join(FIXTURES, n))]);
+    const result = await runCli([
+      'replay',
+      '--json',
+      '--plan',
+      '--config',
+      BUNDLED_POLICY,
+      '--control',
+      'cloudtrail-logging',
+      ...names.map((n) => join(FIXTURES, n)),
+    ]);
     const lines = jsonLines(result.stdout);
 
     expect(

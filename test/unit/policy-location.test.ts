@@ -54,7 +54,7 @@ describe('one policy resolution order for every command and the CDK app', () => 
       expect(result.stdout).toContain('controls: s3-default-encryption');
     });
 
-    it('refuses to judge the user\'s events against the bundled example when there is no policy', async () => {
+    it("refuses to judge the user's events against the bundled example when there is no policy", async () => {
       for (const args of [['replay', event], ['scan'], ['validate-config'], ['remediate', '--finding', '{}']]) {
         const result = await runCli(args);
         expect(result.code).toBe(2);
