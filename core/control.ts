@@ -44,6 +44,12 @@ export interface Detector<State = unknown, P = unknown, Id extends string = stri
   id: Id;
   title: string;
   severity: Severity;
+  /**
+   * The AWS Security Hub controls that judge the same thing (`APIGateway.4`), from the Security
+   * Hub controls reference; none where Security Hub has no such control. Findings sent to Security
+   * Hub (and `--format asff`) carry them.
+   */
+  securityHubControls?: readonly string[];
   /** The zod (mini) schema of the control's slice of the policy; the policy schema is assembled from these. */
   policySchema?: PolicySchema<P>;
   /** The kinds of resource the control guards: ARN grammar, Config type, "not found" codes. */

@@ -107,6 +107,13 @@ export const guardPolicyShape = {
       concurrency: z.number().int().min(1).max(256).default(32),
     })
     .default({ schedule: 'rate(1 hour)', schedules: {}, concurrency: 32 }),
+  /** Where else findings go besides the notification channels. */
+  integrations: z
+    .strictObject({
+      /** Import every finding into AWS Security Hub (ASFF, the account's default product) and resolve it when fixed. */
+      securityHub: z.boolean().default(false),
+    })
+    .default({ securityHub: false }),
   /** Closed findings are kept this long (DynamoDB TTL), for the audit trail. */
   findings: z.strictObject({ retentionDays: z.number().int().positive().default(90) }).default({ retentionDays: 90 }),
   exemptions: z

@@ -98,6 +98,7 @@ async function orNullWhen<T>(notFound: string, call: () => Promise<T>): Promise<
 export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'> = {
   id: 'apigateway-waf',
   title: 'REST API stages have the required WAF web ACL',
+  securityHubControls: ['APIGateway.4'],
   severity: 'high',
   resources: [restApiStage],
   policySchema: wafPolicySchema,

@@ -360,6 +360,8 @@ const EVENT_NAMES = ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelec
 export const cloudtrailLogging: Detector<TrailState, TrailPolicy, 'cloudtrail-logging'> = {
   id: 'cloudtrail-logging',
   title: 'CloudTrail trails log, in every region, with validated and encrypted log files and all management events',
+  // multi-Region trail with read and write management events; encryption at rest; log file validation
+  securityHubControls: ['CloudTrail.1', 'CloudTrail.2', 'CloudTrail.4'],
   // a trail that stops or goes blinds every other control's events too
   severity: 'high',
   resources: [cloudTrailTrail],

@@ -219,6 +219,8 @@ const EVENT_NAMES = ['PutBucketEncryption', 'DeleteBucketEncryption', 'CreateBuc
 export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy, 's3-default-encryption'> = {
   id: 's3-default-encryption',
   title: 'S3 buckets have the required default encryption',
+  // S3.17 (KMS keys at rest) is what Security Hub still judges: S3.4 (any server-side encryption) was retired
+  securityHubControls: ['S3.17'],
   severity: 'medium',
   resources: [s3Bucket],
   policySchema: s3EncryptionPolicySchema,

@@ -32,7 +32,17 @@ export function channelNotifierDepsFromEnv(env: NodeJS.ProcessEnv = process.env)
     io: {
       secrets: new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))),
       post: (...args) => fetch(...args),
+      client: clientCache(),
     },
+  };
+}
+
+/** One SDK client per class, of the function's own account and region, made on first use. */
+function clientCache(): ChannelIo['client'] {
+  const made = new Map<unknown, unknown>();
+  return <C>(ClientClass: new (config: { region?: string }) => C): C => {
+    if (!made.has(ClientClass)) made.set(ClientClass, tracer.captureAWSv3Client(new ClientClass({}) as never));
+    return made.get(ClientClass) as C;
   };
 }
 
@@ -59,7 +69,13 @@ export function makeChannelNotifier(getDeps: () => ChannelNotifierDeps) {
       }
       if (message.kind === 'text')
         logger.info('sending a topic message of no known shape as text', { channel: channel.id, messageId: record.Sns.MessageId });
-      await channel.deliver(channel.render(message, settings), settings, io);
+      const rendered = channel.render(message, settings);
+      if (rendered === null) {
+        // a channel of findings (Security Hub) has nothing to send for an alarm or a notice
+        skipped++;
+        continue;
+      }
+      await channel.deliver(rendered, settings, io);
       posted++;
     }
     return { posted, skipped };

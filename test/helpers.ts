@@ -60,3 +60,8 @@ export function jsonLines(stdout: string): Array<Record<string, unknown>> {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/** A channel's AWS clients in a test that must not make any (Slack, email): asking for one fails the test. */
+export const noAwsClients = (): never => {
+  throw new Error('this channel made an AWS client in a test that expects none');
+};

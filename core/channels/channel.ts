@@ -1,3 +1,4 @@
+import type { Permission } from '../control';
 import type { Policy } from '../policy';
 import type { SecretCache } from '../secrets';
 import type { TopicMessage } from '../topic-messages';
@@ -14,12 +15,19 @@ import type { TopicMessage } from '../topic-messages';
  */
 
 /** The policy keys a channel reads to know whether it is on and where it sends. */
-export type ChannelPolicy = Pick<Policy, 'notifications' | 'approvals'>;
+export type ChannelPolicy = Pick<Policy, 'notifications' | 'approvals'> & Partial<Pick<Policy, 'integrations'>>;
 
-/** Secrets and HTTP for a channel's sending: injected, so tests pass fakes. */
+/** What infra knows besides the policy: the registered controls (core reads no registry). */
+export interface ChannelContext {
+  controls: ReadonlyArray<{ id: string; securityHubControls?: readonly string[] }>;
+}
+
+/** Secrets, HTTP and AWS clients for a channel's sending: injected, so tests pass fakes. */
 export interface ChannelIo {
   secrets: Pick<SecretCache, 'get'>;
   post: typeof fetch;
+  /** An SDK client of the function's own account and region, made once per class. */
+  client<C>(ClientClass: new (config: { region?: string }) => C): C;
 }
 
 /** An SNS subscription: its endpoint and the filter policy that says which messages it takes. */
@@ -36,6 +44,11 @@ interface Channel {
   readonly id: string;
   /** One line for people: where the messages go and how. */
   readonly describe: string;
+  /**
+   * A channel of findings, not of people (Security Hub): it takes the notifications of findings
+   * and renders every other message (alarms, notices, tamper alerts) as `null`, nothing to send.
+   */
+  readonly findingsOnly?: boolean;
 }
 
 /**
@@ -58,9 +71,11 @@ export interface TopicChannel extends Channel {
 export interface FunctionChannel<Settings = unknown, Rendered = unknown> extends Channel {
   readonly delivery: 'function';
   /** The function's environment, or undefined when the policy leaves the channel off. */
-  environment(policy: ChannelPolicy): Record<string, string> | undefined;
+  environment(policy: ChannelPolicy, context?: ChannelContext): Record<string, string> | undefined;
   /** The secrets the function reads (infra grants exactly these). */
   secretArns(policy: ChannelPolicy): string[];
+  /** AWS actions the function calls besides reading its secrets; `${Partition}`, `${Region}`, `${Account}` are left to infra. */
+  permissions?(policy: ChannelPolicy): Permission[];
   /** Its settings back from that environment, at cold start: a missing one fails there, not on the first alarm. */
   settingsFromEnv(env: Readonly<Record<string, string | undefined>>): Settings;
   render(message: TopicMessage, settings: Settings): Rendered;

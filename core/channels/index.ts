@@ -1,14 +1,24 @@
 import type { FunctionChannel, NotificationChannel, TopicChannel } from './channel';
 import { emailChannel } from './email';
+import { securityHubChannel } from './security-hub';
 import { slackChannel } from './slack';
 
 /**
  * THE list of notification channels. The publisher, the channel notifier function and the
  * infrastructure read it; a new channel (Microsoft Teams, PagerDuty) is its module and a line here.
+ * Security Hub is one too: a channel of findings rather than of people.
  */
-export const CHANNELS: readonly NotificationChannel[] = [emailChannel, slackChannel];
+export const CHANNELS: readonly NotificationChannel[] = [emailChannel, slackChannel, securityHubChannel];
 
-export type { ChannelIo, ChannelPolicy, FunctionChannel, NotificationChannel, TopicChannel, TopicSubscription } from './channel';
+export type {
+  ChannelContext,
+  ChannelIo,
+  ChannelPolicy,
+  FunctionChannel,
+  NotificationChannel,
+  TopicChannel,
+  TopicSubscription,
+} from './channel';
 
 /** The channels SNS delivers itself, each writing the body of its protocol in every publish. */
 export const topicChannelsOf = (channels: readonly NotificationChannel[]) =>

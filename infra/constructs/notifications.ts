@@ -1,4 +1,4 @@
-import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,6 +12,7 @@ import type { Policy } from '../../core/policy';
 import { CHANNELS, functionChannelsOf, topicChannelsOf, type NotificationChannel, type TopicChannel } from '../../core/channels';
 import type { TopicProtocol } from '../../core/channels/channel';
 import { APPROVER_ATTRIBUTE } from '../../core/topic-messages';
+import { DETECTORS } from '../../controls';
 import { RampartFunction } from './functions';
 
 export interface NotificationsProps {
@@ -57,18 +58,29 @@ export class Notifications extends Construct {
     for (const channel of topicChannelsOf(channels)) this.subscribe(channel, props.policy);
     const notifiers = new Map<string, RampartFunction>();
     for (const channel of functionChannelsOf(channels)) {
-      const environment = channel.environment(props.policy);
+      const environment = channel.environment(props.policy, { controls: DETECTORS });
       if (!environment) continue;
       const notifier = new RampartFunction(this, `${pascal(channel.id)}Notifier`, {
         entry: 'handlers/channel-notifier.ts',
         handler: 'handler',
         description: `Rampart: renders every topic message for ${channel.id} and sends it`,
         key: props.key,
-        environment: { RAMPART_CHANNEL: channel.id, ...environment },
+        environment: {
+          RAMPART_CHANNEL: channel.id,
+          RAMPART_ACCOUNT: Stack.of(this).account,
+          RAMPART_PARTITION: Stack.of(this).partition,
+          ...environment,
+        },
         // SNS invokes it asynchronously: a send the far end keeps refusing ends up here, not lost
         deadLetterQueue: props.deadLetterQueue,
       });
       for (const secretArn of channel.secretArns(props.policy)) grantSecretRead(notifier, secretArn);
+      // the channel's own calls, in the guard's account and region only
+      const stack = Stack.of(this);
+      const fill = (pattern: string) =>
+        pattern.split('${Partition}').join(stack.partition).split('${Region}').join(stack.region).split('${Account}').join(stack.account);
+      for (const p of channel.permissions?.(props.policy) ?? [])
+        notifier.addToRolePolicy(new iam.PolicyStatement({ actions: [...p.actions], resources: p.resources.map(fill) }));
       this.topic.addSubscription(
         new subscriptions.LambdaSubscription(notifier, {
           deadLetterQueue: props.deadLetterQueue,

@@ -13,7 +13,7 @@ import { classifyTopicMessage, TAMPER_ALERT_PREFIX, type PublishedMessage, type 
 import { makeChannelNotifier } from '../../handlers/channel-notifier';
 import { Notifications } from '../../infra/constructs/notifications';
 import { publishApprovalLinks, publishExemptionChange, publishNotification } from '../../remediators/notifier';
-import { fixture, policy } from '../helpers';
+import { noAwsClients, fixture, policy } from '../helpers';
 
 const FINDING: Finding = {
   id: 'f1',
@@ -77,14 +77,15 @@ function shown(channel: NotificationChannel, message: TopicMessage): string {
 }
 
 describe('every channel renders every message kind', () => {
-  it('lists email and Slack', () => {
-    expect(CHANNELS.map((c) => [c.id, c.delivery])).toEqual([
-      ['email', 'topic'],
-      ['slack', 'function'],
+  it('lists email and Slack for people, and Security Hub for findings', () => {
+    expect(CHANNELS.map((c) => [c.id, c.delivery, c.findingsOnly ?? false])).toEqual([
+      ['email', 'topic', false],
+      ['slack', 'function', false],
+      ['security-hub', 'function', true],
     ]);
   });
 
-  for (const channel of CHANNELS) {
+  for (const channel of CHANNELS.filter((c) => !c.findingsOnly)) {
     it.each(MESSAGES.map(([m, headline]) => [m.kind, headline, m] as const))(
       `${channel.id}: %s shows "%s", not its JSON`,
       (_kind, headline, message) => {
@@ -103,7 +104,7 @@ describe('every channel renders every message kind', () => {
     const notifier = makeChannelNotifier(() => ({
       channel: slack,
       settings: slack.settingsFromEnv({ RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:w' }),
-      io: { secrets: { get: async () => 'https://hooks.slack.invalid/x' }, post: post as unknown as typeof fetch },
+      io: { secrets: { get: async () => 'https://hooks.slack.invalid/x' }, post: post as unknown as typeof fetch, client: noAwsClients },
     }));
 
     await notifier({
@@ -128,7 +129,7 @@ describe('every channel renders every message kind', () => {
 
   it('renders a message of no known shape as text, and never throws', () => {
     for (const raw of ['', 'plain words', '{"unexpected": true}', '[1,2]', 'null', '{"kind":"detected","finding":null}']) {
-      for (const channel of CHANNELS) expect(() => shown(channel, classifyTopicMessage(raw))).not.toThrow();
+      for (const channel of CHANNELS.filter((c) => !c.findingsOnly)) expect(() => shown(channel, classifyTopicMessage(raw))).not.toThrow();
     }
   });
 });
@@ -223,7 +224,7 @@ describe('a third channel added to the list gets every message, touching nothing
     const notifier = makeChannelNotifier(() => ({
       channel: pager,
       settings: pager.settingsFromEnv(env),
-      io: { secrets: { get: async () => 'pager-key' }, post: fetch },
+      io: { secrets: { get: async () => 'pager-key' }, post: fetch, client: noAwsClients },
     }));
 
     expect(await notifier(event)).toEqual({ posted: 5, skipped: 2 });

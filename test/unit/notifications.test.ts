@@ -12,7 +12,7 @@ import { forHtml, forSlack, forTerminal } from '../../core/neutralise';
 import { TAMPER_ALERT_PREFIX } from '../../core/topic-messages';
 import { channelNotifierDepsFromEnv, makeChannelNotifier, type ChannelNotifierDeps } from '../../handlers/channel-notifier';
 import { publishNotification } from '../../remediators/notifier';
-import { fixture } from '../helpers';
+import { noAwsClients, fixture } from '../helpers';
 
 const FINDING: Finding = {
   id: 'f1',
@@ -135,7 +135,7 @@ describe('the Slack notifier', () => {
       RAMPART_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack-webhook',
       RAMPART_SLACK_BUTTONS: String(buttons),
     }),
-    io: { secrets: { get: async () => 'https://hooks.slack.invalid/services/T/B/X' }, post: post as typeof fetch },
+    io: { secrets: { get: async () => 'https://hooks.slack.invalid/services/T/B/X' }, post: post as typeof fetch, client: noAwsClients },
   });
   const makeSlackNotifier = (getDeps: () => ChannelNotifierDeps, post: typeof fetch) =>
     makeChannelNotifier(() => ({ ...getDeps(), io: { ...getDeps().io, post } }));
@@ -279,7 +279,7 @@ describe('the Slack notifier', () => {
 
   it('fails at cold start, not on the first alarm, when its webhook is not configured', () => {
     expect(() => channelNotifierDepsFromEnv({ RAMPART_CHANNEL: 'slack' })).toThrow('RAMPART_SLACK_WEBHOOK_SECRET_ARN is not set');
-    expect(() => channelNotifierDepsFromEnv({})).toThrow('no notification channel undefined (known: email, slack)');
+    expect(() => channelNotifierDepsFromEnv({})).toThrow('no notification channel undefined (known: email, slack, security-hub)');
   });
 });
 
