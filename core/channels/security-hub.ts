@@ -15,6 +15,7 @@ import type { ChannelContext, ChannelPolicy, FunctionChannel } from './channel';
  * import throws, so SNS retries it and the dead-letter queue keeps it.
  */
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first send, not at every cold start (core/sdk.ts)
 const securityHub = lazyModule(() => require('@aws-sdk/client-securityhub') as typeof import('@aws-sdk/client-securityhub'));
 
 export interface SecurityHubSettings {
