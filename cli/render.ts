@@ -1,3 +1,4 @@
+import { followUpsText } from '../core/control';
 import type { Actor } from '../core/finding';
 import { forTerminal } from '../core/neutralise';
 import type { FindingLine, ReplayLine, ReplaySummary } from './replay';
@@ -67,5 +68,5 @@ export function summaryText(s: ReplaySummary): string {
 export function changeText(f: FindingLine): string {
   if (!f.change) return `no change: ${f.reason ?? 'none planned'}`;
   const approval = f.risk === 'high' ? 'needs approval' : 'automatic';
-  return `${f.change.operation} in ${f.change.region} (${approval}): ${JSON.stringify(f.change.input)}`;
+  return `${f.change.operation} in ${f.change.region} (${approval}): ${JSON.stringify(f.change.input)}${followUpsText(f.change)}`;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { stepsOf } from './control';
 import { forHtml, forTerminal, forTextLine } from './neutralise';
 import type { ApprovalRecord } from './stores';
 
@@ -176,7 +177,10 @@ export function confirmationPage(record: ApprovalRecord, decision: ApprovalVerb,
         )
         .join('')}</tbody></table>`
     : '<p class="card">The finding records no settings to compare; the API call below is the whole change.</p>';
-  const call = `${record.change.service}:${record.change.operation} in ${record.change.region}\n${JSON.stringify(record.change.input, null, 2)}`;
+  // every call of the fix, in the order it is sent (a cancelled key deletion is followed by EnableKey)
+  const call = stepsOf(record.change)
+    .map((step, i) => `${i > 0 ? 'then ' : ''}${step.service}:${step.operation} in ${step.region}\n${JSON.stringify(step.input, null, 2)}`)
+    .join('\n');
   const asked = whoWasAsked(record);
   const main =
     `<p class="violation">${text(f.violation)}</p>` +

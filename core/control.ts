@@ -74,6 +74,12 @@ export interface Detector<State = unknown, P = unknown, Id extends string = stri
   list(clients: AwsClients): AsyncIterable<ResourceRef>;
   /** What `list` calls need (infra grants them to the sweep). */
   listPermissions: readonly Permission[];
+  /**
+   * Optional, pure: the control's slice completed from the other controls the policy enables,
+   * when the policy is read (config-recording requires the Config resource types they rely on).
+   * Applied on every read of the policy, so it must give the same slice when applied again.
+   */
+  completePolicy?(policy: P, enabled: readonly AnyDetector[]): P;
 }
 
 /** A detector of any control, as the registry holds them. */
@@ -95,6 +101,37 @@ export interface Change {
   region: string;
   /** Exactly the SDK v3 command input `apply` sends. */
   input: Record<string, unknown>;
+  /**
+   * The account the call acts in, when its input does not name the resource fully (a Config
+   * recorder is named without its account), so `targetOf` can still tell the resource.
+   */
+  account?: string;
+  /**
+   * Calls that complete the same fix, sent in order after this one and only if it succeeded (a
+   * cancelled key deletion leaves the key disabled: `EnableKey` follows `CancelKeyDeletion`).
+   * Each is one of the remediator's declared operations and writes to the same resource.
+   */
+  followUps?: readonly Change[];
+}
+
+/** The calls of a change in the order they are sent: the change, then its follow-ups. */
+export function stepsOf(change: Change): Change[] {
+  return [change, ...(change.followUps ?? []).flatMap(stepsOf)];
+}
+
+/** The follow-ups of a change for humans, `, then EnableKey {...}`; `''` when there are none. */
+export function followUpsText(change: Change): string {
+  return stepsOf(change)
+    .slice(1)
+    .map((step) => `, then ${step.operation} ${JSON.stringify(step.input)}`)
+    .join('');
+}
+
+/** One line for humans: `CancelKeyDeletion {...}, then EnableKey {...}`. */
+export function describeChange(change: Change): string {
+  return stepsOf(change)
+    .map((step) => `${step.operation} ${JSON.stringify(step.input)}`)
+    .join(', then ');
 }
 
 export type Plan = { change: Change } | { change: null; reason: string };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { PolicyError, type PolicyIssue } from './errors';
+import type { AnyDetector } from './control';
 import { DEFAULT_EXPIRY_TAG_KEY } from './exemptions';
 
 /**
@@ -148,6 +149,8 @@ export const guardPolicyShape = {
 export interface ControlPolicyEntry {
   readonly id: string;
   readonly policySchema: z.core.$ZodType;
+  /** The control's detector: its `completePolicy`, and what the other controls' completions read of it (triggers). */
+  readonly detector?: AnyDetector;
 }
 
 type ControlsShape<Cs extends readonly ControlPolicyEntry[]> = { [C in Cs[number] as C['id']]: z.ZodOptional<C['policySchema']> };
@@ -162,13 +165,30 @@ type ControlsShape<Cs extends readonly ControlPolicyEntry[]> = { [C in Cs[number
  */
 export function buildPolicySchema<const Cs extends readonly ControlPolicyEntry[]>(controls: Cs) {
   const shape = Object.fromEntries(controls.map((c) => [c.id, z.optional(c.policySchema)])) as ControlsShape<Cs>;
-  return z.strictObject({ ...guardPolicyShape, controls: z.strictObject(shape).default({} as never) }).superRefine((policy, ctx) => {
-    // a schedule of a control that is off would sweep nothing: a typo, most likely
-    for (const id of Object.keys(policy.sweep.schedules)) {
-      if ((policy.controls as Record<string, unknown>)[id] !== undefined) continue;
-      ctx.addIssue({ code: 'custom', path: ['sweep', 'schedules', id], message: `${id} is not a control the policy enables` });
-    }
-  });
+  return z
+    .strictObject({ ...guardPolicyShape, controls: z.strictObject(shape).default({} as never) })
+    .superRefine((policy, ctx) => {
+      // a schedule of a control that is off would sweep nothing: a typo, most likely
+      for (const id of Object.keys(policy.sweep.schedules)) {
+        if ((policy.controls as Record<string, unknown>)[id] !== undefined) continue;
+        ctx.addIssue({ code: 'custom', path: ['sweep', 'schedules', id], message: `${id} is not a control the policy enables` });
+      }
+    })
+    .transform((policy) => completed(policy, controls));
+}
+
+/** Each enabled control's slice completed from the other enabled controls (`Detector.completePolicy`). */
+function completed<P extends { controls: object }>(policy: P, controls: readonly ControlPolicyEntry[]): P {
+  const slices = policy.controls as Record<string, unknown>;
+  const enabled = controls.filter((c) => slices[c.id] !== undefined).flatMap((c) => (c.detector ? [c.detector] : []));
+  let changed: Record<string, unknown> | undefined;
+  for (const c of controls) {
+    const complete = c.detector?.completePolicy;
+    if (!complete || slices[c.id] === undefined) continue;
+    changed ??= { ...slices };
+    changed[c.id] = complete(slices[c.id], enabled);
+  }
+  return changed ? { ...policy, controls: changed } : policy;
 }
 
 /** A policy of some controls, as core and the engine see it: the guard's keys typed, each control's slice its own. */

@@ -1,5 +1,5 @@
 import type { AwsClients } from '../core/aws';
-import type { Change, Control } from '../core/control';
+import { stepsOf, type Change, type Control } from '../core/control';
 import type { Risk } from '../core/controls';
 import { exemptionOf } from '../core/exemptions';
 import type { Finding, ResourceRef } from '../core/finding';
@@ -140,16 +140,19 @@ export async function applyChange(finding: Finding, change: Change, ctx: Remedia
   if (refused) return refused;
   const control = controlOf(finding, ctx);
   const { remediator } = control;
-  if (!remediator.permissions[change.operation]) {
-    return result(finding, { outcome: 'failed', change, reason: `refused: ${finding.control} does not make ${change.operation} calls` });
-  }
-  const target = remediator.targetOf(change);
-  if (target !== finding.resourceArn) {
-    return result(finding, {
-      outcome: 'failed',
-      change,
-      reason: `refused: the change writes to ${target}, not to the finding's ${finding.resourceArn}`,
-    });
+  // every call of the fix, follow-ups included, is declared and writes to the finding's resource
+  for (const step of stepsOf(change)) {
+    if (!remediator.permissions[step.operation]) {
+      return result(finding, { outcome: 'failed', change, reason: `refused: ${finding.control} does not make ${step.operation} calls` });
+    }
+    const target = remediator.targetOf(step);
+    if (target !== finding.resourceArn) {
+      return result(finding, {
+        outcome: 'failed',
+        change,
+        reason: `refused: the change writes to ${target}, not to the finding's ${finding.resourceArn}`,
+      });
+    }
   }
   const key = keyOf(finding, ctx);
   const at = ctx.clock();

@@ -1,5 +1,5 @@
 import type { AwsClients, ClientClass } from '../core/aws';
-import type { Change } from '../core/control';
+import { stepsOf, type Change } from '../core/control';
 
 /** What a client's `send` takes and returns, for any service. */
 interface SendingClient {
@@ -25,4 +25,26 @@ export async function sendChange(
     throw new TypeError(`cannot apply ${change.operation}: not an operation this control declares`);
   }
   await clients.get(Client, change.region).send(new (Command as new (input: unknown) => unknown)(change.input));
+}
+
+/**
+ * Sends a planned change and its follow-ups, in order, each as {@link sendChange} does; a call
+ * that fails stops the rest (a follow-up completes its predecessor, it never stands alone).
+ *
+ * @example await sendChanges(kms(), kms().KMSClient, change, clients, Object.keys(permissions))
+ */
+export async function sendChanges(
+  module: object,
+  Client: ClientClass<SendingClient>,
+  change: Change,
+  clients: AwsClients,
+  operations: readonly string[],
+): Promise<void> {
+  const steps = stepsOf(change);
+  // refuse the whole fix before the first call when any step is not declared
+  for (const step of steps) {
+    if (!operations.includes(step.operation) || typeof (module as Record<string, unknown>)[`${step.operation}Command`] !== 'function')
+      throw new TypeError(`cannot apply ${step.operation}: not an operation this control declares`);
+  }
+  for (const step of steps) await sendChange(module, Client, step, clients, operations);
 }

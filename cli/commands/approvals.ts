@@ -1,3 +1,4 @@
+import { describeChange } from '../../core/control';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoApprovalStore, DynamoFindingsStore } from '../../core/dynamo-stores';
@@ -27,13 +28,7 @@ export async function listApprovals(options: ApprovalsOptions, io: CliIo): Promi
         io.stdout,
         table(
           ['ID', 'CONTROL', 'RESOURCE', 'CHANGE', 'EXPIRES'],
-          pending.map((a) => [
-            a.id,
-            a.finding.control,
-            a.finding.resourceArn,
-            `${a.change.operation} ${JSON.stringify(a.change.input)}`,
-            a.expiresAt,
-          ]),
+          pending.map((a) => [a.id, a.finding.control, a.finding.resourceArn, describeChange(a.change), a.expiresAt]),
         ),
       );
     return EXIT.ok;

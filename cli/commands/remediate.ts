@@ -1,3 +1,4 @@
+import { followUpsText } from '../../core/control';
 import { z } from 'zod';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createAwsClients, type AwsClients } from '../../core/aws';
@@ -108,7 +109,7 @@ export async function contextFor(policy: Policy, options: AwsOptions, injected?:
 /** The human report of one remediation. */
 export function resultText(r: RemediationResult): string {
   const lines = [`${r.control}  ${r.resourceArn}: ${r.outcome}`, `  ${r.reason}`];
-  if (r.change) lines.push(`  ${r.change.operation} (${r.change.region}): ${JSON.stringify(r.change.input)}`);
+  if (r.change) lines.push(`  ${r.change.operation} (${r.change.region}): ${JSON.stringify(r.change.input)}${followUpsText(r.change)}`);
   if (r.verifiedState !== undefined) lines.push(`  now: ${compact(r.verifiedState)}`);
   return lines.join('\n');
 }

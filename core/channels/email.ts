@@ -1,3 +1,4 @@
+import { followUpsText } from '../control';
 import type { ExemptionChange } from '../exemptions';
 import { exemptionHeadlineOf } from '../exemption-notice';
 import { forTerminal, forTextLine } from '../neutralise';
@@ -33,7 +34,8 @@ export function textOf(n: Notification): string {
     `Seen in:  ${t(f.eventName ?? 'event')} ${t(f.eventId)}${f.eventTime ? ` at ${t(f.eventTime)}` : ''} by ${t(actorOf(f))}`,
   ];
   if (n.reason) lines.push(`Outcome:  ${t(n.reason)}`);
-  if (n.change) lines.push(`Change:   ${n.change.operation} in ${n.change.region}: ${t(JSON.stringify(n.change.input))}`);
+  if (n.change)
+    lines.push(`Change:   ${n.change.operation} in ${n.change.region}: ${t(JSON.stringify(n.change.input) + followUpsText(n.change))}`);
   if (n.decidedBy) lines.push(`Decided by: ${t(n.decidedBy)}`);
   const a = n.approval;
   if (a?.approver && a.approveUrl && a.rejectUrl) {

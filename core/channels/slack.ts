@@ -1,3 +1,4 @@
+import { describeChange } from '../control';
 import type { ExemptionChange } from '../exemptions';
 import { exemptionHeadlineOf } from '../exemption-notice';
 import { forSlack, forSlackCode, forTextLine } from '../neutralise';
@@ -58,7 +59,7 @@ export function slackBlocksOf(n: Notification, options: SlackRenderOptions = {})
   ];
   const details = [
     n.reason && `*Outcome:* ${forSlack(n.reason)}`,
-    n.change && `*Change:* ${forSlackCode(`${n.change.operation} ${JSON.stringify(n.change.input)}`)}`,
+    n.change && `*Change:* ${forSlackCode(describeChange(n.change))}`,
     n.decidedBy && `*Decided by:* ${forSlack(n.decidedBy)}`,
   ]
     .filter(Boolean)

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { parseEvent, type RampartEvent } from '../../core/events';
 import type { AwsClients } from '../../core/aws';
-import type { Control } from '../../core/control';
+import { stepsOf, type Control } from '../../core/control';
 import { loadPolicyFile, parsePolicyText } from '../../controls/policy';
 import { CONTROLS, CONTROL_IDS, RESOURCE_KINDS } from '../../controls';
 import { policySchema } from '../../controls/policy';
@@ -133,6 +133,8 @@ describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s', (
   });
 });
 
+const IAM_PREFIX_OF_CLIENT: Record<string, string> = { configservice: 'config', s3control: 's3' };
+
 /**
  * A client set that answers every call with `{}` and records which command of which client
  * was sent: what a control's reads, listings and fixes really call, whatever its service.
@@ -144,7 +146,9 @@ function recordingClients(): { clients: AwsClients; sent: Array<{ service: strin
     regions: ['us-east-1'],
     account: '111122223333',
     get(Client: { name: string; prototype: object }) {
-      const service = Client.name.replace(/Client$/, '').toLowerCase();
+      const name = Client.name.replace(/Client$/, '').toLowerCase();
+      // the IAM service prefix of the client's calls, where it is not the client's own name
+      const service = IAM_PREFIX_OF_CLIENT[name] ?? name;
       // an instance of the class (the SDK's paginators check it), whose own `send` records
       return Object.assign(Object.create(Client.prototype) as object, {
         send: async (command: object) => (sent.push({ service, command: command.constructor.name }), {}),
@@ -171,11 +175,16 @@ describe.each(CONTROLS.map((c): [string, Control] => [c.id, c]))('control %s, ag
         const { clients, sent } = recordingClients();
         await remediator.apply(plan.change, clients);
         applied++;
-        expect(sent.map((c) => c.command)).toEqual([`${plan.change.operation}Command`]);
-        const permission = remediator.permissions[plan.change.operation];
-        expect(permission?.actions.length).toBeGreaterThan(0);
-        // the write goes to the service the permission names (wafv2 for AssociateWebACL, ...)
-        expect(permission!.actions.map(serviceOf)).toContain(sent[0]!.service);
+        // the change and its follow-ups, in order, and nothing else
+        const steps = stepsOf(plan.change);
+        expect(sent.map((c) => c.command)).toEqual(steps.map((step) => `${step.operation}Command`));
+        steps.forEach((step, i) => {
+          const permission = remediator.permissions[step.operation];
+          expect(permission?.actions.length).toBeGreaterThan(0);
+          // the write goes to the service the permission names (wafv2 for AssociateWebACL, ...)
+          expect(permission!.actions.map(serviceOf)).toContain(sent[i]!.service);
+          expect(remediator.targetOf(step)).toBe(j.finding.resourceArn);
+        });
       }
     }
     expect(applied).toBeGreaterThan(0);

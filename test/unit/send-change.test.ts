@@ -1,9 +1,9 @@
-import { APIGatewayClient, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, UpdateStageCommand, UpdateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
 import * as apiGatewaySdk from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAwsClients } from '../../core/aws';
-import type { Change } from '../../core/control';
-import { sendChange } from '../../remediators/send-change';
+import { describeChange, type Change } from '../../core/control';
+import { sendChange, sendChanges } from '../../remediators/send-change';
 
 const change: Change = {
   service: 'apigateway',
@@ -33,6 +33,48 @@ describe('sendChange', () => {
     await expect(
       sendChange(apiGatewaySdk, APIGatewayClient, { ...change, operation: 'DeleteStage' }, clients, ['UpdateStage']),
     ).rejects.toThrow(/cannot apply DeleteStage/);
+    expect(api.calls()).toHaveLength(0);
+  });
+});
+
+describe('sendChanges', () => {
+  const api = mockClient(APIGatewayClient);
+  beforeEach(() => api.reset());
+  const usagePlan: Change = {
+    service: 'apigateway',
+    operation: 'UpdateUsagePlan',
+    region: 'eu-west-1',
+    input: { usagePlanId: 'u1', patchOperations: [] },
+  };
+  const chained: Change = { ...change, followUps: [usagePlan] };
+
+  it('sends the change, then its follow-ups, in order', async () => {
+    api.on(UpdateStageCommand).resolves({}).on(UpdateUsagePlanCommand).resolves({});
+
+    await sendChanges(apiGatewaySdk, APIGatewayClient, chained, createAwsClients({ region: 'us-east-1' }), [
+      'UpdateStage',
+      'UpdateUsagePlan',
+    ]);
+
+    expect(api.calls().map((c) => c.args[0].constructor.name)).toEqual(['UpdateStageCommand', 'UpdateUsagePlanCommand']);
+    expect(describeChange(chained)).toBe(
+      `UpdateStage ${JSON.stringify(change.input)}, then UpdateUsagePlan ${JSON.stringify(usagePlan.input)}`,
+    );
+  });
+
+  it('sends no follow-up after a call that failed', async () => {
+    api.on(UpdateStageCommand).rejects(new Error('throttled'));
+
+    await expect(
+      sendChanges(apiGatewaySdk, APIGatewayClient, chained, createAwsClients({ region: 'us-east-1' }), ['UpdateStage', 'UpdateUsagePlan']),
+    ).rejects.toThrow('throttled');
+    expect(api).toHaveReceivedCommandTimes(UpdateUsagePlanCommand, 0);
+  });
+
+  it('refuses the whole fix before the first call when a follow-up is not declared', async () => {
+    await expect(
+      sendChanges(apiGatewaySdk, APIGatewayClient, chained, createAwsClients({ region: 'us-east-1' }), ['UpdateStage']),
+    ).rejects.toThrow(/cannot apply UpdateUsagePlan/);
     expect(api.calls()).toHaveLength(0);
   });
 });
