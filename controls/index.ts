@@ -3,10 +3,12 @@ import { withTagEvents } from '../detectors/exemption-events';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { cloudtrailLogging } from '../detectors/cloudtrail-logging';
+import { configRecording } from '../detectors/config-recording';
 import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
 import { cloudtrailLoggingRemediator } from '../remediators/cloudtrail-logging';
+import { configRecordingRemediator } from '../remediators/config-recording';
 import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encryption';
 
 /**
@@ -21,6 +23,7 @@ export const CONTROLS = [
   control(apigatewayWaf, apigatewayWafRemediator),
   control(apigatewayThrottling, apigatewayThrottlingRemediator),
   control(cloudtrailLogging, cloudtrailLoggingRemediator),
+  control(configRecording, configRecordingRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */

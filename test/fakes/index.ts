@@ -8,6 +8,7 @@ import { telemetry } from '../../handlers/telemetry';
 import type { GuardDeps } from '../../handlers/deps';
 import { FakeApiGateway } from './apigateway';
 import { FakeCloudTrail } from './cloudtrail';
+import { FakeConfigService } from './config-service';
 import { FakeKms } from './kms';
 import { FakeS3 } from './s3';
 import { FakeWafv2 } from './wafv2';
@@ -18,7 +19,7 @@ export { s3Error } from './s3';
 /**
  * A small in-memory AWS behind mocked SDK v3 clients, one fake per service (test/fakes/<service>.ts):
  * S3 default encryption, API Gateway stages and usage plans, WAFv2 associations, KMS aliases,
- * CloudTrail trails.
+ * CloudTrail trails, Config recorders and delivery channels.
  * Writes change the state and are logged, so a test sees what a fix really did. A control on a
  * new service adds its fake beside these and one line here.
  */
@@ -32,6 +33,7 @@ export class FakeAws {
       wafv2: new FakeWafv2(this.world, apiGateway),
       kms: new FakeKms(),
       cloudTrail: new FakeCloudTrail(this.world),
+      configService: new FakeConfigService(this.world),
     };
   })();
   readonly buckets = this.services.s3.buckets;
@@ -47,6 +49,7 @@ export class FakeAws {
   readonly wafv2 = this.services.wafv2.mock;
   readonly kms = this.services.kms.mock;
   readonly cloudTrail = this.services.cloudTrail.mock;
+  readonly configService = this.services.configService.mock;
 
   /** Reads of an association after it was written that still show the old one (eventual consistency). */
   get associationLag(): number {

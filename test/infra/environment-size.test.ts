@@ -44,6 +44,15 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
       managementEvents: 'All',
       risk: 'low',
     },
+    'config-recording': {
+      allSupported: false,
+      resourceTypes: ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::EC2::SecurityGroup'],
+      recreate: {
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig`,
+        s3BucketName: `config-bucket-${ACCOUNT}`,
+      },
+      risk: 'low',
+    },
   };
   return {
     mode: 'enforce',

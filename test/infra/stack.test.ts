@@ -56,9 +56,10 @@ describe('the Rampart stack', () => {
       const [rule] = Object.values(
         template.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp(`^Rampart ${detector.id}:`) } }),
       ) as Array<{
-        Properties: { EventPattern: { $or: Array<Record<string, unknown>> } };
+        Properties: { EventPattern: { $or?: Array<Record<string, unknown>> } };
       }>;
-      const branches = rule!.Properties.EventPattern.$or;
+      // a control with one pattern has it as the rule's pattern, not under $or
+      const branches = rule!.Properties.EventPattern.$or ?? [rule!.Properties.EventPattern];
       const patterns = eventPatternsOf(detector);
       expect(branches).toHaveLength(patterns.length);
       patterns.forEach((pattern, i) => {
@@ -95,12 +96,19 @@ describe('the Rampart stack', () => {
         'cloudtrail:StartLogging',
         'cloudtrail:UpdateTrail',
         'cloudtrail:PutEventSelectors',
+        'config:StartConfigurationRecorder',
+        'config:PutConfigurationRecorder',
+        'config:PutDeliveryChannel',
+        'iam:PassRole',
         // reads: Apply plans again before it writes
         'apigateway:GET',
         'cloudtrail:GetTrail',
         'cloudtrail:GetTrailStatus',
         'cloudtrail:GetEventSelectors',
         'cloudtrail:ListTags',
+        'config:DescribeConfigurationRecorders',
+        'config:DescribeConfigurationRecorderStatus',
+        'config:DescribeDeliveryChannels',
         's3:GetEncryptionConfiguration',
         's3:GetBucketTagging',
         'kms:DescribeKey',
@@ -131,7 +139,7 @@ describe('the Rampart stack', () => {
       Properties: { Role: { 'Fn::GetAtt': [string] } };
     }>;
     const [topic] = Object.keys(template.findResources('AWS::SNS::Topic'));
-    expect(detectors).toHaveLength(4);
+    expect(detectors).toHaveLength(DETECTORS.length);
     for (const fn of detectors) {
       const publish = (policiesByRole(template).get(fn.Properties.Role['Fn::GetAtt'][0]) ?? []).filter((st) =>
         actionsOf(st).includes('sns:Publish'),
@@ -164,7 +172,7 @@ describe('the Rampart stack', () => {
     const detectors = template.findResources('AWS::Lambda::Function', {
       Properties: { Handler: 'index.handler', Environment: { Variables: { RAMPART_CONTROL: Match.anyValue() } } },
     });
-    expect(Object.keys(detectors)).toHaveLength(4);
+    expect(Object.keys(detectors)).toHaveLength(DETECTORS.length);
     for (const fn of Object.values(detectors) as Array<{ Properties: { DeadLetterConfig?: unknown } }>)
       expect(fn.Properties.DeadLetterConfig).toBeDefined();
     for (const rule of Object.values(template.findResources('AWS::Events::Rule')) as Array<{
@@ -235,7 +243,7 @@ describe('the Rampart stack', () => {
           .Statement,
     );
     const describe = statements.filter((st) => st.Action === 'states:DescribeExecution');
-    expect(describe).toHaveLength(5); // four detectors and the sweep
+    expect(describe).toHaveLength(DETECTORS.length + 1); // every detector and the sweep
     for (const st of describe) {
       expect(st.Resource).toEqual({
         'Fn::Join': [
@@ -440,6 +448,9 @@ describe('the periodic sweep', () => {
         'cloudtrail:GetTrailStatus',
         'cloudtrail:GetEventSelectors',
         'cloudtrail:ListTags',
+        'config:DescribeConfigurationRecorders',
+        'config:DescribeConfigurationRecorderStatus',
+        'config:DescribeDeliveryChannels',
         'dynamodb:UpdateItem',
         'dynamodb:PutItem',
         'dynamodb:GetItem',

@@ -11,7 +11,9 @@ const ROOT = join(__dirname, '../..');
  * Actions the Service Authorization Reference lists with no resource type ("you must specify
  * all resources (*)"): X-Ray's tracing calls, CloudWatch Logs' permission-only log delivery
  * actions, S3's account-wide bucket listing, CloudTrail's trail listing (`cloudtrail:ListTrails`:
- * no resource type in https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html).
+ * no resource type in https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html),
+ * Config's delivery channel calls (`config:DescribeDeliveryChannels`, `config:PutDeliveryChannel`: a delivery
+ * channel has no ARN and no resource type in https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsconfig.html).
  * Nothing else may be granted on `*`.
  */
 const STAR_ONLY = new Set([
@@ -26,6 +28,8 @@ const STAR_ONLY = new Set([
   'logs:ListLogDeliveries',
   's3:ListAllMyBuckets',
   'cloudtrail:ListTrails',
+  'config:DescribeDeliveryChannels',
+  'config:PutDeliveryChannel',
 ]);
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

@@ -331,6 +331,7 @@ describe('remediator registry', () => {
         'apigateway-waf': { risk: 'high' },
         'apigateway-throttling': { rateLimit: 1, burstLimit: 1 },
         'cloudtrail-logging': {},
+        'config-recording': {},
       },
     });
 
@@ -339,6 +340,7 @@ describe('remediator registry', () => {
       ['apigateway-waf', 'high'],
       ['apigateway-throttling', 'high'],
       ['cloudtrail-logging', 'low'],
+      ['config-recording', 'low'],
     ]);
   });
 
@@ -364,6 +366,20 @@ describe('remediator registry', () => {
         UpdateTrail: { actions: ['cloudtrail:UpdateTrail'], resources: ['arn:${Partition}:cloudtrail:*:*:trail/*'] },
         PutEventSelectors: { actions: ['cloudtrail:PutEventSelectors'], resources: ['arn:${Partition}:cloudtrail:*:*:trail/*'] },
       },
+      'config-recording': {
+        StartConfigurationRecorder: {
+          actions: ['config:StartConfigurationRecorder'],
+          resources: ['arn:${Partition}:config:${Region}:*:configuration-recorder/*'],
+        },
+        PutConfigurationRecorder: {
+          actions: ['config:PutConfigurationRecorder', 'iam:PassRole'],
+          resources: [
+            'arn:${Partition}:config:${Region}:*:configuration-recorder/*',
+            'arn:${Partition}:iam::*:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig',
+          ],
+        },
+        PutDeliveryChannel: { actions: ['config:PutDeliveryChannel'], resources: ['*'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -377,6 +393,11 @@ describe('remediator registry', () => {
       'apigateway-waf': ['wafv2:GetWebACLForResource', 'wafv2:GetWebACL', 'apigateway:GET'],
       'apigateway-throttling': ['apigateway:GET'],
       'cloudtrail-logging': ['cloudtrail:GetTrail', 'cloudtrail:GetTrailStatus', 'cloudtrail:GetEventSelectors', 'cloudtrail:ListTags'],
+      'config-recording': [
+        'config:DescribeConfigurationRecorders',
+        'config:DescribeConfigurationRecorderStatus',
+        'config:DescribeDeliveryChannels',
+      ],
     });
   });
 });
