@@ -288,6 +288,8 @@ const EVENT_NAMES = [
 export const configRecording: Detector<RecordingState, RecordingPolicy, 'config-recording'> = {
   id: 'config-recording',
   title: 'AWS Config records, with a delivery channel, every resource type the enabled controls rely on',
+  // AWS Config enabled (Security Hub checks the service-linked role too, which Rampart does not require)
+  securityHubControls: ['Config.1'],
   // a stopped recorder silences the Config triggers of every other control
   severity: 'high',
   resources: [configRecorder],
