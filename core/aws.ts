@@ -25,12 +25,26 @@ export interface AwsClients {
 /** Credentials for an account and region; `undefined` leaves them to the SDK's default chain. */
 export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
 
+/** The member roles, by what they are for: reading (detectors, sweep, plan, verify) and fixing (apply). */
+export const MEMBER_ROLE_KINDS = ['read', 'remediate'] as const;
+export type MemberRoleKind = (typeof MEMBER_ROLE_KINDS)[number];
+
+/** Whose credentials: the account and region, and in a hub the member role and the session name to assume it with. */
+export interface CredentialsScope {
+  account?: string;
+  region: string;
+  /** Default `read`. */
+  role?: MemberRoleKind;
+  /** The role session name (shown in the member account's CloudTrail); default `rampart-<role>`. */
+  session?: string;
+}
+
 /**
- * Where the credentials of an account come from. Today the default chain (the guard acts in
- * its own account); a hub will assume a role in each member account here.
+ * Where the credentials of an account come from: the default chain (the guard acts in its own
+ * account), or in a hub the assumed member role (core/assume-role.ts).
  */
 export interface CredentialsProvider {
-  credentialsFor(scope: { account?: string; region: string }): Credentials | undefined;
+  credentialsFor(scope: CredentialsScope): Credentials | undefined;
 }
 
 /** The SDK's default chain, or fixed credentials (tests, the CLI against an emulator). */
@@ -52,9 +66,9 @@ export interface AwsClientOptions {
   maxAttempts?: number;
 }
 
-/** Makes the client sets of accounts; each set is built once per account and home region. */
+/** Makes the client sets of accounts; each set is built once per account, home region, role and session. */
 export interface ClientFactory {
-  clientsFor(scope: { account?: string; region?: string }): AwsClients;
+  clientsFor(scope: Partial<CredentialsScope>): AwsClients;
   /** The home region of the factory (the guard's own). */
   readonly region: string;
 }
@@ -72,25 +86,29 @@ export function createClientFactory(options: AwsClientOptions = {}): ClientFacto
   const sets = new Map<string, AwsClients>();
   return {
     region: home,
-    clientsFor({ account, region = home }) {
-      const key = `${account ?? ''}:${region}`;
+    clientsFor({ account, region = home, role, session }) {
+      const key = `${account ?? ''}:${region}:${role ?? ''}:${session ?? ''}`;
       let set = sets.get(key);
       if (!set) {
-        set = clientSet(account, region, regions, provider, options);
+        set = clientSet({ account, region, role, session }, regions, provider, options);
         sets.set(key, set);
+        // a session per finding adds up in a long-lived Lambda: the oldest sets go first
+        if (sets.size > MAX_CLIENT_SETS) sets.delete(sets.keys().next().value!);
       }
       return set;
     },
   };
 }
 
+const MAX_CLIENT_SETS = 128;
+
 function clientSet(
-  account: string | undefined,
-  home: string,
+  scope: Omit<CredentialsScope, 'region'> & { region: string },
   regions: readonly string[],
   provider: CredentialsProvider,
   options: AwsClientOptions,
 ): AwsClients {
+  const { account, region: home } = scope;
   const byClass = new Map<ClientClass<unknown>, Map<string, unknown>>();
   const get = <C>(Client: ClientClass<C>, region: string = home): C => {
     let byRegion = byClass.get(Client);
@@ -100,7 +118,7 @@ function clientSet(
       client = new Client({
         region,
         endpoint: options.endpoint,
-        credentials: provider.credentialsFor({ account, region }),
+        credentials: provider.credentialsFor({ ...scope, region }),
         maxAttempts: options.maxAttempts ?? 5,
         retryMode: 'adaptive',
         // path-style addressing: emulators rarely resolve <bucket>.<host>; other clients ignore it

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PolicyError, type PolicyIssue } from './errors';
 import type { AnyDetector } from './control';
 import { DEFAULT_EXPIRY_TAG_KEY } from './exemptions';
+import { mergeSettings } from './overrides';
 
 /**
  * The policy file (`rampart.config.yaml` or `.json`): which controls are on and what they
@@ -46,9 +47,79 @@ const scheduleExpression = z.string().regex(/^(rate|cron)\(.+\)$/, {
   message: 'expected an EventBridge Scheduler expression such as rate(1 hour) or cron(0 * * * ? *)',
 });
 
+const accountId = z.string().regex(/^\d{12}$/, { message: 'expected a 12-digit AWS account id' });
+/**
+ * An organizational unit id. AWS documents `ou-` + 4-32 characters (the root's id) + `-` + 8-32
+ * (Organizations API Reference, OrganizationalUnit.Id); the second part is checked for its
+ * characters only, so a shortened id in an example reads too (it can never match a real OU).
+ */
+const ouId = z
+  .string()
+  .regex(/^ou-[0-9a-z]{4,32}-[0-9a-z]{1,32}$/, { message: 'expected an organizational unit id such as ou-ab12-cdef3456' });
+const regionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected a region name such as us-east-1' });
+/** An IAM role name (IAM's own limit: 64 characters of `[\w+=,.@-]`). */
+const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { message: 'expected an IAM role name (up to 64 letters, digits or +=,.@_-)' });
+
+export const DEFAULT_MEMBER_ROLES = { read: 'RampartRead', remediate: 'RampartRemediate' } as const;
+export const DEFAULT_ORG_SWEEP = { maxConcurrency: 40, toleratedFailurePercentage: 10 } as const;
+
+/** The organization a hub guards (`organization:`); absent, the guard guards its own account. */
+export const organizationPolicySchema = z.strictObject({
+  /** The organization's id (`o-…`): the hub bus and the member roles accept only its principals (`aws:PrincipalOrgID`). */
+  id: z
+    .string()
+    .regex(/^o-[a-z0-9]{10,32}$/, { message: 'expected an organization id such as o-a1b2c3d4e5' })
+    .optional(),
+  /** `all` accounts of the organization, or these account ids. */
+  accounts: z.union([z.literal('all'), z.array(accountId).min(1, { message: 'list at least one account, or write all' })]).default('all'),
+  /** Only accounts below these OUs (at any depth); empty: no OU filter. */
+  organizationalUnits: z.array(ouId).default([]),
+  excludeAccounts: z.array(accountId).default([]),
+  /** Regions swept in every account; empty: the policy's `regions` (or the hub's own). */
+  regions: z.array(regionName).default([]),
+  /** The roles the member stack creates in every account, assumed by the hub. */
+  memberRoles: z
+    .strictObject({ read: roleName.default(DEFAULT_MEMBER_ROLES.read), remediate: roleName.default(DEFAULT_MEMBER_ROLES.remediate) })
+    .default({ ...DEFAULT_MEMBER_ROLES }),
+  /** The hub bus accepts events only from accounts below these paths (`aws:PrincipalOrgPaths`, `o-…/r-…/ou-…/`); empty: the whole organization. */
+  orgPaths: z
+    .array(
+      z.string().regex(/^o-[a-z0-9]{10,32}\/r-[0-9a-z]{4,32}(\/ou-[0-9a-z]{4,32}-[0-9a-z]{1,32})*\/\*?$/, {
+        message: 'expected an organization path such as o-a1b2c3d4e5/r-ab12/ou-ab12-cdef3456/',
+      }),
+    )
+    .default([]),
+  /** Roles besides the hub's functions that may assume the member roles: who runs `rampart scan --org` or `remediate`. */
+  operatorRoleArns: z.array(iamPrincipalArn).default([]),
+  /** The organization sweep's Distributed Map: accounts swept at once, and the share of failed accounts it tolerates. */
+  sweep: z
+    .strictObject({
+      maxConcurrency: z.number().int().min(1).max(10_000).default(DEFAULT_ORG_SWEEP.maxConcurrency),
+      toleratedFailurePercentage: z.number().min(0).max(100).default(DEFAULT_ORG_SWEEP.toleratedFailurePercentage),
+    })
+    .default({ ...DEFAULT_ORG_SWEEP }),
+});
+
+/** One override: for these accounts or OUs, any control's settings (and the mode), merged over the base. */
+export const overrideSchema = z
+  .strictObject({
+    accounts: z.array(accountId).optional(),
+    organizationalUnits: z.array(ouId).optional(),
+    mode: z.enum(['enforce', 'dry-run']).optional(),
+    /** Per control id, settings merged over the base's (objects key by key; lists and values replace). */
+    controls: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.accounts?.length ?? 0) + (value.organizationalUnits?.length ?? 0) > 0) return;
+    ctx.addIssue({ code: 'custom', path: [], message: 'an override names the accounts or organizationalUnits it applies to' });
+  });
+
 /** The guard's own keys: everything but `controls`, whose keys come from the registry. */
 export const guardPolicyShape = {
   mode: z.enum(['enforce', 'dry-run']).default('enforce'),
+  organization: organizationPolicySchema.optional(),
+  /** Per account or OU: settings merged over the base, in order (a later match wins). */
+  overrides: z.array(overrideSchema).default([]),
   /** Regions the sweep and the CLI scan (S3 buckets are found in every region regardless). */
   regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected a region name such as us-east-1' })).default([]),
   notifications: z
@@ -173,6 +244,23 @@ export function buildPolicySchema<const Cs extends readonly ControlPolicyEntry[]
         if ((policy.controls as Record<string, unknown>)[id] !== undefined) continue;
         ctx.addIssue({ code: 'custom', path: ['sweep', 'schedules', id], message: `${id} is not a control the policy enables` });
       }
+      // each override, merged over the base, must be a valid setting of its control
+      const schemaOf = new Map(controls.map((c) => [c.id, c.policySchema]));
+      policy.overrides.forEach((override, index) => {
+        for (const [id, settings] of Object.entries(override.controls ?? {})) {
+          const path = ['overrides', index, 'controls', id];
+          const base = (policy.controls as Record<string, unknown>)[id];
+          const schema = schemaOf.get(id);
+          if (!schema || base === undefined) {
+            const why = schema ? 'an override changes the settings of an enabled control, it does not turn one on' : 'no such control';
+            ctx.addIssue({ code: 'custom', path, message: `${id} is not a control the policy enables (${why})` });
+            continue;
+          }
+          const merged = z.safeParse(schema, mergeSettings(base, settings));
+          for (const issue of merged.success ? [] : merged.error.issues)
+            ctx.addIssue({ code: 'custom', path: [...path, ...(issue.path as PropertyKey[])], message: issue.message });
+        }
+      });
     })
     .transform((policy) => completed(policy, controls));
 }
@@ -201,9 +289,14 @@ export type ApprovalsPolicy = z.infer<typeof approvalsPolicySchema>;
  */
 export function deployable<S extends z.ZodType<Policy>>(schema: S) {
   return schema.superRefine((policy, ctx) => {
-    const highRisk = Object.entries(policy.controls).flatMap(([id, control]) =>
-      (control as { risk?: string } | undefined)?.risk === 'high' ? [id] : [],
-    );
+    const overridden = policy.overrides.flatMap((o) => Object.entries(o.controls ?? {}));
+    const highRisk = [
+      ...new Set(
+        [...Object.entries(policy.controls), ...overridden].flatMap(([id, control]) =>
+          (control as { risk?: string } | undefined)?.risk === 'high' ? [id] : [],
+        ),
+      ),
+    ];
     const { slackUserIds, emails, iamPrincipalArns } = policy.approvals.approvers;
     if (highRisk.length === 0 || slackUserIds.length + emails.length + iamPrincipalArns.length > 0) return;
     ctx.addIssue({

@@ -24,6 +24,12 @@ export const sdk = {
   get sqs(): typeof import('@aws-sdk/client-sqs') {
     return require('@aws-sdk/client-sqs');
   },
+  get sts(): typeof import('@aws-sdk/client-sts') {
+    return require('@aws-sdk/client-sts');
+  },
+  get organizations(): typeof import('@aws-sdk/client-organizations') {
+    return require('@aws-sdk/client-organizations');
+  },
 };
 
 /**

@@ -35,6 +35,7 @@ export function policySliceFor(policy: Policy, reader: PolicyReader): PolicySlic
       regions: policy.regions,
       exemptions: policy.exemptions,
       controls: own === undefined ? {} : { [reader.detector]: own },
+      ...organizationSlice(policy, [reader.detector]),
     };
   }
   switch (reader) {
@@ -46,11 +47,18 @@ export function policySliceFor(policy: Policy, reader: PolicyReader): PolicySlic
         sweep: policy.sweep,
         approvals: { timeoutHours: policy.approvals.timeoutHours },
         controls: policy.controls,
+        ...organizationSlice(policy, Object.keys(policy.controls)),
       };
     case 'plan':
     case 'apply':
     case 'verify':
-      return { regions: policy.regions, exemptions: policy.exemptions, fixBudget: policy.fixBudget, controls: policy.controls };
+      return {
+        regions: policy.regions,
+        exemptions: policy.exemptions,
+        fixBudget: policy.fixBudget,
+        controls: policy.controls,
+        ...organizationSlice(policy, Object.keys(policy.controls)),
+      };
     case 'requestApproval':
       return { approvals: policy.approvals, controls: {} };
     case 'approvalCallback':
@@ -62,4 +70,21 @@ export function policySliceFor(policy: Policy, reader: PolicyReader): PolicySlic
     case 'notify':
       return { controls: {} };
   }
+}
+
+/**
+ * The organization keys a reader of these controls needs: the member roles it assumes and the
+ * overrides of its controls (an override of another control is not its business). Nothing when
+ * the policy has neither: a single-account guard's slices stay as they were.
+ */
+function organizationSlice(policy: Policy, controls: readonly string[]): Pick<PolicySlice, 'organization' | 'overrides'> {
+  const overrides = policy.overrides.flatMap((o) => {
+    const own = Object.fromEntries(Object.entries(o.controls ?? {}).filter(([id]) => controls.includes(id)));
+    if (Object.keys(own).length === 0 && o.mode === undefined) return [];
+    return [{ ...o, ...(o.controls ? { controls: own } : {}) }];
+  });
+  return {
+    ...(policy.organization ? { organization: policy.organization } : {}),
+    ...(overrides.length > 0 ? { overrides } : {}),
+  };
 }
