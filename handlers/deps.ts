@@ -2,10 +2,13 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { gunzipSync } from 'node:zlib';
-import { createClientFactory, type AwsClients } from '../core/aws';
+import { assumedRoleCredentials } from '../core/assume-role';
+import { createClientFactory, type AwsClients, type CredentialsScope } from '../core/aws';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../core/dynamo-stores';
 import { ledgerKeepSeconds, type FixLedger } from '../core/fix-budget';
 import type { LastKnownGoodStore } from '../core/last-known-good';
+import { organizationalUnitsOf } from '../core/organization';
+import { overridesUseOus, policyFor } from '../core/overrides';
 import type { Policy } from '../core/policy';
 import { SecretCache } from '../core/secrets';
 import { sdk } from '../core/sdk';
@@ -42,8 +45,18 @@ export const WORKFLOW_CLIENT_CONFIG = {
 
 /** Everything a Rampart function needs, built once per cold start from its environment. */
 export interface GuardDeps {
+  /** The base policy (each account's is `policyFor(account)`). */
   policy: Policy;
+  /** The clients of the guard's own account. */
   clients: AwsClients;
+  /**
+   * The clients of an account: in a hub (`RAMPART_HUB`) a member account's through its assumed
+   * role; in a single-account guard always its own (a finding of another account is then refused
+   * by the remediation, never fixed here).
+   */
+  clientsFor(scope: Partial<CredentialsScope>): AwsClients;
+  /** The policy of an account: the base with its overrides merged over it (OUs read from Organizations when an override names one). */
+  policyFor(account: string | undefined): Promise<Policy>;
   findings: FindingsStore;
   approvals: ApprovalStore;
   lastKnownGood: LastKnownGoodStore;
@@ -111,10 +124,30 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
   const sns = once(() => tracer.captureAWSv3Client(new sdk.sns.SNSClient({})));
   const sfn = once(() => tracer.captureAWSv3Client(new sdk.sfn.SFNClient(WORKFLOW_CLIENT_CONFIG)));
   const secrets = once(() => new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))));
+  const hub = env.RAMPART_HUB === 'true';
+  const sts = once(() => tracer.captureAWSv3Client(new sdk.sts.STSClient({ region: env.AWS_REGION, ...WORKFLOW_CLIENT_CONFIG })));
+  const factory = createClientFactory({
+    region: env.AWS_REGION,
+    regions: policy.regions,
+    ...(hub
+      ? {
+          credentialsProvider: assumedRoleCredentials({
+            hubAccount: env.RAMPART_ACCOUNT,
+            roles: policy.organization?.memberRoles ?? { read: 'RampartRead', remediate: 'RampartRemediate' },
+            partition: env.RAMPART_PARTITION,
+            sts,
+          }),
+        }
+      : {}),
+  });
+  // the guard's own account, from the stack (RAMPART_ACCOUNT), never from the function's ARN
+  const own = factory.clientsFor({ account: env.RAMPART_ACCOUNT });
+  const organizations = once(() => tracer.captureAWSv3Client(new sdk.organizations.OrganizationsClient(WORKFLOW_CLIENT_CONFIG)));
   return {
     policy,
-    // the guard's own account, from the stack (RAMPART_ACCOUNT), never from the function's ARN
-    clients: createClientFactory({ region: env.AWS_REGION, regions: policy.regions }).clientsFor({ account: env.RAMPART_ACCOUNT }),
+    clients: own,
+    clientsFor: (scope) => (hub && scope.account && scope.account !== env.RAMPART_ACCOUNT ? factory.clientsFor(scope) : own),
+    policyFor: accountPolicies(policy, hub ? (account) => organizationalUnitsOf(organizations(), account) : undefined),
     get findings() {
       return findings();
     },
@@ -151,6 +184,30 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
     },
     clock: () => new Date(),
     telemetry,
+  };
+}
+
+/**
+ * Each account's policy, remembered per cold start. Where an account sits (its OUs) is read only
+ * when an override names an OU, and only in a hub: a single-account guard matches accounts.
+ */
+export function accountPolicies(
+  policy: Policy,
+  ousOf?: (account: string) => Promise<string[]>,
+): (account: string | undefined) => Promise<Policy> {
+  if (policy.overrides === undefined || policy.overrides.length === 0) return async () => policy;
+  const byAccount = new Map<string, Promise<Policy>>();
+  return (account) => {
+    if (!account) return Promise.resolve(policy);
+    let found = byAccount.get(account);
+    if (!found) {
+      const ous = ousOf && overridesUseOus(policy) ? ousOf(account) : Promise.resolve([]);
+      found = ous.then((organizationalUnits) => policyFor(policy, { account, organizationalUnits }));
+      // a failed lookup is not kept
+      found.catch(() => byAccount.delete(account));
+      byAccount.set(account, found);
+    }
+    return found;
   };
 }
 

@@ -4,6 +4,7 @@ import { MalformedEventError, messageOf } from '../core/errors';
 import { parseEvent } from '../core/events';
 import { publishExemptionChange } from '../remediators/notifier';
 import { lambdaAdapter } from './adapter';
+import { depsForAccount } from './account-scope';
 import { lazyDeps, type GuardDeps } from './deps';
 import { MetricUnit, logger, metrics } from './telemetry';
 import { DETECTORS } from '../controls';
@@ -83,11 +84,13 @@ export function makeDetectorHandler(getDeps: () => GuardDeps, only?: readonly An
       if (!deps.policy.controls[detector.id as keyof typeof deps.policy.controls]) continue;
       for (const ref of detector.resourcesFrom(event)) {
         try {
-          const observation = await observeLive(detector, ref, deps.policy, deps.clients);
-          const decision = decide(judgeObservation(detector, ref, observation, deps.policy, provenance, deps.clock()));
+          // the resource's own account (in a hub, a member's): its policy, its read role
+          const scoped = await depsForAccount(deps, ref.account, { role: 'read', session: `rampart-detect-${detector.id}` });
+          const observation = await observeLive(detector, ref, scoped.policy, scoped.clients);
+          const decision = decide(judgeObservation(detector, ref, observation, scoped.policy, provenance, deps.clock()));
           if (decision.action === 'record-last-known-good') summary.compliant++;
           if (decision.action === 'open-finding') summary.findings.push(decision.finding.id);
-          const opened = await carryOutOnline(decision, deps);
+          const opened = await carryOutOnline(decision, scoped);
           if (decision.action === 'open-finding' && opened === 'started') summary.started.push(decision.finding.id);
           if (decision.action === 'open-finding' && opened === 'recovered') summary.recovered.push(decision.finding.id);
         } catch (error) {

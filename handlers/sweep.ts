@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { ControlId } from '../core/controls';
 import { lambdaAdapter } from './adapter';
+import { depsForAccount } from './account-scope';
 import { lazyDeps, type GuardDeps } from './deps';
 import { MetricUnit, logger, metrics } from './telemetry';
 import { messageOf } from '../core/errors';
@@ -24,10 +25,18 @@ export interface SweepPageInput {
   control: ControlId;
   sweepId?: string;
   startAfter?: string;
+  /**
+   * The organization sweep: a member account (read through its read role) and the regions swept
+   * there (the policy's `organization.regions`; a control lists them as it does for one account,
+   * so a global listing such as S3's runs once per account). Default: the guard's own.
+   */
+  account?: string;
+  regions?: string[];
 }
 
 export interface SweepPageOutput {
   control: ControlId;
+  account?: string;
   sweepId: string;
   /** Set when the page stopped early: the next page resumes after this resource. */
   startAfter?: string;
@@ -71,9 +80,12 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
     input: SweepPageInput,
     context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'invokedFunctionArn'>>,
   ): Promise<SweepPageOutput> => {
-    const deps = getDeps();
+    const hub = getDeps();
+    // an organization sweep's page reads one member account through its read role
+    const deps = input.account ? await depsForAccount(hub, input.account, { role: 'read', session: 'rampart-sweep' }) : hub;
     const sweepId = input.sweepId ?? `sweep-${deps.clock().toISOString()}`;
     const out: SweepPageOutput = {
+      ...(input.account ? { account: input.account } : {}),
       control: input.control,
       sweepId,
       resources: 0,
@@ -83,15 +95,18 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
       stale: 0,
       errors: 0,
     };
-    if (!input.startAfter) await watchOpenFindings(deps, out);
+    // the watchdog runs in the guard's own sweep: once per control, not once per member account
+    if (!input.startAfter && !input.account) await watchOpenFindings(deps, out);
     let lastListed: string | undefined;
     let stopped = false;
     const shouldStop = () => (stopped ||= context !== undefined && context.getRemainingTimeInMillis() < SAFETY_MS);
-    const items = sweep(deps.policy, deps.clients, {
+    const regions = input.regions ?? [];
+    const clients = regions.length > 0 ? { ...deps.clients, region: regions[0]!, regions } : deps.clients;
+    const items = sweep(deps.policy, clients, {
       detectors: DETECTORS,
       sweepId,
       // the listing's account: the client set's (a listing does not say it, findings and fixes need it)
-      account: deps.clients.account,
+      account: clients.account,
       controls: [input.control],
       concurrency: deps.policy.sweep?.concurrency,
       startAfter: input.startAfter ? { [input.control]: input.startAfter } : undefined,
@@ -132,7 +147,7 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
     perControl.addMetric('SweptResources', MetricUnit.Count, out.resources);
     perControl.addMetric('SweepReadFailures', MetricUnit.Count, out.errors);
     // without the control dimension: one alarm for the guard (StaleOpenFindings, Maximum per hour)
-    if (!input.startAfter) metrics.addMetric('StaleOpenFindings', MetricUnit.Count, out.stale);
+    if (!input.startAfter && !input.account) metrics.addMetric('StaleOpenFindings', MetricUnit.Count, out.stale);
     return stopped && lastListed ? { ...out, startAfter: lastListed } : out;
   };
 }

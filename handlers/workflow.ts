@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { approvalLink } from '../core/approval-links';
+import { findingSessionName } from '../core/assume-role';
+import type { MemberRoleKind } from '../core/aws';
+import type { Finding } from '../core/finding';
 import { messageOf } from '../core/errors';
 import { isTerminalKind, type Notification, type NotificationKind } from '../core/notify';
 import type { RemediationResult } from '../core/outcome';
@@ -13,6 +16,7 @@ import { isTransient, PUBLISH_FAILED, REMEDIATION_ERRORS, type WorkflowRetryErro
 import { publishApprovalLinks, publishNotification } from '../remediators/notifier';
 import { applyChange, planRemediation, verifyChange, type PlanStep, type RemediationContext } from '../remediators/remediate';
 import { lambdaAdapter } from './adapter';
+import { depsForAccount } from './account-scope';
 import { lazyDeps, type GuardDeps } from './deps';
 import { MetricUnit, logger, metrics } from './telemetry';
 
@@ -50,15 +54,23 @@ function retryableFailure(failure: RemediationResult): RetryableError {
   return new RetryableError(name, failure.reason);
 }
 
-function contextOf(deps: GuardDeps): RemediationContext {
+/**
+ * The remediation context of a finding: its account's policy and clients (in a hub, the member
+ * role: `remediate` to apply, `read` to plan and verify), under a session named for the finding
+ * so the member account's CloudTrail ties each call to it. `account` is where the clients act:
+ * a single-account guard refuses a finding of another account.
+ */
+async function contextOf(deps: GuardDeps, finding: Finding, role: MemberRoleKind): Promise<RemediationContext> {
+  const scoped = await depsForAccount(deps, finding.account, { role, session: findingSessionName(finding.id) });
   return {
     controls: ALL_CONTROLS,
-    policy: deps.policy,
-    clients: deps.clients,
+    policy: scoped.policy,
+    clients: scoped.clients,
     lastKnownGood: deps.lastKnownGood,
     fixes: deps.fixes,
     clock: deps.clock,
     verifyAttempts: 1,
+    ...(scoped.clients.account ? { account: scoped.clients.account } : {}),
   };
 }
 
@@ -167,7 +179,7 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
     /** Reads the live state and plans the fix (or ends with an outcome); a transient read error is retried. */
     async plan(input: WorkflowInput): Promise<PlanStep> {
       try {
-        return await planRemediation(input.finding, contextOf(getDeps()));
+        return await planRemediation(input.finding, await contextOf(getDeps(), input.finding, 'read'));
       } catch (error) {
         throw retryableOr(error);
       }
@@ -181,9 +193,9 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
      */
     async apply(input: ChangeInput): Promise<{ failure?: RemediationResult }> {
       const deps = getDeps();
-      const ctx = contextOf(deps);
       let failure: RemediationResult | undefined;
       try {
+        const ctx = await contextOf(deps, input.finding, 'remediate');
         const fresh = await planRemediation(input.finding, ctx);
         if ('done' in fresh) return { failure: fresh.done };
         if (JSON.stringify(fresh.change) !== JSON.stringify(input.change)) {
@@ -223,7 +235,7 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
     async verify(input: ChangeInput): Promise<RemediationResult> {
       let result: RemediationResult;
       try {
-        result = await verifyChange(input.finding, input.change, contextOf(getDeps()));
+        result = await verifyChange(input.finding, input.change, await contextOf(getDeps(), input.finding, 'read'));
       } catch (error) {
         throw retryableOr(error);
       }

@@ -27,8 +27,8 @@ export interface RemediationContext {
   verifyDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
   /**
-   * The account the credentials act in, when known. Until the hub mode exists the guard fixes
-   * only its own account: a finding of another account is refused, never moved to this one.
+   * The account the credentials act in, when known: a finding of another account is refused,
+   * never moved to this one (a hub passes the member account's clients, assumed for the finding).
    */
   account?: string;
 }

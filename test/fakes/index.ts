@@ -15,11 +15,14 @@ import { FakeWafv2 } from './wafv2';
 import { FakeWorld } from './world';
 
 export { s3Error } from './s3';
+export { FakeSts } from './sts';
 
 /**
  * A small in-memory AWS behind mocked SDK v3 clients, one fake per service (test/fakes/<service>.ts):
  * S3 default encryption, API Gateway stages and usage plans, WAFv2 associations, KMS aliases,
- * CloudTrail trails, Config recorders and delivery channels.
+ * CloudTrail trails, Config recorders and delivery channels (each account's S3 buckets its own).
+ * STS into member accounts is `FakeSts` (test/fakes/sts.ts), made apart: tests that mock STS
+ * themselves keep their own.
  * Writes change the state and are logged, so a test sees what a fix really did. A control on a
  * new service adds its fake beside these and one line here.
  */
@@ -75,13 +78,17 @@ export class FakeAws {
 /** Guard deps over in-memory stores and mocked clients, as the detector and sweep Lambdas get them. */
 export function inMemoryDeps(policy: Policy, clock: () => Date): GuardDeps {
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  const clients = createClientFactory({
+    region: 'us-east-1',
+    regions: policy.regions.length > 0 ? policy.regions : ['us-east-1'],
+    credentials,
+  }).clientsFor({ account: '111122223333' });
   return {
     policy,
-    clients: createClientFactory({
-      region: 'us-east-1',
-      regions: policy.regions.length > 0 ? policy.regions : ['us-east-1'],
-      credentials,
-    }).clientsFor({ account: '111122223333' }),
+    clients,
+    // a single-account guard: its own clients and the base policy whatever the account
+    clientsFor: () => clients,
+    policyFor: async () => policy,
     findings: new InMemoryFindingsStore(),
     approvals: new InMemoryApprovalStore(),
     lastKnownGood: new InMemoryLastKnownGood(),

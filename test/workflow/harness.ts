@@ -127,6 +127,10 @@ export class LocalWorkflow {
     this.deps = {
       policy,
       clients: createAwsClients({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+      clientsFor() {
+        return this.clients;
+      },
+      policyFor: async () => this.deps.policy,
       findings: new InMemoryFindingsStore(),
       approvals: new InMemoryApprovalStore(),
       lastKnownGood: new InMemoryLastKnownGood(),
