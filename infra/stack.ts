@@ -18,6 +18,7 @@ export class RampartStack extends Stack {
       createTrail: props.createTrail,
       tableRemovalPolicy: props.tableRemovalPolicy,
       iamEventsForwarded: props.iamEventsForwarded,
+      hub: props.hub,
     });
   }
 }

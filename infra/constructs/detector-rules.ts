@@ -15,6 +15,7 @@ import { eventPatternsOf, type EventPattern } from '../../detectors/patterns';
 import { grantExecutionStatus, grantPublish, grantSendTo, grantTable, TABLE_ACTIONS } from '../grants';
 import { acknowledgeScope, regionsOf, statementsOf } from '../permissions';
 import { policySliceFor } from '../policy-slices';
+import { excludingMemberRemediation, grantListParents, grantMemberRole, type OrganizationTarget } from '../member-access';
 import { RampartFunction } from './functions';
 
 export interface DetectorRulesProps {
@@ -28,6 +29,18 @@ export interface DetectorRulesProps {
   /** Roles whose API calls the rules ignore: the guard's own fixes. */
   excludedRoleArns: string[];
   environment: Record<string, string>;
+  /**
+   * A hub's: the rules sit on its organization bus (the member stacks forward their events to
+   * it), ignore the member remediate role's calls in any account, and the detectors read
+   * through the member read role.
+   */
+  hub?: { bus: events.IEventBus; target: OrganizationTarget };
+}
+
+/** The rule pattern of a control in a hub, the one the member stacks forward: the same function for both, so they cannot differ. */
+export function hubRulePatternOf(control: ControlId, remediateRole: string): EventPattern {
+  const each = eventPatternsOf(detectorFor(control)).map((p) => excludingMemberRemediation(p, remediateRole));
+  return each.length === 1 ? each[0]! : { $or: each };
 }
 
 /**
@@ -79,9 +92,16 @@ export class DetectorRules extends Construct {
       grantSendTo(fn, props.deadLetterQueue);
       grantPublish(fn, props.topic, props.key);
       this.functions[control] = fn;
+      if (props.hub) {
+        grantMemberRole(fn, 'read', `${pascal(control)}Detector`, props.hub.target);
+        grantListParents(fn, props.hub.target);
+      }
       const rule = new events.Rule(this, `${pascal(control)}Rule`, {
         description: `Rampart ${control}: ${eventPatternsOf(detector).map(describePattern).join('; ')}`.slice(0, 512),
-        eventPattern: rulePatternOf(eventPatternsOf(detector), props.excludedRoleArns) as events.EventPattern,
+        eventPattern: (props.hub
+          ? hubRulePatternOf(control, props.hub.target.memberRoles.remediate)
+          : rulePatternOf(eventPatternsOf(detector), props.excludedRoleArns)) as events.EventPattern,
+        ...(props.hub ? { eventBus: props.hub.bus } : {}),
       });
       rule.addTarget(
         new targets.LambdaFunction(fn, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(2) }),

@@ -8,6 +8,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Policy } from '../../core/policy';
 import { NarrowWildcardGrants } from '../least-privilege';
+import { grantListParents, grantMemberRole, type OrganizationTarget } from '../member-access';
+import { HubBus } from './hub-bus';
 import { ApprovalApi } from './approval-api';
 import { DetectorRules } from './detector-rules';
 import { GuardTable } from './guard-table';
@@ -33,6 +35,12 @@ export interface RampartGuardProps {
   iamEventsForwarded?: boolean;
   /** What happens to the findings table when the stack goes. Default RETAIN. */
   tableRemovalPolicy?: RemovalPolicy;
+  /**
+   * The hub of an organization (`-c mode=hub`): the detector rules sit on an organization bus
+   * that the member stacks forward to, and the functions act in member accounts through the
+   * member roles. Default: the guard of its own account.
+   */
+  hub?: OrganizationTarget;
 }
 
 /**
@@ -51,6 +59,8 @@ export class RampartGuard extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   readonly sweep: PeriodicSweep;
   readonly tamperAlerts: TamperAlerts;
+  /** The organization bus, in a hub. */
+  readonly hubBus?: HubBus;
 
   constructor(scope: Construct, id: string, props: RampartGuardProps) {
     super(scope, id);
@@ -91,7 +101,17 @@ export class RampartGuard extends Construct {
       RAMPART_ACCOUNT: Stack.of(this).account,
       RAMPART_TOPIC_ARN: this.notifications.topic.topicArn,
       RAMPART_RETENTION_DAYS: String(policy.findings.retentionDays),
+      // a hub acts in member accounts through their roles (handlers/deps.ts)
+      ...(props.hub ? { RAMPART_HUB: 'true', RAMPART_PARTITION: Aws.PARTITION } : {}),
     };
+    if (props.hub)
+      this.hubBus = new HubBus(this, 'HubBus', {
+        organizationId: props.hub.organizationId,
+        orgPaths: policy.organization?.orgPaths ?? [],
+        memberRoles: props.hub.memberRoles,
+        topic: this.notifications.topic,
+        deadLetterQueue: this.deadLetterQueue,
+      });
     this.approvals = new ApprovalApi(this, 'Approvals', { policy, key: this.key, table: this.guardTable.table, approvalSecret });
     this.workflow = new RemediationWorkflow(this, 'Workflow', {
       policy,
@@ -113,6 +133,7 @@ export class RampartGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       excludedRoleArns: [this.workflow.remediationRoleArn],
       environment: { ...env, RAMPART_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
+      ...(props.hub && this.hubBus ? { hub: { bus: this.hubBus.bus, target: props.hub } } : {}),
     });
 
     this.sweep = new PeriodicSweep(this, 'Sweep', {
@@ -123,6 +144,16 @@ export class RampartGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       environment: { ...env, RAMPART_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
     });
+
+    if (props.hub) {
+      // plan and verify read, apply writes: each in the finding's account, through its member role
+      const f = this.workflow.functions;
+      grantMemberRole(f.plan, 'read', 'Plan', props.hub);
+      grantMemberRole(f.verify, 'read', 'Verify', props.hub);
+      grantMemberRole(f.apply, 'remediate', 'Apply', props.hub);
+      grantMemberRole(this.sweep.function, 'read', 'Sweep', props.hub);
+      for (const fn of [f.plan, f.verify, f.apply, this.sweep.function]) grantListParents(fn, props.hub);
+    }
 
     new GuardAlarms(this, 'Alarms', {
       topic: this.notifications.topic,

@@ -13,7 +13,7 @@ import { makeDetectorHandler } from '../../handlers/detector';
 import { depsFromEnv, type GuardDeps } from '../../handlers/deps';
 import { makeSweepHandler } from '../../handlers/sweep';
 import { makeWorkflowHandlers } from '../../handlers/workflow';
-import { FakeAws, FakeStepFunctions } from '../fakes';
+import { FakeAws, FakeStepFunctions, FakeSts } from '../fakes';
 import { fixture, policy as parse } from '../helpers';
 
 const HUB = '111122223333';
@@ -66,9 +66,11 @@ describe('a hub guarding member accounts', () => {
   const sfn = mockClient(SFNClient);
   const organizations = mockClient(OrganizationsClient);
   let aws: FakeAws;
+  let sts: FakeSts;
 
   beforeEach(() => {
     aws = new FakeAws();
+    sts = new FakeSts(aws.world);
     sfn.reset();
     new FakeStepFunctions(sfn);
     organizations.reset();
@@ -78,7 +80,10 @@ describe('a hub guarding member accounts', () => {
       return { Parents: [{ Id: 'r-ab12', Type: 'ROOT' }] };
     });
   });
-  afterEach(() => aws.restore());
+  afterEach(() => {
+    aws.restore();
+    sts.mock.restore();
+  });
   afterAll(() => {
     sfn.restore();
     organizations.restore();
@@ -97,9 +102,7 @@ describe('a hub guarding member accounts', () => {
     expect(summary.findings).toHaveLength(1);
     const record = await deps.findings.get(summary.findings[0]!);
     expect(record?.finding).toMatchObject({ account: MEMBER, resourceArn: 'arn:aws:s3:::rampart-demo-logs' });
-    expect(aws.sts.calls).toEqual([
-      { roleArn: `arn:aws:iam::${MEMBER}:role/RampartRead`, session: 'rampart-detect-s3-default-encryption' },
-    ]);
+    expect(sts.calls).toEqual([{ roleArn: `arn:aws:iam::${MEMBER}:role/RampartRead`, session: 'rampart-detect-s3-default-encryption' }]);
 
     const [input] = started();
     const workflow = makeWorkflowHandlers(() => deps);
@@ -112,8 +115,8 @@ describe('a hub guarding member accounts', () => {
     expect(aws.services.s3.bucketsOf(MEMBER).get('rampart-demo-logs')?.rule).toEqual(AES256);
     // the fix's session names the finding: the member's CloudTrail says why
     const session = findingSessionName(record!.id);
-    expect(aws.sts.calls).toContainEqual({ roleArn: `arn:aws:iam::${MEMBER}:role/RampartRemediate`, session });
-    expect(aws.sts.calls).toContainEqual({ roleArn: `arn:aws:iam::${MEMBER}:role/RampartRead`, session });
+    expect(sts.calls).toContainEqual({ roleArn: `arn:aws:iam::${MEMBER}:role/RampartRemediate`, session });
+    expect(sts.calls).toContainEqual({ roleArn: `arn:aws:iam::${MEMBER}:role/RampartRead`, session });
     expect(session).toBe(`rampart-${record!.id}`);
   });
 
@@ -157,7 +160,7 @@ describe('a hub guarding member accounts', () => {
 
   it('reports an account whose role cannot be assumed, naming it, and still judges the others', async () => {
     aws.services.s3.bucketsOf(MEMBER).set('rampart-demo-logs', {});
-    aws.sts.unreachable.add(OTHER);
+    sts.unreachable.add(OTHER);
     const deps = hubDeps(POLICY);
     const detector = makeDetectorHandler(() => deps);
 
@@ -180,7 +183,7 @@ describe('a hub guarding member accounts', () => {
 
     expect(out).toMatchObject({ account: MEMBER, resources: 2, findings: 1, started: 1, errors: 0 });
     expect(started().map((i) => [i.finding.account, i.finding.resourceArn])).toEqual([[MEMBER, 'arn:aws:s3:::a']]);
-    expect(new Set(aws.sts.calls.map((c) => c.session))).toEqual(new Set(['rampart-sweep']));
+    expect(new Set(sts.calls.map((c) => c.session))).toEqual(new Set(['rampart-sweep']));
   });
 
   it("uses the function's own credentials for the hub's own account", async () => {
@@ -188,7 +191,7 @@ describe('a hub guarding member accounts', () => {
     const deps = hubDeps(POLICY);
 
     expect((await makeDetectorHandler(() => deps)(eventFrom(HUB))).findings).toHaveLength(1);
-    expect(aws.sts.calls).toEqual([]);
+    expect(sts.calls).toEqual([]);
   });
 
   it('a single-account guard never acts in another account: it refuses the fix', async () => {
@@ -203,24 +206,31 @@ describe('a hub guarding member accounts', () => {
     expect(plan).toMatchObject({
       done: { outcome: 'failed', reason: expect.stringMatching(/refused: the finding is in account 444455556666/) },
     });
-    expect(aws.sts.calls).toEqual([]);
+    expect(sts.calls).toEqual([]);
     expect(aws.world.accountWrites).toEqual([]);
   });
 });
 
 describe('assumed-role credentials', () => {
-  const sts = () => new STSClient({ region: 'us-east-1' });
+  const stsClient = () => new STSClient({ region: 'us-east-1' });
   let aws: FakeAws;
-  beforeEach(() => (aws = new FakeAws()));
-  afterEach(() => aws.restore());
+  let sts: FakeSts;
+  beforeEach(() => {
+    aws = new FakeAws();
+    sts = new FakeSts(aws.world);
+  });
+  afterEach(() => {
+    aws.restore();
+    sts.mock.restore();
+  });
 
   it('assumes each role and session once, and again only when the credentials are about to expire', async () => {
     let now = new Date('2024-05-14T10:00:00Z');
-    aws.sts.now = () => now;
+    sts.now = () => now;
     const provider = assumedRoleCredentials({
       hubAccount: HUB,
       roles: { read: 'RampartRead', remediate: 'RampartRemediate' },
-      sts,
+      sts: stsClient,
       clock: () => now,
     });
     const factory = createClientFactory({ credentialsProvider: provider });
@@ -233,23 +243,23 @@ describe('assumed-role credentials', () => {
     const first = await resolve('us-east-1');
     const second = await resolve('eu-west-1');
     expect(second.key).toBe(first.key);
-    expect(aws.sts.calls).toHaveLength(1);
+    expect(sts.calls).toHaveLength(1);
 
     now = new Date(now.getTime() + 56 * 60_000); // within five minutes of the hour's expiry
     const third = await resolve('us-east-1');
     expect(third.key).not.toBe(first.key);
-    expect(aws.sts.calls).toHaveLength(2);
+    expect(sts.calls).toHaveLength(2);
   });
 
   it('does not keep a failed assumption', async () => {
-    aws.sts.unreachable.add(MEMBER);
-    const provider = assumedRoleCredentials({ roles: { read: 'RampartRead', remediate: 'RampartRemediate' }, sts });
+    sts.unreachable.add(MEMBER);
+    const provider = assumedRoleCredentials({ roles: { read: 'RampartRead', remediate: 'RampartRemediate' }, sts: stsClient });
     const credentials = () => (provider.credentialsFor({ account: MEMBER, region: 'us-east-1' }) as () => Promise<unknown>)();
 
     await expect(credentials()).rejects.toMatchObject({ name: 'AssumeRoleError', account: MEMBER, code: 'AccessDenied' });
-    aws.sts.unreachable.delete(MEMBER);
+    sts.unreachable.delete(MEMBER);
     await expect(credentials()).resolves.toMatchObject({ accountId: MEMBER });
-    expect(aws.sts.calls).toHaveLength(2);
+    expect(sts.calls).toHaveLength(2);
   });
 
   it('names sessions within what STS accepts', () => {
