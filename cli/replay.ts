@@ -9,6 +9,7 @@ import { findingKey, resourceKey } from '../core/resource-key';
 import type { Policy } from '../core/policy';
 import { decide, type Decision } from '../detectors/decide';
 import { judgeEvent } from '../detectors/judge';
+import { RawRouter } from '../detectors/raw-route';
 import type { EventRouter } from '../detectors/router';
 import { remediatorFor } from '../controls';
 import type { InputItem } from './event-input';
@@ -145,6 +146,7 @@ export async function replayEvents(
 ): Promise<ReplaySummary> {
   const summary = emptySummary();
   const files = new Set<string>();
+  const rawRouter = new RawRouter(router.detectors);
   const errors = errorLines(emit, options.errorLinesPerFile ?? ERROR_LINES_PER_FILE);
   for await (const item of items) {
     files.add(item.file);
@@ -156,6 +158,8 @@ export async function replayEvents(
       continue;
     }
     summary.events++;
+    // validated only when a control may read it: the others are counted, not judged
+    if (!rawRouter.mayRoute(item.value)) continue;
     let event;
     let verdict;
     try {
