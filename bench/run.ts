@@ -7,6 +7,10 @@
  * - one low-risk finding through the local workflow; target p99 ≤ 20 ms
  * - each Lambda bundle from a real `cdk synth`: size and cold init; targets ≤ 250 KB, ≤ 150 ms
  * - the sweep over 1k and 10k fake resources with 20 ms per call; target ≥ 500/s, flat memory
+ * - issue 16, each as a ratio to its floor measured in the same run (`replay-floors.ts`): replay
+ *   of one 100 MB CloudTrail log (`npm run bench -- log`), CLI start-up (`npm run bench -- cli`)
+ * `npm run bench -- <part>...` runs only the parts named: routing, replay, log, cli, workflow,
+ * sweep, bundles.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -23,6 +27,7 @@ import { mixEvents, mixRecords } from './fixtures';
 import { workflowLatency } from './workflow';
 import { bundleFigures } from './bundles';
 import { sweepFigure } from './sweep';
+import { cliStartFigures, largeLogFigure } from './replay-floors';
 
 function routingAndEvaluate(): void {
   const policy = loadPolicyFile(DEFAULT_POLICY);
@@ -116,23 +121,29 @@ async function replayFromFile(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
-  // `npm run bench -- replay`: the replay figures alone
-  if (process.argv[2] === 'replay') return replayFromFile();
-  routingAndEvaluate();
-  await replayFromFile();
-  const w = await workflowLatency(1000);
-  for (const n of [1000, 10000]) {
-    const f = sweepFigure(n);
+  const parts = process.argv.slice(2);
+  const wanted = (part: string) => parts.length === 0 || parts.includes(part);
+  if (wanted('routing')) routingAndEvaluate();
+  if (wanted('replay')) await replayFromFile();
+  if (wanted('log')) await largeLogFigure();
+  if (wanted('cli')) cliStartFigures();
+  if (wanted('sweep'))
+    for (const n of [1000, 10000]) {
+      const f = sweepFigure(n);
+      console.log(
+        `sweep ${n.toLocaleString('en-US')} fake resources, 20 ms per call: ${Math.round(f.perSecond)} resources/s, peak RSS ${f.maxRssMb.toFixed(0)} MB (target ≥ 500/s, memory flat)`,
+      );
+    }
+  if (wanted('bundles'))
+    for (const f of bundleFigures()) {
+      console.log(`bundle ${f.function}: ${f.sizeKb.toFixed(0)} KB, cold init ${f.initMs.toFixed(0)} ms (targets ≤ 250 KB, ≤ 150 ms)`);
+    }
+  if (wanted('workflow')) {
+    const w = await workflowLatency(1000);
     console.log(
-      `sweep ${n.toLocaleString('en-US')} fake resources, 20 ms per call: ${Math.round(f.perSecond)} resources/s, peak RSS ${f.maxRssMb.toFixed(0)} MB (target ≥ 500/s, memory flat)`,
+      `workflow, one low-risk finding in process (mocked AWS): p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms over ${w.runs} runs (target p99 ≤ 20 ms)`,
     );
   }
-  for (const f of bundleFigures()) {
-    console.log(`bundle ${f.function}: ${f.sizeKb.toFixed(0)} KB, cold init ${f.initMs.toFixed(0)} ms (targets ≤ 250 KB, ≤ 150 ms)`);
-  }
-  console.log(
-    `workflow, one low-risk finding in process (mocked AWS): p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms over ${w.runs} runs (target p99 ≤ 20 ms)`,
-  );
 }
 
 void main();

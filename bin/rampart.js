@@ -1,20 +1,33 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so `npx rampart` works right after `npm ci`.
-require('tsx/cjs'); // eslint-disable-line @typescript-eslint/no-require-imports -- a CommonJS entry point: tsx's require hook must load before the sources
+// Runs the precompiled CLI in dist/ (built by `npm ci` through the `prepare` script, or `npm run
+// build:cli`), so a command starts without compiling TypeScript; without dist/ (a checkout not
+// installed with npm ci), the TypeScript sources through tsx.
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS entry point (npm's bin) */
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 // `rampart replay | head`: a closed pipe ends the run quietly
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;
 });
-const { run } = require('../cli/main.ts'); // eslint-disable-line @typescript-eslint/no-require-imports -- CommonJS, loaded through tsx's hook
 
-run(process.argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`rampart: ${error && error.message ? error.message : error}\n`);
-    process.exitCode = 2;
-  },
-);
+const bundle = join(__dirname, '../dist/main.mjs');
+const cli = existsSync(bundle)
+  ? import(pathToFileURL(bundle).href)
+  : // tsx's hooks for require and import() (the CLI loads each command with import()), as `node --import tsx`
+    import('tsx').then(() => import(pathToFileURL(join(__dirname, '../cli/main.ts')).href)).then((module) => module.default); // a CommonJS module's exports
+
+cli
+  .then(({ run }) => run(process.argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`rampart: ${error && error.message ? error.message : error}\n`);
+      process.exitCode = 2;
+    },
+  );

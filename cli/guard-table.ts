@@ -1,10 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
 import { documentClient, DynamoFixLedger } from '../core/dynamo-stores';
+import { sdk } from '../core/sdk';
 import { InMemoryFixLedger, ledgerKeepSeconds, type FixBudget, type FixLedger } from '../core/fix-budget';
 import { NO_REGION, reportAwsFailure, resolveRegion } from './aws-access';
-import { describeStack, outputNamed } from './stack-outputs';
 import { EXIT, write, type CliIo } from './io';
 
 /** How the `findings` and `approvals` commands reach the deployed guard's table. */
@@ -60,6 +59,8 @@ export async function guardTable(
   let name = options.table ?? env.RAMPART_TABLE;
   if (!name) {
     const stack = options.stack ?? env.RAMPART_STACK ?? DEFAULT_STACK;
+    // the CloudFormation client loads only when the stack is read, not for `--help`
+    const { describeStack, outputNamed } = await import('./stack-outputs');
     let found;
     try {
       found = await describeStack(stack, config);
@@ -75,7 +76,7 @@ export async function guardTable(
       return EXIT.usage;
     }
   }
-  return { name, db: documentClient(new DynamoDBClient(config)), config };
+  return { name, db: documentClient(new sdk.dynamodb.DynamoDBClient(config)), config };
 }
 
 /**
@@ -91,7 +92,11 @@ export function fixLedgerFor(
   const name = options.table ?? process.env.RAMPART_TABLE;
   if (!name) return { ledger: new InMemoryFixLedger() };
   return {
-    ledger: new DynamoFixLedger(db ?? documentClient(new DynamoDBClient(clientConfig(options))), name, ledgerKeepSeconds(budget)),
+    ledger: new DynamoFixLedger(
+      db ?? documentClient(new sdk.dynamodb.DynamoDBClient(clientConfig(options))),
+      name,
+      ledgerKeepSeconds(budget),
+    ),
     table: name,
   };
 }

@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { PolicyError, messageOf } from '../core/errors';
 import { forTerminal } from '../core/neutralise';
 import { type ParseOptions } from '../core/policy';
-import { loadPolicyFile, type Policy } from '../controls/policy';
+import type { Policy } from '../controls/policy';
 import { NO_POLICY_MESSAGE, POLICY_FILE_NAME, policyNotice, resolvePolicyLocation } from '../core/policy-location';
 
 const PACKAGE_ROOT = resolve(__dirname, '..');
@@ -34,6 +34,16 @@ export function write(stream: NodeJS.WritableStream, text: string): Promise<void
   return ok ? undefined : new Promise((resolve) => stream.once('drain', () => resolve()));
 }
 
+let policyModule: typeof import('../controls/policy') | undefined;
+
+/**
+ * Loads the policy schema (zod and yaml: the larger part of the CLI's code) before a command
+ * runs (`run` does, for every command), so that `--help` never loads it.
+ */
+export async function loadPolicySchema(): Promise<void> {
+  policyModule ??= await import('../controls/policy');
+}
+
 /** Loads the policy, keeping only `controls` when given; reports a bad file on stderr and returns undefined. */
 export function loadPolicy(
   file: string,
@@ -42,7 +52,8 @@ export function loadPolicy(
   options: ParseOptions = {},
 ): Policy | undefined {
   try {
-    const policy = loadPolicyFile(file, options);
+    if (!policyModule) throw new Error('the policy schema is not loaded (loadPolicySchema)');
+    const policy = policyModule.loadPolicyFile(file, options);
     if (controls?.length === 0)
       write(io.stderr, "warning: --control names no control (--control ''): every control the policy enables is judged");
     if (!controls || controls.length === 0) return policy;

@@ -2,16 +2,21 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { AwsClients } from '../core/aws';
 import { CONTROL_IDS } from '../controls';
 import { messageOf } from '../core/errors';
-import { decideApprovalCommand, listApprovals } from './commands/approvals';
-import { listFindings, showFinding } from './commands/findings';
-import { scanCommand } from './commands/scan';
-import { remediateCommand } from './commands/remediate';
-import { replayCommand } from './commands/replay';
 import { guardTableOptions } from './guard-table';
 import { forTerminal } from '../core/neutralise';
-import { BUNDLED_INCIDENT, BUNDLED_POLICY, EXIT, loadPolicy, policyFile, write, type CliIo } from './io';
+import { BUNDLED_INCIDENT, BUNDLED_POLICY, EXIT, loadPolicy, loadPolicySchema, policyFile, write, type CliIo } from './io';
 
 export { EXIT, type CliIo } from './io';
+
+// each command's module is loaded when it runs: a command loads only the SDK clients it uses,
+// and `--help` none (a client's package takes tens of milliseconds to load)
+const commands = {
+  approvals: () => import('./commands/approvals'),
+  findings: () => import('./commands/findings'),
+  scan: () => import('./commands/scan'),
+  remediate: () => import('./commands/remediate'),
+  replay: () => import('./commands/replay'),
+};
 
 // The SDK warns on every run under Node.js 20 that its releases from 2027 need Node.js 22: the
 // CLI supports Node.js 20 (package.json engines) and the notice says nothing about this run.
@@ -63,7 +68,8 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(forTerminal(s)), writeErr: (s) => io.stderr.write(forTerminal(s)) })
     // a usage error is one line and a pointer, not the whole help
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    .hook('preAction', loadPolicySchema);
 
   program
     .command('replay')
@@ -78,7 +84,9 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('--region <region>', 'with --apply: home region (default: AWS_REGION)')
     .option('--endpoint <url>', 'with --apply: send every AWS call to this endpoint (an emulator)')
     .action(async (paths: string[], options) => {
-      exitCode = await replayCommand(paths, { incident: BUNDLED_INCIDENT, policy: BUNDLED_POLICY }, options, io, deps.clients);
+      exitCode = await (
+        await commands.replay()
+      ).replayCommand(paths, { incident: BUNDLED_INCIDENT, policy: BUNDLED_POLICY }, options, io, deps.clients);
     });
 
   program
@@ -91,7 +99,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
     .option('--table <name>', "count the fix against the deployed guard's fix budget in this table (default: RAMPART_TABLE)")
     .action(async (options) => {
-      exitCode = await remediateCommand(options, io, deps.clients);
+      exitCode = await (await commands.remediate()).remediateCommand(options, io, deps.clients);
     });
 
   program
@@ -109,7 +117,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
     .option('--table <name>', "with --fix: count fixes against the deployed guard's fix budget in this table (default: RAMPART_TABLE)")
     .action(async (options) => {
-      exitCode = await scanCommand(options, io, deps.clients);
+      exitCode = await (await commands.scan()).scanCommand(options, io, deps.clients);
     });
 
   const findings = program.command('findings').description('findings of the deployed guard, with their history');
@@ -118,19 +126,19 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('--control <id>', 'only this control')
     .option('--json', 'JSON lines')
     .action(async (options) => {
-      exitCode = await listFindings(options, io);
+      exitCode = await (await commands.findings()).listFindings(options, io);
     });
   guardTableOptions(findings.command('show').description('one finding and its history').argument('<id>', 'finding id'))
     .option('--json', 'one JSON line')
     .action(async (id: string, options) => {
-      exitCode = await showFinding(id, options, io);
+      exitCode = await (await commands.findings()).showFinding(id, options, io);
     });
 
   const approvals = program.command('approvals').description('approval requests of the deployed guard (IAM-authenticated)');
   guardTableOptions(approvals.command('list').description('list pending approval requests'))
     .option('--json', 'one JSON line per request')
     .action(async (options) => {
-      exitCode = await listApprovals(options, io);
+      exitCode = await (await commands.approvals()).listApprovals(options, io);
     });
   for (const decision of ['approve', 'reject'] as const) {
     guardTableOptions(
@@ -139,7 +147,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
         .description(`${decision} a pending request; you are recorded as the decider`)
         .argument('<id>', 'approval id (from list)'),
     ).action(async (id: string, options) => {
-      exitCode = await decideApprovalCommand(id, decision, options, io);
+      exitCode = await (await commands.approvals()).decideApprovalCommand(id, decision, options, io);
     });
   }
 

@@ -8,7 +8,7 @@ import { expandPaths, readInput, type InputItem } from '../event-input';
 import { EXIT, loadPolicy, policyFile, write, type CliIo } from '../io';
 import { changeText, findingRows, summaryText, table } from '../render';
 import { replayEvents, type FindingLine, type ReplayLine } from '../replay';
-import { applyFindings, type AwsOptions } from './remediate';
+import type { AwsOptions } from './remediate';
 
 export interface ReplayCommandOptions extends AwsOptions {
   config?: string;
@@ -81,7 +81,11 @@ export async function replayCommand(
   if (options.json) await write(io.stdout, JSON.stringify(summary));
   else printTable(shown, plan, summary, io);
   let exit: number = summary.errors > 0 ? EXIT.badInput : EXIT.ok;
-  if (options.apply) exit = Math.max(exit, await applyFindings([...toFix.values()], options, policy, io, clients));
+  if (options.apply) {
+    // the SDK clients of a fix load only when one is applied
+    const { applyFindings } = await import('./remediate');
+    exit = Math.max(exit, await applyFindings([...toFix.values()], options, policy, io, clients));
+  }
   return exit;
 }
 

@@ -1,0 +1,44 @@
+/**
+ * The issue-16 figures, each a ratio to a floor measured in the same rounds:
+ * - `rampart replay --json` of one 100 MB CloudTrail log (1 % of the records concern a control)
+ *   against a bare script that reads the file, `JSON.parse`s it and iterates the records;
+ *   target ≤ 1.3×;
+ * - `rampart --help` and `replay` of a 4 KB file against `node -e 0` (Node.js start-up alone);
+ *   targets ≤ 150 ms and ≤ 200 ms.
+ * Both run bin/rampart.js as `npx rampart` does, so they measure the bundle in dist/ (`npm run
+ * build:cli`), start-up included.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FLOOR_SCRIPT } from './floor';
+import { writeCloudTrailLog } from './inputs';
+import { pairedRuns, ratioText, timeText } from './processes';
+
+const ROOT = join(__dirname, '..');
+const RAMPART = join(ROOT, 'bin/rampart.js');
+
+export async function largeLogFigure(megabytes = 100, rounds = 3): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rampart-bench-log-'));
+  try {
+    const file = join(dir, 'log.json');
+    const floor = join(dir, 'floor.js');
+    writeFileSync(floor, FLOOR_SCRIPT);
+    const records = await writeCloudTrailLog(file, megabytes);
+    const t = pairedRuns({ floor: [floor, 'log', file], replay: [RAMPART, 'replay', '--json', file] }, rounds);
+    console.log(
+      `replay ${megabytes} MB CloudTrail log (${records.toLocaleString('en-US')} records, 1 % for a control): ${timeText(t.replay!)}; ` +
+        `floor (read + JSON.parse + iterate) ${timeText(t.floor!)}; ratio ${ratioText(t.replay!, t.floor!)} (target ≤ 1.3×)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function cliStartFigures(rounds = 7): void {
+  const small = join(ROOT, 'test/fixtures/cloudtrail-LogFile.mixed-constructed.json');
+  const t = pairedRuns({ node: ['-e', '0'], help: [RAMPART, '--help'], replay: [RAMPART, 'replay', '--json', small] }, rounds, ROOT);
+  console.log(`cli: node start-up alone (floor) ${timeText(t.node!)}`);
+  console.log(`cli: rampart --help ${timeText(t.help!)}, ${ratioText(t.help!, t.node!)} the floor (target ≤ 150 ms)`);
+  console.log(`cli: rampart replay of a 4 KB log ${timeText(t.replay!)}, ${ratioText(t.replay!, t.node!)} the floor (target ≤ 200 ms)`);
+}
