@@ -1,7 +1,6 @@
 /**
- * The floors of the replay figures, run as a plain Node.js script (no tsx: `node
- * bench/floor.js`-like through `--experimental-strip-types` is not on Node.js 20, so the
- * bench compiles nothing and passes this file's body as `-e`): the least any replay must do.
+ * The floors of the replay figures: the least any replay must do, as a plain JavaScript file the
+ * bench writes and runs with `node` (no tsx, no start-up of ours).
  * - `log <file>`: read the file, `JSON.parse` it whole, iterate its records;
  * - `trail <file list>`: the same per file, with gunzip, one file after the other.
  */
