@@ -3,16 +3,19 @@
  * - `rampart replay --json` of one 100 MB CloudTrail log (1 % of the records concern a control)
  *   against a bare script that reads the file, `JSON.parse`s it and iterates the records;
  *   target ≤ 1.3×;
+ * - `rampart replay --json` of a trail directory (2,000 `.json.gz` files, 148 MB uncompressed)
+ *   against a bare script that reads, gunzips and parses each file in turn on one thread;
+ *   target ≤ 0.8× with the worker threads on 2 cores;
  * - `rampart --help` and `replay` of a 4 KB file against `node -e 0` (Node.js start-up alone);
  *   targets ≤ 150 ms and ≤ 200 ms.
  * Both run bin/rampart.js as `npx rampart` does, so they measure the bundle in dist/ (`npm run
  * build:cli`), start-up included.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLOOR_SCRIPT } from './floor';
-import { writeCloudTrailLog } from './inputs';
+import { writeCloudTrailLog, writeTrailDirectory } from './inputs';
 import { pairedRuns, ratioText, timeText } from './processes';
 
 const ROOT = join(__dirname, '..');
@@ -32,6 +35,33 @@ export async function largeLogFigure(megabytes = 100, rounds = 3): Promise<void>
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function trailFigure(rounds = 3): void {
+  const dir = mkdtempSync(join(tmpdir(), 'rampart-bench-trail-'));
+  try {
+    const trail = join(dir, 'trail');
+    const { records, bytes } = writeTrailDirectory(trail);
+    const floor = join(dir, 'floor.js');
+    writeFileSync(floor, FLOOR_SCRIPT);
+    const list = join(dir, 'files.txt');
+    writeFileSync(list, [...globGz(trail)].sort().join('\n'));
+    const t = pairedRuns({ floor: [floor, 'trail', list], replay: [RAMPART, 'replay', '--json', trail] }, rounds);
+    console.log(
+      `replay trail of 2,000 .json.gz files (${(bytes / 1024 / 1024).toFixed(0)} MB uncompressed, ${records.toLocaleString('en-US')} records), ${availableParallelism()} cores: ` +
+        `${timeText(t.replay!)}; floor (read + gunzip + JSON.parse per file, one thread) ${timeText(t.floor!)}; ratio ${ratioText(t.replay!, t.floor!)} (target ≤ 0.8×)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function* globGz(dir: string): Iterable<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* globGz(path);
+    else if (entry.name.endsWith('.json.gz')) yield path;
   }
 }
 

@@ -8,8 +8,8 @@
  * - each Lambda bundle from a real `cdk synth`: size and cold init; targets ≤ 250 KB, ≤ 150 ms
  * - the sweep over 1k and 10k fake resources with 20 ms per call; target ≥ 500/s, flat memory
  * - issue 16, each as a ratio to its floor measured in the same run (`replay-floors.ts`): replay
- *   of one 100 MB CloudTrail log (`npm run bench -- log`), CLI start-up (`npm run bench -- cli`)
- * `npm run bench -- <part>...` runs only the parts named: routing, replay, log, cli, workflow,
+ *   of one 100 MB CloudTrail log (`log`), of a 2,000-file trail directory (`trail`), CLI start-up (`cli`)
+ * `npm run bench -- <part>...` runs only the parts named: routing, replay, log, trail, cli, workflow,
  * sweep, bundles.
  */
 import { execFileSync } from 'node:child_process';
@@ -27,7 +27,7 @@ import { mixEvents, mixRecords } from './fixtures';
 import { workflowLatency } from './workflow';
 import { bundleFigures } from './bundles';
 import { sweepFigure } from './sweep';
-import { cliStartFigures, largeLogFigure } from './replay-floors';
+import { cliStartFigures, largeLogFigure, trailFigure } from './replay-floors';
 
 function routingAndEvaluate(): void {
   const policy = loadPolicyFile(DEFAULT_POLICY);
@@ -126,6 +126,7 @@ async function main(): Promise<void> {
   if (wanted('routing')) routingAndEvaluate();
   if (wanted('replay')) await replayFromFile();
   if (wanted('log')) await largeLogFigure();
+  if (wanted('trail')) trailFigure();
   if (wanted('cli')) cliStartFigures();
   if (wanted('sweep'))
     for (const n of [1000, 10000]) {

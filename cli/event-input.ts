@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { messageOf } from '../core/errors';
 import { JsonRecordSplitter, type JsonPiece } from '../core/json-records';
 
@@ -87,27 +87,82 @@ export async function* byteChunks(source: Readable): AsyncIterable<Buffer> {
 }
 
 /**
- * The events of one input, parsed as JSON one by one. A JSON document that turns out to be a
- * CloudTrail log (`{"Records": [...]}` not written as CloudTrail writes it), `lookup-events`
- * output or an array is expanded into its events; a lookup event's `CloudTrailEvent` string is
- * parsed into the record it holds.
+ * Files up to this size are read whole and gunzipped in one call, up to {@link WHOLE_GUNZIPPED_MAX}
+ * decompressed: a trail's thousands of small log files then cost no stream set-up each. Larger
+ * ones are streamed (memory bounded by the largest event).
  */
-export async function* readInput(file: string, stdin: Readable = process.stdin): AsyncIterable<InputItem> {
+export const WHOLE_READ_MAX = 4 * 1024 * 1024;
+export const WHOLE_GUNZIPPED_MAX = 16 * 1024 * 1024;
+/** A file read whole up to this size (decompressed) is first tried as one `JSON.parse` (`wholeDocumentItems`). */
+const WHOLE_PARSE_MAX = 4 * 1024 * 1024;
+/** The decompressed bytes are split in slices this size: one batch of items is alive at a time. */
+const SLICE = 1 << 20;
+
+/**
+ * Reads a file whole when it is small enough (see {@link WHOLE_READ_MAX}); `undefined`: stream
+ * it (too large, not a regular file, unreadable: the stream says why). Synchronous on purpose:
+ * a small file is read in tens of microseconds, while each of the four thread-pool round trips
+ * of an asynchronous read waits for a thread, milliseconds on a busy machine.
+ */
+export function readWhole(file: string): Buffer | undefined {
+  if (file === '-') return undefined;
+  try {
+    const info = statSync(file);
+    return info.isFile() && info.size <= WHOLE_READ_MAX ? readFileSync(file) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The events of one input, parsed as JSON one by one, in batches (one per chunk read). A JSON
+ * document that turns out to be a CloudTrail log (`{"Records": [...]}` not written as
+ * CloudTrail writes it), `lookup-events` output or an array is expanded into its events; a
+ * lookup event's `CloudTrailEvent` string is parsed into the record it holds. `whole`: the
+ * file's bytes, read by {@link readWhole}.
+ */
+export async function* readInput(file: string, stdin: Readable = process.stdin, whole?: Buffer): AsyncIterable<InputItem[]> {
+  const bytes = whole && decompressed(whole);
+  const parsed = bytes && bytes.length <= WHOLE_PARSE_MAX ? wholeDocumentItems(file, bytes) : undefined;
+  if (parsed) {
+    yield parsed;
+    return;
+  }
+  if (bytes) {
+    const splitter = new JsonRecordSplitter();
+    for (let at = 0; at < bytes.length; at += SLICE) yield itemsOfPieces(file, splitter.push(bytes.subarray(at, at + SLICE)));
+    yield itemsOfPieces(file, splitter.end());
+    return;
+  }
   const splitter = new JsonRecordSplitter();
   const source = file === '-' ? stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   let reason: string | undefined;
   try {
-    for await (const chunk of byteChunks(source)) {
-      for (const piece of splitter.push(chunk)) yield* itemsOf(file, piece);
-    }
+    for await (const chunk of byteChunks(source)) yield itemsOfPieces(file, splitter.push(chunk));
   } catch (error) {
     if (!(error instanceof InputCutShort) && splitter.isEmpty()) {
-      yield { file, position: 'file', error: `cannot read: ${messageOf(error)}` };
+      yield [{ file, position: 'file', error: `cannot read: ${messageOf(error)}` }];
       return;
     }
     reason = error instanceof InputCutShort ? error.message : `the input cannot be read further (${messageOf(error)})`;
   }
-  for (const piece of splitter.end(reason)) yield* itemsOf(file, piece);
+  yield itemsOfPieces(file, splitter.end(reason));
+}
+
+/** The bytes of a file read whole, gunzipped; `undefined` for a cut or corrupt gzip (streamed: it replays what decodes) or one too large. */
+function decompressed(bytes: Buffer): Buffer | undefined {
+  if (!(bytes[0] === 0x1f && bytes[1] === 0x8b)) return bytes;
+  try {
+    return gunzipSync(bytes, { maxOutputLength: WHOLE_GUNZIPPED_MAX });
+  } catch {
+    return undefined;
+  }
+}
+
+function itemsOfPieces(file: string, pieces: JsonPiece[]): InputItem[] {
+  const items: InputItem[] = [];
+  for (const piece of pieces) for (const item of itemsOf(file, piece)) items.push(item);
+  return items;
 }
 
 function isDigest(value: unknown): boolean {
@@ -137,14 +192,51 @@ function* itemsOf(file: string, piece: JsonPiece): Iterable<InputItem> {
     yield { file, position: piece.position, error: `invalid JSON: ${messageOf(error)}` };
     return;
   }
+  yield* itemsOfValue(file, piece.position, value);
+}
+
+/** The items of a parsed value at `position`: none for a digest, a container's events, else the value. */
+function* itemsOfValue(file: string, position: string, value: unknown): Iterable<InputItem> {
   // CloudTrail delivers digest files beside the logs (CloudTrail-Digest/): no events in them
   if (isDigest(value)) return;
   const container = eventsIn(value);
   if (!container) {
-    yield lookedUp(file, piece.position, value);
+    yield lookedUp(file, position, value);
     return;
   }
-  for (let i = 0; i < container.events.length; i++) yield lookedUp(file, `${piece.position} ${container.label}[${i}]`, container.events[i]);
+  for (let i = 0; i < container.events.length; i++) yield lookedUp(file, `${position} ${container.label}[${i}]`, container.events[i]);
+}
+
+const isEventObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The items of a file that is one container document of event objects, parsed at once as the
+ * splitter would hand them over (same values, positions `Records[i]`, `Events[i]`, `[i]`), at
+ * the cost of one `JSON.parse`: a CloudTrail log file as CloudTrail writes it. `undefined` for
+ * anything else (NDJSON, several documents, malformed JSON, scalars among the events), which
+ * the splitter reads with its positions and errors.
+ */
+function wholeDocumentItems(file: string, bytes: Buffer): InputItem[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  let label: string;
+  let events: unknown;
+  if (Array.isArray(value)) [label, events] = ['', value];
+  else if (!isEventObject(value)) return undefined;
+  else {
+    const keys = Object.keys(value as object).join(',');
+    if (keys === 'Records') [label, events] = ['Records', (value as { Records: unknown }).Records];
+    else if (keys === 'Events' || keys === 'Events,NextToken') [label, events] = ['Events', (value as { Events: unknown }).Events];
+    else return undefined;
+  }
+  if (!Array.isArray(events) || !events.every(isEventObject)) return undefined;
+  const items: InputItem[] = [];
+  for (let i = 0; i < events.length; i++) for (const item of itemsOfValue(file, `${label}[${i}]`, events[i])) items.push(item);
+  return items;
 }
 
 /** A `lookup-events` event carries its CloudTrail record as a JSON string; anything else is as read. */

@@ -1,18 +1,15 @@
 import type { Change } from '../core/control';
 import type { ControlId, Risk } from '../core/controls';
-import { messageOf } from '../core/errors';
-import { eventTimeOf, parseEvent, type RampartEvent } from '../core/events';
 import type { ExemptionChange } from '../core/exemptions';
 import type { Finding } from '../core/finding';
 import type { LastKnownGoodStore } from '../core/last-known-good';
 import { findingKey, resourceKey } from '../core/resource-key';
 import type { Policy } from '../core/policy';
 import { decide, type Decision } from '../detectors/decide';
-import { judgeEvent } from '../detectors/judge';
-import { RawRouter } from '../detectors/raw-route';
 import type { EventRouter } from '../detectors/router';
 import { remediatorFor } from '../controls';
 import type { InputItem } from './event-input';
+import { judgeContext, judgeItems, type Judged } from './replay-judge';
 
 /** The change of a `--plan` finding line: the SDK command's API name and its exact input. */
 export interface PlannedChange {
@@ -138,49 +135,61 @@ export async function carryOutOffline(decision: Decision, out: OfflineOutlet): P
  * and returns the summary.
  */
 export async function replayEvents(
-  items: AsyncIterable<InputItem>,
+  items: AsyncIterable<InputItem | InputItem[]>,
   policy: Policy,
   router: EventRouter,
   emit: (line: ReplayLine) => void | Promise<void>,
   options: ReplayOptions = {},
 ): Promise<ReplaySummary> {
+  const ctx = judgeContext(policy, router);
+  async function* judged(): AsyncIterable<Judged[]> {
+    for await (const batch of items) yield judgeItems(Array.isArray(batch) ? batch : [batch], ctx);
+  }
+  return replayJudged(judged(), policy, emit, options);
+}
+
+/**
+ * The second half of a replay (the first: `replay-judge.ts`, inline or in worker threads): the
+ * judged items in input order → counts, error lines (capped per file), exemption changes,
+ * findings and plans.
+ */
+export async function replayJudged(
+  batches: AsyncIterable<Judged[]>,
+  policy: Policy,
+  emit: (line: ReplayLine) => void | Promise<void>,
+  options: ReplayOptions = {},
+): Promise<ReplaySummary> {
   const summary = emptySummary();
   const files = new Set<string>();
-  const rawRouter = new RawRouter(router.detectors);
   const errors = errorLines(emit, options.errorLinesPerFile ?? ERROR_LINES_PER_FILE);
-  for await (const item of items) {
-    files.add(item.file);
-    await errors.startFile(item.file);
-    if ('error' in item) {
-      if (item.position !== 'file') summary.events++;
-      summary.errors++;
-      await errors.report(item.file, item.position, item.error);
-      continue;
+  for await (const batch of batches) {
+    for (const item of batch) {
+      files.add(item.file);
+      await errors.startFile(item.file);
+      if ('events' in item) {
+        summary.events += item.events;
+        continue;
+      }
+      if ('error' in item) {
+        if (item.event) summary.events++;
+        summary.errors++;
+        await errors.report(item.file, item.position, item.error);
+        continue;
+      }
+      summary.events++;
+      const { verdict } = item;
+      if (verdict.matched) summary.matched++;
+      for (const change of verdict.exemptions) await emit({ type: 'exemption', ...change });
+      const outlet: OfflineOutlet = {
+        summary,
+        emit,
+        policy,
+        lastKnownGood: options.lastKnownGood,
+        plan: Boolean(options.plan),
+        seenAt: item.seenAt,
+      };
+      for (const j of verdict.judgements) await carryOutOffline(decide(j), outlet);
     }
-    summary.events++;
-    // validated only when a control may read it: the others are counted, not judged
-    if (!rawRouter.mayRoute(item.value)) continue;
-    let event;
-    let verdict;
-    try {
-      event = parseEvent(item.value);
-      verdict = judgeEvent(event, policy, router);
-    } catch (error) {
-      summary.errors++;
-      await errors.report(item.file, item.position, messageOf(error));
-      continue;
-    }
-    if (verdict.matched) summary.matched++;
-    for (const change of verdict.exemptions) await emit({ type: 'exemption', ...change });
-    const outlet: OfflineOutlet = {
-      summary,
-      emit,
-      policy,
-      lastKnownGood: options.lastKnownGood,
-      plan: Boolean(options.plan),
-      seenAt: seenAt(event),
-    };
-    for (const j of verdict.judgements) await carryOutOffline(decide(j), outlet);
   }
   await errors.flush();
   summary.files = files.size;
@@ -213,10 +222,4 @@ function errorLines(emit: (line: ReplayLine) => void | Promise<void>, cap: numbe
     }
   };
   return { startFile, report, flush };
-}
-
-/** When an event happened, for ordering last-known-good observations (unparseable → epoch). */
-function seenAt(event: RampartEvent): Date {
-  const t = Date.parse(eventTimeOf(event) ?? '');
-  return new Date(Number.isNaN(t) ? 0 : t);
 }

@@ -50,7 +50,7 @@ async function buildCli() {
   rmSync(OUT, { recursive: true, force: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: { main: 'cli/main.ts' },
+    entryPoints: { main: 'cli/main.ts', 'replay-worker': 'cli/replay-worker.ts' },
     outdir: OUT,
     outExtension: { '.js': '.mjs' },
     bundle: true,

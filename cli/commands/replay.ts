@@ -4,10 +4,12 @@ import type { AwsClients } from '../../core/aws';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import { DETECTORS } from '../../controls';
 import { EventRouter } from '../../detectors/router';
-import { expandPaths, readInput, type InputItem } from '../event-input';
+import { expandPaths } from '../event-input';
 import { EXIT, loadPolicy, policyFile, write, type CliIo } from '../io';
 import { changeText, findingRows, summaryText, table } from '../render';
-import { replayEvents, type FindingLine, type ReplayLine } from '../replay';
+import { replayJudged, type FindingLine, type ReplayLine } from '../replay';
+import { judgeContext, judgeItems, type JudgeContext, type Judged } from '../replay-judge';
+import { judgedFiles, threadsFor } from '../replay-pool';
 import type { AwsOptions } from './remediate';
 
 export interface ReplayCommandOptions extends AwsOptions {
@@ -19,22 +21,20 @@ export interface ReplayCommandOptions extends AwsOptions {
   includeHighRisk?: boolean;
 }
 
-async function* allInputs(paths: string[], io: CliIo): AsyncIterable<InputItem> {
+async function* allInputs(paths: string[], ctx: JudgeContext, io: CliIo): AsyncIterable<Judged[]> {
   const { files, errors, skipped } = await expandPaths(paths);
   for (const dir of skipped) await write(io.stderr, `note: skipped ${dir} (dependencies and git internals hold no events)`);
   for (const dir of await directoriesWithoutEvents(paths, files))
     await write(io.stderr, `warning: ${dir} holds no event files (.json, .jsonl, .ndjson, .gz)`);
-  yield* errors;
-  for (const file of files) {
-    if (file === '-' && (io.stdin as { isTTY?: boolean }).isTTY)
-      await write(io.stderr, 'reading events from stdin (paste or pipe them; end with Ctrl-D)…');
-    let items = 0;
-    for await (const item of readInput(file, io.stdin)) {
-      items++;
-      yield item;
-    }
-    if (items === 0) await write(io.stderr, `warning: ${file === '-' ? 'stdin' : file} holds no events`);
+  yield judgeItems(errors, ctx);
+  if (files.includes('-') && (io.stdin as { isTTY?: boolean }).isTTY)
+    await write(io.stderr, 'reading events from stdin (paste or pipe them; end with Ctrl-D)…');
+  const read = new Set<string>();
+  for await (const batch of judgedFiles(files, ctx, io.stdin, threadsFor(files))) {
+    for (const item of batch) read.add(item.file);
+    yield batch;
   }
+  for (const file of files) if (!read.has(file)) await write(io.stderr, `warning: ${file === '-' ? 'stdin' : file} holds no events`);
 }
 
 /** The directories given that hold no event file at all: said, since the replay would otherwise just count nothing. */
@@ -74,7 +74,8 @@ export async function replayCommand(
     shown.push(line);
     return undefined;
   };
-  const summary = await replayEvents(allInputs(inputs, io), policy, new EventRouter(DETECTORS), emit, {
+  const ctx = judgeContext(policy, new EventRouter(DETECTORS));
+  const summary = await replayJudged(allInputs(inputs, ctx, io), policy, emit, {
     plan,
     lastKnownGood: plan ? new InMemoryLastKnownGood() : undefined,
   });

@@ -1,0 +1,93 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { MIN_FILES_FOR_THREADS, threadsFor } from '../../cli/replay-pool';
+import { FIXTURES, fixture, jsonLines, runCli } from '../helpers';
+
+/**
+ * A trail directory replayed in worker threads, and files read whole (one gunzip, one
+ * JSON.parse when the file is one CloudTrail log), give exactly the lines of the inline,
+ * streamed replay: same order, same positions, same error lines and caps, same summary.
+ */
+const record = (id: string) => ({
+  ...fixture<{ detail: Record<string, unknown> }>('s3-DeleteBucketEncryption-constructed.json').detail,
+  eventID: id,
+});
+const LOG = readFileSync(join(FIXTURES, 'cloudtrail-LogFile.mixed-constructed.json'));
+const LOOKUP = readFileSync(join(FIXTURES, 'cloudtrail-LookupEvents.cli-output-constructed.json'));
+
+/** Files of every layout, good and bad, as a trail directory holds them (and worse). */
+function inputs(): Record<string, Buffer> {
+  const files: Record<string, Buffer> = {};
+  for (let i = 0; i < 6; i++) files[`a/log-${i}.json.gz`] = gzipSync(JSON.stringify({ Records: [record(`r${i}a`), record(`r${i}b`)] }));
+  files['a/log-pretty.json'] = LOG;
+  files['b/lookup.json'] = LOOKUP;
+  files['b/array-with-scalars.json'] = Buffer.from(JSON.stringify([record('x1'), 42, record('x2')]));
+  files['b/many-bad.ndjson'] = Buffer.from(
+    [...Array.from({ length: 25 }, (_, i) => `not json ${i}`), JSON.stringify(record('nd'))].join('\n'),
+  );
+  const cut = gzipSync(JSON.stringify({ Records: Array.from({ length: 50 }, (_, i) => record(`c${i}`)) }));
+  files['c/cut.json.gz'] = cut.subarray(0, Math.floor(cut.length / 2));
+  files['c/digest.json'] = Buffer.from(JSON.stringify({ awsAccountId: '111122223333', digestStartTime: 'x', logFiles: [] }));
+  files['c/empty.json'] = Buffer.alloc(0);
+  files['c/records-then-more.json'] = Buffer.from(JSON.stringify({ Records: [record('t1')] }) + '\n' + JSON.stringify(record('t2')));
+  return files;
+}
+
+function trail(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rampart-trail-'));
+  for (const [name, bytes] of Object.entries(inputs())) {
+    const path = join(dir, name);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, bytes);
+  }
+  return dir;
+}
+
+async function replayLines(args: string[], threads: string, stdin?: Buffer) {
+  const before = process.env.RAMPART_REPLAY_THREADS;
+  process.env.RAMPART_REPLAY_THREADS = threads;
+  try {
+    return jsonLines((await runCli(['replay', '--json', ...args], stdin)).stdout);
+  } finally {
+    if (before === undefined) delete process.env.RAMPART_REPLAY_THREADS;
+    else process.env.RAMPART_REPLAY_THREADS = before;
+  }
+}
+
+describe('rampart replay of many files', () => {
+  it('gives the same lines in worker threads as inline', async () => {
+    const dir = trail();
+    expect(Object.keys(inputs()).length).toBeGreaterThanOrEqual(MIN_FILES_FOR_THREADS);
+
+    const inline = await replayLines([dir], '0');
+    const threaded = await replayLines([dir], '2');
+
+    expect(threaded).toEqual(inline);
+    expect(inline.filter((l) => l.type === 'finding').length).toBeGreaterThan(10);
+    expect(inline.filter((l) => l.type === 'error' && l.omitted === 5)).toHaveLength(1);
+  });
+
+  it('reads a file whole with the lines of the streamed read (stdin)', async () => {
+    const dir = trail();
+    for (const name of Object.keys(inputs())) {
+      const path = join(dir, name);
+      const whole = await replayLines([path], '0');
+      const streamed = await replayLines(['-'], '0', readFileSync(path));
+
+      expect(JSON.stringify(whole).split(JSON.stringify(path).slice(1, -1)).join('-')).toEqual(JSON.stringify(streamed));
+    }
+  });
+
+  it('starts threads only when there are files enough and cores to run them', () => {
+    const many = Array.from({ length: MIN_FILES_FOR_THREADS }, (_, i) => `f${i}.json.gz`);
+
+    expect(threadsFor(many.slice(1), {})).toBe(0);
+    expect(threadsFor(['-', ...many.slice(1)], {})).toBe(0);
+    expect(threadsFor(many, { RAMPART_REPLAY_THREADS: '0' })).toBe(0);
+    expect(threadsFor(['one.json'], { RAMPART_REPLAY_THREADS: '3' })).toBe(3);
+    expect(threadsFor(many, {})).toBe(availableParallelism() > 1 ? Math.min(availableParallelism(), 8) : 0);
+  });
+});
