@@ -152,6 +152,8 @@ export async function* readInput(file: string, stdin: Readable = process.stdin, 
 /** The bytes of a file read whole, gunzipped; `undefined` for a cut or corrupt gzip (streamed: it replays what decodes) or one too large. */
 function decompressed(bytes: Buffer): Buffer | undefined {
   if (!(bytes[0] === 0x1f && bytes[1] === 0x8b)) return bytes;
+  // gzip's trailer holds the (last member's) decompressed size: a large one is streamed without a wasted try
+  if (bytes.length >= 18 && bytes.readUInt32LE(bytes.length - 4) > WHOLE_GUNZIPPED_MAX) return undefined;
   try {
     return gunzipSync(bytes, { maxOutputLength: WHOLE_GUNZIPPED_MAX });
   } catch {
