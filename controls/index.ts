@@ -1,10 +1,12 @@
 import { defineControl, type AnyDetector, type AnyRemediator, type Control } from '../core/control';
 import { withTagEvents } from '../detectors/exemption-events';
+import { apigatewayLogging } from '../detectors/apigateway-logging';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { cloudtrailLogging } from '../detectors/cloudtrail-logging';
 import { configRecording } from '../detectors/config-recording';
 import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
+import { apigatewayLoggingRemediator } from '../remediators/apigateway-logging';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
 import { cloudtrailLoggingRemediator } from '../remediators/cloudtrail-logging';
@@ -24,6 +26,7 @@ export const CONTROLS = [
   control(apigatewayThrottling, apigatewayThrottlingRemediator),
   control(cloudtrailLogging, cloudtrailLoggingRemediator),
   control(configRecording, configRecordingRemediator),
+  control(apigatewayLogging, apigatewayLoggingRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */
