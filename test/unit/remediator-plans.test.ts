@@ -332,6 +332,7 @@ describe('remediator registry', () => {
         'apigateway-throttling': { rateLimit: 1, burstLimit: 1 },
         'cloudtrail-logging': {},
         'config-recording': {},
+        'apigateway-logging': {},
       },
     });
 
@@ -341,6 +342,7 @@ describe('remediator registry', () => {
       ['apigateway-throttling', 'high'],
       ['cloudtrail-logging', 'low'],
       ['config-recording', 'low'],
+      ['apigateway-logging', 'low'],
     ]);
   });
 
@@ -380,6 +382,9 @@ describe('remediator registry', () => {
         },
         PutDeliveryChannel: { actions: ['config:PutDeliveryChannel'], resources: ['*'] },
       },
+      'apigateway-logging': {
+        UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -398,6 +403,8 @@ describe('remediator registry', () => {
         'config:DescribeConfigurationRecorderStatus',
         'config:DescribeDeliveryChannels',
       ],
+      // GetStage, and GetAccount for the CloudWatch Logs role
+      'apigateway-logging': ['apigateway:GET', 'apigateway:GET'],
     });
   });
 });
