@@ -53,6 +53,14 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
       },
       risk: 'low',
     },
+    'apigateway-logging': {
+      accessLogDestinationArn: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/organization/api-gateway/access-logs`,
+      executionLogging: 'ERROR',
+      stages: Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [`${restApiId(i + 1)}/prod`, { executionLogging: 'INFO', tracing: true }]),
+      ),
+      risk: 'low',
+    },
   };
   return {
     mode: 'enforce',
