@@ -1,11 +1,13 @@
 import { defineControl, type AnyDetector, type AnyRemediator, type Control } from '../core/control';
 import { withTagEvents } from '../detectors/exemption-events';
+import { apigatewayCacheEncryption } from '../detectors/apigateway-cache-encryption';
 import { apigatewayLogging } from '../detectors/apigateway-logging';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { cloudtrailLogging } from '../detectors/cloudtrail-logging';
 import { configRecording } from '../detectors/config-recording';
 import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
+import { apigatewayCacheEncryptionRemediator } from '../remediators/apigateway-cache-encryption';
 import { apigatewayLoggingRemediator } from '../remediators/apigateway-logging';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
@@ -27,6 +29,7 @@ export const CONTROLS = [
   control(cloudtrailLogging, cloudtrailLoggingRemediator),
   control(configRecording, configRecordingRemediator),
   control(apigatewayLogging, apigatewayLoggingRemediator),
+  control(apigatewayCacheEncryption, apigatewayCacheEncryptionRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */

@@ -61,6 +61,7 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
       ),
       risk: 'low',
     },
+    'apigateway-cache-encryption': { risk: 'low' },
   };
   return {
     mode: 'enforce',

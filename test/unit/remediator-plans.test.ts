@@ -333,6 +333,7 @@ describe('remediator registry', () => {
         'cloudtrail-logging': {},
         'config-recording': {},
         'apigateway-logging': {},
+        'apigateway-cache-encryption': {},
       },
     });
 
@@ -343,6 +344,7 @@ describe('remediator registry', () => {
       ['cloudtrail-logging', 'low'],
       ['config-recording', 'low'],
       ['apigateway-logging', 'low'],
+      ['apigateway-cache-encryption', 'low'],
     ]);
   });
 
@@ -385,6 +387,9 @@ describe('remediator registry', () => {
       'apigateway-logging': {
         UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
       },
+      'apigateway-cache-encryption': {
+        UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -405,6 +410,7 @@ describe('remediator registry', () => {
       ],
       // GetStage, and GetAccount for the CloudWatch Logs role
       'apigateway-logging': ['apigateway:GET', 'apigateway:GET'],
+      'apigateway-cache-encryption': ['apigateway:GET'],
     });
   });
 });
