@@ -1,6 +1,7 @@
 import { defineControl, type AnyDetector, type AnyRemediator, type Control } from '../core/control';
 import { withTagEvents } from '../detectors/exemption-events';
 import { apigatewayCacheEncryption } from '../detectors/apigateway-cache-encryption';
+import { apigatewayClientCertificate } from '../detectors/apigateway-client-certificate';
 import { apigatewayLogging } from '../detectors/apigateway-logging';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
@@ -8,6 +9,7 @@ import { cloudtrailLogging } from '../detectors/cloudtrail-logging';
 import { configRecording } from '../detectors/config-recording';
 import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
 import { apigatewayCacheEncryptionRemediator } from '../remediators/apigateway-cache-encryption';
+import { apigatewayClientCertificateRemediator } from '../remediators/apigateway-client-certificate';
 import { apigatewayLoggingRemediator } from '../remediators/apigateway-logging';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
@@ -30,6 +32,7 @@ export const CONTROLS = [
   control(configRecording, configRecordingRemediator),
   control(apigatewayLogging, apigatewayLoggingRemediator),
   control(apigatewayCacheEncryption, apigatewayCacheEncryptionRemediator),
+  control(apigatewayClientCertificate, apigatewayClientCertificateRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */

@@ -62,6 +62,11 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
       risk: 'low',
     },
     'apigateway-cache-encryption': { risk: 'low' },
+    'apigateway-client-certificate': {
+      stages: Array.from({ length: 30 }, (_, i) => `${restApiId(i + 1)}/prod`),
+      renewBeforeDays: 45,
+      risk: 'high',
+    },
   };
   return {
     mode: 'enforce',

@@ -334,6 +334,7 @@ describe('remediator registry', () => {
         'config-recording': {},
         'apigateway-logging': {},
         'apigateway-cache-encryption': {},
+        'apigateway-client-certificate': {},
       },
     });
 
@@ -345,6 +346,7 @@ describe('remediator registry', () => {
       ['config-recording', 'low'],
       ['apigateway-logging', 'low'],
       ['apigateway-cache-encryption', 'low'],
+      ['apigateway-client-certificate', 'high'],
     ]);
   });
 
@@ -390,6 +392,9 @@ describe('remediator registry', () => {
       'apigateway-cache-encryption': {
         UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
       },
+      'apigateway-client-certificate': {
+        UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -411,6 +416,8 @@ describe('remediator registry', () => {
       // GetStage, and GetAccount for the CloudWatch Logs role
       'apigateway-logging': ['apigateway:GET', 'apigateway:GET'],
       'apigateway-cache-encryption': ['apigateway:GET'],
+      // GetStage, and GetClientCertificate for the expiry
+      'apigateway-client-certificate': ['apigateway:GET', 'apigateway:GET'],
     });
   });
 });
