@@ -140,6 +140,7 @@ export const apigatewayCacheEncryption: Detector<CacheEncryptionState, CacheEncr
   id: 'apigateway-cache-encryption',
   title: 'REST API stages with a cache encrypt the cached responses',
   severity: 'medium',
+  securityHubControls: ['APIGateway.5'],
   resources: [restApiStage],
   policySchema: cacheEncryptionPolicySchema,
   triggers: { cloudTrail: [STAGE_TRIGGER], configResourceTypes: ['AWS::ApiGateway::Stage'] },

@@ -132,6 +132,8 @@ export function clientCertificateDetector(
     id: 'apigateway-client-certificate',
     title: 'REST API stages the policy names present a client certificate to their backend, and none is about to expire',
     severity: 'high',
+    // APIGateway.2: stages use SSL certificates for backend authentication
+    securityHubControls: ['APIGateway.2'],
     resources: [restApiStage],
     policySchema: clientCertificatePolicySchema,
     // GenerateClientCertificate and DeleteClientCertificate name no stage: the detector reads

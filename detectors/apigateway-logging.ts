@@ -242,6 +242,8 @@ export const apigatewayLogging: Detector<StageLoggingState, LoggingPolicy, 'apig
   id: 'apigateway-logging',
   title: 'REST API stages keep access logging, execution logging and tracing as the policy requires',
   severity: 'medium',
+  // APIGateway.1: execution logging; APIGateway.3: X-Ray tracing
+  securityHubControls: ['APIGateway.1', 'APIGateway.3'],
   resources: [restApiStage],
   policySchema: loggingPolicySchema,
   triggers: { cloudTrail: [STAGE_TRIGGER], configResourceTypes: ['AWS::ApiGateway::Stage'] },
