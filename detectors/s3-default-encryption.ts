@@ -1,19 +1,18 @@
 import type { ServerSideEncryptionRule } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
-import { lazyModule } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
 import type { Detector, Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { awsErrorName } from './aws-errors';
-import { configObservation, refFromConfigEvent } from './config-events';
+import { configObservation } from './config-events';
 import { compareKmsKeys, describeKeyArn, isAlias, policyKeyArn, sameKey } from './kms-keys';
 import { asObject, type Json } from './json';
 import { riskSchema } from './policy-fields';
-import { bucketRef, s3Bucket } from './s3-resources';
+import { BUCKET_LIST_PERMISSIONS, bucketClient, bucketsFrom, isBucketGone, listBuckets, readBucketTags, s3Sdk } from './s3-reads';
+import { s3Bucket } from './s3-resources';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const s3Sdk = lazyModule(() => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'));
+export { s3Sdk } from './s3-reads';
 
 /** The control's slice of the policy (`controls.s3-default-encryption`). */
 export const s3EncryptionPolicySchema = z
@@ -229,15 +228,7 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
     configResourceTypes: ['AWS::S3::Bucket'],
   },
 
-  resourcesFrom(event: RampartEvent): ResourceRef[] {
-    if (event.kind === 'cloudtrail') {
-      const bucket = event.record.requestParameters?.bucketName;
-      // real records can carry an empty bucketName (the S3 docs' PutBucketAcl sample)
-      if (typeof bucket !== 'string' || bucket === '') return [];
-      return [bucketRef(bucket, event.record.awsRegion, event.record.recipientAccountId)];
-    }
-    return refFromConfigEvent(event, s3Bucket) ?? [];
-  },
+  resourcesFrom: bucketsFrom,
 
   stateFrom(event: RampartEvent): Observation<S3EncryptionState> {
     if (event.kind === 'cloudtrail') {
@@ -253,28 +244,18 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
 
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<S3EncryptionState>> {
     if (!s3Bucket.is(ref)) throw new TypeError(`not a bucket: ${ref.arn}`);
-    const sdk = s3Sdk();
-    const s3 = clients.get(sdk.S3Client, ref.region);
-    const owner = ref.account ? { ExpectedBucketOwner: ref.account } : {};
+    const { s3, owner } = bucketClient(ref, clients);
     let state: S3EncryptionState;
     try {
-      const out = await s3.send(new sdk.GetBucketEncryptionCommand({ Bucket: ref.bucket, ...owner }));
+      const out = await s3.send(new (s3Sdk().GetBucketEncryptionCommand)({ Bucket: ref.bucket, ...owner }));
       state = stateFromRule(out.ServerSideEncryptionConfiguration?.Rules?.[0]);
     } catch (error) {
-      const name = awsErrorName(error);
-      if (s3Bucket.notFoundCodes.includes(name ?? '')) return { status: 'gone', reason: `bucket ${ref.bucket} does not exist` };
+      if (isBucketGone(error)) return { status: 'gone', reason: `bucket ${ref.bucket} does not exist` };
       // buckets not touched since before 2023 may still have no default encryption
-      if (name === 'ServerSideEncryptionConfigurationNotFoundError') state = { algorithm: null, bucketKeyEnabled: false };
+      if (awsErrorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') state = { algorithm: null, bucketKeyEnabled: false };
       else throw error;
     }
-    let tags: Record<string, string> = {};
-    try {
-      const out = await s3.send(new sdk.GetBucketTaggingCommand({ Bucket: ref.bucket, ...owner }));
-      tags = Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-    } catch (error) {
-      if (awsErrorName(error) !== 'NoSuchTagSet') throw error;
-    }
-    return { status: 'known', state, tags };
+    return { status: 'known', state, tags: await readBucketTags(ref, clients) };
   },
 
   /** What `readState` (and `resolveState`) call: the detector, the sweep and remediation are granted these. */
@@ -301,25 +282,6 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
 
   evaluate: (state, policy) => evaluateS3Encryption(state, policy),
 
-  listPermissions: [
-    { actions: ['s3:ListAllMyBuckets'], resources: ['*'] },
-    { actions: ['s3:GetBucketLocation'], resources: ['arn:${Partition}:s3:::*'] },
-  ],
-
-  async *list(clients: AwsClients): AsyncIterable<ResourceRef> {
-    const sdk = s3Sdk();
-    const s3 = clients.get(sdk.S3Client, clients.region);
-    for await (const page of sdk.paginateListBuckets({ client: s3 }, { MaxBuckets: 1000 })) {
-      for (const bucket of page.Buckets ?? []) {
-        if (!bucket.Name) continue;
-        let region = bucket.BucketRegion;
-        if (!region) {
-          const location = await s3.send(new sdk.GetBucketLocationCommand({ Bucket: bucket.Name }));
-          // us-east-1 buckets report an empty LocationConstraint
-          region = location.LocationConstraint || 'us-east-1';
-        }
-        yield bucketRef(bucket.Name, region, clients.account);
-      }
-    }
-  },
+  listPermissions: BUCKET_LIST_PERMISSIONS,
+  list: listBuckets,
 };
