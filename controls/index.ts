@@ -11,11 +11,13 @@ import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
 import { apigatewayCacheEncryptionRemediator } from '../remediators/apigateway-cache-encryption';
 import { apigatewayClientCertificateRemediator } from '../remediators/apigateway-client-certificate';
 import { apigatewayLoggingRemediator } from '../remediators/apigateway-logging';
+import { s3TlsOnly } from '../detectors/s3-tls-only';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
 import { cloudtrailLoggingRemediator } from '../remediators/cloudtrail-logging';
 import { configRecordingRemediator } from '../remediators/config-recording';
 import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encryption';
+import { s3TlsOnlyRemediator } from '../remediators/s3-tls-only';
 
 /**
  * THE registry: one line per control. Everything that needs the list of controls (control
@@ -33,6 +35,7 @@ export const CONTROLS = [
   control(apigatewayLogging, apigatewayLoggingRemediator),
   control(apigatewayCacheEncryption, apigatewayCacheEncryptionRemediator),
   control(apigatewayClientCertificate, apigatewayClientCertificateRemediator),
+  control(s3TlsOnly, s3TlsOnlyRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */
