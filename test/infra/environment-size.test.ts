@@ -67,6 +67,7 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
       renewBeforeDays: 45,
       risk: 'high',
     },
+    's3-tls-only': { risk: 'low' },
   };
   return {
     mode: 'enforce',

@@ -93,6 +93,7 @@ describe('the Rampart stack', () => {
         'apigateway:PATCH',
         'apigateway:SetWebACL',
         's3:PutEncryptionConfiguration',
+        's3:PutBucketPolicy',
         'wafv2:AssociateWebACL',
         'cloudtrail:StartLogging',
         'cloudtrail:UpdateTrail',
@@ -112,6 +113,8 @@ describe('the Rampart stack', () => {
         'config:DescribeDeliveryChannels',
         's3:GetEncryptionConfiguration',
         's3:GetBucketTagging',
+        's3:GetBucketPolicy',
+        's3:GetBucketWebsite',
         'kms:DescribeKey',
         'wafv2:GetWebACL',
         'wafv2:GetWebACLForResource',
@@ -124,7 +127,13 @@ describe('the Rampart stack', () => {
         'xray:PutTraceSegments',
       ].sort(),
     );
-    const writes = ['s3:PutEncryptionConfiguration', 'wafv2:AssociateWebACL', 'apigateway:SetWebACL', 'apigateway:PATCH'];
+    const writes = [
+      's3:PutEncryptionConfiguration',
+      's3:PutBucketPolicy',
+      'wafv2:AssociateWebACL',
+      'apigateway:SetWebACL',
+      'apigateway:PATCH',
+    ];
     for (const [role, statements] of byRole) {
       if (role === roleOfFunction(template, 'applyHandler')) continue;
       for (const a of statements.flatMap(actionsOf)) expect(`${role}: ${a}`).not.toMatch(new RegExp(`: (${writes.join('|')})$`));
@@ -440,6 +449,8 @@ describe('the periodic sweep', () => {
         's3:GetBucketLocation',
         's3:GetEncryptionConfiguration',
         's3:GetBucketTagging',
+        's3:GetBucketPolicy',
+        's3:GetBucketWebsite',
         'kms:DescribeKey',
         'apigateway:GET',
         'wafv2:GetWebACL',
