@@ -335,6 +335,7 @@ describe('remediator registry', () => {
         'apigateway-logging': {},
         'apigateway-cache-encryption': {},
         'apigateway-client-certificate': {},
+        's3-tls-only': {},
       },
     });
 
@@ -347,6 +348,7 @@ describe('remediator registry', () => {
       ['apigateway-logging', 'low'],
       ['apigateway-cache-encryption', 'low'],
       ['apigateway-client-certificate', 'high'],
+      ['s3-tls-only', 'low'],
     ]);
   });
 
@@ -395,6 +397,9 @@ describe('remediator registry', () => {
       'apigateway-client-certificate': {
         UpdateStage: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*'] },
       },
+      's3-tls-only': {
+        PutBucketPolicy: { actions: ['s3:PutBucketPolicy'], resources: ['arn:${Partition}:s3:::*'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -418,6 +423,7 @@ describe('remediator registry', () => {
       'apigateway-cache-encryption': ['apigateway:GET'],
       // GetStage, and GetClientCertificate for the expiry
       'apigateway-client-certificate': ['apigateway:GET', 'apigateway:GET'],
+      's3-tls-only': ['s3:GetBucketPolicy', 's3:GetBucketWebsite', 's3:GetBucketTagging'],
     });
   });
 });
