@@ -63,7 +63,7 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
     },
     'apigateway-cache-encryption': { risk: 'low' },
     'apigateway-client-certificate': {
-      stages: Array.from({ length: 30 }, (_, i) => `${restApiId(i + 1)}/prod`),
+      stages: Array.from({ length: 24 }, (_, i) => `${restApiId(i + 1)}/prod`),
       renewBeforeDays: 45,
       risk: 'high',
     },
