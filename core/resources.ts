@@ -1,5 +1,6 @@
 import { parse, validate } from '@aws-sdk/util-arn-parser';
 import type { CloudTrailRecord } from './events';
+import { extend } from './extend';
 
 /**
  * Resources as data. A control names the kinds of resource it guards; each kind says how its
@@ -110,15 +111,19 @@ export interface ArnParts {
 export function defineKind<Ref extends ResourceRef, Ids extends object>(definition: KindDefinition<Ref, Ids>): ResourceKind<Ref, Ids> {
   const ref = (ids: Ids, scope: ArnScope = {}): Ref => {
     const partition = scope.partition ?? (scope.region ? partitionOf(scope.region) : 'aws');
-    const arn = definition.build(ids, { ...scope, partition });
-    return { ...ids, type: definition.type, arn, region: scope.region, account: scope.account } as unknown as Ref;
+    const arn = definition.build(ids, { partition, region: scope.region, account: scope.account });
+    return extend(ids as unknown as Ref, { type: definition.type, arn, region: scope.region, account: scope.account } as Partial<Ref>);
   };
   const kind: ResourceKind<Ref, Ids> = {
     type: definition.type,
     ...(definition.configResourceType ? { configResourceType: definition.configResourceType } : {}),
     arn: {
       build: (ids, scope) =>
-        definition.build(ids, { ...scope, partition: scope.partition ?? (scope.region ? partitionOf(scope.region) : 'aws') }),
+        definition.build(ids, {
+          partition: scope.partition ?? (scope.region ? partitionOf(scope.region) : 'aws'),
+          region: scope.region,
+          account: scope.account,
+        }),
       parse(arn) {
         if (!validate(arn)) return undefined;
         const parts = parse(arn);
@@ -137,7 +142,7 @@ export function defineKind<Ref extends ResourceRef, Ids extends object>(definiti
       const ids = definition.configIds?.(resourceId);
       const parsed = ids ? ref(ids, { region }) : (kind.arn.parse(arn ?? resourceId) ?? (arn ? kind.arn.parse(resourceId) : undefined));
       if (!parsed) return undefined;
-      return { ...parsed, region: parsed.region ?? region, account };
+      return extend<ResourceRef>(parsed, { region: parsed.region ?? region, account }) as Ref;
     },
   };
   if (definition.tagging) {
@@ -151,7 +156,7 @@ export function defineKind<Ref extends ResourceRef, Ids extends object>(definiti
 export function refFromArn(arn: string, kinds: readonly ResourceKind[], account?: string): ResourceRef | undefined {
   for (const kind of kinds) {
     const ref = kind.arn.parse(arn);
-    if (ref) return account !== undefined ? { ...ref, account } : ref;
+    if (ref) return account !== undefined ? extend(ref, { account }) : ref;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 import type { CloudTrailRecord } from '../core/events';
 import { defineKind, type ResourceRef, type TagEdit } from '../core/resources';
 import { asObject } from './json';
+import { extend } from '../core/extend';
 
 /**
  * API Gateway REST API resources. Their ARNs have an empty account field:
@@ -53,7 +54,7 @@ const tagging = {
     const arn = str(params.resourceArn) ?? str(params.resource_arn);
     const parsed = arn ? parseArn(decodeURIComponent(arn)) : undefined;
     if (!parsed) return undefined;
-    const ref = { ...parsed, account: record.recipientAccountId };
+    const ref = extend<ResourceRef>(parsed, { account: record.recipientAccountId });
     const body = asObject(params.tagResourceInput) ?? params;
     return record.eventName === 'TagResource'
       ? { ref, set: stringMap(body.tags), removed: [], complete: false }

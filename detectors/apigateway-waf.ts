@@ -10,6 +10,7 @@ import { configObservation, refFromConfigEvent } from './config-events';
 import { awsErrorName } from './aws-errors';
 import { memoPerClientSet } from './cold-start-memo';
 import { riskSchema } from './policy-fields';
+import { extend } from '../core/extend';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const wafv2 = lazyModule(() => require('@aws-sdk/client-wafv2') as typeof import('@aws-sdk/client-wafv2'));
@@ -117,7 +118,7 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
         const arn = record.requestParameters?.resourceArn;
         // ALBs, AppSync, Cognito... can carry web ACLs too: only REST stages are ours
         const ref = typeof arn === 'string' ? restApiStage.arn.parse(arn) : undefined;
-        return ref ? [{ ...ref, account: record.recipientAccountId }] : [];
+        return ref ? [extend(ref, { account: record.recipientAccountId })] : [];
       }
       const ref = stageFromRecord(record);
       return ref ? [ref] : [];

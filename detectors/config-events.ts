@@ -1,6 +1,7 @@
 import type { Observation } from '../core/control';
 import type { ConfigItem, RampartEvent } from '../core/events';
 import type { ResourceKind, ResourceRef } from '../core/resources';
+import { extend } from '../core/extend';
 
 /**
  * What every control reads the same way from AWS Config: which resource a notification is
@@ -24,7 +25,7 @@ function withParsedJson(item: ConfigItem): ConfigItem {
   const supplementary = item.supplementaryConfiguration
     ? Object.fromEntries(Object.entries(item.supplementaryConfiguration).map(([k, v]) => [k, parse(v)]))
     : item.supplementaryConfiguration;
-  return { ...item, configuration: parse(item.configuration), supplementaryConfiguration: supplementary };
+  return extend(item, { configuration: parse(item.configuration), supplementaryConfiguration: supplementary });
 }
 
 /** The resource of a Config notification, when it is of `kind`; `undefined` for other events. */
@@ -49,7 +50,7 @@ export function configObservation<S>(
     case 'config-item': {
       if (event.resource.status.startsWith('ResourceDeleted')) return { status: 'gone', reason: `AWS Config reports the ${noun} deleted` };
       const observation = fromItem(withParsedJson(event.item));
-      return observation.status === 'known' ? { ...observation, tags: event.item.tags ?? undefined } : observation;
+      return observation.status === 'known' ? extend(observation, { tags: event.item.tags ?? undefined }) : observation;
     }
     case 'config-oversized':
       return { status: 'unknown', reason: `oversized Config notification: the state is only in S3, read the ${noun}` };

@@ -5,7 +5,7 @@ import { refFromArn } from '../core/resources';
 import { exemptionOf, type ExemptionChange } from '../core/exemptions';
 import { findingId, type Finding, type Provenance, type ResourceRef } from '../core/finding';
 import type { Policy } from '../core/policy';
-import { exemptionChangesOf, exemptionReporterOf, isTaggingEvent, taggedKindsOf } from './exemption-events';
+import { exemptionChangesOf, exemptionReporterOf, taggedKindsOf } from './exemption-events';
 import type { EventRouter } from './router';
 
 /** What one control concluded about one resource. */
@@ -29,12 +29,14 @@ export function judgeObservation(
   observation: Observation<unknown>,
   policy: Policy,
   provenance: Provenance,
-  now: Date | undefined = timeOf(provenance),
+  now?: Date,
 ): Judgement {
   const control = detector.id as ControlId;
   const controlPolicy = policy.controls[control];
   if (!controlPolicy) throw new Error(`control ${control} is not enabled in the policy`);
-  const exempt = exemptionOf(ref.arn, observation.status === 'known' ? observation.tags : undefined, policy.exemptions, now);
+  const tags = observation.status === 'known' ? observation.tags : undefined;
+  // the time matters only to a dated tag exemption: parsed only when there are tags (most events carry none)
+  const exempt = exemptionOf(ref.arn, tags, policy.exemptions, tags ? (now ?? timeOf(provenance)) : now);
   if (exempt) return { outcome: 'exempt', control, ref, reason: exempt };
   if (observation.status === 'gone') return { outcome: 'gone', control, ref, reason: observation.reason };
   if (observation.status === 'unknown')
@@ -100,7 +102,7 @@ export interface EventVerdict {
 export function judgeEvent(event: RampartEvent, policy: Policy, router: EventRouter): EventVerdict {
   const detectors = router.route(event);
   if (detectors.length === 0) return NO_MATCH;
-  if (isTaggingEvent(event, taggedKindsOf(router.detectors))) {
+  if (router.isTagging(event)) {
     const exemptions = exemptionChangesOf(event, policy, router.detectors, timeOf(provenanceOf(event)));
     return exemptions.length > 0 ? { matched: true, judgements: [], exemptions } : NO_MATCH;
   }

@@ -6,6 +6,7 @@ import type { ResourceRef } from '../core/finding';
 import type { Policy } from '../core/policy';
 import { judgeObservation, type Judgement } from './judge';
 import { observeLive } from './observe';
+import { extend } from '../core/extend';
 
 /**
  * The sweep: every resource of every enabled control, listed, read and judged on the same path
@@ -118,7 +119,7 @@ export async function* sweep(policy: Policy, clients: AwsClients, options: Sweep
           ? Promise.resolve({ kind: 'list-error', control: value.detector.id as ControlId, message: value.listError })
           : judgeOne(
               value.detector,
-              options.account && !value.ref.account ? { ...value.ref, account: options.account } : value.ref,
+              options.account && !value.ref.account ? extend(value.ref, { account: options.account }) : value.ref,
               policy,
               clients,
               options.sweepId,
