@@ -4,7 +4,7 @@ import { SecretCache } from '../core/secrets';
 import { sdk } from '../core/sdk';
 import { APPROVER_ATTRIBUTE, classifyTopicMessage, isTamperAlertLine, type CloudTrailEventMessage } from '../core/topic-messages';
 import { lambdaAdapter } from './adapter';
-import { logger, tracer } from './telemetry';
+import { logger, traced } from './telemetry';
 
 /**
  * The function of a channel that is not SNS's own (Slack; Teams or PagerDuty next), subscribed
@@ -30,7 +30,7 @@ export function channelNotifierDepsFromEnv(env: NodeJS.ProcessEnv = process.env)
     channel,
     settings: channel.settingsFromEnv(env),
     io: {
-      secrets: new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))),
+      secrets: new SecretCache(traced(new sdk.secretsManager.SecretsManagerClient({}))),
       post: (...args) => fetch(...args),
       client: clientCache(),
     },

@@ -14,7 +14,7 @@ import { SecretCache } from '../core/secrets';
 import { sdk } from '../core/sdk';
 import type { ApprovalStore, FindingsStore } from '../core/stores';
 import type { Telemetry } from '../core/telemetry';
-import { telemetry, tracer } from './telemetry';
+import { telemetry, traced } from './telemetry';
 
 /** The detector's dead-letter queue, written directly for events that fail the same way every time. */
 export interface DeadLetters {
@@ -26,7 +26,7 @@ export function sqsDeadLetters(queueUrl: string, clientConfig: SQSClientConfig):
   let client: SQSClient | undefined;
   return {
     async send({ body, attributes }) {
-      client ??= tracer.captureAWSv3Client(new sdk.sqs.SQSClient(clientConfig));
+      client ??= traced(new sdk.sqs.SQSClient(clientConfig));
       const MessageAttributes = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]));
       await client.send(new sdk.sqs.SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes }));
     },
@@ -116,16 +116,16 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
     let value: T | undefined;
     return () => (value ??= make());
   };
-  const db = once(() => documentClient(tracer.captureAWSv3Client(new sdk.dynamodb.DynamoDBClient({}))));
+  const db = once(() => documentClient(traced(new sdk.dynamodb.DynamoDBClient({}))));
   const findings = once(() => new DynamoFindingsStore(db(), table, Number(env.RAMPART_RETENTION_DAYS ?? 90)));
   const approvals = once(() => new DynamoApprovalStore(db(), table));
   const lastKnownGood = once(() => new DynamoLastKnownGood(db(), table));
   const fixes = once(() => new DynamoFixLedger(db(), table, ledgerKeepSeconds(policy.fixBudget)));
-  const sns = once(() => tracer.captureAWSv3Client(new sdk.sns.SNSClient({})));
-  const sfn = once(() => tracer.captureAWSv3Client(new sdk.sfn.SFNClient(WORKFLOW_CLIENT_CONFIG)));
-  const secrets = once(() => new SecretCache(tracer.captureAWSv3Client(new sdk.secretsManager.SecretsManagerClient({}))));
+  const sns = once(() => traced(new sdk.sns.SNSClient({})));
+  const sfn = once(() => traced(new sdk.sfn.SFNClient(WORKFLOW_CLIENT_CONFIG)));
+  const secrets = once(() => new SecretCache(traced(new sdk.secretsManager.SecretsManagerClient({}))));
   const hub = env.RAMPART_HUB === 'true';
-  const sts = once(() => tracer.captureAWSv3Client(new sdk.sts.STSClient({ region: env.AWS_REGION, ...WORKFLOW_CLIENT_CONFIG })));
+  const sts = once(() => traced(new sdk.sts.STSClient({ region: env.AWS_REGION, ...WORKFLOW_CLIENT_CONFIG })));
   const factory = createClientFactory({
     region: env.AWS_REGION,
     regions: policy.regions,
@@ -142,7 +142,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
   });
   // the guard's own account, from the stack (RAMPART_ACCOUNT), never from the function's ARN
   const own = factory.clientsFor({ account: env.RAMPART_ACCOUNT });
-  const organizations = once(() => tracer.captureAWSv3Client(new sdk.organizations.OrganizationsClient(WORKFLOW_CLIENT_CONFIG)));
+  const organizations = once(() => traced(new sdk.organizations.OrganizationsClient(WORKFLOW_CLIENT_CONFIG)));
   return {
     policy,
     clients: own,

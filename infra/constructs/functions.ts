@@ -74,6 +74,33 @@ function withPolicy(environment: Record<string, string>, policy: PolicySlice | u
 }
 
 /**
+ * The Powertools Tracer and the X-Ray SDK under it are loaded only when tracing is on
+ * (handlers/telemetry.ts `traced`): left out of the function's bundle, they sit beside it as a
+ * module of their own, bundled here, where `require` finds the package (`node_modules/` next
+ * to `index.js`).
+ */
+const TRACER_PACKAGE = '@aws-lambda-powertools/tracer';
+
+function tracerBundleCommand(outputDir: string): string {
+  const esbuild = join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild');
+  const entry = join(PROJECT_ROOT, 'node_modules', TRACER_PACKAGE, 'lib', 'cjs', 'index.js');
+  const outfile = join(outputDir, 'node_modules', TRACER_PACKAGE, 'index.js');
+  return [
+    esbuild,
+    entry,
+    '--bundle',
+    '--platform=node',
+    '--target=node22',
+    '--minify',
+    "--external:'@aws-sdk/*'",
+    `--outfile=${outfile}`,
+    '--log-level=warning',
+  ]
+    .map((arg) => (arg.startsWith('--external') ? arg : JSON.stringify(arg)))
+    .join(' ');
+}
+
+/**
  * A Rampart Lambda: Node.js 22, bundled here with the local esbuild (no Docker), minified with
  * source maps, X-Ray tracing, its own encrypted log group.
  */
@@ -118,7 +145,12 @@ export class RampartFunction extends nodejs.NodejsFunction {
         target: 'node22',
         forceDockerBundling: false,
         // the Node.js 22 runtime carries AWS SDK v3; commands are imported one by one
-        externalModules: ['@aws-sdk/*'],
+        externalModules: ['@aws-sdk/*', TRACER_PACKAGE],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => [tracerBundleCommand(outputDir)],
+        },
       },
     });
     // a function Lambda would refuse is never deployed: the synth fails, naming it
