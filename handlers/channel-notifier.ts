@@ -41,7 +41,7 @@ export function channelNotifierDepsFromEnv(env: NodeJS.ProcessEnv = process.env)
 function clientCache(): ChannelIo['client'] {
   const made = new Map<unknown, unknown>();
   return <C>(ClientClass: new (config: { region?: string }) => C): C => {
-    if (!made.has(ClientClass)) made.set(ClientClass, tracer.captureAWSv3Client(new ClientClass({}) as never));
+    if (!made.has(ClientClass)) made.set(ClientClass, traced(new ClientClass({})));
     return made.get(ClientClass) as C;
   };
 }
