@@ -1,16 +1,14 @@
-import { sendChange } from './send-change';
+import { applyStageUpdate, STAGE_UPDATE_PERMISSIONS, stageTargetOf, stageUpdate, verificationOf } from './stage-update';
 import type { PatchOperation, UpdateStageCommandInput } from '@aws-sdk/client-api-gateway';
 import type { Plan, Remediator } from '../core/control';
 import type { Finding } from '../core/finding';
-import { restApiStage, stageRef } from '../detectors/apigateway-resources';
+import { restApiStage } from '../detectors/apigateway-resources';
 import {
   apigatewayCacheEncryption,
   evaluateCacheEncryption,
   type CacheEncryptionPolicy,
   type CacheEncryptionState,
 } from '../detectors/apigateway-cache-encryption';
-import { UPDATE_STAGE_PERMISSION } from '../detectors/apigateway-stage-settings';
-import { apiGatewaySdk } from '../detectors/apigateway-waf';
 
 /**
  * Pure: one UpdateStage that sets `caching/dataEncrypted` to "true" on `*\/*` and on each
@@ -31,7 +29,7 @@ export function planCacheEncryption(finding: Finding, state: CacheEncryptionStat
   }));
   const input: UpdateStageCommandInput = { restApiId: stage.restApiId, stageName: stage.stageName, patchOperations };
   return {
-    change: { service: 'apigateway', operation: 'UpdateStage', region: stage.region, input: input as unknown as Record<string, unknown> },
+    change: stageUpdate(stage.region, input),
   };
 }
 
@@ -41,25 +39,13 @@ export const apigatewayCacheEncryptionRemediator: Remediator<CacheEncryptionStat
   risk: (_finding, policy) => policy.risk,
   plan: (finding, state) => planCacheEncryption(finding, state),
 
-  async apply(change, clients) {
-    const sdk = apiGatewaySdk();
-    await sendChange(sdk, sdk.APIGatewayClient, change, clients, Object.keys(apigatewayCacheEncryptionRemediator.permissions));
-  },
+  apply: applyStageUpdate,
 
   async verify(ref, clients) {
-    const observation = await apigatewayCacheEncryption.readState(ref, clients);
-    if (observation.status !== 'known')
-      return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
-    const evaluation = evaluateCacheEncryption(observation.state);
-    return evaluation.status === 'compliant'
-      ? { compliant: true, state: observation.state }
-      : { compliant: false, state: observation.state, reason: evaluation.reason };
+    return verificationOf(await apigatewayCacheEncryption.readState(ref, clients), (state) => evaluateCacheEncryption(state));
   },
 
-  targetOf(change) {
-    const input = change.input as { restApiId?: string; stageName?: string };
-    return stageRef(change.region, String(input.restApiId), String(input.stageName)).arn;
-  },
+  targetOf: stageTargetOf,
 
-  permissions: { UpdateStage: UPDATE_STAGE_PERMISSION },
+  permissions: STAGE_UPDATE_PERMISSIONS,
 };

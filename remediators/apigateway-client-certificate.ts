@@ -1,16 +1,15 @@
-import { sendChange } from './send-change';
+import { applyStageUpdate, STAGE_UPDATE_PERMISSIONS, stageTargetOf, stageUpdate, verificationOf } from './stage-update';
 import type { UpdateStageCommandInput } from '@aws-sdk/client-api-gateway';
 import type { Plan, Remediator } from '../core/control';
 import type { Finding } from '../core/finding';
-import { restApiStage, stageRef } from '../detectors/apigateway-resources';
+import { restApiStage } from '../detectors/apigateway-resources';
 import {
   apigatewayClientCertificate,
   evaluateClientCertificate,
   type ClientCertificatePolicy,
   type ClientCertificateState,
 } from '../detectors/apigateway-client-certificate';
-import { UPDATE_STAGE_PERMISSION, forStage } from '../detectors/apigateway-stage-settings';
-import { apiGatewaySdk } from '../detectors/apigateway-waf';
+import { forStage } from '../detectors/apigateway-stage-settings';
 
 const ROTATE =
   'rotate it once the backend trusts a new certificate: GenerateClientCertificate, then UpdateStage /clientCertificateId to the new id ' +
@@ -47,7 +46,7 @@ export function planClientCertificate(
     patchOperations: [{ op: 'replace', path: '/clientCertificateId', value: restore }],
   };
   return {
-    change: { service: 'apigateway', operation: 'UpdateStage', region: stage.region, input: input as unknown as Record<string, unknown> },
+    change: stageUpdate(stage.region, input),
   };
 }
 
@@ -61,25 +60,15 @@ export const apigatewayClientCertificateRemediator: Remediator<
   risk: (_finding, policy) => policy.risk,
   plan: planClientCertificate,
 
-  async apply(change, clients) {
-    const sdk = apiGatewaySdk();
-    await sendChange(sdk, sdk.APIGatewayClient, change, clients, Object.keys(apigatewayClientCertificateRemediator.permissions));
-  },
+  apply: applyStageUpdate,
 
   async verify(ref, clients, policy) {
-    const observation = await apigatewayClientCertificate.readState(ref, clients);
-    if (observation.status !== 'known')
-      return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
-    const evaluation = evaluateClientCertificate(observation.state, policy, ref);
-    return evaluation.status === 'compliant'
-      ? { compliant: true, state: observation.state }
-      : { compliant: false, state: observation.state, reason: evaluation.reason };
+    return verificationOf(await apigatewayClientCertificate.readState(ref, clients), (state) =>
+      evaluateClientCertificate(state, policy, ref),
+    );
   },
 
-  targetOf(change) {
-    const input = change.input as { restApiId?: string; stageName?: string };
-    return stageRef(change.region, String(input.restApiId), String(input.stageName)).arn;
-  },
+  targetOf: stageTargetOf,
 
-  permissions: { UpdateStage: UPDATE_STAGE_PERMISSION },
+  permissions: STAGE_UPDATE_PERMISSIONS,
 };

@@ -1,8 +1,8 @@
-import { sendChange } from './send-change';
+import { applyStageUpdate, STAGE_UPDATE_PERMISSIONS, stageTargetOf, stageUpdate, verificationOf } from './stage-update';
 import type { PatchOperation, UpdateStageCommandInput } from '@aws-sdk/client-api-gateway';
 import type { Plan, Remediator } from '../core/control';
 import type { Finding } from '../core/finding';
-import { restApiStage, stageRef } from '../detectors/apigateway-resources';
+import { restApiStage } from '../detectors/apigateway-resources';
 import {
   LOGGING_LEVELS,
   apigatewayLogging,
@@ -11,8 +11,7 @@ import {
   type LoggingPolicy,
   type StageLoggingState,
 } from '../detectors/apigateway-logging';
-import { EVERY_METHOD, UPDATE_STAGE_PERMISSION } from '../detectors/apigateway-stage-settings';
-import { apiGatewaySdk } from '../detectors/apigateway-waf';
+import { EVERY_METHOD } from '../detectors/apigateway-stage-settings';
 
 const replace = (path: string, value: string): PatchOperation => ({ op: 'replace', path, value });
 const atLeast = (level: string | undefined, floor: string) =>
@@ -60,7 +59,7 @@ export function planLogging(finding: Finding, state: StageLoggingState, policy: 
   if (ops.length === 0) return { change: null, reason: notes.join('; ') || 'the event does not reveal which settings to restore' };
   const input: UpdateStageCommandInput = { restApiId: stage.restApiId, stageName: stage.stageName, patchOperations: ops };
   return {
-    change: { service: 'apigateway', operation: 'UpdateStage', region: stage.region, input: input as unknown as Record<string, unknown> },
+    change: stageUpdate(stage.region, input),
   };
 }
 
@@ -71,25 +70,13 @@ export const apigatewayLoggingRemediator: Remediator<StageLoggingState, LoggingP
   risk: (_finding, policy) => policy.risk,
   plan: planLogging,
 
-  async apply(change, clients) {
-    const sdk = apiGatewaySdk();
-    await sendChange(sdk, sdk.APIGatewayClient, change, clients, Object.keys(apigatewayLoggingRemediator.permissions));
-  },
+  apply: applyStageUpdate,
 
   async verify(ref, clients, policy) {
-    const observation = await apigatewayLogging.readState(ref, clients);
-    if (observation.status !== 'known')
-      return { compliant: false, reason: observation.status === 'gone' ? observation.reason : 'state unreadable' };
-    const evaluation = evaluateLogging(observation.state, policy, ref);
-    return evaluation.status === 'compliant'
-      ? { compliant: true, state: observation.state }
-      : { compliant: false, state: observation.state, reason: evaluation.reason };
+    return verificationOf(await apigatewayLogging.readState(ref, clients), (state) => evaluateLogging(state, policy, ref));
   },
 
-  targetOf(change) {
-    const input = change.input as { restApiId?: string; stageName?: string };
-    return stageRef(change.region, String(input.restApiId), String(input.stageName)).arn;
-  },
+  targetOf: stageTargetOf,
 
-  permissions: { UpdateStage: UPDATE_STAGE_PERMISSION },
+  permissions: STAGE_UPDATE_PERMISSIONS,
 };
