@@ -95,3 +95,11 @@ export function policyFile(
   write(io.stderr, policyNotice(location));
   return location.file;
 }
+
+/**
+ * Writes text whose event-borne parts were already neutralised piece by piece (the findings
+ * table), so that the colour codes Rampart adds itself survive.
+ */
+export function writeRendered(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}

@@ -3,6 +3,8 @@ import type { AwsClients } from '../core/aws';
 import { CONTROL_IDS } from '../controls';
 import { messageOf } from '../core/errors';
 import { guardTableOptions } from './guard-table';
+import { outputOptions } from './options';
+import { rampartVersion } from './version';
 import { forTerminal } from '../core/neutralise';
 import { BUNDLED_INCIDENT, BUNDLED_POLICY, EXIT, loadPolicy, loadPolicySchema, policyFile, write, type CliIo } from './io';
 
@@ -65,14 +67,23 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
   let exitCode: number = EXIT.ok;
   const program = new Command('rampart')
     .description('Continuous-remediation guard for AWS accounts')
+    .version(rampartVersion(), '-V, --version', 'print the version')
+    .option('--profile <name>', 'AWS profile of the shared config and credentials files (default: AWS_PROFILE), for every AWS call')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(forTerminal(s)), writeErr: (s) => io.stderr.write(forTerminal(s)) })
     // a usage error is one line and a pointer, not the whole help
     .showHelpAfterError('(add --help for usage)')
     .hook('preAction', loadPolicySchema);
 
-  program
-    .command('replay')
+  // --profile is the SDK's own AWS_PROFILE: every client of the run reads it
+  const previousProfile = process.env.AWS_PROFILE;
+  program.hook('preAction', () => {
+    const profile = program.opts<{ profile?: string }>().profile;
+    if (profile) process.env.AWS_PROFILE = profile;
+  });
+
+  outputOptions(program.command('replay'))
     .description('replay CloudTrail/Config events or CloudTrail log files against a policy, offline, and show what the guard would do')
     .argument('[paths...]', 'event files, directories, CloudTrail log files (.json, .json.gz, NDJSON), or - for stdin', [])
     .option('-c, --config <file>', `${CONFIG_HELP}; with no paths, the bundled example when there is none`)
@@ -102,8 +113,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
       exitCode = await (await commands.remediate()).remediateCommand(options, io, deps.clients);
     });
 
-  program
-    .command('scan')
+  outputOptions(program.command('scan'))
     .description(
       'sweep the real account: read every resource of the enabled controls, judge it, and show the planned fix of each violation',
     )
@@ -165,6 +175,10 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     write(io.stderr, `rampart: ${messageOf(error)}`);
     return EXIT.usage;
+  } finally {
+    // an embedding process (the tests) keeps its own profile
+    if (previousProfile === undefined) delete process.env.AWS_PROFILE;
+    else process.env.AWS_PROFILE = previousProfile;
   }
   return exitCode;
 }

@@ -5,16 +5,19 @@ import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import { DETECTORS } from '../../controls';
 import { EventRouter } from '../../detectors/router';
 import { expandPaths } from '../event-input';
-import { EXIT, loadPolicy, policyFile, write, type CliIo } from '../io';
-import { changeText, findingRows, summaryText, table } from '../render';
+import { findingsTable, styleFor, wrap } from '../findings-table';
+import { renderDocument } from '../formats';
+import { EXIT, loadPolicy, policyFile, write, writeRendered, type CliIo } from '../io';
+import { FAIL_ON_EXIT, failsGate, formatOf, type OutputOptions } from '../options';
+import { summaryText } from '../render';
+import { rampartVersion } from '../version';
 import { replayJudged, type FindingLine, type ReplayLine } from '../replay';
 import { judgeContext, judgeItems, type JudgeContext, type Judged } from '../replay-judge';
 import { judgedFiles, threadsFor } from '../replay-pool';
 import type { AwsOptions } from './remediate';
 
-export interface ReplayCommandOptions extends AwsOptions {
+export interface ReplayCommandOptions extends AwsOptions, OutputOptions {
   config?: string;
-  json?: boolean;
   control?: string[];
   plan?: boolean;
   apply?: boolean;
@@ -64,14 +67,20 @@ export async function replayCommand(
   if (!policy) return EXIT.usage;
   const inputs = paths.length > 0 ? paths : [defaults.incident];
   const plan = Boolean(options.plan || options.apply);
+  const format = formatOf(options);
   const shown: ReplayLine[] = [];
   // one fix per resource: the live state is read anyway, the last event says enough
   const toFix = new Map<string, FindingLine>();
+  let gate = false;
   const emit = (line: ReplayLine) => {
-    if (line.type === 'finding' && options.apply) toFix.set(`${line.control} ${line.resourceArn}`, line);
-    if (options.json) return write(io.stdout, JSON.stringify(line));
+    if (line.type === 'finding') {
+      if (options.apply) toFix.set(`${line.control} ${line.resourceArn}`, line);
+      gate ||= failsGate([line], options.failOn);
+    }
+    if (format === 'json') return write(io.stdout, JSON.stringify(line));
     if (line.type === 'error') return write(io.stderr, `error: ${line.file} ${line.position}: ${line.message}`);
-    shown.push(line);
+    // documents hold findings only; the table also shows unknowns and exemption changes
+    if (format === 'table' || line.type === 'finding') shown.push(line);
     return undefined;
   };
   const ctx = judgeContext(policy, new EventRouter(DETECTORS));
@@ -79,28 +88,38 @@ export async function replayCommand(
     plan,
     lastKnownGood: plan ? new InMemoryLastKnownGood() : undefined,
   });
-  if (options.json) await write(io.stdout, JSON.stringify(summary));
-  else printTable(shown, plan, summary, io);
+  if (format === 'json') await write(io.stdout, JSON.stringify(summary));
+  else if (format === 'table') printTable(shown, { plan, wouldFix: !options.apply || policy.mode === 'dry-run' }, summary, io);
+  else {
+    const findings = shown.filter((l): l is FindingLine => l.type === 'finding');
+    const doc = renderDocument(format, findings, { version: rampartVersion(), now: new Date(), policyFile: file, region: options.region });
+    for (const warning of doc.warnings) write(io.stderr, `warning: ${warning}`);
+    await write(io.stdout, doc.text);
+    write(io.stderr, summaryText(summary));
+  }
   let exit: number = summary.errors > 0 ? EXIT.badInput : EXIT.ok;
   if (options.apply) {
     // the SDK clients of a fix load only when one is applied
     const { applyFindings } = await import('./remediate');
-    exit = Math.max(exit, await applyFindings([...toFix.values()], options, policy, io, clients));
+    exit = Math.max(exit, await applyFindings([...toFix.values()], { ...options, json: format === 'json' }, policy, io, clients));
   }
-  return exit;
+  return exit !== EXIT.usage && gate ? FAIL_ON_EXIT : exit;
 }
 
-function printTable(shown: ReplayLine[], plan: boolean, summary: Parameters<typeof summaryText>[0], io: CliIo): void {
+function printTable(
+  shown: ReplayLine[],
+  fix: { plan: boolean; wouldFix: boolean },
+  summary: Parameters<typeof summaryText>[0],
+  io: CliIo,
+): void {
+  const style = { ...styleFor(io.stdout), ...fix };
   const findings = shown.filter((l): l is FindingLine => l.type === 'finding');
-  if (findings.length > 0) write(io.stdout, table(['CONTROL', 'RESOURCE', 'OBSERVED → DESIRED', 'ACTOR', 'TIME'], findingRows(findings)));
-  if (plan && findings.length > 0) {
-    write(io.stdout, '\nPlanned changes:');
-    for (const f of findings) write(io.stdout, `  ${f.control}  ${f.resourceArn}\n    ${changeText(f)}`);
-  }
+  if (findings.length > 0) writeRendered(io.stdout, findingsTable(findings, style));
+  const lines = (text: string) => wrap(text, style.width, 4, 2).join('\n');
   const unknown = shown.filter((l) => l.type === 'unknown');
   if (unknown.length > 0) {
     write(io.stdout, `\nNot enough state in the event to judge (the live guard reads it):`);
-    for (const u of unknown) if (u.type === 'unknown') write(io.stdout, `  ${u.control}  ${u.resourceArn}: ${u.reason}`);
+    for (const u of unknown) if (u.type === 'unknown') write(io.stdout, lines(`${u.control} ${u.resourceArn}: ${u.reason}`));
   }
   const exemptions = shown.filter((l) => l.type === 'exemption');
   if (exemptions.length > 0) {
@@ -109,8 +128,13 @@ function printTable(shown: ReplayLine[], plan: boolean, summary: Parameters<type
       if (e.type === 'exemption')
         write(
           io.stdout,
-          `  ${e.change}  ${e.resourceArn}  ${e.tagKey}${e.tagValue !== undefined ? `=${e.tagValue}` : ''} by ${e.actor?.arn ?? 'unknown'}: ${e.effect}`,
+          lines(
+            `${e.change} ${e.resourceArn} ${e.tagKey}${e.tagValue !== undefined ? `=${e.tagValue}` : ''} by ${e.actor?.arn ?? 'unknown'}: ${e.effect}`,
+          ),
         );
   }
-  write(io.stdout, `${findings.length > 0 || unknown.length > 0 || exemptions.length > 0 ? '\n' : ''}${summaryText(summary)}`);
+  write(
+    io.stdout,
+    `${findings.length > 0 || unknown.length > 0 || exemptions.length > 0 ? '\n' : ''}${wrap(summaryText(summary), style.width, 2, 0).join('\n')}`,
+  );
 }

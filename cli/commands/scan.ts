@@ -4,18 +4,20 @@ import type { ControlId } from '../../core/controls';
 import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import { decide } from '../../detectors/decide';
 import { sweep } from '../../detectors/sweep';
-import { EXIT, loadPolicy, policyFile, write, type CliIo } from '../io';
-import { changeText, findingRows, table } from '../render';
+import { EXIT, loadPolicy, policyFile, write, writeRendered, type CliIo } from '../io';
+import { findingsTable, styleFor, wrap } from '../findings-table';
+import { renderDocument } from '../formats';
+import { FAIL_ON_EXIT, failsGate, formatOf, type OutputOptions } from '../options';
+import { rampartVersion } from '../version';
 import { carryOutOffline, emptySummary, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
 import { applyFindings, awsClientsFor, type AwsOptions } from './remediate';
 import { DETECTORS } from '../../controls';
 
-export interface ScanOptions extends AwsOptions {
+export interface ScanOptions extends AwsOptions, OutputOptions {
   config?: string;
   control?: string[];
   fix?: boolean;
   includeHighRisk?: boolean;
-  json?: boolean;
   concurrency?: string;
 }
 
@@ -65,7 +67,13 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
   const bar = progress(io);
   const lastKnownGood = new InMemoryLastKnownGood();
   const shown: ReplayLine[] = [];
-  const emit = (line: ReplayLine) => (options.json ? write(io.stdout, JSON.stringify(line)) : (shown.push(line), undefined));
+  const format = formatOf(options);
+  // finding lines are kept in every format: --fix fixes them after the sweep
+  const emit = (line: ReplayLine) => {
+    if (format !== 'json' || line.type === 'finding') shown.push(line);
+    return format === 'json' ? write(io.stdout, JSON.stringify(line)) : undefined;
+  };
+  let gate = false;
   let clients: AwsClients;
   let account: string | undefined;
   try {
@@ -92,26 +100,44 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
       await emit({ type: 'error', file: sweepId, position: `${item.control} ${item.resourceArn}`, message: item.message });
     } else {
       summary.matched++;
-      await carryOutOffline(decide(item.judgement), { summary, emit, policy, lastKnownGood, plan: true, seenAt: new Date() });
+      await carryOutOffline(decide(item.judgement), {
+        summary,
+        emit: (line) => {
+          if (line.type === 'finding') gate ||= failsGate([line], options.failOn);
+          return emit(line);
+        },
+        policy,
+        lastKnownGood,
+        plan: true,
+        seenAt: new Date(),
+      });
     }
     bar.tick(summary);
   }
   bar.done(summary);
   const findings = shown.filter((l): l is FindingLine => l.type === 'finding');
-  if (options.json) write(io.stdout, JSON.stringify(summary));
+  const totals = `${summary.resources} resource checks: ${summary.findings} violations, ${summary.compliant} compliant, ${summary.unknown} unknown, ${summary.exempt} exempt, ${summary.errors} unreadable (${sweepId})`;
+  if (format === 'json') write(io.stdout, JSON.stringify(summary));
   else {
-    if (findings.length > 0) {
-      write(io.stdout, table(['CONTROL', 'RESOURCE', 'OBSERVED → DESIRED', 'ACTOR', 'TIME'], findingRows(findings)));
-      write(io.stdout, '\nPlanned changes:');
-      for (const f of findings) write(io.stdout, `  ${f.control}  ${f.resourceArn}\n    ${changeText(f)}`);
-    }
     for (const l of shown) if (l.type === 'error') write(io.stderr, `cannot read ${l.position}: ${l.message}`);
-    write(
-      io.stdout,
-      `${findings.length > 0 ? '\n' : ''}${summary.resources} resource checks: ${summary.findings} violations, ${summary.compliant} compliant, ${summary.unknown} unknown, ${summary.exempt} exempt, ${summary.errors} unreadable (${sweepId})`,
-    );
+    if (format === 'table') {
+      const style = { ...styleFor(io.stdout), plan: true, wouldFix: !options.fix || policy.mode === 'dry-run' };
+      if (findings.length > 0) writeRendered(io.stdout, findingsTable(findings, style));
+      write(io.stdout, `${findings.length > 0 ? '\n' : ''}${wrap(totals, style.width, 2, 0).join('\n')}`);
+    } else {
+      const doc = renderDocument(format, findings, {
+        version: rampartVersion(),
+        now: new Date(),
+        policyFile: file,
+        region: clients.region,
+        account,
+      });
+      for (const warning of doc.warnings) write(io.stderr, `warning: ${warning}`);
+      await write(io.stdout, doc.text);
+      write(io.stderr, totals);
+    }
   }
   let exit: number = summary.errors > 0 ? EXIT.badInput : EXIT.ok;
-  if (options.fix) exit = Math.max(exit, await applyFindings(findings, options, policy, io, clients));
-  return exit;
+  if (options.fix) exit = Math.max(exit, await applyFindings(findings, { ...options, json: format === 'json' }, policy, io, clients));
+  return exit !== EXIT.usage && gate ? FAIL_ON_EXIT : exit;
 }

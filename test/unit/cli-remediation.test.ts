@@ -124,8 +124,10 @@ describe('rampart replay --plan', () => {
       join(FIXTURES, 'apigateway-UpdateStage.throttle-over-constructed.json'),
     ]);
 
-    expect(result.stdout).toContain('Planned changes:');
-    expect(result.stdout).toContain('UpdateStage in us-east-1 (needs approval): {"restApiId":"a1b2c3d4e5"');
+    const text = result.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain(
+      'would fix (needs approval, us-east-1): UpdateStage restApiId=a1b2c3d4e5 stageName=prod: replace /*/*/throttling/rateLimit',
+    );
   });
 });
 

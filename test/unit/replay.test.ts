@@ -247,7 +247,9 @@ describe('rampart replay', () => {
     expect(result.stderr).toContain(`error: ${file} line 2: EventBridge event: resources: `);
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(result.stdout).toContain('arn:aws:s3:::rampart-demo-logs');
-    expect(result.stdout).toContain('3 events from 1 input: 1 matched a control, 1 finding, 0 unknown, 0 compliant, 0 exempt, 2 errors');
+    expect(result.stdout.replace(/\s+/g, ' ')).toContain(
+      '3 events from 1 input: 1 matched a control, 1 finding, 0 unknown, 0 compliant, 0 exempt, 2 errors',
+    );
   });
 
   it('reads gzipped CloudTrail logs, directories and stdin', async () => {
@@ -285,9 +287,11 @@ describe('rampart replay', () => {
     const result = await runCli(['replay']);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^CONTROL +RESOURCE +OBSERVED → DESIRED +ACTOR +TIME/);
+    // one block per resource: its ARN, then each finding with its severity
+    expect(result.stdout).toMatch(/^arn:aws:\S+ \(AWS::/);
+    expect(result.stdout).toMatch(/^ {2}(HIGH|MEDIUM|LOW) +[a-z0-9-]+: /m);
     expect(result.stdout).toContain('arn:aws:apigateway:us-east-1::/usageplans/u1p2l3');
-    expect(result.stdout).toMatch(/\d+ events from 2 inputs: \d+ matched a control, \d+ findings/);
+    expect(result.stdout.replace(/\s+/g, ' ')).toMatch(/\d+ events from 2 inputs: \d+ matched a control, \d+ findings/);
   });
 
   it('fails with the bad field path for a bad policy and replays nothing', async () => {
