@@ -18,6 +18,7 @@ const commands = {
   scan: () => import('./commands/scan'),
   remediate: () => import('./commands/remediate'),
   replay: () => import('./commands/replay'),
+  init: () => import('./commands/init'),
 };
 
 // The SDK warns on every run under Node.js 20 that its releases from 2027 need Node.js 22: the
@@ -167,6 +168,22 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .argument('[file]', 'policy file, YAML or JSON (default: RAMPART_CONFIG, then ./rampart.config.yaml), read as cdk synth reads it')
     .action((file: string | undefined) => {
       exitCode = validateCommand(file, io);
+    });
+
+  program
+    .command('init')
+    .description('write a commented starter policy (dry-run, S3 default encryption on)')
+    .argument('[file]', 'where to write it', 'rampart.config.yaml')
+    .option('--force', 'replace the file if it exists')
+    .action(async (file: string, options: { force?: boolean }) => {
+      exitCode = (await commands.init()).initCommand(file, options, io);
+    });
+
+  program
+    .command('schema')
+    .description("print the policy file's JSON Schema (for editors: # yaml-language-server: $schema=rampart.schema.json)")
+    .action(async () => {
+      exitCode = (await commands.init()).schemaCommand(io);
     });
 
   try {

@@ -80,6 +80,17 @@ export interface Detector<State = unknown, P = unknown, Id extends string = stri
    * Applied on every read of the policy, so it must give the same slice when applied again.
    */
   completePolicy?(policy: P, enabled: readonly AnyDetector[]): P;
+  /**
+   * Optional: the regional resources the control's policy names (a web ACL ARN), with their
+   * path in the slice, so a deployable policy refuses one in a region it does not guard.
+   */
+  policyRegions?(policy: P): PolicyRegionRef[];
+}
+
+/** A regional resource a control's policy names: where in the slice, and its region. */
+export interface PolicyRegionRef {
+  path: readonly PropertyKey[];
+  region: string;
 }
 
 /** A detector of any control, as the registry holds them. */
@@ -185,6 +196,8 @@ export interface Control<D extends AnyDetector = AnyDetector, R extends AnyRemed
   defaultRisk: Risk;
   policySchema: NonNullable<D['policySchema']>;
   resources: readonly ResourceKind[];
+  /** The detector's `policyRegions`, for the policy schema. */
+  policyRegions?: (policy: never) => PolicyRegionRef[];
   detector: D;
   remediator: R;
 }
@@ -208,6 +221,7 @@ export function defineControl<D extends AnyDetector, R extends AnyRemediator & {
     defaultRisk: remediator.defaultRisk ?? 'high',
     policySchema: detector.policySchema as NonNullable<D['policySchema']>,
     resources: detector.resources,
+    ...(detector.policyRegions ? { policyRegions: (policy: never) => detector.policyRegions!(policy) } : {}),
     detector,
     remediator,
   };

@@ -43,8 +43,12 @@ export const approvalsPolicySchema = z
   .default({ timeoutHours: 24, approvers: { slackUserIds: [], emails: [], iamPrincipalArns: [] }, allowSelfApproval: false });
 
 /** An EventBridge Scheduler expression: `rate(1 hour)`, `cron(0 * * * ? *)`. */
-const scheduleExpression = z.string().regex(/^(rate|cron)\(.+\)$/, {
-  message: 'expected an EventBridge Scheduler expression such as rate(1 hour) or cron(0 * * * ? *)',
+// rate(value unit): a whole number, the unit singular for 1 (rate(1 hour), rate(15 minutes));
+// cron: the six fields minutes hours day-of-month month day-of-week year
+const RATE = /^rate\((?:1 (?:minute|hour|day)|(?:[2-9]|[1-9]\d+) (?:minutes|hours|days))\)$/;
+const CRON = /^cron\(\S+( \S+){5}\)$/;
+const scheduleExpression = z.string().refine((s) => RATE.test(s) || CRON.test(s), {
+  message: 'expected an EventBridge Scheduler expression such as rate(1 hour), rate(15 minutes) or cron(0 * * * ? *)',
 });
 
 const accountId = z.string().regex(/^\d{12}$/, { message: 'expected a 12-digit AWS account id' });
@@ -222,6 +226,8 @@ export interface ControlPolicyEntry {
   readonly policySchema: z.core.$ZodType;
   /** The control's detector: its `completePolicy`, and what the other controls' completions read of it (triggers). */
   readonly detector?: AnyDetector;
+  /** The regional resources the slice names (a web ACL ARN): a deployable policy refuses one outside `regions`. */
+  readonly policyRegions?: (policy: never) => ReadonlyArray<{ path: readonly PropertyKey[]; region: string }>;
 }
 
 type ControlsShape<Cs extends readonly ControlPolicyEntry[]> = { [C in Cs[number] as C['id']]: z.ZodOptional<C['policySchema']> };
@@ -236,6 +242,7 @@ type ControlsShape<Cs extends readonly ControlPolicyEntry[]> = { [C in Cs[number
  */
 export function buildPolicySchema<const Cs extends readonly ControlPolicyEntry[]>(controls: Cs) {
   const shape = Object.fromEntries(controls.map((c) => [c.id, z.optional(c.policySchema)])) as ControlsShape<Cs>;
+  const regionsOf = new Map(controls.flatMap((c) => (c.policyRegions ? [[c.id, c.policyRegions] as const] : [])));
   return z
     .strictObject({ ...guardPolicyShape, controls: z.strictObject(shape).default({} as never) })
     .superRefine((policy, ctx) => {
@@ -261,6 +268,19 @@ export function buildPolicySchema<const Cs extends readonly ControlPolicyEntry[]
             ctx.addIssue({ code: 'custom', path: [...path, ...(issue.path as PropertyKey[])], message: issue.message });
         }
       });
+      // a resource the policy names in a region it does not guard can never be attached
+      if (policy.regions.length === 0) return;
+      for (const [id, slice] of Object.entries(policy.controls as Record<string, unknown>)) {
+        const named = slice === undefined ? [] : (regionsOf.get(id)?.(slice as never) ?? []);
+        for (const { path, region } of named) {
+          if (policy.regions.includes(region)) continue;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['controls', id, ...path],
+            message: `is in ${region}, a region the policy does not guard (regions: ${policy.regions.join(', ')})`,
+          });
+        }
+      }
     })
     .transform((policy) => completed(policy, controls));
 }
@@ -289,6 +309,15 @@ export type ApprovalsPolicy = z.infer<typeof approvalsPolicySchema>;
  */
 export function deployable<S extends z.ZodType<Policy>>(schema: S) {
   return schema.superRefine((policy, ctx) => {
+    // a deployed guard with no control judges nothing: most likely an empty or mistyped file
+    if (Object.keys(policy.controls).length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['controls'],
+        message: 'no control is enabled: a deployed guard would judge nothing (enable at least one control under controls)',
+      });
+      return;
+    }
     const overridden = policy.overrides.flatMap((o) => Object.entries(o.controls ?? {}));
     const highRisk = [
       ...new Set(

@@ -103,6 +103,14 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
   severity: 'high',
   resources: [restApiStage],
   policySchema: wafPolicySchema,
+  // a regional web ACL attaches only to stages of its own region
+  policyRegions(policy) {
+    const region = (arn: string) => arn.split(':')[3] ?? '';
+    return [
+      ...(policy.defaultWebAclArn ? [{ path: ['defaultWebAclArn'], region: region(policy.defaultWebAclArn) }] : []),
+      ...Object.entries(policy.stages).map(([key, arn]) => ({ path: ['stages', key], region: region(arn) })),
+    ];
+  },
   triggers: {
     cloudTrail: [
       { source: 'aws.wafv2', eventSource: 'wafv2.amazonaws.com', eventNames: ['AssociateWebACL', 'DisassociateWebACL'] },
