@@ -47,10 +47,14 @@ function trail(): string {
 }
 
 async function replayLines(args: string[], threads: string, stdin?: Buffer) {
+  return jsonLines((await replayRun(['--json', ...args], threads, stdin)).stdout);
+}
+
+async function replayRun(args: string[], threads: string, stdin?: Buffer) {
   const before = process.env.RAMPART_REPLAY_THREADS;
   process.env.RAMPART_REPLAY_THREADS = threads;
   try {
-    return jsonLines((await runCli(['replay', '--json', ...args], stdin)).stdout);
+    return await runCli(['replay', ...args], stdin);
   } finally {
     if (before === undefined) delete process.env.RAMPART_REPLAY_THREADS;
     else process.env.RAMPART_REPLAY_THREADS = before;
@@ -69,6 +73,31 @@ describe('rampart replay of many files', () => {
     expect(inline.filter((l) => l.type === 'finding').length).toBeGreaterThan(10);
     expect(inline.filter((l) => l.type === 'error' && l.omitted === 5)).toHaveLength(1);
   });
+
+  it.each(['table', 'csv', 'markdown', 'sarif', 'ocsf', 'asff'])(
+    'writes --format %s in worker threads as inline, findings in input order',
+    async (format) => {
+      const dir = trail();
+      const started = new Date().toISOString();
+      // a document's own timestamp is the time of the run: the two runs differ only there
+      const runTimes = (text: string) =>
+        text
+          .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, (t) => (t >= started ? '<now>' : t))
+          .replace(/\b\d{13}\b/g, (ms) => (Number(ms) >= Date.parse(started) ? '<now>' : ms));
+      const order = (await replayLines([dir], '0')).filter((l) => l.type === 'finding').map((l) => String(l.resourceArn));
+
+      const inline = await replayRun(['--format', format, dir], '0');
+      const threaded = await replayRun(['--format', format, dir], '2');
+
+      expect(runTimes(threaded.stdout)).toEqual(runTimes(inline.stdout));
+      expect(threaded.stderr).toEqual(inline.stderr);
+      if (format === 'csv') {
+        const rows = inline.stdout.trim().split('\n').slice(1);
+        expect(rows).toHaveLength(order.length);
+        rows.forEach((row, i) => expect(row).toContain(order[i]));
+      }
+    },
+  );
 
   it('reads a file whole with the lines of the streamed read (stdin)', async () => {
     const dir = trail();
