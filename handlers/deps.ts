@@ -1,7 +1,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { assumedRoleCredentials } from '../core/assume-role';
 import { createClientFactory, type AwsClients, type CredentialsScope } from '../core/aws';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../core/dynamo-stores';
@@ -90,11 +90,17 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 
 /**
  * The part of the policy this function reads (infra/policy-slices.ts), as infra wrote it:
- * JSON, or gzip in base64 when the JSON would not fit Lambda's 4 KB of environment.
+ * JSON, or Brotli in base64 when the JSON would not fit Lambda's 4 KB of environment (gzip in
+ * base64, as earlier synths wrote it, is still read).
  */
 function policyFromEnv(env: NodeJS.ProcessEnv): Policy {
+  const brotli = env.RAMPART_POLICY_BROTLI;
   const gzipped = env.RAMPART_POLICY_GZIP;
-  const text = gzipped ? gunzipSync(Buffer.from(gzipped, 'base64')).toString('utf8') : required(env, 'RAMPART_POLICY');
+  const text = brotli
+    ? brotliDecompressSync(Buffer.from(brotli, 'base64')).toString('utf8')
+    : gzipped
+      ? gunzipSync(Buffer.from(gzipped, 'base64')).toString('utf8')
+      : required(env, 'RAMPART_POLICY');
   // validated (and defaulted) by the synth that wrote it; re-validating here would put the
   // whole policy schema in every bundle
   const policy = JSON.parse(text) as Policy;

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync } from 'node:zlib';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CONTROL_IDS } from '../../controls';
@@ -68,6 +68,7 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
       risk: 'high',
     },
     's3-tls-only': { risk: 'low' },
+    'kms-key-protection': { keys: ['alias/organization-data'], rotationPeriodInDays: 180, risk: 'low' },
   };
   return {
     mode: 'enforce',
@@ -129,8 +130,8 @@ function readerOf(fn: FunctionResource): PolicyReader | undefined {
 }
 
 function policyOf(variables: Variables): unknown {
-  if (typeof variables.RAMPART_POLICY_GZIP === 'string')
-    return JSON.parse(gunzipSync(Buffer.from(variables.RAMPART_POLICY_GZIP, 'base64')).toString('utf8'));
+  if (typeof variables.RAMPART_POLICY_BROTLI === 'string')
+    return JSON.parse(brotliDecompressSync(Buffer.from(variables.RAMPART_POLICY_BROTLI, 'base64')).toString('utf8'));
   return typeof variables.RAMPART_POLICY === 'string' ? JSON.parse(variables.RAMPART_POLICY) : undefined;
 }
 

@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { depsFromEnv } from '../../handlers/deps';
 import { policySliceFor } from '../../infra/policy-slices';
 import { EXAMPLE_POLICY_INPUT, policy as parse } from '../helpers';
@@ -59,10 +59,13 @@ describe('the part of the policy each function gets', () => {
     expect(policySliceFor(POLICY, 'notify')).toEqual({ controls: {} });
   });
 
-  it('is read back by the functions as written, plain or gzipped', () => {
+  it('is read back by the functions as written, plain, Brotli, or gzip as earlier synths wrote it', () => {
     const slice = policySliceFor(POLICY, { detector: 's3-default-encryption' });
     const base = { RAMPART_TABLE: 't', AWS_REGION: 'eu-west-1' };
     expect(depsFromEnv({ ...base, RAMPART_POLICY: JSON.stringify(slice) }).policy).toEqual(slice);
+    expect(depsFromEnv({ ...base, RAMPART_POLICY_BROTLI: brotliCompressSync(JSON.stringify(slice)).toString('base64') }).policy).toEqual(
+      slice,
+    );
     const deps = depsFromEnv({ ...base, RAMPART_POLICY_GZIP: gzipSync(JSON.stringify(slice)).toString('base64') });
     expect(deps.policy).toEqual(slice);
     // the home region comes from the function's environment, handed to the client factory
