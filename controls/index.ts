@@ -7,6 +7,7 @@ import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { cloudtrailLogging } from '../detectors/cloudtrail-logging';
 import { configRecording } from '../detectors/config-recording';
+import { kmsKeyProtection } from '../detectors/kms-key-protection';
 import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
 import { apigatewayCacheEncryptionRemediator } from '../remediators/apigateway-cache-encryption';
 import { apigatewayClientCertificateRemediator } from '../remediators/apigateway-client-certificate';
@@ -16,6 +17,7 @@ import { apigatewayThrottlingRemediator } from '../remediators/apigateway-thrott
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
 import { cloudtrailLoggingRemediator } from '../remediators/cloudtrail-logging';
 import { configRecordingRemediator } from '../remediators/config-recording';
+import { kmsKeyProtectionRemediator } from '../remediators/kms-key-protection';
 import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encryption';
 import { s3TlsOnlyRemediator } from '../remediators/s3-tls-only';
 
@@ -36,6 +38,7 @@ export const CONTROLS = [
   control(apigatewayCacheEncryption, apigatewayCacheEncryptionRemediator),
   control(apigatewayClientCertificate, apigatewayClientCertificateRemediator),
   control(s3TlsOnly, s3TlsOnlyRemediator),
+  control(kmsKeyProtection, kmsKeyProtectionRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */

@@ -4,7 +4,7 @@ import { awsErrorName } from './aws-errors';
 import { memoPerClientSet } from './cold-start-memo';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const kms = lazyModule(() => require('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms'));
+export const kmsSdk = lazyModule(() => require('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms'));
 
 /**
  * KMS key identifiers come in four forms: key ARN, key id, alias ARN, alias name. Two
@@ -53,7 +53,7 @@ export function sameKey(a: string, b: string): boolean {
 /** The key ARN an identifier names in a region, or `null` when KMS says there is no such key or alias. */
 export async function describeKeyArn(clients: AwsClients, region: string, keyId: string): Promise<string | null> {
   try {
-    const out = await clients.get(kms().KMSClient, region).send(new (kms().DescribeKeyCommand)({ KeyId: keyId }));
+    const out = await clients.get(kmsSdk().KMSClient, region).send(new (kmsSdk().DescribeKeyCommand)({ KeyId: keyId }));
     return out.KeyMetadata?.Arn ?? null;
   } catch (error) {
     if (awsErrorName(error) === 'NotFoundException') return null;

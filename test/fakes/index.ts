@@ -34,7 +34,7 @@ export class FakeAws {
       s3: new FakeS3(this.world),
       apiGateway,
       wafv2: new FakeWafv2(this.world, apiGateway),
-      kms: new FakeKms(),
+      kms: new FakeKms(this.world),
       cloudTrail: new FakeCloudTrail(this.world),
       configService: new FakeConfigService(this.world),
     };
@@ -45,6 +45,7 @@ export class FakeAws {
   readonly webAcls = this.services.wafv2.webAcls;
   readonly firewallManagerAcls = this.services.wafv2.firewallManagerAcls;
   readonly aliases = this.services.kms.aliases;
+  readonly keys = this.services.kms.keys;
   readonly trails = this.services.cloudTrail.trails;
   readonly writes = this.world.writes;
   readonly s3 = this.services.s3.mock;
