@@ -96,6 +96,8 @@ export const s3TlsOnly: Detector<TlsOnlyState, TlsOnlyPolicy, 's3-tls-only'> = {
   id: 's3-tls-only',
   title: 'S3 bucket policies deny requests without TLS on the bucket and its objects',
   severity: 'medium',
+  // Security Hub controls reference: S3.5 "S3 general purpose buckets should require requests to use SSL"
+  securityHubControls: ['S3.5'],
   resources: [s3Bucket],
   policySchema: tlsOnlyPolicySchema,
   triggers: {

@@ -21,13 +21,21 @@ function synth(policy: Policy, props: { createTrail?: boolean } = {}): Template 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
-/** Every statement of every identity policy, by the role it is attached to. */
+/**
+ * Every statement of every identity policy, by the role it is attached to: the role's inline
+ * policies and the managed policies CDK splits off when they outgrow IAM's size limit
+ * (`<Role>OverflowPolicy1`, attached through their own `Roles`).
+ */
 function policiesByRole(template: Template): Map<string, Statement[]> {
   const byRole = new Map<string, Statement[]>();
-  for (const policy of Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
-    Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } };
-  }>) {
-    for (const role of policy.Properties.Roles)
+  const policies = [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ] as Array<{
+    Properties: { Roles?: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } };
+  }>;
+  for (const policy of policies) {
+    for (const role of policy.Properties.Roles ?? [])
       byRole.set(role.Ref, [...(byRole.get(role.Ref) ?? []), ...policy.Properties.PolicyDocument.Statement]);
   }
   return byRole;
@@ -102,6 +110,10 @@ describe('the Rampart stack', () => {
         'config:PutConfigurationRecorder',
         'config:PutDeliveryChannel',
         'iam:PassRole',
+        'kms:CancelKeyDeletion',
+        'kms:EnableKey',
+        'kms:EnableKeyRotation',
+        'kms:PutKeyPolicy',
         // reads: Apply plans again before it writes
         'apigateway:GET',
         'cloudtrail:GetTrail',
@@ -116,6 +128,9 @@ describe('the Rampart stack', () => {
         's3:GetBucketPolicy',
         's3:GetBucketWebsite',
         'kms:DescribeKey',
+        'kms:GetKeyRotationStatus',
+        'kms:GetKeyPolicy',
+        'kms:ListResourceTags',
         'wafv2:GetWebACL',
         'wafv2:GetWebACLForResource',
         'dynamodb:GetItem',
@@ -133,6 +148,10 @@ describe('the Rampart stack', () => {
       'wafv2:AssociateWebACL',
       'apigateway:SetWebACL',
       'apigateway:PATCH',
+      'kms:CancelKeyDeletion',
+      'kms:EnableKey',
+      'kms:EnableKeyRotation',
+      'kms:PutKeyPolicy',
     ];
     for (const [role, statements] of byRole) {
       if (role === roleOfFunction(template, 'applyHandler')) continue;
@@ -452,6 +471,10 @@ describe('the periodic sweep', () => {
         's3:GetBucketPolicy',
         's3:GetBucketWebsite',
         'kms:DescribeKey',
+        'kms:ListKeys',
+        'kms:GetKeyRotationStatus',
+        'kms:GetKeyPolicy',
+        'kms:ListResourceTags',
         'apigateway:GET',
         'wafv2:GetWebACL',
         'wafv2:GetWebACLForResource',

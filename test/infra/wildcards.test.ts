@@ -13,7 +13,9 @@ const ROOT = join(__dirname, '../..');
  * actions, S3's account-wide bucket listing, CloudTrail's trail listing (`cloudtrail:ListTrails`:
  * no resource type in https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html),
  * Config's delivery channel calls (`config:DescribeDeliveryChannels`, `config:PutDeliveryChannel`: a delivery
- * channel has no ARN and no resource type in https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsconfig.html).
+ * channel has no ARN and no resource type in https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsconfig.html),
+ * KMS's key listing (`kms:ListKeys`: no resource type in
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
  * Nothing else may be granted on `*`.
  */
 const STAR_ONLY = new Set([
@@ -30,6 +32,7 @@ const STAR_ONLY = new Set([
   'cloudtrail:ListTrails',
   'config:DescribeDeliveryChannels',
   'config:PutDeliveryChannel',
+  'kms:ListKeys',
 ]);
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

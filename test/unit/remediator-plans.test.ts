@@ -336,6 +336,7 @@ describe('remediator registry', () => {
         'apigateway-cache-encryption': {},
         'apigateway-client-certificate': {},
         's3-tls-only': {},
+        'kms-key-protection': {},
       },
     });
 
@@ -349,6 +350,8 @@ describe('remediator registry', () => {
       ['apigateway-cache-encryption', 'low'],
       ['apigateway-client-certificate', 'high'],
       ['s3-tls-only', 'low'],
+      // without a planned call: only CancelKeyDeletion and EnableKeyRotation take the policy's risk
+      ['kms-key-protection', 'high'],
     ]);
   });
 
@@ -400,6 +403,12 @@ describe('remediator registry', () => {
       's3-tls-only': {
         PutBucketPolicy: { actions: ['s3:PutBucketPolicy'], resources: ['arn:${Partition}:s3:::*'] },
       },
+      'kms-key-protection': {
+        CancelKeyDeletion: { actions: ['kms:CancelKeyDeletion'], resources: ['arn:${Partition}:kms:${Region}:*:key/*'] },
+        EnableKey: { actions: ['kms:EnableKey'], resources: ['arn:${Partition}:kms:${Region}:*:key/*'] },
+        EnableKeyRotation: { actions: ['kms:EnableKeyRotation'], resources: ['arn:${Partition}:kms:${Region}:*:key/*'] },
+        PutKeyPolicy: { actions: ['kms:PutKeyPolicy'], resources: ['arn:${Partition}:kms:${Region}:*:key/*'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -424,6 +433,7 @@ describe('remediator registry', () => {
       // GetStage, and GetClientCertificate for the expiry
       'apigateway-client-certificate': ['apigateway:GET', 'apigateway:GET'],
       's3-tls-only': ['s3:GetBucketPolicy', 's3:GetBucketWebsite', 's3:GetBucketTagging'],
+      'kms-key-protection': ['kms:DescribeKey', 'kms:GetKeyRotationStatus', 'kms:GetKeyPolicy', 'kms:ListResourceTags'],
     });
   });
 });
