@@ -1,6 +1,7 @@
 import type { AwsClients } from '../core/aws';
 import type { AnyDetector } from '../core/control';
 import type { ControlId } from '../core/controls';
+import { AssumeRoleError } from '../core/assume-role';
 import { messageOf } from '../core/errors';
 import type { ResourceRef } from '../core/finding';
 import type { Policy } from '../core/policy';
@@ -18,8 +19,11 @@ import { extend } from '../core/extend';
 export type SweepItem =
   | { kind: 'judged'; judgement: Judgement; state?: unknown }
   | { kind: 'error'; control: ControlId; resourceArn: string; message: string }
-  /** The listing itself failed: the control's remaining resources were not swept. */
-  | { kind: 'list-error'; control: ControlId; message: string };
+  /**
+   * The listing itself failed: the control's remaining resources were not swept. `unreachable`
+   * when the account could not be entered at all (its role could not be assumed).
+   */
+  | { kind: 'list-error'; control: ControlId; message: string; unreachable?: true };
 
 export interface SweepOptions {
   /** Names the sweep in findings (`eventId`). */
@@ -67,12 +71,17 @@ async function judgeOne(
   }
 }
 
+/** The account's role could not be assumed (core/assume-role.ts), as the SDK passes it on from the credentials. */
+function isUnreachable(error: unknown): boolean {
+  return error instanceof AssumeRoleError || (error as { name?: unknown } | undefined)?.name === 'AssumeRoleError';
+}
+
 /** The resources to sweep, control by control, skipping up to `startAfter`. */
 async function* resourcesToSweep(
   detectors: readonly AnyDetector[],
   clients: AwsClients,
   options: SweepOptions,
-): AsyncIterable<{ detector: AnyDetector; ref: ResourceRef } | { detector: AnyDetector; listError: string }> {
+): AsyncIterable<{ detector: AnyDetector; ref: ResourceRef } | { detector: AnyDetector; listError: string; unreachable: boolean }> {
   for (const detector of detectors) {
     const after = options.startAfter?.[detector.id as ControlId];
     let skipping = after !== undefined;
@@ -85,7 +94,7 @@ async function* resourcesToSweep(
         yield { detector, ref };
       }
     } catch (error) {
-      yield { detector, listError: messageOf(error) };
+      yield { detector, listError: messageOf(error), unreachable: isUnreachable(error) };
     }
   }
 }
@@ -116,7 +125,12 @@ export async function* sweep(policy: Policy, clients: AwsClients, options: Sweep
       if ('ref' in value) options.onListed?.(value.detector.id as ControlId, value.ref.arn);
       const work: Promise<SweepItem> =
         'listError' in value
-          ? Promise.resolve({ kind: 'list-error', control: value.detector.id as ControlId, message: value.listError })
+          ? Promise.resolve({
+              kind: 'list-error',
+              control: value.detector.id as ControlId,
+              message: value.listError,
+              ...(value.unreachable ? { unreachable: true as const } : {}),
+            })
           : judgeOne(
               value.detector,
               options.account && !value.ref.account ? extend(value.ref, { account: options.account }) : value.ref,

@@ -37,6 +37,8 @@ export interface SweepPageInput {
 export interface SweepPageOutput {
   control: ControlId;
   account?: string;
+  /** Given back as given: the state machine passes the output on as the next page's input. */
+  regions?: string[];
   sweepId: string;
   /** Set when the page stopped early: the next page resumes after this resource. */
   startAfter?: string;
@@ -48,6 +50,12 @@ export interface SweepPageOutput {
   /** Open findings older than the approval timeout + 1 hour (first page only). */
   stale: number;
   errors: number;
+  /**
+   * The organization sweep: the member account could not be entered (its read role could not
+   * be assumed: member stack missing, an SCP, the trust). The page reports it and succeeds, so
+   * one account never ends the sweep of the others; `UnreachableAccounts` alarms.
+   */
+  unreachable?: { error: string };
 }
 
 const SAFETY_MS = 60_000;
@@ -86,6 +94,7 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
     const sweepId = input.sweepId ?? `sweep-${deps.clock().toISOString()}`;
     const out: SweepPageOutput = {
       ...(input.account ? { account: input.account } : {}),
+      ...(input.regions ? { regions: input.regions } : {}),
       control: input.control,
       sweepId,
       resources: 0,
@@ -116,6 +125,17 @@ export function makeSweepHandler(getDeps: () => GuardDeps) {
     });
     for await (const item of items) {
       if (item.kind === 'list-error') {
+        if (input.account && item.unreachable) {
+          out.unreachable = { error: item.message };
+          logger.error('member account unreachable: its read role cannot be assumed', {
+            account: input.account,
+            control: input.control,
+            sweepId,
+            error: item.message,
+          });
+          metrics.addMetric('UnreachableAccounts', MetricUnit.Count, 1);
+          continue;
+        }
         // nothing of the control was swept: fail the page, so the execution (and its alarm) says so
         throw new Error(`cannot list ${item.control} resources: ${item.message}`);
       }

@@ -11,6 +11,8 @@ export interface GuardAlarmsProps {
   deadLetterQueue: sqs.Queue;
   stateMachine: sfn.StateMachine;
   sweepStateMachine: sfn.StateMachine;
+  /** A hub: member accounts the organization sweep could not enter are alarmed. */
+  organization?: boolean;
 }
 
 /** The guard's alarms: dead letters, failed executions and sweeps (tamper alerts: tamper-alerts.ts). */
@@ -56,5 +58,11 @@ export class GuardAlarms extends Construct {
       'Rampart: the periodic sweep failed; drift the events missed goes unseen until it runs again',
       props.sweepStateMachine.metricFailed({ period }),
     );
+    if (props.organization)
+      alarmOnAny(
+        'UnreachableAccounts',
+        "Rampart: the organization sweep could not assume a member account's read role (member stack missing, an SCP, the trust); that account goes unguarded",
+        guardMetric('UnreachableAccounts', 'Sum', Duration.hours(1)),
+      );
   }
 }

@@ -143,6 +143,7 @@ export class RampartGuard extends Construct {
       workflow: this.workflow.stateMachine,
       deadLetterQueue: this.deadLetterQueue,
       environment: { ...env, RAMPART_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
+      ...(props.hub ? { organization: props.hub } : {}),
     });
 
     if (props.hub) {
@@ -160,6 +161,7 @@ export class RampartGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       stateMachine: this.workflow.stateMachine,
       sweepStateMachine: this.sweep.stateMachine,
+      organization: props.hub !== undefined,
     });
 
     if (props.createTrail) this.createTrail();

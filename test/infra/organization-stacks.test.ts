@@ -6,6 +6,7 @@ import { loadPolicyFile } from '../../controls/policy';
 import { HUB_BUS_NAME, organizationTarget } from '../../infra/member-access';
 import { MemberStack } from '../../infra/member-stack';
 import { RampartStack } from '../../infra/stack';
+import { resolveDefinition } from '../workflow/harness';
 
 const ROOT = join(__dirname, '../..');
 const POLICY = loadPolicyFile(join(ROOT, 'examples/organization.config.yaml'), { deploy: true });
@@ -139,6 +140,37 @@ describe('the hub and member stacks (-c mode=hub, -c mode=member)', () => {
     expect(read).toEqual(
       expect.arrayContaining(['s3:GetEncryptionConfiguration', 's3:PutEncryptionConfiguration', 'cloudtrail:StartLogging']),
     );
+  });
+
+  it("sweeps the organization with a Distributed Map of one Standard child per account, at the policy's concurrency and tolerance", () => {
+    const resources = hub.toJSON().Resources as Record<string, { Type: string }>;
+    const definition = Object.values(hub.findResources('AWS::StepFunctions::StateMachine'))
+      .map((m) => JSON.parse(resolveDefinition((m as { Properties: Json }).Properties.DefinitionString, resources)) as Json)
+      .find((d) => JSON.stringify(d).includes('"Each control"'))!;
+    const parallel = (definition.States as Record<string, Json>)[definition.StartAt as string]!;
+    expect(parallel.Type).toBe('Parallel');
+    const org = (parallel.Branches as Array<{ States: Record<string, Json> }>)[1]!.States;
+    expect(org['Each account']).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.accounts',
+      MaxConcurrency: POLICY.organization!.sweep.maxConcurrency,
+      ToleratedFailurePercentage: POLICY.organization!.sweep.toleratedFailurePercentage,
+      ResultPath: null,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+    });
+    // the accounts function reads Organizations and nothing else; ListAccounts is offered on * only
+    const accounts = Object.entries(hub.findResources('AWS::IAM::Policy')).filter(([id]) => id.includes('AccountsFunction'));
+    const actions = accounts.flatMap(([, p]) =>
+      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.flatMap((st) =>
+        list(st.Action).map((a) => [a, st.Resource] as const),
+      ),
+    );
+    expect(actions.filter(([a]) => a.startsWith('organizations:')).map(([a, r]) => [a, r === '*'])).toEqual([
+      ['organizations:ListAccounts', true],
+      ['organizations:ListAccountsForParent', false],
+      ['organizations:ListOrganizationalUnitsForParent', false],
+    ]);
+    expect(Object.keys(hub.findResources('AWS::CloudWatch::Alarm')).some((id) => id.includes('UnreachableAccounts'))).toBe(true);
   });
 
   it('makes a member template for StackSets: no assets, no bootstrap parameter', () => {

@@ -3,6 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadPolicyFile, parsePolicy } from '../../controls/policy';
 import { IamAlertsStack } from '../../infra/iam-alerts-stack';
+import { organizationTarget } from '../../infra/member-access';
 import { RampartStack } from '../../infra/stack';
 
 const ROOT = join(__dirname, '../..');
@@ -15,7 +16,9 @@ const ROOT = join(__dirname, '../..');
  * Config's delivery channel calls (`config:DescribeDeliveryChannels`, `config:PutDeliveryChannel`: a delivery
  * channel has no ARN and no resource type in https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsconfig.html),
  * KMS's key listing (`kms:ListKeys`: no resource type in
- * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html),
+ * Organizations' account listing (`organizations:ListAccounts`: no resource type in
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html; a hub's organization sweep).
  * Nothing else may be granted on `*`.
  */
 const STAR_ONLY = new Set([
@@ -33,6 +36,7 @@ const STAR_ONLY = new Set([
   'config:DescribeDeliveryChannels',
   'config:PutDeliveryChannel',
   'kms:ListKeys',
+  'organizations:ListAccounts',
 ]);
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
@@ -76,8 +80,10 @@ describe('grants on *', () => {
       },
       controls: loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml')).controls,
     });
+    const organization = loadPolicyFile(join(ROOT, 'examples/organization.config.yaml'), { deploy: true });
     const stacks = [
       new RampartStack(app, 'Rampart', { policy, createTrail: true }),
+      new RampartStack(app, 'RampartHub', { policy: organization, hub: organizationTarget(organization) }),
       new IamAlertsStack(app, 'RampartIamAlerts', { guardRegion: 'eu-west-1' }),
     ];
     return stacks.map((s) => Template.fromStack(s).toJSON() as { Resources: Resources });

@@ -23,7 +23,7 @@ import { RampartStack } from '../../infra/stack';
 type Json = Record<string, unknown>;
 
 /** Resolves the CloudFormation intrinsics of a DefinitionString: Lambda ARNs become `…:function:<logicalId>`. */
-function resolveDefinition(value: unknown, resources: Record<string, { Type: string }>): string {
+export function resolveDefinition(value: unknown, resources: Record<string, { Type: string }>): string {
   if (typeof value === 'string') return value;
   const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (!join) throw new Error(`unexpected intrinsic in the definition: ${JSON.stringify(value).slice(0, 200)}`);
