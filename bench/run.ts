@@ -11,10 +11,13 @@
  * - each Lambda bundle from a real `cdk synth`: size (≤ 250 KB); the S3 detector's cold start (require + first
  *   invocation, deployed environment, SDK calls to a fake endpoint on 127.0.0.1; ≤ 120 ms) and warm p50/p99
  * - the sweep over 1k and 10k fake resources with 20 ms per call; target ≥ 500/s, flat memory
+ * - the organization sweep (`org`): 1,000 accounts × 2 regions × 50 resources, 20 ms per call,
+ *   through the Distributed Map model (bench/org-sweep.ts), its latency floor, the hub detector's
+ *   throughput, and the cost per 1,000 accounts
  * - issue 16, each as a ratio to its floor measured in the same run (`replay-floors.ts`): replay
  *   of one 100 MB CloudTrail log (`log`), of a 2,000-file trail directory (`trail`), CLI start-up (`cli`)
  * `npm run bench -- <part>...` runs only the parts named: routing, replay, log, trail, cli, workflow,
- * sweep, bundles.
+ * sweep, org, lambdas.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -26,6 +29,7 @@ import { workflowLatency } from './workflow';
 import { lambdaFigures } from './lambdas';
 import { withFloor } from './paired';
 import { sweepFigure } from './sweep';
+import { describeOrgSweep, orgSweepFigure } from './org-sweep';
 import { cliStartFigures, largeLogFigure, trailFigure } from './replay-floors';
 import { routingFigure } from './routing';
 
@@ -107,7 +111,7 @@ async function replayFromFile(): Promise<void> {
 }
 
 /** `npm run bench -- <part>...` runs only those parts (all without one). */
-const PARTS = ['routing', 'replay', 'log', 'trail', 'cli', 'workflow', 'sweep', 'lambdas'] as const;
+const PARTS = ['routing', 'replay', 'log', 'trail', 'cli', 'workflow', 'sweep', 'org', 'lambdas'] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<void> {
@@ -135,6 +139,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (run('org')) for (const line of describeOrgSweep(orgSweepFigure())) console.log(line);
   if (run('lambdas')) {
     const { sizes, coldStarts } = await lambdaFigures();
     for (const f of sizes)
