@@ -5,7 +5,12 @@ describe("the organization sweep's Distributed Map model (bench)", () => {
     expect(makespanMs([100, 100, 100, 100], 2)).toBe(200);
     expect(makespanMs([300, 100, 100, 100], 2)).toBe(300);
     expect(makespanMs([50, 50, 50], 10)).toBe(50);
-    expect(makespanMs(Array.from({ length: 1000 }, () => 10), 40)).toBe(250);
+    expect(
+      makespanMs(
+        Array.from({ length: 1000 }, () => 10),
+        40,
+      ),
+    ).toBe(250);
   });
 
   it('counts a page per account and control, a child execution per account, and the transitions of the definition', () => {
