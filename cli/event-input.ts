@@ -1,7 +1,7 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { messageOf } from '../core/errors';
 import { JsonRecordSplitter, type JsonPiece } from '../core/json-records';
@@ -14,7 +14,7 @@ import { JsonRecordSplitter, type JsonPiece } from '../core/json-records';
  */
 export type InputItem = { file: string; position: string; value: unknown } | { file: string; position: string; error: string };
 
-const EVENT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
+export const EVENT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
 
 // a project checkout holds JSON that is not events: dependencies and git internals
 const SKIPPED_DIRS: ReadonlySet<string> = new Set(['node_modules', '.git']);
@@ -74,7 +74,9 @@ export async function* byteChunks(source: Readable): AsyncIterable<Buffer> {
   }
   const isGzip = head.value[0] === 0x1f && head.value[1] === 0x8b;
   if (!isGzip) return yield* bytes();
-  const gunzip = Readable.from(bytes()).pipe(createGunzip());
+  // pipeline, not pipe: a source that fails (a network body cut off) fails the gunzip too, which would otherwise wait forever
+  const gunzip = createGunzip();
+  pipeline(Readable.from(bytes()), gunzip, () => undefined);
   try {
     yield* gunzip;
   } catch (error) {
@@ -134,8 +136,16 @@ export async function* readInput(file: string, stdin: Readable = process.stdin, 
     yield itemsOfPieces(file, splitter.end());
     return;
   }
+  yield* readStream(file, file === '-' ? stdin : createReadStream(file, { highWaterMark: 1 << 20 }));
+}
+
+/**
+ * The events of a stream (a file, stdin, an S3 object's body), gunzipped when it is gzip,
+ * split and parsed as it arrives: memory is bounded by the largest event. A stream cut short
+ * keeps what came before and says the rest is missing.
+ */
+export async function* readStream(file: string, source: Readable): AsyncIterable<InputItem[]> {
   const splitter = new JsonRecordSplitter();
-  const source = file === '-' ? stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   let reason: string | undefined;
   try {
     for await (const chunk of byteChunks(source)) yield itemsOfPieces(file, splitter.push(chunk));

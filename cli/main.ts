@@ -19,6 +19,7 @@ const commands = {
   remediate: () => import('./commands/remediate'),
   replay: () => import('./commands/replay'),
   init: () => import('./commands/init'),
+  doctor: () => import('./commands/doctor'),
 };
 
 // The SDK warns on every run under Node.js 20 that its releases from 2027 need Node.js 22: the
@@ -86,15 +87,21 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
 
   outputOptions(program.command('replay'))
     .description('replay CloudTrail/Config events or CloudTrail log files against a policy, offline, and show what the guard would do')
-    .argument('[paths...]', 'event files, directories, CloudTrail log files (.json, .json.gz, NDJSON), or - for stdin', [])
+    .argument(
+      '[paths...]',
+      'event files, directories, CloudTrail log files (.json, .json.gz, NDJSON), lookup-events output, - for stdin, or s3://bucket/AWSLogs/<account>/CloudTrail/<region>/',
+      [],
+    )
     .option('-c, --config <file>', `${CONFIG_HELP}; with no paths, the bundled example when there is none`)
     .option('--json', 'print NDJSON lines (finding, unknown, error, then summary) for scripts')
     .option('--control <id>', `judge only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
     .option('--plan', 'show the exact change each finding would get and whether it needs approval')
     .option('--apply', 'after the replay, fix each resource found in violation against the real account (read → plan → apply → verify)')
     .option('--include-high-risk', 'with --apply: also apply fixes whose risk is high (otherwise they are listed for approval)')
-    .option('--region <region>', 'with --apply: home region (default: AWS_REGION)')
-    .option('--endpoint <url>', 'with --apply: send every AWS call to this endpoint (an emulator)')
+    .option('--since <when>', 's3:// paths: the first day of logs read (2024-05-14, 2024-05-14T09:00Z, or back from now: 36h, 7d)')
+    .option('--until <when>', 's3:// paths: the last day of logs read (default: today)')
+    .option('--region <region>', 'with --apply: home region; for s3:// paths, where the bucket lookup starts (default: AWS_REGION)')
+    .option('--endpoint <url>', 'with --apply, and for s3:// paths: send every AWS call to this endpoint (an emulator)')
     .action(async (paths: string[], options) => {
       exitCode = await (
         await commands.replay()
@@ -168,6 +175,19 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .argument('[file]', 'policy file, YAML or JSON (default: RAMPART_CONFIG, then ./rampart.config.yaml), read as cdk synth reads it')
     .action((file: string | undefined) => {
       exitCode = validateCommand(file, io);
+    });
+
+  program
+    .command('doctor')
+    .description(
+      'check that this machine and account are ready: region, credentials, a logging trail, the Config recorder, the deployed stack and its version',
+    )
+    .option('--region <region>', 'region to check (default: AWS_REGION, else the profile region)')
+    .option('--stack <name>', 'the deployed guard stack (default: RAMPART_STACK, else Rampart)')
+    .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
+    .option('--json', 'one JSON line per check, then a summary line')
+    .action(async (options) => {
+      exitCode = await (await commands.doctor()).doctorCommand(options, io);
     });
 
   program

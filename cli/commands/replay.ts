@@ -14,6 +14,8 @@ import { rampartVersion } from '../version';
 import { replayJudged, type FindingLine, type ReplayLine } from '../replay';
 import { judgeContext, judgeItems, type JudgeContext, type Judged } from '../replay-judge';
 import { judgedFiles, threadsFor } from '../replay-pool';
+import { isS3Path, timeRange, type TimeRange } from '../s3-logs';
+import { accessProblem } from '../aws-access';
 import type { AwsOptions } from './remediate';
 
 export interface ReplayCommandOptions extends AwsOptions, OutputOptions {
@@ -22,9 +24,31 @@ export interface ReplayCommandOptions extends AwsOptions, OutputOptions {
   plan?: boolean;
   apply?: boolean;
   includeHighRisk?: boolean;
+  /** `s3://` paths: the first and last day of logs listed (cli/s3-logs.ts `parseWhen`). */
+  since?: string;
+  until?: string;
 }
 
-async function* allInputs(paths: string[], ctx: JudgeContext, io: CliIo): AsyncIterable<Judged[]> {
+/** The judged items of every input, in the order given: runs of local paths, and `s3://` paths. */
+async function* allInputs(
+  paths: string[],
+  ctx: JudgeContext,
+  range: TimeRange,
+  options: ReplayCommandOptions,
+  io: CliIo,
+): AsyncIterable<Judged[]> {
+  for (let i = 0; i < paths.length;) {
+    const s3 = isS3Path(paths[i]!);
+    let end = i;
+    while (end < paths.length && isS3Path(paths[end]!) === s3) end++;
+    const run = paths.slice(i, end);
+    if (s3) yield* (await import('../replay-s3')).judgedS3Paths(run, ctx, range, options, io);
+    else yield* localInputs(run, ctx, io);
+    i = end;
+  }
+}
+
+async function* localInputs(paths: string[], ctx: JudgeContext, io: CliIo): AsyncIterable<Judged[]> {
   const { files, errors, skipped } = await expandPaths(paths);
   for (const dir of skipped) await write(io.stderr, `note: skipped ${dir} (dependencies and git internals hold no events)`);
   for (const dir of await directoriesWithoutEvents(paths, files))
@@ -66,6 +90,13 @@ export async function replayCommand(
   const policy = loadPolicy(file, options.control, io);
   if (!policy) return EXIT.usage;
   const inputs = paths.length > 0 ? paths : [defaults.incident];
+  const range = timeRange(options, new Date());
+  if (typeof range === 'string') {
+    write(io.stderr, `rampart replay: ${range}`);
+    return EXIT.usage;
+  }
+  if ((options.since !== undefined || options.until !== undefined) && !inputs.some(isS3Path))
+    write(io.stderr, 'warning: --since and --until choose the days of s3:// paths; files and stdin are read whole');
   const plan = Boolean(options.plan || options.apply);
   const format = formatOf(options);
   const shown: ReplayLine[] = [];
@@ -84,10 +115,19 @@ export async function replayCommand(
     return undefined;
   };
   const ctx = judgeContext(policy, new EventRouter(DETECTORS));
-  const summary = await replayJudged(allInputs(inputs, ctx, io), policy, emit, {
-    plan,
-    lastKnownGood: plan ? new InMemoryLastKnownGood() : undefined,
-  });
+  let summary;
+  try {
+    summary = await replayJudged(allInputs(inputs, ctx, range, options, io), policy, emit, {
+      plan,
+      lastKnownGood: plan ? new InMemoryLastKnownGood() : undefined,
+    });
+  } catch (error) {
+    // no credentials or region for an s3:// path: one sentence, exit 2 (a bad object is only an error line)
+    const problem = accessProblem(error);
+    if (!problem) throw error;
+    write(io.stderr, problem);
+    return EXIT.usage;
+  }
   if (format === 'json') await write(io.stdout, JSON.stringify(summary));
   else if (format === 'table') printTable(shown, { plan, wouldFix: !options.apply || policy.mode === 'dry-run' }, summary, io);
   else {

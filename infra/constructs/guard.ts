@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Policy } from '../../core/policy';
+import { rampartVersion } from '../../core/version';
 import { NarrowWildcardGrants } from '../least-privilege';
 import { grantListParents, grantMemberRole, type OrganizationTarget } from '../member-access';
 import { HubBus } from './hub-bus';
@@ -190,6 +191,8 @@ export class RampartGuard extends Construct {
     new CfnOutput(this, 'TopicArn', { value: this.notifications.topic.topicArn });
     new CfnOutput(this, 'ApprovalApiUrl', { value: this.approvals.api.url });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    // `rampart doctor` compares it with the CLI's: a guard and a CLI of different versions may judge differently
+    new CfnOutput(this, 'Version', { value: rampartVersion(), description: 'the Rampart version deployed (rampart doctor)' });
   }
 
   /**

@@ -1,5 +1,6 @@
 import {
   CloudTrailClient,
+  DescribeTrailsCommand,
   GetEventSelectorsCommand,
   GetTrailCommand,
   GetTrailStatusCommand,
@@ -63,6 +64,25 @@ export class FakeCloudTrail {
       return {
         Trails: items.map((TrailARN) => ({ TrailARN, Name: nameOf(TrailARN), HomeRegion: homeOf(TrailARN) })),
         ...(next ? { NextToken: next } : {}),
+      };
+    });
+    // a region lists its own trails and, as shadow trails, the multi-region trails of other regions (includeShadowTrails, default true)
+    this.mock.on(DescribeTrailsCommand).callsFake(async (input: { includeShadowTrails?: boolean }, getClient) => {
+      const region = await getClient().config.region();
+      const seen = [...this.trails.entries()].filter(
+        ([arn, t]) => homeOf(arn) === region || (input.includeShadowTrails !== false && t.isMultiRegionTrail),
+      );
+      return {
+        trailList: seen.map(([arn, t]) => ({
+          Name: nameOf(arn),
+          TrailARN: arn,
+          HomeRegion: homeOf(arn),
+          S3BucketName: 'audit-logs',
+          IsMultiRegionTrail: t.isMultiRegionTrail,
+          IsOrganizationTrail: t.isOrganizationTrail ?? false,
+          LogFileValidationEnabled: t.logFileValidationEnabled,
+          IncludeGlobalServiceEvents: t.includeGlobalServiceEvents,
+        })),
       };
     });
     this.mock.on(GetTrailCommand).callsFake(async (input: { Name: string }, getClient) => {

@@ -3,8 +3,10 @@ import {
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   GetBucketWebsiteCommand,
+  GetObjectCommand,
   GetPublicAccessBlockCommand,
   ListBucketsCommand,
+  ListObjectsV2Command,
   PutBucketEncryptionCommand,
   PutBucketPolicyCommand,
   PutPublicAccessBlockCommand,
@@ -13,6 +15,7 @@ import {
   type PublicAccessBlockConfiguration,
   type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { FakeWorld } from './world';
 
@@ -37,6 +40,9 @@ const POLICY_LIMIT_BYTES = 20 * 1024;
 
 type GetClient = () => { config: { credentials: unknown } };
 
+/** An object of a log bucket: its bytes; an error GetObject answers with; or bytes whose body breaks after `failAfter` of them. */
+export type FakeObject = Buffer | { error: Error } | { bytes: Buffer; failAfter: number };
+
 /**
  * S3 buckets: default encryption, policy, website, Block Public Access and tags, behind a mocked
  * S3Client. Each account has its own buckets (`bucketsOf`), told apart by the credentials the
@@ -60,6 +66,7 @@ export class FakeS3 {
 
   constructor(private readonly world: FakeWorld) {
     this.buckets = this.bucketsOf(world.homeAccount);
+    this.mockObjects();
     this.mock.on(ListBucketsCommand).callsFake(async (input: { ContinuationToken?: string }, getClient: GetClient) => {
       const buckets = await this.bucketsFor(getClient);
       const { items, next } = this.world.page([...buckets.keys()].sort(), input.ContinuationToken);
@@ -143,5 +150,89 @@ export class FakeS3 {
           return {};
         },
       );
+  }
+
+  /** Objects by bucket, then key (the log buckets `replay s3://` reads). A bucket not here is `NoSuchBucket`. */
+  readonly objects = new Map<string, Map<string, FakeObject>>();
+  /** GetObject bodies being read now, and the most there ever were at once. */
+  readsInFlight = 0;
+  maxReadsInFlight = 0;
+
+  putObject(bucket: string, key: string, object: FakeObject): void {
+    let keys = this.objects.get(bucket);
+    if (!keys) this.objects.set(bucket, (keys = new Map()));
+    keys.set(key, object);
+  }
+
+  /**
+   * ListObjectsV2 and GetObject as S3 answers them (S3 API Reference): keys in UTF-8 binary
+   * order; with a Delimiter, the keys below the next delimiter rolled up into CommonPrefixes;
+   * MaxKeys (here `world.pageSize`) counting keys and common prefixes alike; IsTruncated and
+   * NextContinuationToken; `NoSuchBucket`, `NoSuchKey` (404).
+   */
+  private mockObjects(): void {
+    this.mock
+      .on(ListObjectsV2Command)
+      .callsFake((input: { Bucket: string; Prefix?: string; Delimiter?: string; ContinuationToken?: string }) => {
+        const keys = this.objects.get(input.Bucket);
+        if (!keys) throw s3Error('NoSuchBucket');
+        const prefix = input.Prefix ?? '';
+        const entries: Array<{ key: string } | { prefix: string }> = [];
+        const rolled = new Set<string>();
+        for (const key of [...keys.keys()]
+          .filter((k) => k.startsWith(prefix))
+          .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
+          const cut = input.Delimiter ? key.indexOf(input.Delimiter, prefix.length) : -1;
+          if (cut < 0) entries.push({ key });
+          else {
+            const common = key.slice(0, cut + input.Delimiter!.length);
+            if (!rolled.has(common)) entries.push({ prefix: common });
+            rolled.add(common);
+          }
+        }
+        const { items, next } = this.world.page(entries, input.ContinuationToken);
+        const contents = items.flatMap((e) => {
+          if (!('key' in e)) return [];
+          const object = keys.get(e.key)!;
+          const size = Buffer.isBuffer(object) ? object.length : 'bytes' in object ? object.bytes.length : 0;
+          return [{ Key: e.key, Size: size, LastModified: new Date('2026-01-01T00:00:00Z'), StorageClass: 'STANDARD' as const }];
+        });
+        const prefixes = items.flatMap((e) => ('prefix' in e ? [{ Prefix: e.prefix }] : []));
+        return {
+          Name: input.Bucket,
+          Prefix: prefix,
+          ...(input.Delimiter ? { Delimiter: input.Delimiter } : {}),
+          MaxKeys: this.world.pageSize,
+          KeyCount: items.length,
+          IsTruncated: next !== undefined,
+          ...(contents.length > 0 ? { Contents: contents } : {}),
+          ...(prefixes.length > 0 ? { CommonPrefixes: prefixes } : {}),
+          ...(input.ContinuationToken ? { ContinuationToken: input.ContinuationToken } : {}),
+          ...(next ? { NextContinuationToken: next } : {}),
+        };
+      });
+    this.mock.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
+      const keys = this.objects.get(input.Bucket);
+      if (!keys) throw s3Error('NoSuchBucket');
+      const object = keys.get(input.Key);
+      if (!object) throw s3Error('NoSuchKey');
+      if (!Buffer.isBuffer(object) && 'error' in object) throw object.error;
+      const bytes = Buffer.isBuffer(object) ? object : object.bytes;
+      const failAfter = Buffer.isBuffer(object) ? undefined : object.failAfter;
+      this.readsInFlight++;
+      this.maxReadsInFlight = Math.max(this.maxReadsInFlight, this.readsInFlight);
+      const chunks = async function* (): AsyncIterable<Buffer> {
+        // in 16 KB chunks, a turn of the event loop apart: a body arrives in parts
+        for (let at = 0; at < bytes.length; at += 16_384) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (failAfter !== undefined && at >= failAfter) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+          yield bytes.subarray(at, Math.min(at + 16_384, failAfter ?? bytes.length));
+        }
+        if (failAfter !== undefined && failAfter < bytes.length) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      };
+      const body = Readable.from(chunks());
+      body.once('close', () => this.readsInFlight--);
+      return { Body: body as never, ContentLength: bytes.length };
+    });
   }
 }

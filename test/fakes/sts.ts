@@ -1,4 +1,4 @@
-import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { FakeWorld } from './world';
 
@@ -19,6 +19,11 @@ export class FakeSts {
   readonly calls: Array<{ roleArn: string; session: string }> = [];
 
   constructor(private readonly world: FakeWorld) {
+    // who the caller is: the account of its credentials (STS API Reference, GetCallerIdentity: UserId, Account, Arn)
+    this.mock.on(GetCallerIdentityCommand).callsFake(async (_input, getClient) => {
+      const account = await this.world.accountOf(getClient);
+      return { UserId: 'AIDACKCEVSQ6C2EXAMPLE', Account: account, Arn: `arn:aws:iam::${account}:user/operator` };
+    });
     this.mock.on(AssumeRoleCommand).callsFake((input: { RoleArn: string; RoleSessionName: string }) => {
       this.calls.push({ roleArn: input.RoleArn, session: input.RoleSessionName });
       if (!/^[\w+=,.@-]{2,64}$/.test(input.RoleSessionName))

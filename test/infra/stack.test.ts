@@ -9,6 +9,7 @@ import { loadPolicyFile, parsePolicy, type Policy } from '../../controls/policy'
 import { DETECTORS } from '../../controls';
 import { eventPatternsOf } from '../../detectors/patterns';
 import { RampartStack } from '../../infra/stack';
+import { rampartVersion } from '../../core/version';
 
 const ROOT = join(__dirname, '../..');
 const EXAMPLE = loadPolicyFile(join(ROOT, 'examples/rampart.config.yaml'));
@@ -52,6 +53,14 @@ describe('the Rampart stack', () => {
   let template: Template;
   beforeAll(() => {
     template = synth(EXAMPLE);
+  });
+
+  it('records the Rampart version it was deployed from (the Version output rampart doctor compares)', () => {
+    const outputs = template.findOutputs('*');
+    const version = Object.entries(outputs).filter(([key]) => /^GuardVersion[0-9A-F]{8}$/.test(key));
+
+    expect(version).toHaveLength(1);
+    expect(version[0]![1].Value).toBe(rampartVersion());
   });
 
   it('has one rule per enabled control with the detector patterns, excluding the remediation role', () => {

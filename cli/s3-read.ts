@@ -1,0 +1,165 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { messageOf } from '../core/errors';
+import { AwsAccessError, accessProblem } from './aws-access';
+import { EVENT_FILE, readStream } from './event-input';
+import { judgeItems, type JudgeContext, type Judged } from './replay-judge';
+import { dayPrefixes, followsLayout, keyInRange, layoutLevel, parseS3Path, s3Url, type TimeRange } from './s3-logs';
+
+/**
+ * Replay from where a trail's logs live: the objects under an `s3://` path, listed by the
+ * CloudTrail layout (only the day prefixes of `--since`/`--until`, ListObjectsV2 pages), each
+ * streamed through the same gunzip → split → parse path as a file and judged, a few at once,
+ * handed on in listing order. A listing or an object that cannot be read is an error line and
+ * the replay goes on; no credentials at all stops it (one sentence, exit 2, as every command).
+ */
+
+/** Objects read at once: enough to hide S3's latency, few enough that memory holds a few judged files. */
+export const S3_READS_AT_ONCE = 8;
+
+type Listed = { key: string; size: number } | { error: string; prefix: string };
+
+export interface S3Progress {
+  listed: number;
+  read: number;
+  bytes: number;
+  errors: number;
+  /** The listing is over: `listed` is the total. */
+  listingDone: boolean;
+}
+
+// ListObjectsV2 returns keys in UTF-8 binary order, which is the order of the layout's dates
+async function* pages(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  delimiter?: string,
+): AsyncIterable<{ keys: Array<{ key: string; size: number }>; prefixes: string[] }> {
+  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  let token: string | undefined;
+  do {
+    const out = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ContinuationToken: token,
+        ...(delimiter ? { Delimiter: delimiter } : {}),
+      }),
+    );
+    yield {
+      keys: (out.Contents ?? []).flatMap((o) => (o.Key ? [{ key: o.Key, size: o.Size ?? 0 }] : [])),
+      prefixes: (out.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])),
+    };
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** A failed list call: an error line, or the end of the run when AWS cannot be reached at all. */
+function listingFailed(bucket: string, prefix: string, error: unknown): Listed {
+  const problem = accessProblem(error);
+  if (problem) throw new AwsAccessError(problem);
+  return { prefix: s3Url(bucket, prefix), error: `cannot list: ${messageOf(error)}` };
+}
+
+async function* keysUnder(s3: S3Client, bucket: string, prefix: string, keep: (key: string) => boolean): AsyncIterable<Listed> {
+  try {
+    for await (const page of pages(s3, bucket, prefix)) for (const o of page.keys) if (EVENT_FILE.test(o.key) && keep(o.key)) yield o;
+  } catch (error) {
+    yield listingFailed(bucket, prefix, error);
+  }
+}
+
+/** The log objects under a prefix, descending the layout to each region, then by day when a range is given. */
+export async function* listLogObjects(s3: S3Client, bucket: string, prefix: string, range: TimeRange): AsyncIterable<Listed> {
+  // one object named by its key
+  if (prefix !== '' && !prefix.endsWith('/') && EVENT_FILE.test(prefix)) {
+    yield { key: prefix, size: 0 };
+    return;
+  }
+  const at = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  const { level } = layoutLevel(at);
+  if (level === 'region' && range.since) {
+    for (const day of dayPrefixes(range.since, range.until ?? new Date())) yield* keysUnder(s3, bucket, `${at}${day}`, () => true);
+    return;
+  }
+  if (level === 'region' || level === 'dates') {
+    yield* keysUnder(s3, bucket, at, (key) => keyInRange(key, range));
+    return;
+  }
+  const children: string[] = [];
+  try {
+    for await (const page of pages(s3, bucket, at, '/')) children.push(...page.prefixes.filter((c) => followsLayout(level, c)));
+  } catch (error) {
+    yield listingFailed(bucket, at, error);
+    return;
+  }
+  for (const child of children) yield* listLogObjects(s3, bucket, child, range);
+}
+
+/** The items of one object, streamed; an object that cannot be fetched is one error line. */
+async function judgedObject(s3: S3Client, bucket: string, key: string, ctx: JudgeContext): Promise<Judged[][]> {
+  const url = s3Url(bucket, key);
+  const out: Judged[][] = [];
+  try {
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!object.Body) return [judgeItems([{ file: url, position: 'file', error: 'cannot read: the object has no body' }], ctx)];
+    // on Node.js the SDK's body is a Readable (IncomingMessage)
+    for await (const items of readStream(url, object.Body as Readable)) out.push(judgeItems(items, ctx));
+  } catch (error) {
+    out.push(judgeItems([{ file: url, position: 'file', error: `cannot read: ${messageOf(error)}` }], ctx));
+  }
+  return out;
+}
+
+/**
+ * The judged items of every log object under the `s3://` paths, in listing order, with at most
+ * `readsAtOnce` objects fetched at a time. `progress` is told as listing and reading go.
+ */
+export async function* judgedS3(
+  paths: readonly string[],
+  ctx: JudgeContext,
+  s3: S3Client,
+  range: TimeRange,
+  tell: { progress(p: S3Progress): void; empty(path: string): void },
+  readsAtOnce = S3_READS_AT_ONCE,
+): AsyncIterable<Judged[]> {
+  const state: S3Progress = { listed: 0, read: 0, bytes: 0, errors: 0, listingDone: false };
+  const inFlight: Array<{ parts: Promise<Judged[][]>; object: boolean }> = [];
+  const failed = (file: string, position: string, error: string) => {
+    state.errors++;
+    inFlight.push({ parts: Promise.resolve([judgeItems([{ file, position, error }], ctx)]), object: false });
+  };
+  const settle = async function* () {
+    const next = inFlight.shift()!;
+    const parts = await next.parts;
+    if (next.object) state.read++;
+    tell.progress(state);
+    for (const part of parts) yield part;
+  };
+  for (const path of paths) {
+    const location = parseS3Path(path);
+    if (typeof location === 'string') {
+      failed(path, 'file', location);
+      continue;
+    }
+    let found = 0;
+    const errorsBefore = state.errors;
+    for await (const entry of listLogObjects(s3, location.bucket, location.prefix, range)) {
+      if ('error' in entry) failed(entry.prefix, 'listing', entry.error);
+      else {
+        found++;
+        state.listed++;
+        state.bytes += entry.size;
+        inFlight.push({ parts: judgedObject(s3, location.bucket, entry.key, ctx), object: true });
+      }
+      tell.progress(state);
+      while (inFlight.length >= readsAtOnce) yield* settle();
+    }
+    // said on stderr: a path that holds nothing is most likely a typo (or a range without logs)
+    if (found === 0 && state.errors === errorsBefore) tell.empty(path);
+  }
+  state.listingDone = true;
+  while (inFlight.length > 0) yield* settle();
+  tell.progress(state);
+}
