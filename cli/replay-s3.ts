@@ -19,7 +19,7 @@ const megabytes = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 /** The progress line; `width` columns at most (the bar shrinks first). */
 export function progressText(p: S3Progress, width: number): string {
   const total = p.listingDone ? String(p.listed) : `${p.listed}+`;
-  const tail = ` ${p.read}/${total} objects, ${megabytes(p.bytes)}${p.errors > 0 ? `, ${p.errors} listings unreadable` : ''}`;
+  const tail = ` ${p.read}/${total} objects, ${megabytes(p.bytes)}${p.errors > 0 ? `, unreadable listings: ${p.errors}` : ''}`;
   const room = Math.max(0, Math.min(30, width - tail.length - 8));
   if (room < 5) return `s3:${tail}`.slice(0, width);
   const done = p.listed === 0 ? 0 : Math.round((room * p.read) / p.listed);
@@ -55,7 +55,7 @@ export function s3Progress(
       else
         write(
           io.stderr,
-          `s3: ${latest.read} objects read (${megabytes(latest.bytes)})${latest.errors > 0 ? `, ${latest.errors} listings unreadable` : ''}`,
+          `s3: ${latest.read} objects read (${megabytes(latest.bytes)})${latest.errors > 0 ? `; unreadable listings: ${latest.errors}` : ''}`,
         );
     },
   };
