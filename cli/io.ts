@@ -54,6 +54,9 @@ export function loadPolicy(
   try {
     if (!policyModule) throw new Error('the policy schema is not loaded (loadPolicySchema)');
     const policy = policyModule.loadPolicyFile(file, options);
+    // the deployable reading refuses it; an offline replay or scan would just count events
+    if (Object.keys(policy.controls).length === 0)
+      write(io.stderr, `warning: ${file} enables no control: nothing is judged (validate-config and cdk deploy refuse it)`);
     if (controls?.length === 0)
       write(io.stderr, "warning: --control names no control (--control ''): every control the policy enables is judged");
     if (!controls || controls.length === 0) return policy;

@@ -51,8 +51,22 @@ function validateCommand(given: string | undefined, io: CliIo): number {
   const policy = loadPolicy(file, undefined, io, { deploy: true });
   if (!policy) return EXIT.usage;
   const enabled = Object.keys(policy.controls);
-  write(io.stdout, `${file}: valid (mode ${policy.mode}; controls: ${enabled.length > 0 ? enabled.join(', ') : 'none enabled'})`);
+  const text = `${file}: valid (mode ${policy.mode}; controls: ${enabled.length > 0 ? enabled.join(', ') : 'none enabled'})`;
+  // wrapped to a terminal's width; one line on a pipe, for scripts that read it
+  const { columns, isTTY } = io.stdout as { columns?: number; isTTY?: boolean };
+  write(io.stdout, isTTY && columns ? wrapWords(text, columns) : text);
   return EXIT.ok;
+}
+
+/** Words wrapped to `width` columns, continuation lines indented by two. */
+function wrapWords(text: string, width: number): string {
+  const lines = [''];
+  for (const word of text.split(' ')) {
+    const last = lines[lines.length - 1]!;
+    if (last.trim() !== '' && last.length + 1 + word.length > width) lines.push(`  ${word}`);
+    else lines[lines.length - 1] = last === '' ? word : `${last} ${word}`;
+  }
+  return lines.join('\n');
 }
 
 /** Dependencies a caller may inject (tests, embedding): AWS clients. */
