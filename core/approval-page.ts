@@ -32,7 +32,7 @@ h2{margin:24px 0 8px;font-size:17px}
 .violation{margin:0 0 16px;font-size:17px}
 .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:14px 16px}
 .card p{margin:0}
-.card p+p{margin-top:10px}
+.card p+p,.card pre+p{margin-top:10px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 16px;margin:0}
 dt{color:var(--muted)}
 dd{margin:0;min-width:0;overflow-wrap:anywhere}
@@ -186,7 +186,9 @@ export function confirmationPage(record: ApprovalRecord, decision: ApprovalVerb,
     `<p class="violation">${text(f.violation)}</p>` +
     factsOf(record) +
     `<h2>What changes</h2>${table}` +
-    `<h2>The exact API call</h2><div class="card"><pre>${block(call)}</pre></div>` +
+    `<h2>The exact API call</h2><div class="card"><pre>${block(call)}</pre>${
+      record.change.notice ? `<p class="notice">${text(record.change.notice)}</p>` : ''
+    }</div>` +
     `<h2>Why a person must agree</h2><div class="card"><p>${text(record.reason ?? 'This fix is high risk: the policy asks a named approver before it is applied.')}</p></div>` +
     `<h2>Who was asked</h2><div class="card">${
       asked.length ? `<ul>${asked.map((a) => `<li>${text(a)}</li>`).join('')}</ul>` : '<p>The approvers the policy lists.</p>'

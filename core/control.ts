@@ -123,6 +123,11 @@ export interface Change {
    * Each is one of the remediator's declared operations and writes to the same resource.
    */
   followUps?: readonly Change[];
+  /**
+   * What an approver must know beyond the calls themselves (a deployment also ships every
+   * other undeployed change of the API); shown wherever the change is (`followUpsText`).
+   */
+  notice?: string;
 }
 
 /** The calls of a change in the order they are sent: the change, then its follow-ups. */
@@ -130,19 +135,21 @@ export function stepsOf(change: Change): Change[] {
   return [change, ...(change.followUps ?? []).flatMap(stepsOf)];
 }
 
-/** The follow-ups of a change for humans, `, then EnableKey {...}`; `''` when there are none. */
+/**
+ * What follows the first call of a change for humans: `, then EnableKey {...}` per follow-up,
+ * then the notice (`. A deployment also ships ...`); `''` when there is neither.
+ */
 export function followUpsText(change: Change): string {
-  return stepsOf(change)
+  const then = stepsOf(change)
     .slice(1)
     .map((step) => `, then ${step.operation} ${JSON.stringify(step.input)}`)
     .join('');
+  return then + (change.notice ? `. ${change.notice}` : '');
 }
 
-/** One line for humans: `CancelKeyDeletion {...}, then EnableKey {...}`. */
+/** One line for humans: `CancelKeyDeletion {...}, then EnableKey {...}`, and the notice. */
 export function describeChange(change: Change): string {
-  return stepsOf(change)
-    .map((step) => `${step.operation} ${JSON.stringify(step.input)}`)
-    .join(', then ');
+  return `${change.operation} ${JSON.stringify(change.input)}${followUpsText(change)}`;
 }
 
 export type Plan = { change: Change } | { change: null; reason: string };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { approvalLink } from '../core/approval-links';
+import { describeChange } from '../core/control';
 import { findingSessionName } from '../core/assume-role';
 import type { MemberRoleKind } from '../core/aws';
 import type { Finding } from '../core/finding';
@@ -206,7 +207,7 @@ export function makeWorkflowHandlers(getDeps: () => GuardDeps, newId: () => stri
               resourceArn: input.finding.resourceArn,
               change: input.change,
               errorCode: 'StalePlan',
-              reason: `the resource changed since the fix was planned; nothing applied. The fix it needs now: ${fresh.change.operation} ${JSON.stringify(fresh.change.input)}`,
+              reason: `the resource changed since the fix was planned; nothing applied. The fix it needs now: ${describeChange(fresh.change)}`,
             },
           };
         }

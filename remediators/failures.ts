@@ -13,6 +13,12 @@ export const REMEDIATION_ERRORS = {
   webAclMissing: 'Rampart.WebAclMissing',
   /** The resource exists but the service does not see it yet: try again in a moment. */
   notYetVisible: 'Rampart.NotYetVisible',
+  /**
+   * The first calls of a fix were made, a follow-up failed: never retried, since a new plan
+   * would see the first calls made and never send the rest (a method restored but not
+   * deployed). A human finishes it; the message says what was made.
+   */
+  partlyApplied: 'Rampart.PartlyApplied',
 } as const;
 
 /**
@@ -104,7 +110,8 @@ export function describeFailure(
   const code = awsErrorName(error) ?? 'Error';
   const target = remediator.targetOf(change);
   const what = phase === 'write' ? `${change.operation} on ${target}` : `reading ${target} back`;
-  if (code === REMEDIATION_ERRORS.webAclMissing) return { outcome: 'failed', errorCode: code, reason: messageOf(error) };
+  if (code === REMEDIATION_ERRORS.webAclMissing || code === REMEDIATION_ERRORS.partlyApplied)
+    return { outcome: 'failed', errorCode: code, reason: messageOf(error) };
   if (code === REMEDIATION_ERRORS.notYetVisible) return { outcome: 'failed', errorCode: code, reason: messageOf(error), retryable: true };
   // "gone" is what the control's resource kinds say it is
   if (control.resources.some((k) => k.notFoundCodes.includes(code)))

@@ -10,7 +10,7 @@ import type { RemediationResult } from '../core/outcome';
 import type { Policy } from '../core/policy';
 import { refFromArn } from '../core/resources';
 import { observeLive } from '../detectors/observe';
-import { describeFailure } from './failures';
+import { describeFailure, REMEDIATION_ERRORS } from './failures';
 
 /** What a remediation needs besides the finding; time is injected so tests are deterministic. */
 export interface RemediationContext {
@@ -161,9 +161,11 @@ export async function applyChange(finding: Finding, change: Change, ctx: Remedia
   try {
     await remediator.apply(change, ctx.clients);
   } catch (error) {
-    // an over-count errs toward asking a human: a refund that fails is not the fix's failure
-    await ctx.fixes.refund(key, at).catch(() => undefined);
-    return result(finding, { change, ...describeFailure(error, change, control) });
+    const failure = describeFailure(error, change, control);
+    // a fix partly made was a write: it stays counted. An over-count errs toward asking a
+    // human: a refund that fails is not the fix's failure
+    if (failure.errorCode !== REMEDIATION_ERRORS.partlyApplied) await ctx.fixes.refund(key, at).catch(() => undefined);
+    return result(finding, { change, ...failure });
   }
   return undefined;
 }

@@ -1,5 +1,8 @@
 import type { AwsClients, ClientClass } from '../core/aws';
 import { stepsOf, type Change } from '../core/control';
+import { messageOf } from '../core/errors';
+import { awsErrorName } from '../detectors/aws-errors';
+import { REMEDIATION_ERRORS, remediationError } from './failures';
 
 /** What a client's `send` takes and returns, for any service. */
 interface SendingClient {
@@ -30,6 +33,10 @@ export async function sendChange(
 /**
  * Sends a planned change and its follow-ups, in order, each as {@link sendChange} does; a call
  * that fails stops the rest (a follow-up completes its predecessor, it never stands alone).
+ * The first call's own error is thrown as it is (nothing was written). A follow-up that fails
+ * after a call went through is a `Rampart.PartlyApplied` error naming what was made and what
+ * was not: trying again would plan anew, see the first call made and never send the rest (a
+ * method restored but never deployed).
  *
  * @example await sendChanges(kms(), kms().KMSClient, change, clients, Object.keys(permissions))
  */
@@ -46,5 +53,18 @@ export async function sendChanges(
     if (!operations.includes(step.operation) || typeof (module as Record<string, unknown>)[`${step.operation}Command`] !== 'function')
       throw new TypeError(`cannot apply ${step.operation}: not an operation this control declares`);
   }
-  for (const step of steps) await sendChange(module, Client, step, clients, operations);
+  const made: string[] = [];
+  for (const step of steps) {
+    try {
+      await sendChange(module, Client, step, clients, operations);
+    } catch (error) {
+      if (made.length === 0) throw error;
+      throw remediationError(
+        REMEDIATION_ERRORS.partlyApplied,
+        `${made.join(', ')} made; ${step.operation} ${JSON.stringify(step.input)} failed (${awsErrorName(error) ?? 'Error'}: ${messageOf(error)}): ` +
+          'the fix is not complete until it is made',
+      );
+    }
+    made.push(step.operation);
+  }
 }

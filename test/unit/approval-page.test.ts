@@ -32,6 +32,29 @@ describe('the approval page', () => {
     expect(page.body).toMatch(/<td class="now">5000<\/td><td class="next">100<\/td>/);
   });
 
+  it('shows every call of a change with follow-up calls, in order, and its notice for the approver', () => {
+    const deployed: ApprovalRecord = {
+      ...PENDING,
+      change: {
+        ...PENDING.change,
+        followUps: [
+          {
+            service: 'apigateway',
+            operation: 'CreateDeployment',
+            region: 'eu-west-1',
+            input: { restApiId: 'a1b2c3d4e5', stageName: 'prod' },
+          },
+        ],
+        notice: 'The deployment also ships every other undeployed change of the API.',
+      },
+    };
+    const shown = textOf(confirmationPage(deployed, 'approve', 'alice@example.com', NOW).body);
+
+    expect(shown).toMatch(/apigateway:UpdateStage in eu-west-1 .* then apigateway:CreateDeployment in eu-west-1/);
+    expect(shown).toContain('The deployment also ships every other undeployed change of the API.');
+    expect(visible).not.toContain('undeployed');
+  });
+
   it('shows the exact API call, why approval is needed, who else was asked and the expiry', () => {
     expect(visible).toContain('apigateway:UpdateStage in eu-west-1');
     expect(page.body).toContain('&#34;path&#34;: &#34;/*/*/throttling/rateLimit&#34;');

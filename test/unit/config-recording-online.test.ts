@@ -1,4 +1,8 @@
-import { ConfigServiceClient, DescribeConfigurationRecorderStatusCommand } from '@aws-sdk/client-config-service';
+import {
+  ConfigServiceClient,
+  DescribeConfigurationRecorderStatusCommand,
+  StartConfigurationRecorderCommand,
+} from '@aws-sdk/client-config-service';
 import { createAwsClients, createClientFactory } from '../../core/aws';
 import type { Finding } from '../../core/finding';
 import { InMemoryFixLedger } from '../../core/fix-budget';
@@ -86,6 +90,29 @@ describe('config-recording against a stateful Config fake', () => {
     expect(outcome).toMatchObject({ outcome: 'remediated', change: { operation: 'PutDeliveryChannel' } });
     expect(aws.writes).toEqual(['PutDeliveryChannel default', 'StartConfigurationRecorder default']);
     expect(await isRecording(aws, 'us-west-2')).toBe(true);
+  });
+
+  it('reports a follow-up that fails after the first call went through as partly applied: not retried, and counted as a fix', async () => {
+    west().channels = [];
+    aws.configService
+      .on(StartConfigurationRecorderCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
+    const ctx = contextFor({ 'config-recording': { recreate: RECREATE } });
+
+    const outcome = await remediate(finding(WEST, 'us-west-2'), ctx);
+
+    expect(outcome).toMatchObject({
+      outcome: 'failed',
+      errorCode: 'Rampart.PartlyApplied',
+      reason:
+        'PutDeliveryChannel made; StartConfigurationRecorder {"ConfigurationRecorderName":"default"} failed (ThrottlingException: Rate exceeded): ' +
+        'the fix is not complete until it is made',
+    });
+    // a retry would plan again, see the channel made and never start the recorder: a human finishes it
+    expect(outcome.retryable).toBeUndefined();
+    expect(aws.writes).toEqual(['PutDeliveryChannel default']);
+    // a write was made: the fix budget keeps it
+    expect(await ctx.fixes.fixesSince(resourceKey('config-recording', { arn: WEST, account: ACCOUNT }), new Date(0))).toBe(1);
   });
 
   it('leaves a missing delivery channel to a human when the policy names no bucket', async () => {

@@ -87,6 +87,30 @@ describe('notification rendering', () => {
     expect(reject?.confirm).toBeUndefined();
   });
 
+  it('shows the follow-up calls of a change and its notice in email and Slack', () => {
+    const n: Notification = {
+      kind: 'awaiting-approval',
+      finding: FINDING,
+      change: {
+        service: 'apigateway',
+        operation: 'UpdateMethod',
+        region: 'eu-west-1',
+        input: { restApiId: 'a1b2c3d4e5' },
+        followUps: [{ service: 'apigateway', operation: 'CreateDeployment', region: 'eu-west-1', input: { stageName: 'prod' } }],
+        notice: 'A deployment also ships every other undeployed change of the API.',
+      },
+      approval: { id: 'f1-1', expiresAt: '2024-06-04T16:00:00.000Z' },
+    };
+    const slack = JSON.stringify(slackBlocksOf(n));
+
+    expect(textOf(n)).toContain(
+      'Change:   UpdateMethod in eu-west-1: {"restApiId":"a1b2c3d4e5"}, then CreateDeployment {"stageName":"prod"}. ' +
+        'A deployment also ships every other undeployed change of the API.',
+    );
+    expect(slack).toContain('then CreateDeployment');
+    expect(slack).toContain('A deployment also ships every other undeployed change of the API.');
+  });
+
   it('keeps SNS subjects within 100 printable ASCII characters', () => {
     const subject = subjectOf({ kind: 'loop-suspected', finding: { ...FINDING, resourceArn: `arn:aws:s3:::${'ü'.repeat(200)}` } });
 

@@ -71,10 +71,41 @@ describe('sendChanges', () => {
     expect(api).toHaveReceivedCommandTimes(UpdateUsagePlanCommand, 0);
   });
 
+  it('names what was made when a follow-up fails, as an error that is not retried', async () => {
+    api
+      .on(UpdateStageCommand)
+      .resolves({})
+      .on(UpdateUsagePlanCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+
+    await expect(
+      sendChanges(apiGatewaySdk, APIGatewayClient, chained, createAwsClients({ region: 'us-east-1' }), ['UpdateStage', 'UpdateUsagePlan']),
+    ).rejects.toMatchObject({
+      name: 'Rampart.PartlyApplied',
+      message: `UpdateStage made; UpdateUsagePlan ${JSON.stringify(usagePlan.input)} failed (TooManyRequestsException: Rate exceeded): the fix is not complete until it is made`,
+    });
+    expect(api).toHaveReceivedCommandTimes(UpdateUsagePlanCommand, 1);
+  });
+
   it('refuses the whole fix before the first call when a follow-up is not declared', async () => {
     await expect(
       sendChanges(apiGatewaySdk, APIGatewayClient, chained, createAwsClients({ region: 'us-east-1' }), ['UpdateStage']),
     ).rejects.toThrow(/cannot apply UpdateUsagePlan/);
     expect(api.calls()).toHaveLength(0);
+  });
+});
+
+describe('describeChange', () => {
+  it('shows the follow-ups after the first call, and the notice last', () => {
+    const deployed: Change = {
+      ...change,
+      followUps: [{ service: 'apigateway', operation: 'CreateDeployment', region: 'eu-west-1', input: { stageName: 'prod' } }],
+      notice: 'A deployment also ships every other undeployed change of the API.',
+    };
+
+    expect(describeChange(deployed)).toBe(
+      `UpdateStage ${JSON.stringify(change.input)}, then CreateDeployment {"stageName":"prod"}. A deployment also ships every other undeployed change of the API.`,
+    );
+    expect(describeChange(change)).toBe(`UpdateStage ${JSON.stringify(change.input)}`);
   });
 });
