@@ -3,6 +3,7 @@ import { withTagEvents } from '../detectors/exemption-events';
 import { apigatewayCacheEncryption } from '../detectors/apigateway-cache-encryption';
 import { apigatewayClientCertificate } from '../detectors/apigateway-client-certificate';
 import { apigatewayLogging } from '../detectors/apigateway-logging';
+import { apigatewayAuthorization } from '../detectors/apigateway-authorization';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { cloudtrailLogging } from '../detectors/cloudtrail-logging';
@@ -13,6 +14,7 @@ import { apigatewayCacheEncryptionRemediator } from '../remediators/apigateway-c
 import { apigatewayClientCertificateRemediator } from '../remediators/apigateway-client-certificate';
 import { apigatewayLoggingRemediator } from '../remediators/apigateway-logging';
 import { s3TlsOnly } from '../detectors/s3-tls-only';
+import { apigatewayAuthorizationRemediator } from '../remediators/apigateway-authorization';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
 import { cloudtrailLoggingRemediator } from '../remediators/cloudtrail-logging';
@@ -39,6 +41,7 @@ export const CONTROLS = [
   control(apigatewayClientCertificate, apigatewayClientCertificateRemediator),
   control(s3TlsOnly, s3TlsOnlyRemediator),
   control(kmsKeyProtection, kmsKeyProtectionRemediator),
+  control(apigatewayAuthorization, apigatewayAuthorizationRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */

@@ -1,4 +1,4 @@
-import { stageRef, usagePlanRef } from './apigateway-resources';
+import { restApiRef, stageRef, usagePlanRef, type RestApiRef } from './apigateway-resources';
 import type { CloudTrailRecord } from '../core/events';
 import type { ResourceRef } from '../core/finding';
 import { asObject, type Json } from './json';
@@ -71,4 +71,18 @@ export function patchOperationsOf(record: CloudTrailRecord, wrapper: string): Pa
     const value = typeof o.value === 'string' ? o.value : typeof o.value === 'number' ? String(o.value) : undefined;
     return [{ op: o.op, path: o.path, ...(value !== undefined ? { value } : {}) }];
   });
+}
+
+// ---- REST APIs (apigateway-authorization, apigateway-domain-tls, apigateway-private-endpoint) ----
+
+/**
+ * The REST API a record touches: `restApiId` in the request, or, on CreateRestApi and
+ * ImportRestApi, only in the response (`responseElements.id`). HTTP APIs name `apiId`: none.
+ */
+export function restApiFromRecord(record: CloudTrailRecord): RestApiRef | undefined {
+  const id =
+    record.eventName === 'CreateRestApi' || record.eventName === 'ImportRestApi'
+      ? nonEmpty(asObject(record.responseElements)?.id)
+      : nonEmpty(record.requestParameters?.restApiId);
+  return id ? restApiRef(record.awsRegion, id, record.recipientAccountId) : undefined;
 }

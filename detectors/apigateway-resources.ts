@@ -23,6 +23,7 @@ export interface UsagePlanRef extends ResourceRef {
 }
 
 const STAGE_RESOURCE = /^\/restapis\/([^/]+)\/stages\/([^/]+)$/;
+const REST_API_RESOURCE = /^\/restapis\/([^/]+)$/;
 const USAGE_PLAN_RESOURCE = /^\/usageplans\/([^/]+)$/;
 const NOT_FOUND = ['NotFoundException'] as const;
 
@@ -45,7 +46,7 @@ function keyList(value: unknown): string[] {
  * `resourceArn` and `tagKeys`. No real record confirms whether the body is wrapped
  * (`tagResourceInput`) like other API Gateway bodies, so both are read.
  */
-const tagging = {
+export const tagging = {
   source: 'aws.apigateway',
   eventSource: 'apigateway.amazonaws.com',
   eventNames: ['TagResource', 'UntagResource'],
@@ -99,4 +100,36 @@ export function stageRef(region: string, restApiId: string, stageName: string, a
 /** A usage plan reference. */
 export function usagePlanRef(region: string, usagePlanId: string, account?: string): UsagePlanRef {
   return usagePlan.ref({ usagePlanId }, { region, account });
+}
+
+// ---- REST APIs (apigateway-authorization, apigateway-domain-tls, apigateway-private-endpoint) ----
+
+export interface RestApiRef extends ResourceRef {
+  type: 'AWS::ApiGateway::RestApi';
+  region: string;
+  restApiId: string;
+}
+
+/**
+ * REST APIs: `arn:aws:apigateway:us-east-1::/restapis/a1b2c3`. AWS Config records them
+ * (`AWS::ApiGateway::RestApi`); whether an item's `resourceId` is the API id or its ARN is
+ * not documented, so both are read.
+ */
+export const restApi = defineKind<RestApiRef, { restApiId: string }>({
+  type: 'AWS::ApiGateway::RestApi',
+  configResourceType: 'AWS::ApiGateway::RestApi',
+  build: ({ restApiId }, { partition, region = '' }) => `arn:${partition}:apigateway:${region}::/restapis/${restApiId}`,
+  parse(parts) {
+    const m = parts.service === 'apigateway' && parts.region ? REST_API_RESOURCE.exec(parts.resource) : null;
+    return m ? { restApiId: m[1]! } : undefined;
+  },
+  nameOf: (ref) => ref.restApiId,
+  notFoundCodes: NOT_FOUND,
+  configIds: (resourceId) => (/^[A-Za-z0-9]+$/.test(resourceId) ? { restApiId: resourceId } : undefined),
+  tagging,
+});
+
+/** A REST API reference. */
+export function restApiRef(region: string, restApiId: string, account?: string): RestApiRef {
+  return restApi.ref({ restApiId }, { region, account });
 }

@@ -3,6 +3,12 @@ import {
   BadRequestException,
   GetAccountCommand,
   GetClientCertificateCommand,
+  CreateDeploymentCommand,
+  GetAuthorizersCommand,
+  GetDomainNameCommand,
+  GetDomainNamesCommand,
+  GetResourcesCommand,
+  GetRestApiCommand,
   GetRestApisCommand,
   GetStageCommand,
   GetStagesCommand,
@@ -10,9 +16,14 @@ import {
   GetUsagePlanCommand,
   GetUsagePlansCommand,
   NotFoundException,
+  UpdateDomainNameCommand,
+  UpdateMethodCommand,
+  UpdateRestApiCommand,
   UpdateStageCommand,
   UpdateUsagePlanCommand,
   type AccessLogSettings,
+  type EndpointConfiguration,
+  type EndpointType,
   type MethodSetting,
   type PatchOperation,
   type QuotaSettings,
@@ -64,7 +75,8 @@ export class FakeApiGateway {
       return apis;
     };
     this.mock.on(GetRestApisCommand).callsFake((input: { position?: string }) => {
-      const { items, next } = this.world.page([...stagesByApi().keys()].sort(), input.position);
+      const ids = new Set([...stagesByApi().keys(), ...this.restApis.keys()]);
+      const { items, next } = this.world.page([...ids].sort(), input.position);
       return { items: items.map((id) => ({ id })), ...(next ? { position: next } : {}) };
     });
     this.mock.on(GetStagesCommand).callsFake((input: { restApiId: string }) => ({
@@ -126,6 +138,128 @@ export class FakeApiGateway {
         else throw new Error(`fake UpdateUsagePlan: unsupported ${JSON.stringify(op)}`);
       }
       this.world.writes.push(`UpdateUsagePlan ${input.usagePlanId}`);
+      return {};
+    });
+    this.installRestApis();
+  }
+
+  // ---- REST APIs, their methods, authorizers, deployments and custom domain names
+  // (apigateway-authorization, apigateway-domain-tls, apigateway-private-endpoint) ----
+
+  /** REST APIs by id (region us-east-1); their stages are those of `stages`. */
+  readonly restApis = new Map<string, FakeRestApi>();
+  /** Custom domain names by name (public, `resourceOwner` SELF). */
+  readonly domainNames = new Map<string, FakeDomainName>();
+  /** Every CreateDeployment, in order. */
+  readonly deployments: Array<{ restApiId: string; stageName?: string; description?: string }> = [];
+
+  private installRestApis(): void {
+    const apiOf = (restApiId: string) => {
+      const api = this.restApis.get(restApiId);
+      if (!api) throw new NotFoundException({ message: 'Invalid API identifier specified', $metadata: {} });
+      return api;
+    };
+    this.mock.on(GetRestApiCommand).callsFake((input: { restApiId: string }) => {
+      const api = apiOf(input.restApiId);
+      return {
+        id: input.restApiId,
+        name: api.name ?? input.restApiId,
+        endpointConfiguration: structuredClone(api.endpointConfiguration ?? { types: ['EDGE'] }),
+        ...(api.policy !== undefined ? { policy: api.policy } : {}),
+        disableExecuteApiEndpoint: api.disableExecuteApiEndpoint ?? false,
+        tags: { ...api.tags },
+      };
+    });
+    this.mock.on(GetResourcesCommand).callsFake((input: { restApiId: string; position?: string; embed?: string[] }) => {
+      const { items, next } = this.world.page(apiOf(input.restApiId).resources, input.position);
+      const embed = input.embed?.includes('methods') === true;
+      return {
+        items: items.map((r) => ({
+          id: r.id,
+          path: r.path,
+          // without embed, GetResources names the methods but leaves their settings out
+          resourceMethods: Object.fromEntries(
+            Object.entries(r.methods).map(([verb, m]) => [verb, embed ? { httpMethod: verb, ...structuredClone(m) } : {}]),
+          ),
+        })),
+        ...(next ? { position: next } : {}),
+      };
+    });
+    this.mock.on(GetAuthorizersCommand).callsFake((input: { restApiId: string; position?: string }) => {
+      const { items, next } = this.world.page(apiOf(input.restApiId).authorizers ?? [], input.position);
+      return { items: items.map((id) => ({ id, name: id, type: 'TOKEN' })), ...(next ? { position: next } : {}) };
+    });
+    this.mock
+      .on(UpdateMethodCommand)
+      .callsFake((input: { restApiId: string; resourceId: string; httpMethod: string; patchOperations: PatchOperation[] }) => {
+        const method = apiOf(input.restApiId).resources.find((r) => r.id === input.resourceId)?.methods[input.httpMethod];
+        if (!method) throw new NotFoundException({ message: 'Invalid Method identifier specified', $metadata: {} });
+        for (const op of input.patchOperations) {
+          if (op.op !== 'replace' || typeof op.value !== 'string') throw new Error(`fake UpdateMethod: unsupported ${JSON.stringify(op)}`);
+          if (op.path === '/authorizationType') method.authorizationType = op.value;
+          else if (op.path === '/authorizerId') method.authorizerId = op.value;
+          else if (op.path === '/apiKeyRequired') method.apiKeyRequired = op.value === 'true';
+          else throw new Error(`fake UpdateMethod: unsupported ${JSON.stringify(op)}`);
+        }
+        this.world.writes.push(`UpdateMethod ${input.restApiId} ${input.resourceId} ${input.httpMethod}`);
+        return {};
+      });
+    this.mock.on(CreateDeploymentCommand).callsFake((input: { restApiId: string; stageName?: string; description?: string }) => {
+      apiOf(input.restApiId);
+      this.deployments.push({ restApiId: input.restApiId, stageName: input.stageName, description: input.description });
+      this.world.writes.push(`CreateDeployment ${input.restApiId} ${input.stageName ?? ''}`.trim());
+      return { id: `d${this.deployments.length}` };
+    });
+    this.mock.on(UpdateRestApiCommand).callsFake((input: { restApiId: string; patchOperations: PatchOperation[] }) => {
+      const api = apiOf(input.restApiId);
+      for (const op of input.patchOperations) {
+        const type = /^\/endpointConfiguration\/types\/([A-Z]+)$/.exec(op.path ?? '');
+        const vpce = /^\/endpointConfiguration\/vpcEndpointIds$/.test(op.path ?? '');
+        if (op.op === 'replace' && op.path === '/policy') api.policy = op.value;
+        else if (op.op === 'replace' && op.path === '/disableExecuteApiEndpoint') api.disableExecuteApiEndpoint = op.value === 'true';
+        else if (op.op === 'replace' && type && op.value)
+          api.endpointConfiguration = { ...api.endpointConfiguration, types: [op.value as EndpointType] };
+        else if (vpce && (op.op === 'add' || op.op === 'remove') && op.value) {
+          const ids = new Set(api.endpointConfiguration?.vpcEndpointIds ?? []);
+          for (const id of op.value.split(','))
+            if (op.op === 'add') ids.add(id.trim());
+            else ids.delete(id.trim());
+          api.endpointConfiguration = { ...api.endpointConfiguration, vpcEndpointIds: [...ids] };
+        } else throw new Error(`fake UpdateRestApi: unsupported ${JSON.stringify(op)}`);
+      }
+      this.world.writes.push(`UpdateRestApi ${input.restApiId}`);
+      return {};
+    });
+    const domainOf = (domainName: string) => {
+      const domain = this.domainNames.get(domainName);
+      if (!domain) throw new NotFoundException({ message: 'Invalid domain name identifier specified', $metadata: {} });
+      return domain;
+    };
+    const domainView = (domainName: string, d: FakeDomainName) => ({
+      domainName,
+      domainNameArn: `arn:aws:apigateway:us-east-1::/domainnames/${domainName}`,
+      securityPolicy: d.securityPolicy,
+      endpointConfiguration: { types: [d.endpointType ?? 'REGIONAL'] },
+      ...(d.truststoreUri ? { mutualTlsAuthentication: { truststoreUri: d.truststoreUri, truststoreVersion: d.truststoreVersion } } : {}),
+      tags: { ...d.tags },
+    });
+    this.mock.on(GetDomainNamesCommand).callsFake((input: { position?: string }) => {
+      const { items, next } = this.world.page([...this.domainNames.keys()].sort(), input.position);
+      return { items: items.map((name) => domainView(name, this.domainNames.get(name)!)), ...(next ? { position: next } : {}) };
+    });
+    this.mock
+      .on(GetDomainNameCommand)
+      .callsFake((input: { domainName: string }) => domainView(input.domainName, domainOf(input.domainName)));
+    this.mock.on(UpdateDomainNameCommand).callsFake((input: { domainName: string; patchOperations: PatchOperation[] }) => {
+      const domain = domainOf(input.domainName);
+      for (const op of input.patchOperations) {
+        if (op.op === 'replace' && op.path === '/securityPolicy' && op.value) domain.securityPolicy = op.value;
+        else if (op.op === 'replace' && op.path === '/mutualTlsAuthentication/truststoreUri' && op.value) domain.truststoreUri = op.value;
+        else if (op.op === 'replace' && op.path === '/mutualTlsAuthentication/truststoreVersion' && op.value)
+          domain.truststoreVersion = op.value;
+        else throw new Error(`fake UpdateDomainName: unsupported ${JSON.stringify(op)}`);
+      }
+      this.world.writes.push(`UpdateDomainName ${input.domainName}`);
       return {};
     });
   }
@@ -212,4 +346,30 @@ function patchStageSetting(stage: FakeStage, op: PatchOperation, account: { clou
   if (!field) return false;
   setting[field] = patchBoolean(op.value);
   return true;
+}
+
+/** A method's authorization settings, as GetResources (embed=methods) returns them. */
+export interface FakeMethod {
+  authorizationType: string;
+  authorizerId?: string;
+  apiKeyRequired?: boolean;
+}
+
+export interface FakeRestApi {
+  name?: string;
+  resources: Array<{ id: string; path: string; methods: Record<string, FakeMethod> }>;
+  authorizers?: string[];
+  endpointConfiguration?: EndpointConfiguration;
+  /** The resource policy, a JSON string as GetRestApi returns it. */
+  policy?: string;
+  disableExecuteApiEndpoint?: boolean;
+  tags?: Record<string, string>;
+}
+
+export interface FakeDomainName {
+  securityPolicy: string;
+  endpointType?: string;
+  truststoreUri?: string;
+  truststoreVersion?: string;
+  tags?: Record<string, string>;
 }

@@ -42,6 +42,9 @@ export class FakeAws {
   readonly buckets = this.services.s3.buckets;
   readonly stages = this.services.apiGateway.stages;
   readonly usagePlans = this.services.apiGateway.usagePlans;
+  readonly restApis = this.services.apiGateway.restApis;
+  readonly domainNames = this.services.apiGateway.domainNames;
+  readonly deployments = this.services.apiGateway.deployments;
   readonly webAcls = this.services.wafv2.webAcls;
   readonly firewallManagerAcls = this.services.wafv2.firewallManagerAcls;
   readonly aliases = this.services.kms.aliases;
