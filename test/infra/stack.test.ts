@@ -108,6 +108,7 @@ describe('the Rampart stack', () => {
       [
         // writes: exactly the remediators'
         'apigateway:PATCH',
+        'apigateway:POST',
         'apigateway:SetWebACL',
         's3:PutEncryptionConfiguration',
         's3:PutBucketPolicy',
@@ -161,6 +162,7 @@ describe('the Rampart stack', () => {
       'kms:EnableKey',
       'kms:EnableKeyRotation',
       'kms:PutKeyPolicy',
+      'apigateway:POST',
     ];
     for (const [role, statements] of byRole) {
       if (role === roleOfFunction(template, 'applyHandler')) continue;
@@ -275,7 +277,10 @@ describe('the Rampart stack', () => {
       expect(fn.Properties.Environment.Variables.RAMPART_DEAD_LETTER_QUEUE_URL).toEqual({
         Ref: expect.stringMatching(/^GuardDeadLetters/),
       });
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    const statements = [
+      ...Object.values(template.findResources('AWS::IAM::Policy')),
+      ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+    ].flatMap(
       (p) =>
         (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument
           .Statement,

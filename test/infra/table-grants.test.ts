@@ -136,7 +136,7 @@ describe('table grants', () => {
       }
     >;
     const tableStatements = Object.values(resources)
-      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
       .flatMap((r) => r.Properties.PolicyDocument!.Statement)
       .filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(tableStatements.length).toBeGreaterThanOrEqual(8);

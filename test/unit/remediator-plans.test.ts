@@ -337,6 +337,7 @@ describe('remediator registry', () => {
         'apigateway-client-certificate': {},
         's3-tls-only': {},
         'kms-key-protection': {},
+        'apigateway-authorization': {},
       },
     });
 
@@ -352,6 +353,7 @@ describe('remediator registry', () => {
       ['s3-tls-only', 'low'],
       // without a planned call: only CancelKeyDeletion and EnableKeyRotation take the policy's risk
       ['kms-key-protection', 'high'],
+      ['apigateway-authorization', 'high'],
     ]);
   });
 
@@ -409,6 +411,13 @@ describe('remediator registry', () => {
         EnableKeyRotation: { actions: ['kms:EnableKeyRotation'], resources: ['arn:${Partition}:kms:${Region}:*:key/*'] },
         PutKeyPolicy: { actions: ['kms:PutKeyPolicy'], resources: ['arn:${Partition}:kms:${Region}:*:key/*'] },
       },
+      'apigateway-authorization': {
+        UpdateMethod: {
+          actions: ['apigateway:PATCH'],
+          resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/resources/*/methods/*'],
+        },
+        CreateDeployment: { actions: ['apigateway:POST'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/deployments'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -434,6 +443,7 @@ describe('remediator registry', () => {
       'apigateway-client-certificate': ['apigateway:GET', 'apigateway:GET'],
       's3-tls-only': ['s3:GetBucketPolicy', 's3:GetBucketWebsite', 's3:GetBucketTagging'],
       'kms-key-protection': ['kms:DescribeKey', 'kms:GetKeyRotationStatus', 'kms:GetKeyPolicy', 'kms:ListResourceTags'],
+      'apigateway-authorization': ['apigateway:GET'],
     });
   });
 });
