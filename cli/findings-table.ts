@@ -75,8 +75,16 @@ export function wrap(text: string, width: number, indent: number, firstIndent = 
   return lines;
 }
 
-/** A change as the calls it makes: patch operations one by one, other inputs as `key=value`. */
+/**
+ * A change as the calls it makes: patch operations one by one, other inputs as `key=value`;
+ * its follow-up calls after `then`, and its notice last.
+ */
 export function changeCalls(change: PlannedChange): string {
+  const then = (change.followUps ?? []).map((step) => `; then ${changeCalls(step)}`).join('');
+  return callText(change) + then + (change.notice ? `. ${change.notice}` : '');
+}
+
+function callText(change: PlannedChange): string {
   const input = change.input as { patchOperations?: Array<{ op?: string; path?: string; value?: string }> };
   if (Array.isArray(input.patchOperations)) {
     const target = Object.entries(change.input)

@@ -17,6 +17,10 @@ export interface PlannedChange {
   operation: string;
   region: string;
   input: Record<string, unknown>;
+  /** Calls sent after this one, in order (a method fix, then a deployment to each stage). */
+  followUps?: readonly PlannedChange[];
+  /** What an approver must know beyond the calls (a deployment also ships the API's other undeployed changes). */
+  notice?: string;
 }
 
 /**

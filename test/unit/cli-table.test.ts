@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { BUNDLED_POLICY } from '../../cli/io';
 import { run } from '../../cli/main';
+import { changeCalls } from '../../cli/findings-table';
 import { FIXTURES, jsonLines, runCli } from '../helpers';
 
 /** Runs replay with stdout as a terminal of `columns` (or a pipe), in the environment given. */
@@ -104,6 +105,27 @@ describe('the findings table', () => {
     expect(fixes).toHaveLength(rows.length);
     expect(fixes.every((l) => /^ {9}(would fix|no fix)/.test(l))).toBe(true);
     expect(text).not.toContain('Planned changes:');
+  });
+
+  it('shows every call of a fix with follow-ups, in order, and its notice', () => {
+    const update = { service: 'apigateway', region: 'us-east-1' };
+    const text = changeCalls({
+      ...update,
+      operation: 'UpdateMethod',
+      input: {
+        restApiId: 'a1',
+        resourceId: 'r1',
+        httpMethod: 'POST',
+        patchOperations: [{ op: 'replace', path: '/authorizationType', value: 'AWS_IAM' }],
+      },
+      followUps: [{ ...update, operation: 'CreateDeployment', input: { restApiId: 'a1', stageName: 'prod' } }],
+      notice: 'A deployment also ships every other undeployed change of the API.',
+    });
+
+    expect(text).toBe(
+      'UpdateMethod restApiId=a1 resourceId=r1 httpMethod=POST: replace /authorizationType = AWS_IAM; then CreateDeployment {"restApiId":"a1","stageName":"prod"}. ' +
+        'A deployment also ships every other undeployed change of the API.',
+    );
   });
 
   it('shows what a throttling fix really writes: a stricter current burst limit is kept, not shown as loosened', async () => {
