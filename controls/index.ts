@@ -4,6 +4,7 @@ import { apigatewayCacheEncryption } from '../detectors/apigateway-cache-encrypt
 import { apigatewayClientCertificate } from '../detectors/apigateway-client-certificate';
 import { apigatewayLogging } from '../detectors/apigateway-logging';
 import { apigatewayAuthorization } from '../detectors/apigateway-authorization';
+import { apigatewayDomainTls } from '../detectors/apigateway-domain-tls';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { cloudtrailLogging } from '../detectors/cloudtrail-logging';
@@ -15,6 +16,7 @@ import { apigatewayClientCertificateRemediator } from '../remediators/apigateway
 import { apigatewayLoggingRemediator } from '../remediators/apigateway-logging';
 import { s3TlsOnly } from '../detectors/s3-tls-only';
 import { apigatewayAuthorizationRemediator } from '../remediators/apigateway-authorization';
+import { apigatewayDomainTlsRemediator } from '../remediators/apigateway-domain-tls';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
 import { cloudtrailLoggingRemediator } from '../remediators/cloudtrail-logging';
@@ -42,6 +44,7 @@ export const CONTROLS = [
   control(s3TlsOnly, s3TlsOnlyRemediator),
   control(kmsKeyProtection, kmsKeyProtectionRemediator),
   control(apigatewayAuthorization, apigatewayAuthorizationRemediator),
+  control(apigatewayDomainTls, apigatewayDomainTlsRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */

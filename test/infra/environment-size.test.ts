@@ -70,6 +70,12 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
     's3-tls-only': { risk: 'low' },
     'kms-key-protection': { keys: ['alias/organization-data'], rotationPeriodInDays: 180, risk: 'low' },
     'apigateway-authorization': { allowUnauthenticated: ['OPTIONS *', 'GET /health'], apiKeyRequired: ['* /partners/*'], risk: 'high' },
+    'apigateway-domain-tls': {
+      minimumSecurityPolicy: 'SecurityPolicy_TLS13_1_2_2021_06',
+      mutualTls: ['api.partners.example.com'],
+      disableExecuteApiEndpoint: [restApiId(41)],
+      risk: 'high',
+    },
   };
   return {
     mode: 'enforce',

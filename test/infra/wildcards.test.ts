@@ -108,7 +108,7 @@ describe('grants on *', () => {
     expect(onStar(resources)).toContain(`${Object.keys(resources).find((k) => resources[k] === policy)}: s3:PutEncryptionConfiguration`);
   });
 
-  it('apigateway:PATCH names stages, usage plans and methods in the policy regions and the stack region only', () => {
+  it('apigateway:PATCH names stages, usage plans, methods, REST APIs and domains in the policy regions and the stack region only', () => {
     const [template] = synthAll();
     const patch = identityStatements(template!.Resources).filter(({ statement }) =>
       ([] as string[]).concat(statement.Action).includes('apigateway:PATCH'),
@@ -117,7 +117,7 @@ describe('grants on *', () => {
     const resources = patch.flatMap(({ statement }) => ([] as unknown[]).concat(statement.Resource)).map((r) => JSON.stringify(r));
     for (const r of resources)
       expect(r).toMatch(
-        /apigateway:(eu-west-1|us-east-1|",\{"Ref":"AWS::Region"\},")::\/(restapis\/\*\/stages\/\*|usageplans\/\*|restapis\/\*\/resources\/\*\/methods\/\*)"/,
+        /apigateway:(eu-west-1|us-east-1|",\{"Ref":"AWS::Region"\},")::\/(restapis\/\*\/stages\/\*|usageplans\/\*|restapis\/\*\/resources\/\*\/methods\/\*|restapis\/\*|domainnames\/\*)"/,
       );
     expect(resources.join(' ')).not.toContain('apigateway:*');
     for (const region of ['eu-west-1', 'us-east-1'])

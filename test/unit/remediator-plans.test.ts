@@ -338,6 +338,7 @@ describe('remediator registry', () => {
         's3-tls-only': {},
         'kms-key-protection': {},
         'apigateway-authorization': {},
+        'apigateway-domain-tls': { risk: 'low' },
       },
     });
 
@@ -354,6 +355,7 @@ describe('remediator registry', () => {
       // without a planned call: only CancelKeyDeletion and EnableKeyRotation take the policy's risk
       ['kms-key-protection', 'high'],
       ['apigateway-authorization', 'high'],
+      ['apigateway-domain-tls', 'low'],
     ]);
   });
 
@@ -418,6 +420,11 @@ describe('remediator registry', () => {
         },
         CreateDeployment: { actions: ['apigateway:POST'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/deployments'] },
       },
+      'apigateway-domain-tls': {
+        UpdateDomainName: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/domainnames/*'] },
+        UpdateRestApi: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*'] },
+        CreateDeployment: { actions: ['apigateway:POST'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/deployments'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -444,6 +451,7 @@ describe('remediator registry', () => {
       's3-tls-only': ['s3:GetBucketPolicy', 's3:GetBucketWebsite', 's3:GetBucketTagging'],
       'kms-key-protection': ['kms:DescribeKey', 'kms:GetKeyRotationStatus', 'kms:GetKeyPolicy', 'kms:ListResourceTags'],
       'apigateway-authorization': ['apigateway:GET'],
+      'apigateway-domain-tls': ['apigateway:GET'],
     });
   });
 });
