@@ -32,6 +32,17 @@ export const DEFAULT_POLICY = BUNDLED_POLICY;
 export const DEFAULT_INCIDENT = BUNDLED_INCIDENT;
 const CONFIG_HELP = 'policy file, YAML or JSON (default: RAMPART_CONFIG, then ./rampart.config.yaml)';
 
+/** A repeatable option of ids, also comma-separated (`--account 111122223333,444455556666`). */
+function collectIds(value: string, previous: string[] | undefined): string[] {
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
+}
+
 function collectControls(value: string, previous: string[] | undefined): string[] {
   const ids = value
     .split(',')
@@ -148,6 +159,16 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('--region <region>', 'home region (default: AWS_REGION); regional resources are swept in the policy regions')
     .option('--endpoint <url>', 'send every AWS call to this endpoint (an emulator)')
     .option('--table <name>', "with --fix: count fixes against the deployed guard's fix budget in this table (default: RAMPART_TABLE)")
+    .option(
+      '--org',
+      "every account of the policy's organization: (ListAccounts from the management or a delegated-administrator account), each through its member read role",
+    )
+    .option(
+      '--account <id>',
+      'only these member accounts (repeat, or separate with commas); alone, without listing the organization',
+      collectIds,
+    )
+    .option('--ou <id>', 'only the accounts below these organizational units (repeat, or separate with commas)', collectIds)
     .action(async (options) => {
       exitCode = await (await commands.scan()).scanCommand(options, io, deps.clients);
     });
@@ -156,6 +177,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
   guardTableOptions(findings.command('list').description('list findings, with time to remediate (median, p90)'))
     .option('--status <status>', 'open, closed or all', 'open')
     .option('--control <id>', 'only this control')
+    .option('--account <id>', 'only the findings of these accounts (repeat, or separate with commas)', collectIds)
     .option('--json', 'JSON lines')
     .action(async (options) => {
       exitCode = await (await commands.findings()).listFindings(options, io);

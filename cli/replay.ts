@@ -34,7 +34,8 @@ export type ReplayLine =
   | { type: 'unknown'; control: string; resourceArn: string; eventId: string; reason: string }
   /** An exemption tag added or removed (who exempted what): `change`, `resourceArn`, `tagKey`, `effect`, `actor`, `eventId`... */
   | ({ type: 'exemption' } & ExemptionChange)
-  | { type: 'error'; file: string; position: string; message: string; omitted?: number };
+  /** `account`: in an organization scan, the member account the error is of (an unreachable one: `position: account <id>`). */
+  | { type: 'error'; file: string; position: string; message: string; omitted?: number; account?: string };
 
 /**
  * Error lines shown per input file; past it, one line (`position: 'file'`, `omitted: n`) counts

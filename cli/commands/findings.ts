@@ -8,6 +8,8 @@ import { compact, table } from '../render';
 export interface FindingsOptions extends GuardTableOptions {
   status?: 'open' | 'closed' | 'all';
   control?: string;
+  /** Only the findings of these accounts (a hub's table holds every member's). */
+  account?: string[];
 }
 
 async function store(options: FindingsOptions, io: CliIo): Promise<FindingsStore | number> {
@@ -44,6 +46,7 @@ export async function listFindings(options: FindingsOptions, io: CliIo, injected
   try {
     for await (const r of findings.list()) {
       if (options.control && r.finding.control !== options.control) continue;
+      if (options.account?.length && !options.account.includes(r.finding.account ?? '')) continue;
       if (status === 'open' && r.status === 'closed') continue;
       if (status === 'closed' && r.status !== 'closed') continue;
       records.push(r);
@@ -73,8 +76,17 @@ export async function listFindings(options: FindingsOptions, io: CliIo, injected
     write(
       io.stdout,
       table(
-        ['ID', 'STATUS', 'OUTCOME', 'CONTROL', 'RESOURCE', 'OPENED', 'CLOSED'],
-        records.map((r) => [r.id, r.status, r.outcome ?? '-', r.finding.control, r.finding.resourceArn, r.openedAt, r.closedAt ?? '-']),
+        ['ID', 'STATUS', 'OUTCOME', 'CONTROL', 'ACCOUNT', 'RESOURCE', 'OPENED', 'CLOSED'],
+        records.map((r) => [
+          r.id,
+          r.status,
+          r.outcome ?? '-',
+          r.finding.control,
+          r.finding.account || '-',
+          r.finding.resourceArn,
+          r.openedAt,
+          r.closedAt ?? '-',
+        ]),
       ),
     );
   const byControl = new Map<string, number>();

@@ -13,6 +13,9 @@ import { AwsAccessError, NO_CREDENTIALS, NO_REGION, accessProblem, reportAwsFail
 import { fixLedgerFor } from '../guard-table';
 import { EXIT, loadPolicy, policyFile, write, type CliIo } from '../io';
 import { changeText, compact } from '../render';
+import { memberAccounts } from '../organization-scope';
+import { findingSessionName } from '../../core/assume-role';
+import { findingId } from '../../core/finding';
 import type { FindingLine } from '../replay';
 
 /** A `finding` line of `replay --json`: only what a fix needs is required. */
@@ -64,9 +67,9 @@ export function homeRegion(options: AwsOptions, env: NodeJS.ProcessEnv = process
  */
 export async function callerAccount(clients: AwsClients, options: AwsOptions): Promise<string | null | undefined> {
   try {
-    const out = await new STSClient({ region: clients.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }).send(
-      new GetCallerIdentityCommand({}),
-    );
+    // with the clients' own credentials: a member account's role answers that account
+    const sts = options.endpoint ? new STSClient({ region: clients.region, endpoint: options.endpoint }) : clients.get(STSClient);
+    const out = await sts.send(new GetCallerIdentityCommand({}));
     return out.Account;
   } catch (error) {
     return (error as { name?: string }).name === 'CredentialsProviderError' ? null : undefined;
@@ -139,7 +142,9 @@ export async function remediateCommand(
   }
   let result: RemediationResult;
   try {
-    const ctx = await contextFor(policy, options, clients);
+    // a member account's finding (the hub's table holds them): fixed through its remediate role
+    const member = clients ? undefined : await memberScope(finding, policy, options);
+    const ctx = await contextFor(member?.policy ?? policy, options, member?.clients ?? clients);
     result = await remediate(finding, ctx);
   } catch (error) {
     // a read that fails (no credentials, AccessDenied on the read) is reported, not thrown
@@ -147,6 +152,26 @@ export async function remediateCommand(
   }
   write(io.stdout, options.json ? JSON.stringify({ type: 'remediation', ...result }) : resultText(result));
   return isCompliantOutcome(result) ? EXIT.ok : EXIT.notCompliant;
+}
+
+/**
+ * The member account of a finding, when the policy has an organization and the finding is of
+ * another account than the caller's: its remediate role (session `rampart-<finding id>`, so the
+ * member's CloudTrail names the finding) and its policy. `undefined` for the caller's own account.
+ */
+async function memberScope(
+  finding: Finding,
+  policy: Policy,
+  options: AwsOptions,
+): Promise<{ clients: AwsClients; policy: Policy } | undefined> {
+  if (!policy.organization || !finding.account) return undefined;
+  const members = await memberAccounts(policy, { ...options, account: [finding.account] });
+  if (members.caller === finding.account) return undefined;
+  const id = finding.id || findingId(finding.control, finding.account, finding.resourceArn);
+  return {
+    clients: members.clientsOf(finding.account, 'remediate', findingSessionName(id)),
+    policy: await members.policyOf(finding.account),
+  };
 }
 
 async function readAll(io: CliIo): Promise<string> {

@@ -11,9 +11,17 @@ import { FAIL_ON_EXIT, failsGate, formatOf, type OutputOptions } from '../option
 import { rampartVersion } from '../version';
 import { carryOutOffline, emptySummary, type FindingLine, type ReplayLine, type ReplaySummary } from '../replay';
 import { applyFindings, awsClientsFor, type AwsOptions } from './remediate';
+import {
+  memberAccounts,
+  OrganizationUsageError,
+  wantsOrganization,
+  type MemberAccounts,
+  type OrganizationOptions,
+} from '../organization-scope';
+import type { Policy } from '../../controls/policy';
 import { DETECTORS } from '../../controls';
 
-export interface ScanOptions extends AwsOptions, OutputOptions {
+export interface ScanOptions extends AwsOptions, OutputOptions, OrganizationOptions {
   config?: string;
   control?: string[];
   fix?: boolean;
@@ -26,18 +34,36 @@ export interface ScanSummary extends ReplaySummary {
   sweepId: string;
   /** Resource checks: a resource counts once per control that guards it. */
   resources: number;
+  /** With `--org`/`--account`/`--ou`: the member accounts scanned, and those whose role could not be assumed. */
+  accounts?: number;
+  unreachable?: number;
+}
+
+/** One account to sweep: its clients and its policy (overrides merged in an organization). */
+interface ScanTarget {
+  account?: string;
+  clients: AwsClients;
+  policy: Policy;
 }
 
 /** Progress on stderr, never stdout: a bar redrawn in place on a terminal, a line every few seconds otherwise. */
 function progress(io: CliIo) {
   const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
   let last = 0;
+  let where = '';
   return {
+    /** A new account (organization scans): its own line, the bar counts on over the accounts. */
+    account(index: number, total: number, account: string, s: ScanSummary) {
+      if (where) this.tick(s, true);
+      if (where && tty) io.stderr.write('\n');
+      where = `account ${index + 1}/${total} ${account}: `;
+      this.tick(s, true);
+    },
     tick(s: ScanSummary, force = false) {
       const now = Date.now();
       if (!force && now - last < (tty ? 100 : 5000)) return;
       last = now;
-      const text = `scanning: ${s.resources} resource checks, ${s.findings} violations, ${s.errors} unreadable`;
+      const text = `scanning ${where}${s.resources} resource checks, ${s.findings} violations, ${s.errors} unreadable`;
       io.stderr.write(tty ? `\r${text}` : `${text}\n`);
     },
     done(s: ScanSummary) {
@@ -74,49 +100,85 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
     return format === 'json' ? write(io.stdout, JSON.stringify(line)) : undefined;
   };
   let gate = false;
-  let clients: AwsClients;
-  let account: string | undefined;
+  let targets: ScanTarget[];
+  let members: MemberAccounts | undefined;
   try {
-    ({ clients, account } = await awsClientsFor(policy, options, injected));
+    if (wantsOrganization(options)) {
+      members = await memberAccounts(policy, options);
+      if (members.accounts.length === 0) write(io.stderr, 'warning: no account of the organization matches the policy and the filters');
+      targets = [];
+      for (const a of members.accounts)
+        targets.push({ account: a.id, clients: members.clientsOf(a.id, 'read', 'rampart-scan'), policy: await members.policyOf(a.id) });
+      Object.assign(summary, { accounts: targets.length, unreachable: 0 });
+    } else {
+      const { clients, account } = await awsClientsFor(policy, options, injected);
+      targets = [{ account, clients, policy }];
+    }
   } catch (error) {
+    if (error instanceof OrganizationUsageError) {
+      write(io.stderr, error.message);
+      return EXIT.usage;
+    }
     return reportAwsFailure(io, 'scan', error);
   }
-  for await (const item of sweep(policy, clients, {
-    detectors: DETECTORS,
-    sweepId,
-    concurrency,
-    account,
-    controls: options.control as ControlId[] | undefined,
-  })) {
-    if (item.kind === 'list-error') {
-      summary.errors++;
-      await emit({ type: 'error', file: sweepId, position: `${item.control} (listing)`, message: item.message });
-      continue;
+  for (const [index, target] of targets.entries()) {
+    if (members) bar.account(index, targets.length, target.account!, summary);
+    for await (const item of sweep(target.policy, target.clients, {
+      detectors: DETECTORS,
+      sweepId,
+      concurrency,
+      account: target.account,
+      controls: options.control as ControlId[] | undefined,
+    })) {
+      if (item.kind === 'list-error') {
+        summary.errors++;
+        if (members && item.unreachable) {
+          // the account cannot be entered at all: said once, and the next account is scanned
+          summary.unreachable!++;
+          await emit({
+            type: 'error',
+            file: sweepId,
+            position: `account ${target.account}`,
+            account: target.account,
+            message: item.message,
+          });
+          break;
+        }
+        await emit({
+          type: 'error',
+          file: sweepId,
+          position: `${item.control} (listing)`,
+          ...(members ? { account: target.account } : {}),
+          message: item.message,
+        });
+        continue;
+      }
+      summary.resources++;
+      summary.events++;
+      if (item.kind === 'error') {
+        summary.errors++;
+        await emit({ type: 'error', file: sweepId, position: `${item.control} ${item.resourceArn}`, message: item.message });
+      } else {
+        summary.matched++;
+        await carryOutOffline(decide(item.judgement), {
+          summary,
+          emit: (line) => {
+            if (line.type === 'finding') gate ||= failsGate([line], options.failOn);
+            return emit(line);
+          },
+          policy: target.policy,
+          lastKnownGood,
+          plan: true,
+          seenAt: new Date(),
+        });
+      }
+      bar.tick(summary);
     }
-    summary.resources++;
-    summary.events++;
-    if (item.kind === 'error') {
-      summary.errors++;
-      await emit({ type: 'error', file: sweepId, position: `${item.control} ${item.resourceArn}`, message: item.message });
-    } else {
-      summary.matched++;
-      await carryOutOffline(decide(item.judgement), {
-        summary,
-        emit: (line) => {
-          if (line.type === 'finding') gate ||= failsGate([line], options.failOn);
-          return emit(line);
-        },
-        policy,
-        lastKnownGood,
-        plan: true,
-        seenAt: new Date(),
-      });
-    }
-    bar.tick(summary);
   }
   bar.done(summary);
   const findings = shown.filter((l): l is FindingLine => l.type === 'finding');
-  const totals = `${summary.resources} resource checks: ${summary.findings} violations, ${summary.compliant} compliant, ${summary.unknown} unknown, ${summary.exempt} exempt, ${summary.errors} unreadable (${sweepId})`;
+  const accounts = members ? `${summary.accounts} accounts (${summary.unreachable} unreachable), ` : '';
+  const totals = `${accounts}${summary.resources} resource checks: ${summary.findings} violations, ${summary.compliant} compliant, ${summary.unknown} unknown, ${summary.exempt} exempt, ${summary.errors} unreadable (${sweepId})`;
   if (format === 'json') write(io.stdout, JSON.stringify(summary));
   else {
     for (const l of shown) if (l.type === 'error') write(io.stderr, `cannot read ${l.position}: ${l.message}`);
@@ -129,8 +191,8 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
         version: rampartVersion(),
         now: new Date(),
         policyFile: file,
-        region: clients.region,
-        account,
+        region: targets[0]?.clients.region ?? options.region ?? '',
+        account: members ? undefined : targets[0]?.account,
       });
       for (const warning of doc.warnings) write(io.stderr, `warning: ${warning}`);
       await write(io.stdout, doc.text);
@@ -138,6 +200,17 @@ export async function scanCommand(options: ScanOptions, io: CliIo, injected?: Aw
     }
   }
   let exit: number = summary.errors > 0 ? EXIT.badInput : EXIT.ok;
-  if (options.fix) exit = Math.max(exit, await applyFindings(findings, { ...options, json: format === 'json' }, policy, io, clients));
+  if (options.fix) {
+    const fixOptions = { ...options, json: format === 'json' };
+    if (!members) exit = Math.max(exit, await applyFindings(findings, fixOptions, policy, io, targets[0]!.clients));
+    // in an organization: each account's findings with its own policy, through its remediate role
+    else
+      for (const target of targets) {
+        const own = findings.filter((f) => f.account === target.account);
+        if (own.length === 0) continue;
+        const clients = members.clientsOf(target.account!, 'remediate', `rampart-scan-fix-${target.account}`);
+        exit = Math.max(exit, await applyFindings(own, fixOptions, target.policy, io, clients));
+      }
+  }
   return exit !== EXIT.usage && gate ? FAIL_ON_EXIT : exit;
 }

@@ -7,7 +7,10 @@ import type { FakeWorld } from './world';
  * the other fakes map back to that account (`world.accountOfKey`), so a call made with them
  * lands in that account's state. An account in `unreachable` refuses (AccessDenied, as STS
  * answers when the role's trust or an SCP denies), a role name not in `roles` does not exist.
- * Shapes: STS API Reference, AssumeRole (Credentials: AccessKeyId, SecretAccessKey, SessionToken, Expiration).
+ * GetCallerIdentity answers the account of the credentials the client signs with (the home
+ * account for any other key).
+ * Shapes: STS API Reference, AssumeRole (Credentials: AccessKeyId, SecretAccessKey, SessionToken, Expiration),
+ * GetCallerIdentity (UserId, Account, Arn).
  */
 export class FakeSts {
   readonly mock = mockClient(STSClient);
