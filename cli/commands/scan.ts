@@ -63,7 +63,7 @@ function progress(io: CliIo) {
       const now = Date.now();
       if (!force && now - last < (tty ? 100 : 5000)) return;
       last = now;
-      const text = `scanning ${where}${s.resources} resource checks, ${s.findings} violations, ${s.errors} unreadable`;
+      const text = `scanning${where ? ` ${where}` : ': '}${s.resources} resource checks, ${s.findings} violations, ${s.errors} unreadable`;
       io.stderr.write(tty ? `\r${text}` : `${text}\n`);
     },
     done(s: ScanSummary) {

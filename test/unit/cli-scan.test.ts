@@ -148,7 +148,7 @@ describe('rampart findings', () => {
     await listFindings({ status: 'all' }, all.io, store);
     await listFindings({}, open.io, store);
 
-    expect(all.out()).toMatch(/^ID +STATUS +OUTCOME +CONTROL +RESOURCE +OPENED +CLOSED/);
+    expect(all.out()).toMatch(/^ID +STATUS +OUTCOME +CONTROL +ACCOUNT +RESOURCE +OPENED +CLOSED/);
     expect(all.out()).toContain('3 findings (s3-default-encryption 3); time to remediate: median 30 s, p90 10 min over 2');
     expect(open.out()).toContain('open-one');
     expect(open.out()).not.toContain('c1 ');
