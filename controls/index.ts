@@ -5,6 +5,7 @@ import { apigatewayClientCertificate } from '../detectors/apigateway-client-cert
 import { apigatewayLogging } from '../detectors/apigateway-logging';
 import { apigatewayAuthorization } from '../detectors/apigateway-authorization';
 import { apigatewayDomainTls } from '../detectors/apigateway-domain-tls';
+import { apigatewayPrivateEndpoint } from '../detectors/apigateway-private-endpoint';
 import { apigatewayThrottling } from '../detectors/apigateway-throttling';
 import { apigatewayWaf } from '../detectors/apigateway-waf';
 import { cloudtrailLogging } from '../detectors/cloudtrail-logging';
@@ -17,6 +18,7 @@ import { apigatewayLoggingRemediator } from '../remediators/apigateway-logging';
 import { s3TlsOnly } from '../detectors/s3-tls-only';
 import { apigatewayAuthorizationRemediator } from '../remediators/apigateway-authorization';
 import { apigatewayDomainTlsRemediator } from '../remediators/apigateway-domain-tls';
+import { apigatewayPrivateEndpointRemediator } from '../remediators/apigateway-private-endpoint';
 import { apigatewayThrottlingRemediator } from '../remediators/apigateway-throttling';
 import { apigatewayWafRemediator } from '../remediators/apigateway-waf';
 import { cloudtrailLoggingRemediator } from '../remediators/cloudtrail-logging';
@@ -45,6 +47,7 @@ export const CONTROLS = [
   control(kmsKeyProtection, kmsKeyProtectionRemediator),
   control(apigatewayAuthorization, apigatewayAuthorizationRemediator),
   control(apigatewayDomainTls, apigatewayDomainTlsRemediator),
+  control(apigatewayPrivateEndpoint, apigatewayPrivateEndpointRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */

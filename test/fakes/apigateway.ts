@@ -215,11 +215,15 @@ export class FakeApiGateway {
       for (const op of input.patchOperations) {
         const type = /^\/endpointConfiguration\/types\/([A-Z]+)$/.exec(op.path ?? '');
         const vpce = /^\/endpointConfiguration\/vpcEndpointIds$/.test(op.path ?? '');
-        if (op.op === 'replace' && op.path === '/policy') api.policy = op.value;
+        // GetRestApi returns the document escaped (quotes and slashes), as API Gateway does
+        if (op.op === 'replace' && op.path === '/policy') api.policy = op.value?.replace(/"/g, '\\"').replace(/\//g, '\\/');
         else if (op.op === 'replace' && op.path === '/disableExecuteApiEndpoint') api.disableExecuteApiEndpoint = op.value === 'true';
-        else if (op.op === 'replace' && type && op.value)
+        else if (op.op === 'replace' && type && op.value) {
+          // the path names the type it replaces
+          if (type[1] !== (api.endpointConfiguration?.types?.[0] ?? 'EDGE'))
+            throw new BadRequestException({ message: `Invalid patch path ${op.path}`, $metadata: {} });
           api.endpointConfiguration = { ...api.endpointConfiguration, types: [op.value as EndpointType] };
-        else if (vpce && (op.op === 'add' || op.op === 'remove') && op.value) {
+        } else if (vpce && (op.op === 'add' || op.op === 'remove') && op.value) {
           const ids = new Set(api.endpointConfiguration?.vpcEndpointIds ?? []);
           for (const id of op.value.split(','))
             if (op.op === 'add') ids.add(id.trim());

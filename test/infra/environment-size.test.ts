@@ -76,6 +76,10 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
       disableExecuteApiEndpoint: [restApiId(41)],
       risk: 'high',
     },
+    'apigateway-private-endpoint': {
+      apis: { [restApiId(42)]: { vpcEndpointIds: ['vpce-0a1b2c3d4e5f60718'], vpcs: ['vpc-0123456789abcdef0'] } },
+      risk: 'high',
+    },
   };
   return {
     mode: 'enforce',

@@ -339,6 +339,7 @@ describe('remediator registry', () => {
         'kms-key-protection': {},
         'apigateway-authorization': {},
         'apigateway-domain-tls': { risk: 'low' },
+        'apigateway-private-endpoint': {},
       },
     });
 
@@ -356,6 +357,7 @@ describe('remediator registry', () => {
       ['kms-key-protection', 'high'],
       ['apigateway-authorization', 'high'],
       ['apigateway-domain-tls', 'low'],
+      ['apigateway-private-endpoint', 'high'],
     ]);
   });
 
@@ -425,6 +427,10 @@ describe('remediator registry', () => {
         UpdateRestApi: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*'] },
         CreateDeployment: { actions: ['apigateway:POST'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/deployments'] },
       },
+      'apigateway-private-endpoint': {
+        UpdateRestApi: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*'] },
+        CreateDeployment: { actions: ['apigateway:POST'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/deployments'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -452,6 +458,7 @@ describe('remediator registry', () => {
       'kms-key-protection': ['kms:DescribeKey', 'kms:GetKeyRotationStatus', 'kms:GetKeyPolicy', 'kms:ListResourceTags'],
       'apigateway-authorization': ['apigateway:GET'],
       'apigateway-domain-tls': ['apigateway:GET'],
+      'apigateway-private-endpoint': ['apigateway:GET'],
     });
   });
 });
