@@ -245,17 +245,23 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<S3EncryptionState>> {
     if (!s3Bucket.is(ref)) throw new TypeError(`not a bucket: ${ref.arn}`);
     const { s3, owner } = bucketClient(ref, clients);
+    // both reads at once: a resource costs one round trip, not two (the sweep's latency limit)
+    const [encryption, tags] = await Promise.allSettled([
+      s3.send(new (s3Sdk().GetBucketEncryptionCommand)({ Bucket: ref.bucket, ...owner })),
+      readBucketTags(ref, clients),
+    ]);
     let state: S3EncryptionState;
-    try {
-      const out = await s3.send(new (s3Sdk().GetBucketEncryptionCommand)({ Bucket: ref.bucket, ...owner }));
-      state = stateFromRule(out.ServerSideEncryptionConfiguration?.Rules?.[0]);
-    } catch (error) {
-      if (isBucketGone(error)) return { status: 'gone', reason: `bucket ${ref.bucket} does not exist` };
-      // buckets not touched since before 2023 may still have no default encryption
-      if (awsErrorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') state = { algorithm: null, bucketKeyEnabled: false };
-      else throw error;
+    if (encryption.status === 'fulfilled') state = stateFromRule(encryption.value.ServerSideEncryptionConfiguration?.Rules?.[0]);
+    else if (isBucketGone(encryption.reason)) return { status: 'gone', reason: `bucket ${ref.bucket} does not exist` };
+    // buckets not touched since before 2023 may still have no default encryption
+    else if (awsErrorName(encryption.reason) === 'ServerSideEncryptionConfigurationNotFoundError')
+      state = { algorithm: null, bucketKeyEnabled: false };
+    else throw encryption.reason;
+    if (tags.status === 'rejected') {
+      if (isBucketGone(tags.reason)) return { status: 'gone', reason: `bucket ${ref.bucket} does not exist` };
+      throw tags.reason;
     }
-    return { status: 'known', state, tags: await readBucketTags(ref, clients) };
+    return { status: 'known', state, tags: tags.value };
   },
 
   /** What `readState` (and `resolveState`) call: the detector, the sweep and remediation are granted these. */

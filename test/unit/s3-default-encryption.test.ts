@@ -252,6 +252,35 @@ describe('s3-default-encryption readState and list', () => {
     });
   });
 
+  it('sends both reads of a bucket at once: one round trip per resource', async () => {
+    const started: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    s3.on(GetBucketEncryptionCommand).callsFake(async () => {
+      started.push('encryption');
+      await held;
+      return { ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } };
+    });
+    s3.on(GetBucketTaggingCommand).callsFake(async () => {
+      started.push('tagging');
+      return { TagSet: [] };
+    });
+
+    const reading = s3DefaultEncryption.readState(bucketRef('b', 'us-east-1'), clients);
+    await new Promise((resolve) => setImmediate(resolve));
+    // the tags are asked for while the encryption answer is still out
+    expect(started.sort()).toEqual(['encryption', 'tagging']);
+    release();
+    expect(await reading).toMatchObject({ status: 'known', state: { algorithm: 'AES256' } });
+  });
+
+  it('says gone when the bucket went between the two reads (the tag read fails first)', async () => {
+    s3.on(GetBucketEncryptionCommand).rejects(awsError('NoSuchBucket'));
+    s3.on(GetBucketTaggingCommand).rejects(awsError('NoSuchBucket'));
+
+    expect(await s3DefaultEncryption.readState(bucketRef('gone', 'us-east-1'), clients)).toMatchObject({ status: 'gone' });
+  });
+
   it('lets AccessDenied through to the caller', async () => {
     s3.on(GetBucketEncryptionCommand).rejects(awsError('AccessDenied'));
 
