@@ -22,7 +22,26 @@ const S3_TAGGING =
 const SNS_PUBLISH =
   '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>567910cd-659e-55d4-8ccb-5aaf14679dc0</MessageId></PublishResult><ResponseMetadata><RequestId>d74b8436-ae13-5ab4-a9ff-ce54dfea72a0</RequestId></ResponseMetadata></PublishResponse>';
 
-export async function startFakeAwsEndpoint(latencyMs = 0): Promise<FakeAwsEndpoint> {
+/**
+ * ListBuckets (REST-XML, S3 API Reference ListBuckets: ListAllMyBucketsResult with Buckets/Bucket
+ * Name, CreationDate, BucketRegion; Owner; ContinuationToken when more follow), `max-buckets` a page.
+ */
+function listBucketsXml(names: readonly string[], query: URLSearchParams): string {
+  const start = Number(query.get('continuation-token') ?? 0);
+  const size = Number(query.get('max-buckets') ?? 10_000);
+  const page = names.slice(start, start + size);
+  const next = start + size < names.length ? `<ContinuationToken>${start + size}</ContinuationToken>` : '';
+  const buckets = page
+    .map(
+      (n) =>
+        `<Bucket><Name>${n}</Name><CreationDate>2024-05-14T10:00:00.000Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket>`,
+    )
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets>${buckets}</Buckets><Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID></Owner>${next}</ListAllMyBucketsResult>`;
+}
+
+/** `buckets`: the bucket names ListBuckets answers (the sweep benchmark); none by default. */
+export async function startFakeAwsEndpoint(latencyMs = 0, buckets: readonly string[] = []): Promise<FakeAwsEndpoint> {
   const calls: string[] = [];
   const server: Server = createServer((req, res) => {
     const body: Buffer[] = [];
@@ -55,6 +74,10 @@ export async function startFakeAwsEndpoint(latencyMs = 0): Promise<FakeAwsEndpoi
         if (query.has('tagging')) {
           calls.push('s3:GetBucketTagging');
           return res.end(S3_TAGGING);
+        }
+        if (req.method === 'GET' && new URL(req.url ?? '/', 'http://127.0.0.1').pathname === '/') {
+          calls.push('s3:ListBuckets');
+          return res.end(listBucketsXml(buckets, query));
         }
         calls.push(`s3:${req.method} ${req.url}`);
         return res.end();

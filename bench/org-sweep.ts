@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadPolicyFile } from '../controls/policy';
+import { SWEEP_MEMORY_MB } from '../infra/constructs/periodic-sweep';
 
 /**
  * The organization sweep at scale, through the model of the Distributed Map: each child
@@ -117,12 +118,18 @@ export function orgSweepFigure(
  * The cost of one organization sweep and of a month of events, counted from the definition:
  * each child execution makes 2 + 3 × controls state transitions (the controls' Map, per control
  * a page, the choice and the end, the account's end), the parent ~10; one page per control when
- * an account's control is swept in under 15 minutes. The sweep function has 512 MB.
+ * an account's control is swept in under 15 minutes. The sweep function has SWEEP_MEMORY_MB.
  */
-export function costOf(accounts: number, controls: number, pageMs: number, eventsPerAccountPerDay: number): OrgSweepCost {
+export function costOf(
+  accounts: number,
+  controls: number,
+  pageMs: number,
+  eventsPerAccountPerDay: number,
+  memoryGb = SWEEP_MEMORY_MB / 1024,
+): OrgSweepCost {
   const pages = accounts * controls;
   const lambdaInvocations = pages + 1;
-  const lambdaGbSeconds = pages * (pageMs / 1000) * 0.5;
+  const lambdaGbSeconds = pages * (pageMs / 1000) * memoryGb;
   const stateTransitions = accounts * (2 + 3 * controls) + 10 + 3 * controls;
   const dollarsPerSweep =
     lambdaInvocations * PRICE.lambdaRequest + lambdaGbSeconds * PRICE.lambdaGbSecondArm + stateTransitions * PRICE.stateTransition;

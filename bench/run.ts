@@ -28,7 +28,7 @@ import { mixEvents, mixRecords } from './fixtures';
 import { workflowLatency } from './workflow';
 import { lambdaFigures } from './lambdas';
 import { withFloor } from './paired';
-import { sweepFigure } from './sweep';
+import { describeLoopbackSweep, loopbackSweepFigure, sweepFigure } from './sweep';
 import { describeOrgSweep, orgSweepFigure } from './org-sweep';
 import { cliStartFigures, largeLogFigure, trailFigure } from './replay-floors';
 import { routingFigure } from './routing';
@@ -138,6 +138,7 @@ async function main(): Promise<void> {
         `sweep ${n.toLocaleString('en-US')} fake resources, 20 ms per call: ${Math.round(f.perSecond)} resources/s, peak RSS ${f.maxRssMb.toFixed(0)} MB (target ≥ 500/s, memory flat)`,
       );
     }
+    console.log(`${describeLoopbackSweep(loopbackSweepFigure())} (target ≥ 90 % of the latency limit)`);
   }
   if (run('org')) for (const line of describeOrgSweep(orgSweepFigure())) console.log(line);
   if (run('lambdas')) {

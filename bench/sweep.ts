@@ -19,7 +19,56 @@ export function sweepFigure(count: number, latencyMs = 20): SweepFigure {
   return { count, perSecond: r.perSecond, seconds: r.seconds, maxRssMb: r.maxRssKb / 1024, violations: r.violations };
 }
 
+export interface LoopbackSweepFigure {
+  count: number;
+  concurrency: number;
+  /** Rampart's sweep: resources/s and CPU ms per resource. */
+  perSecond: number;
+  cpuMsPerResource: number;
+  /** The same calls from a bare S3 client, same run. */
+  floorPerSecond: number;
+  floorCpuMsPerResource: number;
+  /** `concurrency` resources in flight, one 20 ms round trip each (both reads at once). */
+  latencyLimitPerSecond: number;
+  maxRssMb: number;
+}
+
+/**
+ * The sweep with the real SDK against the fake endpoint on 127.0.0.1 (a process of its own, 20 ms
+ * a call): serialization, signing, endpoint rules and XML parsing all paid, as in Lambda.
+ */
+export function loopbackSweepFigure(count = 2000, latencyMs = 20, concurrency = 32): LoopbackSweepFigure {
+  const raw = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'sweep-loopback-run.ts'), String(count), String(latencyMs), String(concurrency)],
+    { encoding: 'utf8' },
+  );
+  type Run = { resources: number; seconds: number; cpuMs: number };
+  const r = JSON.parse(raw.trim().split('\n').at(-1)!) as { rampart: Run; floor: Run; maxRssKb: number };
+  return {
+    count,
+    concurrency,
+    perSecond: r.rampart.resources / r.rampart.seconds,
+    cpuMsPerResource: r.rampart.cpuMs / r.rampart.resources,
+    floorPerSecond: r.floor.resources / r.floor.seconds,
+    floorCpuMsPerResource: r.floor.cpuMs / r.floor.resources,
+    latencyLimitPerSecond: concurrency / (latencyMs / 1000),
+    maxRssMb: r.maxRssKb / 1024,
+  };
+}
+
+export function describeLoopbackSweep(f: LoopbackSweepFigure): string {
+  return (
+    `sweep with the real SDK, ${f.count.toLocaleString('en-US')} buckets on a loopback endpoint (20 ms a call, ${f.concurrency} at once): ` +
+    `${Math.round(f.perSecond)} resources/s = ${((100 * f.perSecond) / f.latencyLimitPerSecond).toFixed(0)} % of the latency limit (${f.latencyLimitPerSecond}/s), ` +
+    `${f.cpuMsPerResource.toFixed(2)} ms CPU per resource; floor (bare S3 client, same calls): ${Math.round(f.floorPerSecond)}/s, ` +
+    `${f.floorCpuMsPerResource.toFixed(2)} ms CPU per resource (${(f.cpuMsPerResource / f.floorCpuMsPerResource).toFixed(2)}x); ` +
+    `one vCPU sustains ${Math.round(1000 / f.cpuMsPerResource)} resources/s; peak RSS ${f.maxRssMb.toFixed(0)} MB`
+  );
+}
+
 if (require.main === module) {
+  console.log(describeLoopbackSweep(loopbackSweepFigure()));
   for (const n of [1000, 10000]) {
     const f = sweepFigure(n);
     console.log(

@@ -20,6 +20,9 @@ import { DEFAULT_ORG_SWEEP } from '../../core/policy';
 import type { OrganizationTarget } from '../member-access';
 import { RampartFunction } from './functions';
 
+/** Lambda gives a function one vCPU at 1,769 MB (AWS Lambda Developer Guide, "Memory and computing power"). */
+export const SWEEP_MEMORY_MB = 1769;
+
 export interface PeriodicSweepProps {
   policy: Policy;
   key: kms.IKey;
@@ -60,7 +63,10 @@ export class PeriodicSweep extends Construct {
       environment: props.environment,
       policy: policySliceFor(props.policy, 'sweep'),
       timeout: Duration.minutes(15),
-      memorySize: 512,
+      // the sweep is CPU-bound, not latency-bound (bench `sweep`: milliseconds of CPU per resource,
+      // mostly the SDK's signing, endpoint rules and XML): 1,769 MB is one full vCPU, what the one
+      // Node.js thread can use; less is slower for the same GB-seconds, more buys a vCPU it cannot use
+      memorySize: SWEEP_MEMORY_MB,
       actionsOnAnyResource: listAll,
     });
     const regions = regionsOf(this, props.policy);

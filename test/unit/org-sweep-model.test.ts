@@ -14,7 +14,7 @@ describe("the organization sweep's Distributed Map model (bench)", () => {
   });
 
   it('counts a page per account and control, a child execution per account, and the transitions of the definition', () => {
-    const c = costOf(1000, 3, 1000, 10);
+    const c = costOf(1000, 3, 1000, 10, 0.5);
     expect(c.lambdaInvocations).toBe(3001);
     expect(c.childExecutions).toBe(1000);
     expect(c.lambdaGbSeconds).toBe(1500);
