@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { BUNDLED_POLICY } from '../../cli/io';
+import { CONTROL_IDS } from '../../controls';
 import { runCli } from '../helpers';
 
 describe('rampart init and rampart schema', () => {
@@ -17,7 +18,11 @@ describe('rampart init and rampart schema', () => {
 
     expect(first.code).toBe(0);
     expect(readFileSync(file, 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/rampart\.schema\.json\n/);
-    expect(readFileSync(file, 'utf8')).toContain('#   defaultWebAclArn:');
+    // every control of the registry is in it, read from the registry: all but the one on commented out
+    const text = readFileSync(file, 'utf8');
+    for (const id of CONTROL_IDS) expect(text).toMatch(new RegExp(`^#?  ${id}: # .+$`, 'm'));
+    expect(text.match(/^ {2}[a-z0-9-]+: #/gm)).toEqual(['  s3-default-encryption: #']);
+    expect(text).toContain('#    rateLimit: …');
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('exists: not overwritten (--force replaces it)');
     expect(check.code).toBe(0);
