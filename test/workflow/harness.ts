@@ -114,6 +114,12 @@ export class LocalWorkflow {
   readonly deadLetters: QueuedMessage[] = [];
   /** Set to make the state machine's SendMessage fail (the queue refuses too). */
   sendMessageFault?: () => Error | undefined;
+  /**
+   * Set to answer each Lambda task with this result instead of running its handler (the
+   * bench's floor: the engine and the definition alone); `recordResults` keeps what handlers return.
+   */
+  replayResult?: (state: string) => unknown;
+  readonly recordedResults = new Map<string, unknown>();
   private readonly machine: StateMachine;
   private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private tokens = 0;
@@ -204,10 +210,13 @@ export class LocalWorkflow {
       );
       local[state] = async (taskInput) => {
         calls.push(state);
+        if (this.replayResult && !isCallback) return this.replayResult(state);
         // a JSON round trip, as between Step Functions and Lambda
         const payload = JSON.parse(JSON.stringify(isCallback ? (taskInput as { Payload: unknown }).Payload : taskInput));
         const result = await fn(payload);
-        if (!isCallback) return result === undefined ? null : JSON.parse(JSON.stringify(result));
+        const returned = result === undefined ? null : JSON.parse(JSON.stringify(result));
+        this.recordedResults.set(state, returned);
+        if (!isCallback) return returned;
         // the task waits for SendTaskSuccess with its token, or times out
         const decision = new Promise((resolve, reject) => this.waiting.set(token, { resolve, reject }));
         const notification = this.notifications().at(-1)!;
