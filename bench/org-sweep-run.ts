@@ -10,14 +10,10 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parsePolicy } from '../controls/policy';
-import { InMemoryFixLedger } from '../core/fix-budget';
-import { InMemoryLastKnownGood } from '../core/last-known-good';
-import type { Policy } from '../core/policy';
-import { InMemoryApprovalStore, InMemoryFindingsStore } from '../core/stores';
 import { makeDetectorHandler } from '../handlers/detector';
-import { depsFromEnv, type GuardDeps } from '../handlers/deps';
 import { makeSweepHandler } from '../handlers/sweep';
 import { FakeAws, FakeStepFunctions, FakeSts } from '../test/fakes';
+import { inMemoryGuardDeps } from '../test/guard-deps';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_DEV = 'false';
@@ -27,23 +23,6 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const HUB = '111122223333';
 const REGIONS = ['us-east-1', 'eu-west-1'];
 const AES256 = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' as const } };
-
-function hubDeps(policy: Policy): GuardDeps {
-  const real = depsFromEnv({
-    RAMPART_POLICY: JSON.stringify(policy),
-    RAMPART_TABLE: 'rampart',
-    RAMPART_ACCOUNT: HUB,
-    RAMPART_HUB: 'true',
-    AWS_REGION: 'us-east-1',
-  });
-  return Object.create(real, {
-    findings: { value: new InMemoryFindingsStore() },
-    approvals: { value: new InMemoryApprovalStore() },
-    lastKnownGood: { value: new InMemoryLastKnownGood() },
-    fixes: { value: new InMemoryFixLedger() },
-    config: { value: { ...real.config, stateMachineArn: `arn:aws:states:us-east-1:${HUB}:stateMachine:rampart` } },
-  }) as GuardDeps;
-}
 
 /** Every call of these clients waits `latency` ms first, as a call to AWS would. */
 function withLatency(latency: number, ...clients: Array<{ prototype: { send: unknown } }>): void {
@@ -81,7 +60,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < perRegion; i++)
         aws.services.s3.bucketsOf(account).set(`${region}-bucket-${i}`, { region, ...(i % 10 === 0 ? {} : { rule: AES256 }) });
   withLatency(latency, S3Client, STSClient);
-  const deps = hubDeps(policy);
+  const deps = inMemoryGuardDeps(policy, {}, { account: HUB });
   const page = makeSweepHandler(() => deps);
 
   const perAccount: Array<{ wallMs: number; cpuMs: number; resources: number; findings: number; calls: number }> = [];

@@ -6,10 +6,10 @@ import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { lazyModule } from '../core/sdk';
 import { matchAny, methodPatternSchema } from './apigateway-method-patterns';
-import { patchOperationsOf, requestBody, restApiFromRecord } from './apigateway-records';
+import { patchOperationsOf, requestBody, restApisOfEvent } from './apigateway-records';
 import { restApi, restApiRef } from './apigateway-resources';
 import { awsErrorName } from './aws-errors';
-import { configObservation, refFromConfigEvent } from './config-events';
+import { configObservation } from './config-events';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const apiGateway = lazyModule(() => require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway'));
@@ -223,13 +223,7 @@ export const apigatewayAuthorization: Detector<AuthorizationState, Authorization
     configResourceTypes: ['AWS::ApiGateway::RestApi'],
   },
 
-  resourcesFrom(event) {
-    if (event.kind === 'cloudtrail') {
-      const ref = restApiFromRecord(event.record);
-      return ref ? [ref] : [];
-    }
-    return refFromConfigEvent(event, restApi) ?? [];
-  },
+  resourcesFrom: restApisOfEvent,
 
   stateFrom(event) {
     if (event.kind === 'cloudtrail') {

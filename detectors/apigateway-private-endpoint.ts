@@ -4,11 +4,11 @@ import type { Detector, Observation } from '../core/control';
 import type { CloudTrailRecord } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { apiGateway, listRestApis } from './apigateway-authorization';
-import { patchOperationsOf, requestBody, restApiFromRecord } from './apigateway-records';
+import { patchOperationsOf, requestBody, restApisOfEvent } from './apigateway-records';
 import { restApi } from './apigateway-resources';
 import { parseResourcePolicy, resourcePolicyProblem, type AllowedSources } from './apigateway-resource-policy';
 import { awsErrorName } from './aws-errors';
-import { configObservation, refFromConfigEvent } from './config-events';
+import { configObservation } from './config-events';
 import { asObject } from './json';
 import { riskSchema } from './policy-fields';
 
@@ -204,13 +204,7 @@ export const apigatewayPrivateEndpoint: Detector<PrivateEndpointState, PrivateEn
     configResourceTypes: ['AWS::ApiGateway::RestApi'],
   },
 
-  resourcesFrom(event) {
-    if (event.kind === 'cloudtrail') {
-      const ref = restApiFromRecord(event.record);
-      return ref ? [ref] : [];
-    }
-    return refFromConfigEvent(event, restApi) ?? [];
-  },
+  resourcesFrom: restApisOfEvent,
 
   stateFrom(event) {
     if (event.kind === 'cloudtrail') return stateFromRecord(event.record);

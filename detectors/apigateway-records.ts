@@ -1,5 +1,6 @@
-import { restApiRef, stageRef, usagePlanRef, type RestApiRef } from './apigateway-resources';
-import type { CloudTrailRecord } from '../core/events';
+import { restApi, restApiRef, stageRef, usagePlanRef, type RestApiRef } from './apigateway-resources';
+import type { CloudTrailRecord, RampartEvent } from '../core/events';
+import { refFromConfigEvent } from './config-events';
 import type { ResourceRef } from '../core/finding';
 import { asObject, type Json } from './json';
 
@@ -85,4 +86,13 @@ export function restApiFromRecord(record: CloudTrailRecord): RestApiRef | undefi
       ? nonEmpty(asObject(record.responseElements)?.id)
       : nonEmpty(record.requestParameters?.restApiId);
   return id ? restApiRef(record.awsRegion, id, record.recipientAccountId) : undefined;
+}
+
+/** The REST API an event is about: the CloudTrail record's, or the Config item's (`AWS::ApiGateway::RestApi`). */
+export function restApisOfEvent(event: RampartEvent): ResourceRef[] {
+  if (event.kind === 'cloudtrail') {
+    const ref = restApiFromRecord(event.record);
+    return ref ? [ref] : [];
+  }
+  return refFromConfigEvent(event, restApi) ?? [];
 }

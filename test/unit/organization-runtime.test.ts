@@ -4,16 +4,14 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { assumedRoleCredentials, findingSessionName, sessionName } from '../../core/assume-role';
 import { createClientFactory } from '../../core/aws';
-import { InMemoryFixLedger } from '../../core/fix-budget';
-import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import type { Policy } from '../../core/policy';
-import { InMemoryApprovalStore, InMemoryFindingsStore } from '../../core/stores';
 import type { WorkflowInput } from '../../core/workflow';
 import { makeDetectorHandler } from '../../handlers/detector';
-import { depsFromEnv, type GuardDeps } from '../../handlers/deps';
+import type { GuardDeps } from '../../handlers/deps';
 import { makeSweepHandler } from '../../handlers/sweep';
 import { makeWorkflowHandlers } from '../../handlers/workflow';
 import { FakeAws, FakeStepFunctions, FakeSts } from '../fakes';
+import { inMemoryGuardDeps } from '../guard-deps';
 import { fixture, policy as parse } from '../helpers';
 
 const HUB = '111122223333';
@@ -41,25 +39,7 @@ function eventFrom(account: string, bucket = 'rampart-demo-logs'): never {
 
 /** The hub's deps as its functions build them from their environment, over in-memory stores. */
 function hubDeps(policy: Policy, env: Record<string, string> = {}): GuardDeps {
-  const real = depsFromEnv({
-    RAMPART_POLICY: JSON.stringify(policy),
-    RAMPART_TABLE: 'rampart',
-    RAMPART_ACCOUNT: HUB,
-    RAMPART_HUB: 'true',
-    AWS_REGION: 'us-east-1',
-    ...env,
-  });
-  const stores = {
-    findings: new InMemoryFindingsStore(),
-    approvals: new InMemoryApprovalStore(),
-    lastKnownGood: new InMemoryLastKnownGood(),
-    fixes: new InMemoryFixLedger(),
-  };
-  return Object.create(real, {
-    ...Object.fromEntries(Object.entries(stores).map(([k, v]) => [k, { value: v }])),
-    config: { value: { ...real.config, stateMachineArn: `arn:aws:states:us-east-1:${HUB}:stateMachine:rampart` } },
-    clock: { value: () => new Date('2024-05-14T10:03:00Z') },
-  }) as GuardDeps;
+  return inMemoryGuardDeps(policy, env, { account: HUB, clock: () => new Date('2024-05-14T10:03:00Z') });
 }
 
 describe('a hub guarding member accounts', () => {

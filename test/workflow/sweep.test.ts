@@ -4,17 +4,15 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { InMemoryFixLedger } from '../../core/fix-budget';
-import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import type { Policy } from '../../core/policy';
-import { InMemoryApprovalStore, InMemoryFindingsStore } from '../../core/stores';
 import type { WorkflowInput } from '../../core/workflow';
-import { depsFromEnv, type GuardDeps } from '../../handlers/deps';
+import type { GuardDeps } from '../../handlers/deps';
 import { makeOrgAccountsHandler } from '../../handlers/org-accounts';
 import { makeSweepHandler, type SweepPageOutput } from '../../handlers/sweep';
 import { organizationTarget } from '../../infra/member-access';
 import { RampartStack } from '../../infra/stack';
 import { FakeAws, FakeStepFunctions, FakeSts } from '../fakes';
+import { inMemoryGuardDeps } from '../guard-deps';
 import { policy as parse } from '../helpers';
 import { resolveDefinition } from './harness';
 
@@ -71,21 +69,7 @@ function synthesizeSweep(policy: Policy, hub: boolean): SynthesizedSweep {
 
 /** The deps of the guard's functions as they build them from their environment, over in-memory stores. */
 function guardDeps(policy: Policy, hub: boolean): GuardDeps {
-  const real = depsFromEnv({
-    RAMPART_POLICY: JSON.stringify(policy),
-    RAMPART_TABLE: 'rampart',
-    RAMPART_ACCOUNT: HUB,
-    RAMPART_HUB: String(hub),
-    AWS_REGION: 'us-east-1',
-  });
-  return Object.create(real, {
-    findings: { value: new InMemoryFindingsStore() },
-    approvals: { value: new InMemoryApprovalStore() },
-    lastKnownGood: { value: new InMemoryLastKnownGood() },
-    fixes: { value: new InMemoryFixLedger() },
-    config: { value: { ...real.config, stateMachineArn: `arn:aws:states:us-east-1:${HUB}:stateMachine:rampart` } },
-    clock: { value: () => new Date('2024-06-03T16:00:00Z') },
-  }) as GuardDeps;
+  return inMemoryGuardDeps(policy, { RAMPART_HUB: String(hub) }, { account: HUB, clock: () => new Date('2024-06-03T16:00:00Z') });
 }
 
 interface SweepRun {
