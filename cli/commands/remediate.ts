@@ -1,7 +1,7 @@
 import { followUpsText } from '../../core/control';
 import { z } from 'zod';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { createAwsClients, type AwsClients } from '../../core/aws';
+import { createClientFactory, type AwsClients, type ClientFactory } from '../../core/aws';
 import { ALL_CONTROLS, CONTROL_IDS } from '../../controls';
 import { messageOf } from '../../core/errors';
 import type { Finding } from '../../core/finding';
@@ -85,15 +85,21 @@ export async function awsClientsFor(
   options: AwsOptions,
   injected?: AwsClients,
 ): Promise<{ clients: AwsClients; account?: string }> {
-  let clients = injected;
-  if (!clients) {
+  let home = injected;
+  let factory: ClientFactory | undefined;
+  if (!home) {
     const region = (await resolveRegion(options.region)) ?? (options.endpoint ? 'us-east-1' : undefined);
     if (!region) throw new AwsAccessError(NO_REGION);
-    clients = createAwsClients({ region, regions: policy.regions, endpoint: options.endpoint });
+    factory = createClientFactory({ region, regions: policy.regions, endpoint: options.endpoint });
+    home = factory.clientsFor({});
   }
-  const account = await callerAccount(clients, options);
+  // asked once per run: the clients then carry the account, as the guard's own functions' do
+  // (a control's listing may name account-wide resources: the account-level Block Public Access)
+  const account = await callerAccount(home, options);
   if (account === null) throw new AwsAccessError(NO_CREDENTIALS);
-  return { clients, ...(account !== undefined ? { account } : {}) };
+  if (account === undefined || home.account !== undefined) return { clients: home, ...(account !== undefined ? { account } : {}) };
+  const clients = factory ? factory.clientsFor({ account }) : { ...home, account };
+  return { clients, account };
 }
 
 export async function contextFor(policy: Policy, options: AwsOptions, injected?: AwsClients): Promise<RemediationContext> {

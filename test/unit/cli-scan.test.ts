@@ -6,6 +6,8 @@ import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { listFindings, showFinding, timeToRemediate } from '../../cli/commands/findings';
+import { awsClientsFor } from '../../cli/commands/remediate';
+import { parsePolicy } from '../../controls/policy';
 import type { CliIo } from '../../cli/io';
 import { InMemoryFindingsStore, type FindingRecord } from '../../core/stores';
 import type { Finding } from '../../core/finding';
@@ -83,6 +85,14 @@ describe('rampart scan', () => {
     expect(result.stderr).toContain(`High-risk fixes need approval (not applied):\n  apigateway-throttling  ${STAGE}: UpdateStage`);
     expect(aws.writes).toEqual(['PutBucketEncryption drifted']);
     expect(result.code).toBe(1); // one violation is left for a human
+  });
+
+  it("hands the controls clients that carry the caller's account, asked of STS once", async () => {
+    const { clients, account } = await awsClientsFor(parsePolicy({ controls: {} }), { region: 'eu-west-1' });
+
+    expect(account).toBe('111122223333');
+    expect(clients).toMatchObject({ account: '111122223333', region: 'eu-west-1' });
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
   });
 
   it('reports an unreadable resource and exits 1', async () => {
