@@ -15,6 +15,7 @@ import { s3DefaultEncryption } from '../detectors/s3-default-encryption';
 import { apigatewayCacheEncryptionRemediator } from '../remediators/apigateway-cache-encryption';
 import { apigatewayClientCertificateRemediator } from '../remediators/apigateway-client-certificate';
 import { apigatewayLoggingRemediator } from '../remediators/apigateway-logging';
+import { s3PublicAccessBlock } from '../detectors/s3-public-access-block';
 import { s3TlsOnly } from '../detectors/s3-tls-only';
 import { apigatewayAuthorizationRemediator } from '../remediators/apigateway-authorization';
 import { apigatewayDomainTlsRemediator } from '../remediators/apigateway-domain-tls';
@@ -25,6 +26,7 @@ import { cloudtrailLoggingRemediator } from '../remediators/cloudtrail-logging';
 import { configRecordingRemediator } from '../remediators/config-recording';
 import { kmsKeyProtectionRemediator } from '../remediators/kms-key-protection';
 import { s3DefaultEncryptionRemediator } from '../remediators/s3-default-encryption';
+import { s3PublicAccessBlockRemediator } from '../remediators/s3-public-access-block';
 import { s3TlsOnlyRemediator } from '../remediators/s3-tls-only';
 
 /**
@@ -48,6 +50,7 @@ export const CONTROLS = [
   control(apigatewayAuthorization, apigatewayAuthorizationRemediator),
   control(apigatewayDomainTls, apigatewayDomainTlsRemediator),
   control(apigatewayPrivateEndpoint, apigatewayPrivateEndpointRemediator),
+  control(s3PublicAccessBlock, s3PublicAccessBlockRemediator),
 ] as const;
 
 /** A registered control: every control also reacts to tag changes of its resources (exemptions). */

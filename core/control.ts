@@ -183,7 +183,11 @@ export interface Remediator<State = unknown, P = unknown, Id extends string = st
   verify(ref: ResourceRef, clients: AwsClients, policy: P, change: Change): Promise<Verification>;
   /** The ARN a change writes to, so nothing is ever written to another resource than the finding's. */
   targetOf(change: Change): string;
-  /** Write permissions, by operation: infra grants exactly these; an AccessDenied names them. */
+  /**
+   * Write permissions, by operation: infra grants exactly these; an AccessDenied names them.
+   * Two services of one control may share an operation name (S3's and S3 Control's
+   * `PutPublicAccessBlock`): the other service's is keyed `<service>:<operation>` ({@link permissionOf}).
+   */
   permissions: Readonly<Record<string, Permission>>;
   /** Reads only `apply` makes, to tell what an ambiguous write error meant; granted to the apply function alone. */
   applyReadPermissions?: readonly Permission[];
@@ -191,6 +195,19 @@ export interface Remediator<State = unknown, P = unknown, Id extends string = st
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRemediator = Remediator<any, any, string>;
+
+/**
+ * The write permission a change needs: the one keyed `<service>:<operation>` when the
+ * remediator declares it, else the one of its operation; `undefined` for a call it does not make.
+ *
+ * @example permissionOf(remediator, { service: 's3control', operation: 'PutPublicAccessBlock', region, input })
+ */
+export function permissionOf(
+  remediator: Pick<AnyRemediator, 'permissions'>,
+  change: Pick<Change, 'service' | 'operation'>,
+): Permission | undefined {
+  return remediator.permissions[`${change.service}:${change.operation}`] ?? remediator.permissions[change.operation];
+}
 
 /** A zod schema (zod/mini keeps the Lambda bundles small) of one control's slice of the policy. */
 export type PolicySchema<P = unknown> = $ZodType<P>;

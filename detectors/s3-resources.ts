@@ -59,3 +59,40 @@ function s3TagSet(params: Record<string, unknown>): Record<string, string> {
 export function bucketRef(bucket: string, region?: string, account?: string): BucketRef {
   return s3Bucket.ref({ bucket }, { region, account });
 }
+
+/**
+ * The account-level Block Public Access of an account (S3 Control). AWS gives it no ARN: Config
+ * records `AWS::S3::AccountPublicAccessBlock` with the account id as its `resourceId` (one item
+ * per region, of the one account-wide setting), so Rampart names it
+ * `arn:<partition>:s3::<account>:account-public-access-block`, in the grammar of S3's account-wide
+ * ARNs (no region, the account: as Multi-Region Access Points). `owner` is the account in the ARN.
+ */
+export interface AccountPublicAccessBlockRef extends ResourceRef {
+  type: 'AWS::S3::AccountPublicAccessBlock';
+  owner: string;
+}
+
+const ACCOUNT_BLOCK = 'account-public-access-block';
+
+export const s3AccountPublicAccessBlock = defineKind<AccountPublicAccessBlockRef, { owner: string }>({
+  type: 'AWS::S3::AccountPublicAccessBlock',
+  configResourceType: 'AWS::S3::AccountPublicAccessBlock',
+  build: ({ owner }, { partition }) => `arn:${partition}:s3::${owner}:${ACCOUNT_BLOCK}`,
+  parse: (parts) =>
+    parts.service === 's3' && !parts.region && /^\d{12}$/.test(parts.accountId) && parts.resource === ACCOUNT_BLOCK
+      ? { owner: parts.accountId }
+      : undefined,
+  nameOf: (ref) => `account ${ref.owner}`,
+  // the setting itself is never gone (an account without one reads as every setting off); S3 Control's own not-found error
+  notFoundCodes: ['NotFoundException'],
+  configIds: (resourceId) => (/^\d{12}$/.test(resourceId) ? { owner: resourceId } : undefined),
+});
+
+/**
+ * The account-level Block Public Access reference of an account, seen from it.
+ *
+ * @example accountBlockRef('111122223333', 'us-east-1').arn === 'arn:aws:s3::111122223333:account-public-access-block'
+ */
+export function accountBlockRef(account: string, region?: string): AccountPublicAccessBlockRef {
+  return s3AccountPublicAccessBlock.ref({ owner: account }, { region, account });
+}

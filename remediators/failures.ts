@@ -1,4 +1,4 @@
-import type { Change, Control } from '../core/control';
+import { permissionOf, type Change, type Control } from '../core/control';
 import { messageOf } from '../core/errors';
 import type { Outcome } from '../core/outcome';
 import { awsErrorName } from '../detectors/aws-errors';
@@ -119,7 +119,7 @@ export function describeFailure(
   if (DENIED.has(code)) {
     const needed =
       phase === 'write'
-        ? (remediator.permissions[change.operation]?.actions.join(' and ') ?? change.operation)
+        ? (permissionOf(remediator, change)?.actions.join(' and ') ?? change.operation)
         : [...new Set(control.detector.readPermissions.flatMap((p) => p.actions))].join(', ');
     return {
       outcome: 'failed',

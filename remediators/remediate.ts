@@ -1,5 +1,5 @@
 import type { AwsClients } from '../core/aws';
-import { stepsOf, type Change, type Control } from '../core/control';
+import { permissionOf, stepsOf, type Change, type Control } from '../core/control';
 import type { Risk } from '../core/controls';
 import { exemptionOf } from '../core/exemptions';
 import type { Finding, ResourceRef } from '../core/finding';
@@ -142,7 +142,7 @@ export async function applyChange(finding: Finding, change: Change, ctx: Remedia
   const { remediator } = control;
   // every call of the fix, follow-ups included, is declared and writes to the finding's resource
   for (const step of stepsOf(change)) {
-    if (!remediator.permissions[step.operation]) {
+    if (!permissionOf(remediator, step)) {
       return result(finding, { outcome: 'failed', change, reason: `refused: ${finding.control} does not make ${step.operation} calls` });
     }
     const target = remediator.targetOf(step);

@@ -11,6 +11,7 @@ import { FakeCloudTrail } from './cloudtrail';
 import { FakeConfigService } from './config-service';
 import { FakeKms } from './kms';
 import { FakeS3 } from './s3';
+import { FakeS3Control } from './s3-control';
 import { FakeWafv2 } from './wafv2';
 import { FakeWorld } from './world';
 
@@ -20,7 +21,8 @@ export { FakeSts } from './sts';
 /**
  * A small in-memory AWS behind mocked SDK v3 clients, one fake per service (test/fakes/<service>.ts):
  * S3 default encryption, API Gateway stages and usage plans, WAFv2 associations, KMS aliases,
- * CloudTrail trails, Config recorders and delivery channels (each account's S3 buckets its own).
+ * CloudTrail trails, Config recorders and delivery channels (each account's S3 buckets its own),
+ * S3 Control's account-level Block Public Access.
  * STS into member accounts is `FakeSts` (test/fakes/sts.ts), made apart: tests that mock STS
  * themselves keep their own.
  * Writes change the state and are logged, so a test sees what a fix really did. A control on a
@@ -37,6 +39,7 @@ export class FakeAws {
       kms: new FakeKms(this.world),
       cloudTrail: new FakeCloudTrail(this.world),
       configService: new FakeConfigService(this.world),
+      s3Control: new FakeS3Control(this.world),
     };
   })();
   readonly buckets = this.services.s3.buckets;
@@ -50,6 +53,7 @@ export class FakeAws {
   readonly aliases = this.services.kms.aliases;
   readonly keys = this.services.kms.keys;
   readonly trails = this.services.cloudTrail.trails;
+  readonly accountBlocks = this.services.s3Control.accountBlocks;
   readonly writes = this.world.writes;
   readonly s3 = this.services.s3.mock;
   readonly apiGateway = this.services.apiGateway.mock;
@@ -57,6 +61,7 @@ export class FakeAws {
   readonly kms = this.services.kms.mock;
   readonly cloudTrail = this.services.cloudTrail.mock;
   readonly configService = this.services.configService.mock;
+  readonly s3Control = this.services.s3Control.mock;
 
   /** Reads of an association after it was written that still show the old one (eventual consistency). */
   get associationLag(): number {

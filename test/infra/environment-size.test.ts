@@ -80,6 +80,7 @@ function largePolicyInput(distinctAcls: number): PolicyInput {
       apis: { [restApiId(42)]: { vpcEndpointIds: ['vpce-0a1b2c3d4e5f60718'], vpcs: ['vpc-0123456789abcdef0'] } },
       risk: 'high',
     },
+    's3-public-access-block': { account: true, websiteBuckets: { tags: { 'rampart:public-website': 'true' }, arns: [] }, risk: 'high' },
   };
   return {
     mode: 'enforce',

@@ -18,7 +18,9 @@ const ROOT = join(__dirname, '../..');
  * KMS's key listing (`kms:ListKeys`: no resource type in
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html),
  * Organizations' account listing (`organizations:ListAccounts`: no resource type in
- * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html; a hub's organization sweep).
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html; a hub's organization sweep),
+ * S3's account-level Block Public Access (`s3:GetAccountPublicAccessBlock`, `s3:PutAccountPublicAccessBlock`: no resource
+ * type in https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
  * Nothing else may be granted on `*`.
  */
 const STAR_ONLY = new Set([
@@ -37,6 +39,8 @@ const STAR_ONLY = new Set([
   'config:PutDeliveryChannel',
   'kms:ListKeys',
   'organizations:ListAccounts',
+  's3:GetAccountPublicAccessBlock',
+  's3:PutAccountPublicAccessBlock',
 ]);
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

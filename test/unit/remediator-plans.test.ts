@@ -340,6 +340,7 @@ describe('remediator registry', () => {
         'apigateway-authorization': {},
         'apigateway-domain-tls': { risk: 'low' },
         'apigateway-private-endpoint': {},
+        's3-public-access-block': {},
       },
     });
 
@@ -358,6 +359,7 @@ describe('remediator registry', () => {
       ['apigateway-authorization', 'high'],
       ['apigateway-domain-tls', 'low'],
       ['apigateway-private-endpoint', 'high'],
+      ['s3-public-access-block', 'high'],
     ]);
   });
 
@@ -431,6 +433,10 @@ describe('remediator registry', () => {
         UpdateRestApi: { actions: ['apigateway:PATCH'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*'] },
         CreateDeployment: { actions: ['apigateway:POST'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/deployments'] },
       },
+      's3-public-access-block': {
+        PutPublicAccessBlock: { actions: ['s3:PutBucketPublicAccessBlock'], resources: ['arn:${Partition}:s3:::*'] },
+        's3control:PutPublicAccessBlock': { actions: ['s3:PutAccountPublicAccessBlock'], resources: ['*'] },
+      },
     });
     for (const r of REMEDIATORS) {
       for (const p of [...Object.values(r.permissions), ...detectorFor(r.id).readPermissions])
@@ -459,6 +465,7 @@ describe('remediator registry', () => {
       'apigateway-authorization': ['apigateway:GET'],
       'apigateway-domain-tls': ['apigateway:GET'],
       'apigateway-private-endpoint': ['apigateway:GET'],
+      's3-public-access-block': ['s3:GetBucketPublicAccessBlock', 's3:GetBucketTagging', 's3:GetAccountPublicAccessBlock'],
     });
   });
 });
