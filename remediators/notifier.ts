@@ -1,6 +1,7 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Decision } from '../core/approval-links';
-import { CHANNELS, topicChannelsOf, type NotificationChannel } from '../core/channels';
+import type { NotificationChannel, TopicChannel } from '../core/channels/channel';
+import { TOPIC_CHANNELS } from '../core/channels/topic-channels';
 import { plainTextOf } from '../core/channels/email';
 import type { ExemptionChange } from '../core/exemptions';
 import type { Notification } from '../core/notify';
@@ -20,7 +21,9 @@ export async function publishToTopic(
   options: { addressedTo?: string; channels?: readonly NotificationChannel[] } = {},
 ): Promise<void> {
   const bodies: Record<string, string> = { default: plainTextOf(message) };
-  for (const channel of topicChannelsOf(options.channels ?? CHANNELS)) bodies[channel.protocol] = channel.render(message);
+  // the topic channels alone: a function channel's module never rides in a publisher's bundle
+  const topicChannels = options.channels ? options.channels.filter((c): c is TopicChannel => c.delivery === 'topic') : TOPIC_CHANNELS;
+  for (const channel of topicChannels) bodies[channel.protocol] = channel.render(message);
   // a message addressed to one approver goes to their inbox only: no `lambda` body (and the
   // function subscriptions' filter keeps it out as well)
   if (options.addressedTo === undefined) bodies.lambda = topicPayloadOf(message);

@@ -1,14 +1,15 @@
 import type { FunctionChannel, NotificationChannel, TopicChannel } from './channel';
-import { emailChannel } from './email';
 import { securityHubChannel } from './security-hub';
 import { slackChannel } from './slack';
+import { TOPIC_CHANNELS } from './topic-channels';
 
 /**
  * THE list of notification channels. The publisher, the channel notifier function and the
- * infrastructure read it; a new channel (Microsoft Teams, PagerDuty) is its module and a line here.
- * Security Hub is one too: a channel of findings rather than of people.
+ * infrastructure read it; a new channel (Microsoft Teams, PagerDuty) is its module and a line here
+ * (a channel SNS delivers itself: a line in ./topic-channels.ts). Security Hub is one too: a
+ * channel of findings rather than of people.
  */
-export const CHANNELS: readonly NotificationChannel[] = [emailChannel, slackChannel, securityHubChannel];
+export const CHANNELS: readonly NotificationChannel[] = [...TOPIC_CHANNELS, slackChannel, securityHubChannel];
 
 export type {
   ChannelContext,
