@@ -59,3 +59,13 @@ export async function resolveRegion(explicit: string | undefined, env: NodeJS.Pr
     return undefined;
   }
 }
+
+/**
+ * The region of a command that calls AWS: as {@link resolveRegion}, us-east-1 for an emulator
+ * endpoint; throws {@link AwsAccessError} when none is set anywhere.
+ */
+export async function requireRegion(options: { region?: string; endpoint?: string }): Promise<string> {
+  const region = (await resolveRegion(options.region)) ?? (options.endpoint ? 'us-east-1' : undefined);
+  if (!region) throw new AwsAccessError(NO_REGION);
+  return region;
+}

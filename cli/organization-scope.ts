@@ -5,7 +5,8 @@ import { listOrganizationAccounts, organizationalUnitsOf, type OrganizationAccou
 import { overridesUseOus, policyFor } from '../core/overrides';
 import { sdk } from '../core/sdk';
 import type { Policy } from '../controls/policy';
-import { AwsAccessError, NO_CREDENTIALS, NO_REGION, resolveRegion } from './aws-access';
+import { ACCOUNT_ID_PATTERN, OU_ID_PATTERN } from '../core/policy';
+import { AwsAccessError, NO_CREDENTIALS, requireRegion } from './aws-access';
 
 /**
  * The member accounts a command from a laptop works in (`scan --org`, `--account`, `--ou`;
@@ -38,9 +39,6 @@ export function wantsOrganization(options: OrganizationOptions): boolean {
   return Boolean(options.org) || (options.account?.length ?? 0) > 0 || (options.ou?.length ?? 0) > 0;
 }
 
-const ACCOUNT_ID = /^\d{12}$/;
-const OU_ID = /^ou-[0-9a-z]{4,32}-[0-9a-z]{1,32}$/;
-
 /** A usage error of the organization options (exit 2). */
 export class OrganizationUsageError extends Error {}
 
@@ -56,12 +54,11 @@ export async function memberAccounts(policy: Policy, options: OrganizationOption
       '--org, --account and --ou need an organization: block in the policy (the member roles to assume); see README "Organizations"',
     );
   for (const id of options.account ?? [])
-    if (!ACCOUNT_ID.test(id)) throw new OrganizationUsageError(`--account takes 12-digit account ids, not ${JSON.stringify(id)}`);
+    if (!ACCOUNT_ID_PATTERN.test(id)) throw new OrganizationUsageError(`--account takes 12-digit account ids, not ${JSON.stringify(id)}`);
   for (const id of options.ou ?? [])
-    if (!OU_ID.test(id))
+    if (!OU_ID_PATTERN.test(id))
       throw new OrganizationUsageError(`--ou takes organizational unit ids such as ou-ab12-cdef3456, not ${JSON.stringify(id)}`);
-  const region = (await resolveRegion(options.region)) ?? (options.endpoint ? 'us-east-1' : undefined);
-  if (!region) throw new AwsAccessError(NO_REGION);
+  const region = await requireRegion(options);
   const endpoint = options.endpoint ? { endpoint: options.endpoint } : {};
   const sts = new sdk.sts.STSClient({ region, ...endpoint });
   let caller: string | undefined;

@@ -51,15 +51,16 @@ const scheduleExpression = z.string().refine((s) => RATE.test(s) || CRON.test(s)
   message: 'expected an EventBridge Scheduler expression such as rate(1 hour), rate(15 minutes) or cron(0 * * * ? *)',
 });
 
-const accountId = z.string().regex(/^\d{12}$/, { message: 'expected a 12-digit AWS account id' });
+/** A 12-digit AWS account id (the policy and the CLI's `--account` alike). */
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+const accountId = z.string().regex(ACCOUNT_ID_PATTERN, { message: 'expected a 12-digit AWS account id' });
 /**
  * An organizational unit id. AWS documents `ou-` + 4-32 characters (the root's id) + `-` + 8-32
  * (Organizations API Reference, OrganizationalUnit.Id); the second part is checked for its
  * characters only, so a shortened id in an example reads too (it can never match a real OU).
  */
-const ouId = z
-  .string()
-  .regex(/^ou-[0-9a-z]{4,32}-[0-9a-z]{1,32}$/, { message: 'expected an organizational unit id such as ou-ab12-cdef3456' });
+export const OU_ID_PATTERN = /^ou-[0-9a-z]{4,32}-[0-9a-z]{1,32}$/;
+const ouId = z.string().regex(OU_ID_PATTERN, { message: 'expected an organizational unit id such as ou-ab12-cdef3456' });
 const regionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected a region name such as us-east-1' });
 /** An IAM role name (IAM's own limit: 64 characters of `[\w+=,.@-]`). */
 const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { message: 'expected an IAM role name (up to 64 letters, digits or +=,.@_-)' });

@@ -15,12 +15,11 @@ import {
   getStage,
   methodSettingPatches,
   stageFieldPatches,
-  stageOfConfig,
-  stageOfRecord,
   stagePatchOf,
+  stageStateFromConfig,
+  stagesOfEvent,
 } from './apigateway-stage-settings';
 import { listRestStages } from './apigateway-waf';
-import { configObservation, refFromConfigEvent } from './config-events';
 import { riskSchema } from './policy-fields';
 
 /** The control's slice of the policy (`controls.apigateway-cache-encryption`): nothing to choose but the risk. */
@@ -145,20 +144,10 @@ export const apigatewayCacheEncryption: Detector<CacheEncryptionState, CacheEncr
   policySchema: cacheEncryptionPolicySchema,
   triggers: { cloudTrail: [STAGE_TRIGGER], configResourceTypes: ['AWS::ApiGateway::Stage'] },
 
-  resourcesFrom(event: RampartEvent): ResourceRef[] {
-    if (event.kind === 'cloudtrail') return stageOfRecord(event.record);
-    return refFromConfigEvent(event, restApiStage) ?? [];
-  },
+  resourcesFrom: stagesOfEvent,
 
   stateFrom(event: RampartEvent): Observation<CacheEncryptionState> {
-    if (event.kind === 'cloudtrail') return stateFromRecord(event);
-    const fromConfig = configObservation<CacheEncryptionState>(event, 'stage', (item) => {
-      const stage = stageOfConfig(item.configuration);
-      return stage
-        ? { status: 'known', state: cacheOfStage(stage) }
-        : { status: 'unknown', reason: 'Config item carries no configuration' };
-    });
-    return fromConfig ?? { status: 'unknown', reason: 'event does not concern API Gateway' };
+    return event.kind === 'cloudtrail' ? stateFromRecord(event) : stageStateFromConfig(event, cacheOfStage);
   },
 
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<CacheEncryptionState>> {

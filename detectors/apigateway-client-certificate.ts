@@ -11,13 +11,12 @@ import {
   getStage,
   stageFieldPatches,
   stageKeySchema,
-  stageOfConfig,
-  stageOfRecord,
   stagePatchOf,
+  stageStateFromConfig,
+  stagesOfEvent,
 } from './apigateway-stage-settings';
 import { apiGatewaySdk, listRestStages } from './apigateway-waf';
 import { awsErrorName } from './aws-errors';
-import { configObservation, refFromConfigEvent } from './config-events';
 import { riskSchema } from './policy-fields';
 
 const DAY_MS = 86_400_000;
@@ -141,20 +140,12 @@ export function clientCertificateDetector(
     // which comes with time, not with an event
     triggers: { cloudTrail: [STAGE_TRIGGER], configResourceTypes: ['AWS::ApiGateway::Stage'] },
 
-    resourcesFrom(event: RampartEvent): ResourceRef[] {
-      if (event.kind === 'cloudtrail') return stageOfRecord(event.record);
-      return refFromConfigEvent(event, restApiStage) ?? [];
-    },
+    resourcesFrom: stagesOfEvent,
 
     stateFrom(event: RampartEvent): Observation<ClientCertificateState> {
-      if (event.kind === 'cloudtrail') return stateFromRecord(event);
-      const fromConfig = configObservation<ClientCertificateState>(event, 'stage', (item) => {
-        const stage = stageOfConfig(item.configuration);
-        return stage
-          ? { status: 'known', state: { clientCertificateId: nonEmpty(stage.clientCertificateId) } }
-          : { status: 'unknown', reason: 'Config item carries no configuration' };
-      });
-      return fromConfig ?? { status: 'unknown', reason: 'event does not concern API Gateway' };
+      return event.kind === 'cloudtrail'
+        ? stateFromRecord(event)
+        : stageStateFromConfig(event, (stage) => ({ clientCertificateId: nonEmpty(stage.clientCertificateId) }));
     },
 
     async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<ClientCertificateState>> {

@@ -18,12 +18,11 @@ import {
   methodSettingPatches,
   stageFieldPatches,
   stageKeySchema,
-  stageOfConfig,
-  stageOfRecord,
   stagePatchOf,
+  stageStateFromConfig,
+  stagesOfEvent,
 } from './apigateway-stage-settings';
 import { apiGatewaySdk, listRestStages } from './apigateway-waf';
-import { configObservation, refFromConfigEvent } from './config-events';
 import { riskSchema } from './policy-fields';
 
 /** Execution logging levels, lowest first (`OFF` is what a stage without the setting has). */
@@ -248,20 +247,10 @@ export const apigatewayLogging: Detector<StageLoggingState, LoggingPolicy, 'apig
   policySchema: loggingPolicySchema,
   triggers: { cloudTrail: [STAGE_TRIGGER], configResourceTypes: ['AWS::ApiGateway::Stage'] },
 
-  resourcesFrom(event: RampartEvent): ResourceRef[] {
-    if (event.kind === 'cloudtrail') return stageOfRecord(event.record);
-    return refFromConfigEvent(event, restApiStage) ?? [];
-  },
+  resourcesFrom: stagesOfEvent,
 
   stateFrom(event: RampartEvent): Observation<StageLoggingState> {
-    if (event.kind === 'cloudtrail') return stateFromRecord(event);
-    const fromConfig = configObservation<StageLoggingState>(event, 'stage', (item) => {
-      const stage = stageOfConfig(item.configuration);
-      return stage
-        ? { status: 'known', state: loggingOfStage(stage) }
-        : { status: 'unknown', reason: 'Config item carries no configuration' };
-    });
-    return fromConfig ?? { status: 'unknown', reason: 'event does not concern API Gateway' };
+    return event.kind === 'cloudtrail' ? stateFromRecord(event) : stageStateFromConfig(event, loggingOfStage);
   },
 
   async readState(ref: ResourceRef, clients: AwsClients): Promise<Observation<StageLoggingState>> {

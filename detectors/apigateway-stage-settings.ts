@@ -1,12 +1,14 @@
 import type { MethodSetting, Stage } from '@aws-sdk/client-api-gateway';
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { CloudTrailRecord } from '../core/events';
+import type { Observation } from '../core/control';
+import type { CloudTrailRecord, RampartEvent } from '../core/events';
 import type { ResourceRef } from '../core/finding';
 import { isRestApiRecord, patchOperationsOf, stageFromRecord, type PatchOperation } from './apigateway-records';
 import { restApiStage, type StageRef } from './apigateway-resources';
 import { apiGatewaySdk } from './apigateway-waf';
 import { awsErrorName } from './aws-errors';
+import { configObservation, refFromConfigEvent } from './config-events';
 import { asObject, type Json } from './json';
 
 /**
@@ -39,6 +41,21 @@ export function stageOfRecord(record: CloudTrailRecord): ResourceRef[] {
   if (!(STAGE_CHANGE_EVENTS as readonly string[]).includes(record.eventName) || !isRestApiRecord(record)) return [];
   const ref = stageFromRecord(record);
   return ref ? [ref] : [];
+}
+
+/** The REST stage an event is about: a stage-changing record's, or the Config item's (`AWS::ApiGateway::Stage`). */
+export function stagesOfEvent(event: RampartEvent): ResourceRef[] {
+  if (event.kind === 'cloudtrail') return stageOfRecord(event.record);
+  return refFromConfigEvent(event, restApiStage) ?? [];
+}
+
+/** A stage's settings from a Config item of the stage (`read` takes what the control judges). */
+export function stageStateFromConfig<S>(event: RampartEvent, read: (stage: Stage) => S): Observation<S> {
+  const fromConfig = configObservation<S>(event, 'stage', (item) => {
+    const stage = stageOfConfig(item.configuration);
+    return stage ? { status: 'known', state: read(stage) } : { status: 'unknown', reason: 'Config item carries no configuration' };
+  });
+  return fromConfig ?? { status: 'unknown', reason: 'event does not concern API Gateway' };
 }
 
 /** A patch value as a boolean: CloudTrail writes "true"/"false" (some clients "True"); `undefined` when not one. */

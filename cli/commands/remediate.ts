@@ -9,7 +9,7 @@ import { InMemoryLastKnownGood } from '../../core/last-known-good';
 import type { RemediationResult } from '../../core/outcome';
 import type { Policy } from '../../controls/policy';
 import { remediate, type RemediationContext } from '../../remediators/remediate';
-import { AwsAccessError, NO_CREDENTIALS, NO_REGION, accessProblem, reportAwsFailure, resolveRegion } from '../aws-access';
+import { AwsAccessError, NO_CREDENTIALS, accessProblem, reportAwsFailure, requireRegion } from '../aws-access';
 import { fixLedgerFor } from '../guard-table';
 import { EXIT, loadPolicy, policyFile, write, type CliIo } from '../io';
 import { changeText, compact } from '../render';
@@ -88,8 +88,7 @@ export async function awsClientsFor(
   let home = injected;
   let factory: ClientFactory | undefined;
   if (!home) {
-    const region = (await resolveRegion(options.region)) ?? (options.endpoint ? 'us-east-1' : undefined);
-    if (!region) throw new AwsAccessError(NO_REGION);
+    const region = await requireRegion(options);
     factory = createClientFactory({ region, regions: policy.regions, endpoint: options.endpoint });
     home = factory.clientsFor({});
   }

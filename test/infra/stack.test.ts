@@ -425,6 +425,14 @@ describe('synth with a bad policy file', () => {
 });
 
 describe('the periodic sweep', () => {
+  it('runs on one full vCPU (1,769 MB): the sweep is CPU-bound with the real SDK', () => {
+    const template = synth(parsePolicy({ controls: { 's3-default-encryption': { algorithm: 'AES256' } } }));
+    const sweep = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
+      String((f as { Properties: { Description?: string } }).Properties.Description).startsWith('Rampart sweep:'),
+    ) as Array<{ Properties: { MemorySize: number } }>;
+    expect(sweep.map((f) => f.Properties.MemorySize)).toEqual([1769]);
+  });
+
   it('gives each control of sweep.schedules a schedule of its own, on the same state machine, that control alone', () => {
     const template = synth(
       parsePolicy({
