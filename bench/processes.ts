@@ -21,15 +21,23 @@ writeFileSync(
 );
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
+export interface NodeRunOptions {
+  cwd?: string;
+  maxBuffer?: number;
+  /** The Node.js binary (default: the one running the bench). */
+  node?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Runs `node <args>` once; throws when it fails. */
-export function timeNode(args: string[], options: { cwd?: string; maxBuffer?: number } = {}): ProcessTime & { stdout: string } {
+export function timeNode(args: string[], options: NodeRunOptions = {}): ProcessTime & { stdout: string } {
   const cpuFile = join(dir, 'cpu.txt');
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, ['--require', CPU_REPORT, ...args], {
+  const result = spawnSync(options.node ?? process.execPath, ['--require', CPU_REPORT, ...args], {
     cwd: options.cwd,
     encoding: 'utf8',
     maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
-    env: { ...process.env, RAMPART_BENCH_CPU: cpuFile },
+    env: { ...process.env, ...options.env, RAMPART_BENCH_CPU: cpuFile },
   });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0 && result.status !== 1) throw new Error(`node ${args.join(' ')}: exit ${result.status}: ${result.stderr}`);
@@ -39,9 +47,15 @@ export function timeNode(args: string[], options: { cwd?: string; maxBuffer?: nu
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** Runs each command `rounds` times, interleaved; the median wall and CPU time of each. */
-export function pairedRuns(commands: Record<string, string[]>, rounds: number, cwd?: string): Record<string, ProcessTime> {
+export function pairedRuns(
+  commands: Record<string, string[]>,
+  rounds: number,
+  cwd?: string,
+  options: Omit<NodeRunOptions, 'cwd'> = {},
+): Record<string, ProcessTime> {
   const times: Record<string, ProcessTime[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
-  for (let r = 0; r < rounds; r++) for (const [name, args] of Object.entries(commands)) times[name]!.push(timeNode(args, { cwd }));
+  for (let r = 0; r < rounds; r++)
+    for (const [name, args] of Object.entries(commands)) times[name]!.push(timeNode(args, { ...options, cwd }));
   return Object.fromEntries(
     Object.entries(times).map(([name, t]) => [name, { wallMs: median(t.map((x) => x.wallMs)), cpuMs: median(t.map((x) => x.cpuMs)) }]),
   );

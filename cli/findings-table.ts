@@ -1,6 +1,6 @@
 import type { Severity } from '../core/controls';
 import { forTerminal } from '../core/neutralise';
-import { SEVERITY_ORDER } from './formats/common';
+import { SEVERITY_ORDER } from '../core/controls';
 import { actorName } from './render';
 import type { FindingLine, PlannedChange } from './replay';
 

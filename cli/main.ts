@@ -1,6 +1,5 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AwsClients } from '../core/aws';
-import { CONTROL_IDS } from '../controls';
 import { messageOf } from '../core/errors';
 import { guardTableOptions } from './guard-table';
 import { outputOptions } from './options';
@@ -43,6 +42,37 @@ function collectIds(value: string, previous: string[] | undefined): string[] {
   ];
 }
 
+/**
+ * The registered control ids. The registry is every control's detector and schemas (with zod,
+ * the larger part of the CLI's code): it is loaded before a subcommand parses its options
+ * (`loadControlIds`), never for `rampart --help`.
+ */
+let controlIds: readonly string[] | undefined;
+
+async function loadControlIds(): Promise<void> {
+  controlIds ??= (await import('../controls')).CONTROL_IDS;
+}
+
+function knownControlIds(): readonly string[] {
+  if (!controlIds) throw new Error('the control registry is not loaded (loadControlIds)');
+  return controlIds;
+}
+
+/**
+ * `--control` of `replay` and `scan`: its help lists the registered ids, added once the registry
+ * is loaded (the option is described before it is).
+ */
+class ControlOption extends Option {
+  constructor(private readonly purpose: string) {
+    super('--control <id>', purpose);
+    this.argParser(collectControls);
+  }
+
+  describeControls(ids: readonly string[]): void {
+    this.description = `${this.purpose}: ${ids.join(', ')}`;
+  }
+}
+
 function collectControls(value: string, previous: string[] | undefined): string[] {
   const ids = value
     .split(',')
@@ -50,8 +80,9 @@ function collectControls(value: string, previous: string[] | undefined): string[
     .filter(Boolean);
   // `--control ''` (an unset variable in a script): an empty list, warned about by loadPolicy
   if (ids.length === 0) return previous ?? [];
-  const bad = ids.filter((id) => !(CONTROL_IDS as readonly string[]).includes(id));
-  if (bad.length > 0) throw new InvalidArgumentError(`unknown control ${bad.join(', ')}; known: ${CONTROL_IDS.join(', ')}`);
+  const known = knownControlIds();
+  const bad = ids.filter((id) => !known.includes(id));
+  if (bad.length > 0) throw new InvalidArgumentError(`unknown control ${bad.join(', ')}; known: ${known.join(', ')}`);
   return [...(previous ?? []), ...ids];
 }
 
@@ -103,6 +134,16 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .showHelpAfterError('(add --help for usage)')
     .hook('preAction', loadPolicySchema);
 
+  const replayControl = new ControlOption('judge only this control (repeat, or separate with commas)');
+  const scanControl = new ControlOption('scan only this control (repeat, or separate with commas)');
+  const controlOptions = [replayControl, scanControl];
+  // before the subcommand parses its options: `--control` checks its ids and its help lists them
+  program.hook('preSubcommand', async (_program, subcommand) => {
+    if (!subcommand.options.some((option) => controlOptions.includes(option as ControlOption))) return;
+    await loadControlIds();
+    for (const option of controlOptions) option.describeControls(knownControlIds());
+  });
+
   // --profile is the SDK's own AWS_PROFILE: every client of the run reads it
   const previousProfile = process.env.AWS_PROFILE;
   program.hook('preAction', () => {
@@ -119,7 +160,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     )
     .option('-c, --config <file>', `${CONFIG_HELP}; with no paths, the bundled example when there is none`)
     .option('--json', 'print NDJSON lines (finding, unknown, error, then summary) for scripts')
-    .option('--control <id>', `judge only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
+    .addOption(replayControl)
     .option('--plan', 'show the exact change each finding would get and whether it needs approval')
     .option('--apply', 'after the replay, fix each resource found in violation against the real account (read → plan → apply → verify)')
     .option('--include-high-risk', 'with --apply: also apply fixes whose risk is high (otherwise they are listed for approval)')
@@ -151,7 +192,7 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
       'sweep the real account: read every resource of the enabled controls, judge it, and show the planned fix of each violation',
     )
     .option('-c, --config <file>', CONFIG_HELP)
-    .option('--control <id>', `scan only this control (repeat, or separate with commas): ${CONTROL_IDS.join(', ')}`, collectControls)
+    .addOption(scanControl)
     .option('--fix', 'apply the low-risk fixes after the scan; list the high-risk ones for approval')
     .option('--include-high-risk', 'with --fix: also apply fixes whose risk is high')
     .option('--json', 'print the NDJSON lines of replay --json (eventId names the sweep); progress goes to stderr')

@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
-import { SEVERITIES, type Severity } from '../core/controls';
-import { FORMATS, type Format } from './formats';
-import { SEVERITY_ORDER } from './formats/common';
+import { SEVERITIES, SEVERITY_ORDER, type Severity } from '../core/controls';
+import { FORMATS, type Format } from './formats/names';
 import type { FindingLine } from './replay';
 
 /**

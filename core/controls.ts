@@ -7,6 +7,8 @@ export type ControlId = string;
 
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
 export type Severity = (typeof SEVERITIES)[number];
+/** Severities ranked, for sorting and for `--fail-on`'s "at or above". */
+export const SEVERITY_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
 
 export const RISKS = ['low', 'high'] as const;
 export type Risk = (typeof RISKS)[number];

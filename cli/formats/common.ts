@@ -1,5 +1,4 @@
 import { controlOf } from '../../controls';
-import type { Severity } from '../../core/controls';
 import type { FindingLine } from '../replay';
 import type { RunContext } from '.';
 
@@ -26,5 +25,3 @@ export function findingAccount(f: FindingLine, context: RunContext): string | un
 export function partitionOf(arn: string): string {
   return /^arn:(aws[a-z-]*):/.exec(arn)?.[1] ?? 'aws';
 }
-
-export const SEVERITY_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };

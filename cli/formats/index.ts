@@ -4,17 +4,9 @@ import { toCsv } from './csv';
 import { toMarkdown } from './markdown';
 import { toOcsf } from './ocsf';
 import { toSarif } from './sarif';
+import type { DocumentFormat } from './names';
 
-/**
- * The output formats of `replay` and `scan` (`--format`). `table` is for people (cli/render.ts),
- * `json` the stable NDJSON of `--json`; the others are documents built once the run is over,
- * from its finding lines, for the tools people already use: SARIF 2.1.0 (code-scanning UIs),
- * OCSF Compliance Finding (security lakes), ASFF (Security Hub `BatchImportFindings` input),
- * CSV and Markdown (spreadsheets, pull-request comments).
- */
-export const FORMATS = ['table', 'json', 'csv', 'markdown', 'sarif', 'ocsf', 'asff'] as const;
-export type Format = (typeof FORMATS)[number];
-export type DocumentFormat = Exclude<Format, 'table' | 'json'>;
+export { FORMATS, type Format, type DocumentFormat } from './names';
 
 /** What a document says about the run besides its findings. */
 export interface RunContext {
