@@ -1,4 +1,5 @@
 import { toAsffFinding } from '../../core/asff';
+import { stepsOf } from '../../core/control';
 import type { Finding } from '../../core/finding';
 import type { FindingLine } from '../replay';
 import { controlTitle, findingAccount, findingRegion, findingTime, partitionOf } from './common';
@@ -31,7 +32,15 @@ export function toAsff(findings: readonly FindingLine[], context: RunContext) {
         updatedAt: context.now,
         productFields: {
           ...(risk ? { 'rampart/risk': risk } : {}),
-          ...(change ? { 'rampart/change': `${change.operation} in ${change.region}` } : {}),
+          // ASFF holds at most 2,048 characters a value: the calls' names, in the order sent
+          ...(change
+            ? {
+                'rampart/change': `${stepsOf(change)
+                  .map((step) => step.operation)
+                  .join(', then ')} in ${change.region}`,
+              }
+            : {}),
+          ...(change?.notice ? { 'rampart/notice': change.notice.slice(0, 2048) } : {}),
         },
       }),
     );

@@ -1,3 +1,4 @@
+import { describeChange } from '../../core/control';
 import { compact, actorName } from '../render';
 import type { FindingLine } from '../replay';
 
@@ -38,7 +39,8 @@ export function toCsv(findings: readonly FindingLine[]): string {
     compact(f.observed),
     compact(f.desired),
     f.actor ? actorName(f.actor) : '',
-    f.change ? `${f.change.operation} ${JSON.stringify(f.change.input)}` : '',
+    // every call, in the order sent (`CancelKeyDeletion {...}, then EnableKey {...}`), and the notice
+    f.change ? describeChange(f.change) : '',
     f.risk ?? '',
   ]);
   return [COLUMNS, ...rows].map((r) => r.map(field).join(',')).join('\n');

@@ -5,6 +5,9 @@ import Ajv, { type AnySchema } from 'ajv';
 import { parse as parseCsv } from '../csv-reader';
 import { BUNDLED_POLICY } from '../../cli/io';
 import { FIXTURES, jsonLines, runCli } from '../helpers';
+import { toAsff } from '../../cli/formats/asff';
+import { toCsv } from '../../cli/formats/csv';
+import type { FindingLine } from '../../cli/replay';
 
 /**
  * `--format` of replay (scan shares the code): every document validated against the published
@@ -148,5 +151,45 @@ describe('replay --format', () => {
     const rows = parseCsv((await runCli(['replay', '--config', BUNDLED_POLICY, '--format', 'csv', join(dir, 'e.json')])).stdout);
 
     expect(rows[1]![9]).toBe(`'=HYPERLINK("http://x")`);
+  });
+});
+
+describe('a change of several calls in csv and asff', () => {
+  // a KMS key scheduled for deletion: CancelKeyDeletion leaves it disabled, so EnableKey follows
+  const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const line: FindingLine = {
+    type: 'finding',
+    id: 'f'.repeat(24),
+    control: 'kms-key-protection',
+    severity: 'high',
+    resourceArn: keyArn,
+    resourceType: 'AWS::KMS::Key',
+    region: 'us-east-1',
+    account: '111122223333',
+    observed: { keyState: 'PendingDeletion' },
+    desired: { keyState: 'Enabled' },
+    violation: 'key is scheduled for deletion',
+    eventId: 'e1',
+    risk: 'low',
+    change: {
+      service: 'kms',
+      operation: 'CancelKeyDeletion',
+      region: 'us-east-1',
+      input: { KeyId: keyArn },
+      followUps: [{ service: 'kms', operation: 'EnableKey', region: 'us-east-1', input: { KeyId: keyArn } }],
+    },
+  };
+  const context = { version: '0.1.0', now: new Date('2026-12-01T00:00:00Z'), policyFile: 'rampart.config.yaml' };
+
+  it('csv: the change cell names every call in order', () => {
+    const change = parseCsv(toCsv([line]))[1]![10]!;
+
+    expect(change).toBe(`CancelKeyDeletion {"KeyId":"${keyArn}"}, then EnableKey {"KeyId":"${keyArn}"}`);
+  });
+
+  it('asff: the rampart/change product field names every call in order', () => {
+    const { document } = toAsff([line], context);
+
+    expect(document.Findings[0]!.ProductFields).toMatchObject({ 'rampart/change': 'CancelKeyDeletion, then EnableKey in us-east-1' });
   });
 });
