@@ -12,7 +12,9 @@ const { enableCompileCache } = require('node:module');
 // Node.js 22.1+ keeps the bundle's compiled code on disk (NODE_COMPILE_CACHE, else the temp
 // directory): a command after the first skips compiling it, about a fifth of a small replay.
 // Quiet by design (never throws); absent on Node.js 20; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-enableCompileCache?.();
+// The replay's worker threads inherit the directory through the environment (Node's own advice).
+const compileCache = enableCompileCache?.();
+if (compileCache?.directory) process.env.NODE_COMPILE_CACHE ??= compileCache.directory;
 
 // `rampart replay | head`: a closed pipe ends the run quietly
 process.stdout.on('error', (error) => {
