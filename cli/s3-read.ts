@@ -96,20 +96,29 @@ export async function* listLogObjects(s3: S3Client, bucket: string, prefix: stri
   for (const child of children) yield* listLogObjects(s3, bucket, child, range);
 }
 
+/**
+ * What reading one object gave: its judged parts, or that AWS refused the credentials
+ * themselves (expired partway through a long replay): every object after would fail alike.
+ * Given back, never thrown: the reads in flight behind it must not reject unawaited.
+ */
+type ObjectRead = { parts: Judged[][] } | { refused: string; url: string };
+
 /** The items of one object, streamed; an object that cannot be fetched is one error line. */
-async function judgedObject(s3: S3Client, bucket: string, key: string, ctx: JudgeContext): Promise<Judged[][]> {
+async function judgedObject(s3: S3Client, bucket: string, key: string, ctx: JudgeContext): Promise<ObjectRead> {
   const url = s3Url(bucket, key);
   const out: Judged[][] = [];
   try {
     const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!object.Body) return [judgeItems([{ file: url, position: 'file', error: 'cannot read: the object has no body' }], ctx)];
+    if (!object.Body) return { parts: [judgeItems([{ file: url, position: 'file', error: 'cannot read: the object has no body' }], ctx)] };
     // on Node.js the SDK's body is a Readable (IncomingMessage)
     for await (const items of readStream(url, object.Body as Readable)) out.push(judgeItems(items, ctx));
   } catch (error) {
+    const refused = accessProblem(error);
+    if (refused) return { refused, url };
     out.push(judgeItems([{ file: url, position: 'file', error: `cannot read: ${messageOf(error)}` }], ctx));
   }
-  return out;
+  return { parts: out };
 }
 
 /**
@@ -125,17 +134,23 @@ export async function* judgedS3(
   readsAtOnce = S3_READS_AT_ONCE,
 ): AsyncIterable<Judged[]> {
   const state: S3Progress = { listed: 0, read: 0, bytes: 0, errors: 0, listingDone: false };
-  const inFlight: Array<{ parts: Promise<Judged[][]>; object: boolean }> = [];
+  const inFlight: Array<{ read: Promise<ObjectRead>; object: boolean }> = [];
   const failed = (file: string, position: string, error: string) => {
     state.errors++;
-    inFlight.push({ parts: Promise.resolve([judgeItems([{ file, position, error }], ctx)]), object: false });
+    inFlight.push({ read: Promise.resolve({ parts: [judgeItems([{ file, position, error }], ctx)] }), object: false });
   };
   const settle = async function* () {
     const next = inFlight.shift()!;
-    const parts = await next.parts;
+    const read = await next.read;
+    // the run stops at the first object in listing order that AWS refused to give: all before it
+    // is out, and the sentence names where a rerun with fresh credentials starts again
+    if ('refused' in read)
+      throw new AwsAccessError(
+        `${read.refused} (${read.url} and the objects after it were not read: ${state.read} of ${state.listed} listed so far)`,
+      );
     if (next.object) state.read++;
     tell.progress(state);
-    for (const part of parts) yield part;
+    for (const part of read.parts) yield part;
   };
   for (const path of paths) {
     const location = parseS3Path(path);
@@ -151,7 +166,7 @@ export async function* judgedS3(
         found++;
         state.listed++;
         state.bytes += entry.size;
-        inFlight.push({ parts: judgedObject(s3, location.bucket, entry.key, ctx), object: true });
+        inFlight.push({ read: judgedObject(s3, location.bucket, entry.key, ctx), object: true });
       }
       tell.progress(state);
       while (inFlight.length >= readsAtOnce) yield* settle();

@@ -142,6 +142,22 @@ describe('rampart replay s3://', () => {
     expect(s3.maxReadsInFlight).toBeLessThanOrEqual(S3_READS_AT_ONCE);
   });
 
+  it('credentials that expire partway: one sentence naming the first object not read, not an error line per object', async () => {
+    const keys = trailBucket(['2024-05-14', '2024-05-15'], 10);
+    const expired = Object.assign(new Error('The provided token has expired.'), { name: 'ExpiredToken' });
+    for (const key of keys.slice(5)) s3.putObject(BUCKET, key, { error: expired });
+
+    const result = await runCli(['replay', '--json', `s3://${BUCKET}/${REGION_PREFIX}`]);
+    const lines = jsonLines(result.stdout);
+
+    expect(result.code).toBe(2);
+    expect(lines.filter((l) => l.type === 'error')).toEqual([]);
+    // the five objects before it were judged and printed, in order
+    expect(eventIds(lines)).toEqual(keys.slice(0, 5).flatMap((_, n) => [`2024-05-14-${n}-a`, `2024-05-14-${n}-b`]));
+    expect(result.stderr.match(/credentials were refused \(ExpiredToken\)/g)).toHaveLength(1);
+    expect(result.stderr).toContain(`s3://${BUCKET}/${keys[5]}`);
+  });
+
   it('without credentials: one sentence and exit 2, no stack trace', async () => {
     s3.mock
       .on(ListObjectsV2Command)
