@@ -1,5 +1,8 @@
-import type { CreateDeploymentCommandInput, PatchOperation, UpdateMethodCommandInput } from '@aws-sdk/client-api-gateway';
+import type { CreateDeploymentCommandInput, MethodSnapshot, PatchOperation, UpdateMethodCommandInput } from '@aws-sdk/client-api-gateway';
+import type { AwsClients } from '../core/aws';
+import { awsErrorName } from '../detectors/aws-errors';
 import { stepsOf, type Change, type Plan, type Remediator } from '../core/control';
+import type { ResourceRef } from '../core/resources';
 import type { Finding } from '../core/finding';
 import {
   apiGateway,
@@ -126,6 +129,45 @@ function carries(state: AuthorizationState, call: Change): boolean {
   });
 }
 
+/**
+ * What each stage a fix deployed to serves now: the methods of its current deployment
+ * (GetStage, then GetDeployment with `embed=apisummary`: path → HTTP method → snapshot). A
+ * stage deleted since is left out: it serves nothing.
+ */
+async function servedMethods(
+  ref: ResourceRef & { restApiId: string },
+  clients: AwsClients,
+  stageNames: readonly string[],
+): Promise<Array<{ stageName: string; deploymentId?: string; apiSummary: Record<string, Record<string, MethodSnapshot>> }>> {
+  const sdk = apiGateway();
+  const client = clients.get(sdk.APIGatewayClient, ref.region);
+  const served = [];
+  for (const stageName of stageNames) {
+    let deploymentId: string | undefined;
+    try {
+      deploymentId = (await client.send(new sdk.GetStageCommand({ restApiId: ref.restApiId, stageName }))).deploymentId;
+    } catch (error) {
+      if (awsErrorName(error) === 'NotFoundException') continue;
+      throw error;
+    }
+    const deployment = deploymentId
+      ? await client.send(new sdk.GetDeploymentCommand({ restApiId: ref.restApiId, deploymentId, embed: ['apisummary'] }))
+      : undefined;
+    served.push({ stageName, ...(deploymentId ? { deploymentId } : {}), apiSummary: deployment?.apiSummary ?? {} });
+  }
+  return served;
+}
+
+/** Does a deployment's snapshot carry what the patch wrote (the snapshot keeps no authorizer id)? */
+function snapshotCarries(snapshot: MethodSnapshot | undefined, call: Change): boolean {
+  const input = call.input as unknown as UpdateMethodCommandInput;
+  return (input.patchOperations ?? []).every((op) => {
+    if (op.path === '/authorizationType') return snapshot?.authorizationType === op.value;
+    if (op.path === '/apiKeyRequired') return snapshot?.apiKeyRequired === (op.value === 'true');
+    return op.path === '/authorizerId' && snapshot !== undefined;
+  });
+}
+
 export const apigatewayAuthorizationRemediator: Remediator<AuthorizationState, AuthorizationPolicy, 'apigateway-authorization'> = {
   id: 'apigateway-authorization',
   defaultRisk: 'high',
@@ -144,13 +186,30 @@ export const apigatewayAuthorizationRemediator: Remediator<AuthorizationState, A
     const evaluation = evaluateAuthorization(observation.state, policy);
     const written = stepsOf(change).filter((c) => c.operation === 'UpdateMethod');
     // a method left to a human is its own problem: the fix made is verified by what it wrote
-    if (evaluation.status === 'compliant' || written.every((c) => carries(observation.state, c)))
-      return { compliant: true, state: observation.state };
-    return {
-      compliant: false,
-      state: observation.state,
-      reason: evaluation.status === 'violation' ? evaluation.reason : 'the methods do not read back as written',
-    };
+    if (evaluation.status !== 'compliant' && !written.every((c) => carries(observation.state, c)))
+      return {
+        compliant: false,
+        state: observation.state,
+        reason: evaluation.status === 'violation' ? evaluation.reason : 'the methods do not read back as written',
+      };
+    // a method change is live only once deployed: each stage deployed to must serve the fix
+    // (a stage re-pointed at an older deployment since still lets the open method through)
+    if (!restApi.is(ref)) return { compliant: true, state: observation.state };
+    const stageNames = stepsOf(change).flatMap((c) => (c.operation === 'CreateDeployment' ? [String(c.input.stageName)] : []));
+    for (const stage of await servedMethods(ref, clients, stageNames)) {
+      for (const call of written) {
+        const input = call.input as unknown as UpdateMethodCommandInput;
+        const path = observation.state.methods.find((m) => m.resourceId === input.resourceId)?.path;
+        const snapshot = path === undefined ? undefined : stage.apiSummary[path]?.[String(input.httpMethod)];
+        if (snapshotCarries(snapshot, call)) continue;
+        return {
+          compliant: false,
+          state: observation.state,
+          reason: `stage ${stage.stageName} serves deployment ${stage.deploymentId ?? '(none)'}, which does not carry the fix of ${String(input.httpMethod)} ${path ?? `(resource ${String(input.resourceId)})`}`,
+        };
+      }
+    }
+    return { compliant: true, state: observation.state };
   },
 
   targetOf: (call) => restApiRef(call.region, String(call.input.restApiId)).arn,
@@ -162,4 +221,14 @@ export const apigatewayAuthorizationRemediator: Remediator<AuthorizationState, A
     },
     CreateDeployment: { actions: ['apigateway:POST'], resources: ['arn:${Partition}:apigateway:${Region}::/restapis/*/deployments'] },
   },
+  // verify: what each stage serves (GetStage) and what its deployment carries (GetDeployment)
+  applyReadPermissions: [
+    {
+      actions: ['apigateway:GET'],
+      resources: [
+        'arn:${Partition}:apigateway:${Region}::/restapis/*/stages/*',
+        'arn:${Partition}:apigateway:${Region}::/restapis/*/deployments/*',
+      ],
+    },
+  ],
 };

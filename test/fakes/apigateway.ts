@@ -5,6 +5,7 @@ import {
   GetClientCertificateCommand,
   CreateDeploymentCommand,
   GetAuthorizersCommand,
+  GetDeploymentCommand,
   GetDomainNameCommand,
   GetDomainNamesCommand,
   GetResourcesCommand,
@@ -25,6 +26,7 @@ import {
   type EndpointConfiguration,
   type EndpointType,
   type MethodSetting,
+  type MethodSnapshot,
   type PatchOperation,
   type QuotaSettings,
   type ThrottleSettings,
@@ -34,6 +36,8 @@ import type { FakeWorld } from './world';
 
 export interface FakeStage {
   methodSettings: Record<string, MethodSetting>;
+  /** The deployment the stage serves (a key of `snapshots`); CreateDeployment with the stage's name moves it. */
+  deploymentId?: string;
   /** Set by the WAF fake's associations. */
   webAclArn?: string;
   tags?: Record<string, string>;
@@ -80,7 +84,10 @@ export class FakeApiGateway {
       return { items: items.map((id) => ({ id })), ...(next ? { position: next } : {}) };
     });
     this.mock.on(GetStagesCommand).callsFake((input: { restApiId: string }) => ({
-      item: (stagesByApi().get(input.restApiId) ?? []).map((stageName) => ({ stageName })),
+      item: (stagesByApi().get(input.restApiId) ?? []).map((stageName) => ({
+        stageName,
+        ...(stageOf(input.restApiId, stageName)?.deploymentId ? { deploymentId: stageOf(input.restApiId, stageName)!.deploymentId } : {}),
+      })),
     }));
     this.mock.on(GetUsagePlansCommand).callsFake((input: { position?: string }) => {
       const { items, next } = this.world.page([...this.usagePlans.keys()].sort(), input.position);
@@ -94,6 +101,7 @@ export class FakeApiGateway {
       if (!stage) throw new NotFoundException({ message: 'Invalid stage identifier specified', $metadata: {} });
       return {
         stageName: input.stageName,
+        ...(stage.deploymentId ? { deploymentId: stage.deploymentId } : {}),
         methodSettings: structuredClone(stage.methodSettings),
         webAclArn: stage.webAclArn,
         tags: stage.tags,
@@ -152,6 +160,14 @@ export class FakeApiGateway {
   readonly domainNames = new Map<string, FakeDomainName>();
   /** Every CreateDeployment, in order. */
   readonly deployments: Array<{ restApiId: string; stageName?: string; description?: string }> = [];
+  /**
+   * Deployments by id: the API's methods as they were when it was made, as GetDeployment
+   * (`embed=apisummary`) returns them (path → HTTP method → MethodSnapshot).
+   */
+  readonly snapshots = new Map<
+    string,
+    { restApiId: string; description?: string; apiSummary: Record<string, Record<string, MethodSnapshot>> }
+  >();
 
   private installRestApis(): void {
     const apiOf = (restApiId: string) => {
@@ -205,10 +221,29 @@ export class FakeApiGateway {
         return {};
       });
     this.mock.on(CreateDeploymentCommand).callsFake((input: { restApiId: string; stageName?: string; description?: string }) => {
-      apiOf(input.restApiId);
+      const api = apiOf(input.restApiId);
       this.deployments.push({ restApiId: input.restApiId, stageName: input.stageName, description: input.description });
       this.world.writes.push(`CreateDeployment ${input.restApiId} ${input.stageName ?? ''}`.trim());
-      return { id: `d${this.deployments.length}` };
+      const id = `d${this.deployments.length}`;
+      this.snapshots.set(id, { restApiId: input.restApiId, description: input.description, apiSummary: apiSummaryOf(api) });
+      if (input.stageName) {
+        // a stage name that does not exist yet is created, serving the new deployment
+        const arn = `arn:aws:apigateway:us-east-1::/restapis/${input.restApiId}/stages/${input.stageName}`;
+        const stage = this.stages.get(arn) ?? { methodSettings: {} };
+        stage.deploymentId = id;
+        this.stages.set(arn, stage);
+      }
+      return { id, ...(input.description ? { description: input.description } : {}) };
+    });
+    this.mock.on(GetDeploymentCommand).callsFake((input: { restApiId: string; deploymentId: string; embed?: string[] }) => {
+      const deployment = this.snapshots.get(input.deploymentId);
+      if (!deployment || deployment.restApiId !== input.restApiId)
+        throw new NotFoundException({ message: 'Invalid Deployment identifier specified', $metadata: {} });
+      return {
+        id: input.deploymentId,
+        ...(deployment.description ? { description: deployment.description } : {}),
+        ...(input.embed?.includes('apisummary') ? { apiSummary: structuredClone(deployment.apiSummary) } : {}),
+      };
     });
     this.mock.on(UpdateRestApiCommand).callsFake((input: { restApiId: string; patchOperations: PatchOperation[] }) => {
       const api = apiOf(input.restApiId);
@@ -350,6 +385,21 @@ function patchStageSetting(stage: FakeStage, op: PatchOperation, account: { clou
   if (!field) return false;
   setting[field] = patchBoolean(op.value);
   return true;
+}
+
+/** What a deployment keeps of each method: its authorization type and whether it needs an API key. */
+export function apiSummaryOf(api: FakeRestApi): Record<string, Record<string, MethodSnapshot>> {
+  return Object.fromEntries(
+    api.resources.map((r) => [
+      r.path,
+      Object.fromEntries(
+        Object.entries(r.methods).map(([verb, m]) => [
+          verb,
+          { authorizationType: m.authorizationType, apiKeyRequired: m.apiKeyRequired === true },
+        ]),
+      ),
+    ]),
+  );
 }
 
 /** A method's authorization settings, as GetResources (embed=methods) returns them. */

@@ -48,6 +48,7 @@ export class FakeAws {
   readonly restApis = this.services.apiGateway.restApis;
   readonly domainNames = this.services.apiGateway.domainNames;
   readonly deployments = this.services.apiGateway.deployments;
+  readonly apiGatewaySnapshots = this.services.apiGateway.snapshots;
   readonly webAcls = this.services.wafv2.webAcls;
   readonly firewallManagerAcls = this.services.wafv2.firewallManagerAcls;
   readonly aliases = this.services.kms.aliases;

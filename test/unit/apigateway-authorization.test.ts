@@ -1,4 +1,4 @@
-import { CreateDeploymentCommand, UpdateMethodCommand } from '@aws-sdk/client-api-gateway';
+import { CreateDeploymentCommand, GetDeploymentCommand, UpdateMethodCommand } from '@aws-sdk/client-api-gateway';
 import { createAwsClients } from '../../core/aws';
 import type { Finding } from '../../core/finding';
 import { InMemoryFixLedger } from '../../core/fix-budget';
@@ -18,6 +18,7 @@ import { EventRouter } from '../../detectors/router';
 import { DEPLOYMENT_DESCRIPTION, planAuthorization } from '../../remediators/apigateway-authorization';
 import { remediate, type RemediationContext } from '../../remediators/remediate';
 import { FakeAws } from '../fakes';
+import { apiSummaryOf } from '../fakes/apigateway';
 import { fixtureEvent, policy } from '../helpers';
 
 const ID = 'apigateway-authorization';
@@ -271,6 +272,28 @@ describe('apigateway-authorization against a stateful fake account', () => {
     expect(aws.restApis.get('a1b2c3d4e5')!.resources[1]!.methods.POST).toMatchObject({
       authorizationType: 'CUSTOM',
       authorizerId: 'au7h0r',
+    });
+  });
+
+  it('is not verified while a stage serves a deployment without the fix (re-pointed at an older one)', async () => {
+    await ctx.lastKnownGood.put(
+      resourceKey(ID, { arn: API, account: '111122223333' }),
+      { methods: [{ resourceId: 'r7s8t9', httpMethod: 'POST', authorizationType: 'AWS_IAM' }], complete: true },
+      new Date('2024-06-01T00:00:00Z'),
+    );
+    // both stages serve d0, made while POST /orders was open; staging is put back on it right after the fix's deployment
+    aws.apiGatewaySnapshots.set('d0', { restApiId: 'a1b2c3d4e5', apiSummary: apiSummaryOf(aws.restApis.get('a1b2c3d4e5')!) });
+    for (const stage of ['prod', 'staging']) aws.stages.get(`${API}/stages/${stage}`)!.deploymentId = 'd0';
+    aws.apiGateway.on(CreateDeploymentCommand, { stageName: 'staging' }).resolves({ id: 'd9' });
+
+    const result = await remediate(violationOf('apigateway-UpdateMethod.authorization-none-constructed.json'), ctx);
+
+    expect(result.outcome).not.toBe('remediated');
+    expect(result.reason).toContain('stage staging serves deployment d0, which does not carry the fix of POST /orders');
+    expect(aws.apiGateway).toHaveReceivedCommandWith(GetDeploymentCommand, {
+      restApiId: 'a1b2c3d4e5',
+      deploymentId: 'd0',
+      embed: ['apisummary'],
     });
   });
 
