@@ -137,11 +137,13 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
   const replayControl = new ControlOption('judge only this control (repeat, or separate with commas)');
   const scanControl = new ControlOption('scan only this control (repeat, or separate with commas)');
   const controlOptions = [replayControl, scanControl];
-  // before the subcommand parses its options: `--control` checks its ids and its help lists them
-  program.hook('preSubcommand', async (_program, subcommand) => {
-    if (!subcommand.options.some((option) => controlOptions.includes(option as ControlOption))) return;
+  const describeControlOptions = async () => {
     await loadControlIds();
     for (const option of controlOptions) option.describeControls(knownControlIds());
+  };
+  // before the subcommand parses its options: `--control` checks its ids and its help lists them
+  program.hook('preSubcommand', async (_program, subcommand) => {
+    if (subcommand.options.some((option) => controlOptions.includes(option as ControlOption))) await describeControlOptions();
   });
 
   // --profile is the SDK's own AWS_PROFILE: every client of the run reads it
@@ -284,6 +286,8 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     });
 
   try {
+    // `rampart help replay` prints the subcommand's help without running the hooks
+    if (argv.slice(2).includes('help')) await describeControlOptions();
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;

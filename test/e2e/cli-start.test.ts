@@ -68,8 +68,12 @@ describe('rampart start-up', () => {
     expect(r.sources.filter((s) => /(^|\/)(controls|detectors|remediators)\/|node_modules\/(zod|yaml)\//.test(s))).toEqual([]);
   });
 
-  it.each(['replay', 'scan'])('%s --help lists every registered control under --control', (command) => {
-    const r = loadedSources([command, '--help']);
+  it.each([
+    ['replay', '--help'],
+    ['scan', '--help'],
+    ['help', 'replay'],
+  ])('%s %s lists every registered control under --control', (...args) => {
+    const r = loadedSources(args);
 
     expect(r.status).toBe(0);
     const help = r.stdout.replace(/\s+/g, ' ');
