@@ -173,7 +173,7 @@ function decompressed(bytes: Buffer): Buffer | undefined {
 
 function itemsOfPieces(file: string, pieces: JsonPiece[]): InputItem[] {
   const items: InputItem[] = [];
-  for (const piece of pieces) for (const item of itemsOf(file, piece)) items.push(item);
+  for (const piece of pieces) pushItemsOf(items, file, piece);
   return items;
 }
 
@@ -185,38 +185,43 @@ function isDigest(value: unknown): boolean {
 function eventsIn(value: unknown): { label: string; events: unknown[] } | undefined {
   if (Array.isArray(value)) return { label: '', events: value };
   if (typeof value !== 'object' || value === null) return undefined;
-  const keys = Object.keys(value);
   const { Records, Events } = value as { Records?: unknown; Events?: unknown };
+  // an event (most values here) has neither: its keys are not listed (a trail's every record would pay for the array)
+  if (!Array.isArray(Records) && !Array.isArray(Events)) return undefined;
+  const keys = Object.keys(value);
   if (Array.isArray(Records) && keys.length === 1) return { label: 'Records', events: Records };
   if (Array.isArray(Events) && keys.every((k) => k === 'Events' || k === 'NextToken')) return { label: 'Events', events: Events };
   return undefined;
 }
 
-function* itemsOf(file: string, piece: JsonPiece): Iterable<InputItem> {
+function pushItemsOf(items: InputItem[], file: string, piece: JsonPiece): void {
   if ('error' in piece) {
-    yield { file, position: piece.position, error: piece.error };
+    items.push({ file, position: piece.position, error: piece.error });
     return;
   }
   let value: unknown;
   try {
     value = JSON.parse(piece.text);
   } catch (error) {
-    yield { file, position: piece.position, error: `invalid JSON: ${messageOf(error)}` };
+    items.push({ file, position: piece.position, error: `invalid JSON: ${messageOf(error)}` });
     return;
   }
-  yield* itemsOfValue(file, piece.position, value);
+  pushItemsOfValue(items, file, piece.position, value);
 }
 
-/** The items of a parsed value at `position`: none for a digest, a container's events, else the value. */
-function* itemsOfValue(file: string, position: string, value: unknown): Iterable<InputItem> {
+/**
+ * Adds the items of a parsed value at `position` to `items`: none for a digest, a container's
+ * events, else the value. Pushed, not yielded: it runs once per event of a trail.
+ */
+function pushItemsOfValue(items: InputItem[], file: string, position: string, value: unknown): void {
   // CloudTrail delivers digest files beside the logs (CloudTrail-Digest/): no events in them
   if (isDigest(value)) return;
   const container = eventsIn(value);
   if (!container) {
-    yield lookedUp(file, position, value);
+    items.push(lookedUp(file, position, value));
     return;
   }
-  for (let i = 0; i < container.events.length; i++) yield lookedUp(file, `${position} ${container.label}[${i}]`, container.events[i]);
+  for (let i = 0; i < container.events.length; i++) items.push(lookedUp(file, `${position} ${container.label}[${i}]`, container.events[i]));
 }
 
 const isEventObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -247,7 +252,7 @@ function wholeDocumentItems(file: string, bytes: Buffer): InputItem[] | undefine
   }
   if (!Array.isArray(events) || !events.every(isEventObject)) return undefined;
   const items: InputItem[] = [];
-  for (let i = 0; i < events.length; i++) for (const item of itemsOfValue(file, `${label}[${i}]`, events[i])) items.push(item);
+  for (let i = 0; i < events.length; i++) pushItemsOfValue(items, file, `${label}[${i}]`, events[i]);
   return items;
 }
 

@@ -3,8 +3,13 @@ import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MIN_FILES_FOR_THREADS, threadsFor } from '../../cli/replay-pool';
-import { FIXTURES, fixture, jsonLines, runCli } from '../helpers';
+import { Readable } from 'node:stream';
+import { DETECTORS } from '../../controls';
+import { EventRouter } from '../../detectors/router';
+import { expandPaths } from '../../cli/event-input';
+import { judgeContext, type Judged } from '../../cli/replay-judge';
+import { MIN_FILES_FOR_THREADS, judgedFiles, threadsFor } from '../../cli/replay-pool';
+import { FIXTURES, fixture, jsonLines, policy, runCli } from '../helpers';
 
 /**
  * A trail directory replayed in worker threads, and files read whole (one gunzip, one
@@ -99,6 +104,30 @@ describe('rampart replay of many files', () => {
     },
   );
 
+  it.each([
+    // a slow consumer lets the workers run ahead; a fast one finds files no worker has begun
+    ['the workers alone', { threads: 2, mainJudges: false, slowConsumer: true }],
+    ['one worker and the main thread, the worker ahead', { threads: 1, mainJudges: true, slowConsumer: true }],
+    ['one worker and the main thread, the main thread ahead', { threads: 1, mainJudges: true, slowConsumer: false }],
+  ])('gives the judged items of the inline read, in input order, by %s', async (_, { threads, mainJudges, slowConsumer }) => {
+    const { files } = await expandPaths([trail()]);
+    const ctx = judgeContext(policy(), new EventRouter(DETECTORS));
+    const all = async (n: number, options: { mainJudges: boolean }) => {
+      const out: Judged[] = [];
+      for await (const batch of judgedFiles(files, ctx, Readable.from([]), n, options)) {
+        out.push(...batch);
+        if (slowConsumer && n > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return out;
+    };
+
+    const inline = await all(0, { mainJudges: true });
+    const pooled = await all(threads, { mainJudges });
+
+    expect(pooled).toEqual(inline);
+    expect(inline.filter((j) => 'verdict' in j).length).toBeGreaterThan(10);
+  });
+
   it('reads a file whole with the lines of the streamed read (stdin)', async () => {
     const dir = trail();
     for (const name of Object.keys(inputs())) {
@@ -117,6 +146,7 @@ describe('rampart replay of many files', () => {
     expect(threadsFor(['-', ...many.slice(1)], {})).toBe(0);
     expect(threadsFor(many, { RAMPART_REPLAY_THREADS: '0' })).toBe(0);
     expect(threadsFor(['one.json'], { RAMPART_REPLAY_THREADS: '3' })).toBe(3);
-    expect(threadsFor(many, {})).toBe(availableParallelism() > 1 ? Math.min(availableParallelism(), 8) : 0);
+    // the main thread judges files too: one worker fewer than cores
+    expect(threadsFor(many, {})).toBe(availableParallelism() > 1 ? Math.min(availableParallelism() - 1, 7) : 0);
   });
 });
