@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { messageOf } from '../core/errors';
 import type { Policy } from '../core/policy';
 import { readInput, readWhole } from './event-input';
@@ -58,23 +58,26 @@ export function threadsFor(files: readonly string[], env: NodeJS.ProcessEnv = pr
   return cores > 1 && readable >= MIN_FILES_FOR_THREADS ? Math.min(cores - 1, 7) : 0;
 }
 
-/**
- * The judged items of `files`, file by file in order: in `threads` workers and this thread, or
- * inline when 0. `mainJudges: false`: this thread waits for the workers (tests of the workers' path).
- */
+/** How the pool runs (tests): `mainJudges: false`, this thread waits for the workers; `resourceLimits` of each worker. */
+export interface PoolOptions {
+  mainJudges?: boolean;
+  resourceLimits?: ResourceLimits;
+}
+
+/** The judged items of `files`, file by file in order: in `threads` workers and this thread, or inline when 0. */
 export async function* judgedFiles(
   files: readonly string[],
   ctx: JudgeContext,
   stdin: Readable,
   threads: number,
-  { mainJudges = true }: { mainJudges?: boolean } = {},
+  { mainJudges = true, resourceLimits }: PoolOptions = {},
 ): AsyncIterable<Judged[]> {
   if (threads === 0) {
     for (const file of files) yield* judgedInline(file, ctx, stdin, readWhole(file));
     return;
   }
   const claims = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * files.length));
-  const pool = new ReplayPool(threads, { policy: ctx.policy, claims: claims.buffer as SharedArrayBuffer });
+  const pool = new ReplayPool(threads, { policy: ctx.policy, claims: claims.buffer as SharedArrayBuffer }, resourceLimits);
   try {
     const results = new Map<number, Channel>();
     let next = 0;
@@ -125,10 +128,10 @@ class Channel implements AsyncIterable<Judged[]> {
 class ReplayPool {
   private readonly workers: Array<{ worker: Worker; alive: boolean; pending: Map<number, { file: string; channel: Channel }> }> = [];
 
-  constructor(threads: number, start: WorkerStart) {
+  constructor(threads: number, start: WorkerStart, resourceLimits?: ResourceLimits) {
     for (let i = 0; i < threads; i++) {
       const pending = new Map<number, { file: string; channel: Channel }>();
-      const worker = startWorker(start);
+      const worker = startWorker(start, resourceLimits);
       const entry = { worker, alive: true, pending };
       worker.on('message', (m: FromWorker) => {
         const job = pending.get(m.id)!;
@@ -178,8 +181,8 @@ class ReplayPool {
  * The worker runs `replay-worker`: in the bundle (dist/, what `npx rampart` runs) its own entry
  * point beside this chunk; from the TypeScript sources (tests, tsx), through tsx's require hook.
  */
-function startWorker(workerData: WorkerStart): Worker {
-  if (__filename.endsWith('.mjs')) return new Worker(join(__dirname, 'replay-worker.mjs'), { workerData });
+function startWorker(workerData: WorkerStart, resourceLimits?: ResourceLimits): Worker {
+  if (__filename.endsWith('.mjs')) return new Worker(join(__dirname, 'replay-worker.mjs'), { workerData, resourceLimits });
   const [hook, source] = [require.resolve('tsx/cjs'), join(__dirname, 'replay-worker.ts')];
-  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(source)});`, { eval: true, workerData });
+  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(source)});`, { eval: true, workerData, resourceLimits });
 }

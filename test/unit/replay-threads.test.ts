@@ -8,7 +8,7 @@ import { DETECTORS } from '../../controls';
 import { EventRouter } from '../../detectors/router';
 import { expandPaths } from '../../cli/event-input';
 import { judgeContext, type Judged } from '../../cli/replay-judge';
-import { MIN_FILES_FOR_THREADS, judgedFiles, threadsFor } from '../../cli/replay-pool';
+import { MIN_FILES_FOR_THREADS, judgedFiles, threadsFor, type PoolOptions } from '../../cli/replay-pool';
 import { FIXTURES, fixture, jsonLines, policy, runCli } from '../helpers';
 
 /**
@@ -126,6 +126,29 @@ describe('rampart replay of many files', () => {
 
     expect(pooled).toEqual(inline);
     expect(inline.filter((j) => 'verdict' in j).length).toBeGreaterThan(10);
+  });
+
+  it('loses no file to a worker that dies: the main thread judges those it had not begun, the others say so', async () => {
+    const { files } = await expandPaths([trail()]);
+    const ctx = judgeContext(policy(), new EventRouter(DETECTORS));
+    const all = async (n: number, options: PoolOptions) => {
+      const out: Judged[] = [];
+      for await (const batch of judgedFiles(files, ctx, Readable.from([]), n, options)) out.push(...batch);
+      return out;
+    };
+    // a worker given 1 MB of heap runs out of memory while it starts, before it begins any file
+    const dying: PoolOptions = { resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } };
+
+    const inline = await all(0, {});
+    const mainJudging = await all(1, dying);
+    const waiting = await all(1, { ...dying, mainJudges: false });
+
+    expect(mainJudging).toEqual(inline);
+    // waiting for the worker, the files handed to it come back as one error line each; the rest are judged here
+    const failed = waiting.filter((j) => 'error' in j && j.error.startsWith('the replay worker failed'));
+    expect(failed.length).toBeGreaterThan(0);
+    expect(new Set(failed.map((j) => j.file)).size).toBe(failed.length);
+    expect(waiting.filter((j) => !failed.includes(j))).toEqual(inline.filter((j) => !failed.some((f) => f.file === j.file)));
   });
 
   it('reads a file whole with the lines of the streamed read (stdin)', async () => {
