@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mixEvents, mixRecords } from './fixtures';
 import { workflowLatency } from './workflow';
-import { lambdaFigures } from './lambdas';
+import { describeLambdaFigures, lambdaFigures } from './lambdas';
 import { withFloor } from './paired';
 import { describeLoopbackSweep, loopbackSweepFigure, sweepFigure } from './sweep';
 import { describeOrgSweep, orgSweepFigure } from './org-sweep';
@@ -143,19 +143,7 @@ async function main(): Promise<void> {
     console.log(`${describeLoopbackSweep(loopbackSweepFigure())} (target ≥ 90 % of the latency limit)`);
   }
   if (run('org')) for (const line of describeOrgSweep(orgSweepFigure())) console.log(line);
-  if (run('lambdas')) {
-    const { sizes, coldStarts } = await lambdaFigures();
-    for (const f of sizes)
-      console.log(
-        `bundle ${f.function}: ${f.kb.toFixed(0)} KB (target ≤ 250 KB)${f.tracerKb > 0 ? `; tracer module beside it, loaded only when tracing is on: ${f.tracerKb.toFixed(0)} KB` : ''}`,
-      );
-    for (const c of coldStarts) {
-      console.log(
-        `S3 detector, tracing ${c.tracing}: cold start (require + first invocation, ${c.calls.length} calls to a local endpoint) ${withFloor(c.cold, 'ms', 0)} (target ≤ 120 ms); ` +
-          `warm p50 ${withFloor(c.warmP50, 'ms', 2)}, p99 ${withFloor(c.warmP99, 'ms', 2)}; floor: the same calls from a bare process loading the same SDK packages`,
-      );
-    }
-  }
+  if (run('lambdas')) for (const line of describeLambdaFigures(await lambdaFigures())) console.log(line);
 }
 
 void main();
