@@ -86,11 +86,12 @@ function withPolicy(environment: Record<string, string>, policy: PolicySlice | u
  * The Powertools Tracer and the X-Ray SDK under it are loaded only when tracing is on
  * (handlers/telemetry.ts `traced`): left out of the function's bundle, they sit beside it as a
  * module of their own, bundled here, where `require` finds the package (`node_modules/` next
- * to `index.js`).
+ * to `index.js`). `semver`, which the X-Ray SDK loads only for its AWS SDK v2 patcher, is
+ * replaced by the one check it makes (`tracer-semver.ts`).
  */
 const TRACER_PACKAGE = '@aws-lambda-powertools/tracer';
 
-function tracerBundleCommand(outputDir: string): string {
+export function tracerBundleCommand(outputDir: string): string {
   const esbuild = join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild');
   const entry = join(PROJECT_ROOT, 'node_modules', TRACER_PACKAGE, 'lib', 'cjs', 'index.js');
   const outfile = join(outputDir, 'node_modules', TRACER_PACKAGE, 'index.js');
@@ -102,6 +103,7 @@ function tracerBundleCommand(outputDir: string): string {
     '--target=node22',
     '--minify',
     "--external:'@aws-sdk/*'",
+    `--alias:semver=${join(__dirname, 'tracer-semver.ts')}`,
     `--outfile=${outfile}`,
     '--log-level=warning',
   ]
