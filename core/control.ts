@@ -212,6 +212,19 @@ export function permissionOf(
 /** A zod schema (zod/mini keeps the Lambda bundles small) of one control's slice of the policy. */
 export type PolicySchema<P = unknown> = $ZodType<P>;
 
+/**
+ * A schema built on its first use, then kept: how the controls declare their policy schemas.
+ * Every Lambda bundle carries every control and none validates the policy again (the synth
+ * did), so schemas built at load were zod objects (and garbage collections) paid at each cold
+ * start for nothing; the synth, the CLI and the tests build them when they first read them.
+ *
+ * @example export const tlsOnlyPolicySchema = lazySchema(() => z.strictObject({ risk: riskSchema('low') }));
+ */
+export function lazySchema<S>(build: () => S): () => S {
+  let schema: S | undefined;
+  return () => (schema ??= build());
+}
+
 /** One control: its detector and remediator halves, bound once (the registry holds these). */
 export interface Control<D extends AnyDetector = AnyDetector, R extends AnyRemediator = AnyRemediator> {
   id: D['id'];
@@ -236,14 +249,19 @@ export function defineControl<D extends AnyDetector, R extends AnyRemediator & {
   if (detector.id !== remediator.id)
     throw new TypeError(`detector ${detector.id} and remediator ${remediator.id} are halves of different controls`);
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(detector.id)) throw new TypeError(`control id ${detector.id} is not kebab-case`);
-  if (!detector.policySchema) throw new TypeError(`control ${detector.id} declares no policySchema`);
+  // `in`, not a read: reading builds the schema (`lazySchema`), which a Lambda never needs
+  if (!('policySchema' in detector)) throw new TypeError(`control ${detector.id} declares no policySchema`);
   if (!detector.resources || detector.resources.length === 0) throw new TypeError(`control ${detector.id} declares no resource kinds`);
   return {
     id: detector.id,
     title: detector.title,
     severity: detector.severity,
     defaultRisk: remediator.defaultRisk ?? 'high',
-    policySchema: detector.policySchema as NonNullable<D['policySchema']>,
+    get policySchema() {
+      const schema = detector.policySchema;
+      if (!schema) throw new TypeError(`control ${detector.id} declares no policySchema`);
+      return schema as NonNullable<D['policySchema']>;
+    },
     resources: detector.resources,
     ...(detector.policyRegions ? { policyRegions: (policy: never) => detector.policyRegions!(policy) } : {}),
     detector,

@@ -1,7 +1,7 @@
 import type { Method, Resource } from '@aws-sdk/client-api-gateway';
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { lazyModule } from '../core/sdk';
@@ -15,16 +15,19 @@ import { configObservation } from './config-events';
 export const apiGateway = lazyModule(() => require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway'));
 
 /** The control's slice of the policy (`controls.apigateway-authorization`). */
-export const authorizationPolicySchema = z.strictObject({
-  /** Methods that may stay open (`authorizationType` `NONE`): CORS preflight by default. */
-  allowUnauthenticated: z._default(z.array(methodPatternSchema), ['OPTIONS *']),
-  /** Methods that must require an API key (`apiKeyRequired`); none by default. */
-  apiKeyRequired: z._default(z.array(methodPatternSchema), []),
-  // a method that starts asking for credentials rejects the clients that have none, and its
-  // deployment ships every other undeployed change: a human always approves
-  risk: z._default(z.literal('high', { message: 'apigateway-authorization fixes always need an approval: risk is high' }), 'high'),
+export const authorizationPolicySchema = lazySchema(() => {
+  return z.strictObject({
+    /** Methods that may stay open (`authorizationType` `NONE`): CORS preflight by default. */
+    allowUnauthenticated: z._default(z.array(methodPatternSchema()), ['OPTIONS *']),
+    /** Methods that must require an API key (`apiKeyRequired`); none by default. */
+    apiKeyRequired: z._default(z.array(methodPatternSchema()), []),
+    // a method that starts asking for credentials rejects the clients that have none, and its
+    // deployment ships every other undeployed change: a human always approves
+    risk: z._default(z.literal('high', { message: 'apigateway-authorization fixes always need an approval: risk is high' }), 'high'),
+  });
 });
-export type AuthorizationPolicy = z.infer<typeof authorizationPolicySchema>;
+
+export type AuthorizationPolicy = z.infer<ReturnType<typeof authorizationPolicySchema>>;
 
 /** What the control judges of one method; a field an event does not reveal is absent. */
 export interface MethodAuthorization {
@@ -209,7 +212,9 @@ export const apigatewayAuthorization: Detector<AuthorizationState, Authorization
   title: 'Every REST API method has authorization (unless the policy allows it open) and an API key where the policy asks',
   severity: 'high',
   resources: [restApi],
-  policySchema: authorizationPolicySchema,
+  get policySchema() {
+    return authorizationPolicySchema();
+  },
   triggers: {
     cloudTrail: [
       {

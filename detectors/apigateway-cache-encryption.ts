@@ -1,7 +1,7 @@
 import type { Stage } from '@aws-sdk/client-api-gateway';
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { requestBody } from './apigateway-records';
@@ -23,11 +23,14 @@ import { listRestStages } from './apigateway-waf';
 import { riskSchema } from './policy-fields';
 
 /** The control's slice of the policy (`controls.apigateway-cache-encryption`): nothing to choose but the risk. */
-export const cacheEncryptionPolicySchema = z.strictObject({
-  // encrypting the cache changes no response
-  risk: riskSchema('low'),
+export const cacheEncryptionPolicySchema = lazySchema(() => {
+  return z.strictObject({
+    // encrypting the cache changes no response
+    risk: riskSchema('low'),
+  });
 });
-export type CacheEncryptionPolicy = z.infer<typeof cacheEncryptionPolicySchema>;
+
+export type CacheEncryptionPolicy = z.infer<ReturnType<typeof cacheEncryptionPolicySchema>>;
 
 /** One method setting's caching, as far as it is known. */
 export interface MethodCaching {
@@ -141,7 +144,9 @@ export const apigatewayCacheEncryption: Detector<CacheEncryptionState, CacheEncr
   severity: 'medium',
   securityHubControls: ['APIGateway.5'],
   resources: [restApiStage],
-  policySchema: cacheEncryptionPolicySchema,
+  get policySchema() {
+    return cacheEncryptionPolicySchema();
+  },
   triggers: { cloudTrail: [STAGE_TRIGGER], configResourceTypes: ['AWS::ApiGateway::Stage'] },
 
   resourcesFrom: stagesOfEvent,

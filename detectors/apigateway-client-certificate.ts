@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { restApiStage } from './apigateway-resources';
@@ -22,17 +22,20 @@ import { riskSchema } from './policy-fields';
 const DAY_MS = 86_400_000;
 
 /** The control's slice of the policy (`controls.apigateway-client-certificate`). */
-export const clientCertificatePolicySchema = z.strictObject({
-  /** Stages that must present a client certificate to their backend: `<restApiId>/<stage>`, `<restApiId>`, or `*`. */
-  stages: z._default(z.array(z.union([z.literal('*'), stageKeySchema])), []),
-  /** The certificate to attach to a stage (or API) that lost its own and has no last known good one. */
-  certificates: z._default(z.record(stageKeySchema, z.string().check(z.minLength(1))), {}),
-  /** A certificate that expires within this many days is a finding (any stage that presents one). */
-  renewBeforeDays: z._default(z.int().check(z.positive()), 30),
-  // restoring a certificate changes what the backend sees: a human approves by default
-  risk: riskSchema('high'),
+export const clientCertificatePolicySchema = lazySchema(() => {
+  return z.strictObject({
+    /** Stages that must present a client certificate to their backend: `<restApiId>/<stage>`, `<restApiId>`, or `*`. */
+    stages: z._default(z.array(z.union([z.literal('*'), stageKeySchema()])), []),
+    /** The certificate to attach to a stage (or API) that lost its own and has no last known good one. */
+    certificates: z._default(z.record(stageKeySchema(), z.string().check(z.minLength(1))), {}),
+    /** A certificate that expires within this many days is a finding (any stage that presents one). */
+    renewBeforeDays: z._default(z.int().check(z.positive()), 30),
+    // restoring a certificate changes what the backend sees: a human approves by default
+    risk: riskSchema('high'),
+  });
 });
-export type ClientCertificatePolicy = z.infer<typeof clientCertificatePolicySchema>;
+
+export type ClientCertificatePolicy = z.infer<ReturnType<typeof clientCertificatePolicySchema>>;
 
 /** A stage's backend client certificate; a member an event does not reveal is absent. */
 export interface ClientCertificateState {
@@ -134,7 +137,9 @@ export function clientCertificateDetector(
     // APIGateway.2: stages use SSL certificates for backend authentication
     securityHubControls: ['APIGateway.2'],
     resources: [restApiStage],
-    policySchema: clientCertificatePolicySchema,
+    get policySchema() {
+      return clientCertificatePolicySchema();
+    },
     // GenerateClientCertificate and DeleteClientCertificate name no stage: the detector reads
     // each stage's certificate (a deleted one reads as gone), and the sweep judges expiry,
     // which comes with time, not with an event

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { defineKind } from '../core/resources';
@@ -48,20 +48,22 @@ export function minimumTlsOf(securityPolicy: string): number | undefined {
   return undefined;
 }
 
-const restApiId = z.string().check(z.regex(/^[A-Za-z0-9]+$/, { message: 'expected a REST API id' }));
-
 /** The control's slice of the policy (`controls.apigateway-domain-tls`). */
-export const domainTlsPolicySchema = z.strictObject({
-  /** The weakest security policy a custom domain may have: its TLS floor is compared. */
-  minimumSecurityPolicy: z._default(z.enum(SECURITY_POLICIES), 'TLS_1_2'),
-  /** Domain names that must keep mutual TLS (a truststore); `*` for every domain. */
-  mutualTls: z._default(z.array(z.string().check(z.minLength(1))), []),
-  /** REST APIs served only through a custom domain: their default `execute-api` endpoint must be disabled. */
-  disableExecuteApiEndpoint: z._default(z.array(restApiId), []),
-  // a stricter TLS policy can cut off old clients: a human approves by default
-  risk: riskSchema('high'),
+export const domainTlsPolicySchema = lazySchema(() => {
+  const restApiId = z.string().check(z.regex(/^[A-Za-z0-9]+$/, { message: 'expected a REST API id' }));
+  return z.strictObject({
+    /** The weakest security policy a custom domain may have: its TLS floor is compared. */
+    minimumSecurityPolicy: z._default(z.enum(SECURITY_POLICIES), 'TLS_1_2'),
+    /** Domain names that must keep mutual TLS (a truststore); `*` for every domain. */
+    mutualTls: z._default(z.array(z.string().check(z.minLength(1))), []),
+    /** REST APIs served only through a custom domain: their default `execute-api` endpoint must be disabled. */
+    disableExecuteApiEndpoint: z._default(z.array(restApiId), []),
+    // a stricter TLS policy can cut off old clients: a human approves by default
+    risk: riskSchema('high'),
+  });
 });
-export type DomainTlsPolicy = z.infer<typeof domainTlsPolicySchema>;
+
+export type DomainTlsPolicy = z.infer<ReturnType<typeof domainTlsPolicySchema>>;
 
 export interface DomainNameRef extends ResourceRef {
   type: 'AWS::ApiGateway::DomainName';
@@ -251,7 +253,9 @@ export const apigatewayDomainTls: Detector<DomainTlsState, DomainTlsPolicy, 'api
   title: 'API Gateway custom domains require modern TLS and keep mutual TLS; APIs served only by a domain have no execute-api endpoint',
   severity: 'high',
   resources: [customDomainName, restApi],
-  policySchema: domainTlsPolicySchema,
+  get policySchema() {
+    return domainTlsPolicySchema();
+  },
   triggers: {
     cloudTrail: [
       {

@@ -1,7 +1,7 @@
 import type { Stage } from '@aws-sdk/client-api-gateway';
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { requestBody } from './apigateway-records';
@@ -45,37 +45,39 @@ export const DEFAULT_ACCESS_LOG_FORMAT = JSON.stringify({
 });
 
 // access logs go to a CloudWatch Logs group or a Firehose stream named amazon-apigateway-*
-const destinationArn = z.string().check(
-  z.regex(/^arn:aws[a-z-]*:(logs:[a-z0-9-]+:\d{12}:log-group:[^:]+|firehose:[a-z0-9-]+:\d{12}:deliverystream\/amazon-apigateway-.+)$/, {
-    message: 'expected a CloudWatch Logs log group ARN or a Firehose stream ARN (amazon-apigateway-*)',
-  }),
-);
-
-const stageSettings = {
-  /** Access logging required (a destination and a format). */
-  accessLogging: z.optional(z.boolean()),
-  /** The lowest execution logging level (`*\/*` `loggingLevel`) accepted. */
-  executionLogging: z.optional(z.enum(['ERROR', 'INFO'])),
-  /** Full request/response logging (`dataTraceEnabled`) is allowed. */
-  allowDataTrace: z.optional(z.boolean()),
-  /** X-Ray tracing (`tracingEnabled`) required. */
-  tracing: z.optional(z.boolean()),
-};
-
 /** The control's slice of the policy (`controls.apigateway-logging`). */
-export const loggingPolicySchema = z.strictObject({
-  accessLogging: z._default(z.boolean(), true),
-  /** Where access logs go when the stage has no last known good destination; unset: such a stage is reported, not fixed. */
-  accessLogDestinationArn: z.optional(destinationArn),
-  accessLogFormat: z._default(z.string().check(z.minLength(1)), DEFAULT_ACCESS_LOG_FORMAT),
-  executionLogging: z._default(z.enum(['ERROR', 'INFO']), 'ERROR'),
-  allowDataTrace: z._default(z.boolean(), false),
-  tracing: z._default(z.boolean(), false),
-  /** Per stage (`<restApiId>/<stage>`) or per API (`<restApiId>`) exceptions to the settings above. */
-  stages: z._default(z.record(stageKeySchema, z.strictObject(stageSettings)), {}),
-  risk: riskSchema('low'),
+export const loggingPolicySchema = lazySchema(() => {
+  const destinationArn = z.string().check(
+    z.regex(/^arn:aws[a-z-]*:(logs:[a-z0-9-]+:\d{12}:log-group:[^:]+|firehose:[a-z0-9-]+:\d{12}:deliverystream\/amazon-apigateway-.+)$/, {
+      message: 'expected a CloudWatch Logs log group ARN or a Firehose stream ARN (amazon-apigateway-*)',
+    }),
+  );
+
+  const stageSettings = {
+    /** Access logging required (a destination and a format). */
+    accessLogging: z.optional(z.boolean()),
+    /** The lowest execution logging level (`*\/*` `loggingLevel`) accepted. */
+    executionLogging: z.optional(z.enum(['ERROR', 'INFO'])),
+    /** Full request/response logging (`dataTraceEnabled`) is allowed. */
+    allowDataTrace: z.optional(z.boolean()),
+    /** X-Ray tracing (`tracingEnabled`) required. */
+    tracing: z.optional(z.boolean()),
+  };
+  return z.strictObject({
+    accessLogging: z._default(z.boolean(), true),
+    /** Where access logs go when the stage has no last known good destination; unset: such a stage is reported, not fixed. */
+    accessLogDestinationArn: z.optional(destinationArn),
+    accessLogFormat: z._default(z.string().check(z.minLength(1)), DEFAULT_ACCESS_LOG_FORMAT),
+    executionLogging: z._default(z.enum(['ERROR', 'INFO']), 'ERROR'),
+    allowDataTrace: z._default(z.boolean(), false),
+    tracing: z._default(z.boolean(), false),
+    /** Per stage (`<restApiId>/<stage>`) or per API (`<restApiId>`) exceptions to the settings above. */
+    stages: z._default(z.record(stageKeySchema(), z.strictObject(stageSettings)), {}),
+    risk: riskSchema('low'),
+  });
 });
-export type LoggingPolicy = z.infer<typeof loggingPolicySchema>;
+
+export type LoggingPolicy = z.infer<ReturnType<typeof loggingPolicySchema>>;
 
 /** What a stage's settings must be: the policy's, with the stage's (or its API's) exceptions. */
 export function loggingRequirements(policy: LoggingPolicy, ref: ResourceRef) {
@@ -244,7 +246,9 @@ export const apigatewayLogging: Detector<StageLoggingState, LoggingPolicy, 'apig
   // APIGateway.1: execution logging; APIGateway.3: X-Ray tracing
   securityHubControls: ['APIGateway.1', 'APIGateway.3'],
   resources: [restApiStage],
-  policySchema: loggingPolicySchema,
+  get policySchema() {
+    return loggingPolicySchema();
+  },
   triggers: { cloudTrail: [STAGE_TRIGGER], configResourceTypes: ['AWS::ApiGateway::Stage'] },
 
   resourcesFrom: stagesOfEvent,

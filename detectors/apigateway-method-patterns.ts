@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../core/control';
 
 /**
  * Method patterns of the policy, `<HTTP method> <resource path>`: `OPTIONS *` (CORS preflight
@@ -8,11 +9,13 @@ import * as z from 'zod/mini';
 
 const PATTERN = /^(\*|[A-Za-z]+) (\S+)$/;
 
-export const methodPatternSchema = z
-  .string()
-  .check(
-    z.regex(PATTERN, { message: 'expected "<HTTP method or *> <resource path, * for any characters>", e.g. "OPTIONS *" or "GET /health"' }),
-  );
+export const methodPatternSchema = lazySchema(() =>
+  z.string().check(
+    z.regex(PATTERN, {
+      message: 'expected "<HTTP method or *> <resource path, * for any characters>", e.g. "OPTIONS *" or "GET /health"',
+    }),
+  ),
+);
 
 /** How a pattern matches a method whose path may be unknown (an UpdateMethod record names only the resource id). */
 export type PatternMatch = 'yes' | 'no' | 'maybe';

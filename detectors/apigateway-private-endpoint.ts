@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { CloudTrailRecord } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { apiGateway, listRestApis } from './apigateway-authorization';
@@ -12,33 +12,35 @@ import { configObservation } from './config-events';
 import { asObject } from './json';
 import { riskSchema } from './policy-fields';
 
-const restApiId = z.string().check(z.regex(/^[A-Za-z0-9]+$/, { message: 'expected a REST API id' }));
-const vpcEndpointId = z.string().check(z.regex(/^vpce-[0-9a-f]+$/, { message: 'expected a VPC endpoint id (vpce-...)' }));
-const vpcId = z.string().check(z.regex(/^vpc-[0-9a-f]+$/, { message: 'expected a VPC id (vpc-...)' }));
-
-/** What one private API may be called from: at least one VPC endpoint or VPC. */
-const privateApiSchema = z
-  .strictObject({
-    /** VPC endpoints the API stays associated with and its resource policy may allow (`aws:SourceVpce`). */
-    vpcEndpointIds: z._default(z.array(vpcEndpointId), []),
-    /** VPCs its resource policy may allow (`aws:SourceVpc`). */
-    vpcs: z._default(z.array(vpcId), []),
-  })
-  .check(
-    z.refine((a) => a.vpcEndpointIds.length + a.vpcs.length > 0, {
-      message: 'a private API needs at least one allowed VPC endpoint (vpcEndpointIds) or VPC (vpcs)',
-    }),
-  );
-
 /** The control's slice of the policy (`controls.apigateway-private-endpoint`). */
-export const privateEndpointPolicySchema = z.strictObject({
-  /** The REST APIs that must stay private, by id: what each may be called from. APIs not named are not judged. */
-  apis: z._default(z.record(restApiId, privateApiSchema), {}),
-  // a resource policy or endpoint change decides who can call the API, and its deployment
-  // ships every other undeployed change: a human approves by default
-  risk: riskSchema('high'),
+export const privateEndpointPolicySchema = lazySchema(() => {
+  const restApiId = z.string().check(z.regex(/^[A-Za-z0-9]+$/, { message: 'expected a REST API id' }));
+  const vpcEndpointId = z.string().check(z.regex(/^vpce-[0-9a-f]+$/, { message: 'expected a VPC endpoint id (vpce-...)' }));
+  const vpcId = z.string().check(z.regex(/^vpc-[0-9a-f]+$/, { message: 'expected a VPC id (vpc-...)' }));
+
+  /** What one private API may be called from: at least one VPC endpoint or VPC. */
+  const privateApiSchema = z
+    .strictObject({
+      /** VPC endpoints the API stays associated with and its resource policy may allow (`aws:SourceVpce`). */
+      vpcEndpointIds: z._default(z.array(vpcEndpointId), []),
+      /** VPCs its resource policy may allow (`aws:SourceVpc`). */
+      vpcs: z._default(z.array(vpcId), []),
+    })
+    .check(
+      z.refine((a) => a.vpcEndpointIds.length + a.vpcs.length > 0, {
+        message: 'a private API needs at least one allowed VPC endpoint (vpcEndpointIds) or VPC (vpcs)',
+      }),
+    );
+  return z.strictObject({
+    /** The REST APIs that must stay private, by id: what each may be called from. APIs not named are not judged. */
+    apis: z._default(z.record(restApiId, privateApiSchema), {}),
+    // a resource policy or endpoint change decides who can call the API, and its deployment
+    // ships every other undeployed change: a human approves by default
+    risk: riskSchema('high'),
+  });
 });
-export type PrivateEndpointPolicy = z.infer<typeof privateEndpointPolicySchema>;
+
+export type PrivateEndpointPolicy = z.infer<ReturnType<typeof privateEndpointPolicySchema>>;
 
 /** What the control judges of a REST API; a field an event does not reveal is absent. */
 export interface PrivateEndpointState {
@@ -191,7 +193,9 @@ export const apigatewayPrivateEndpoint: Detector<PrivateEndpointState, PrivateEn
     'REST APIs the policy marks private stay PRIVATE, on their VPC endpoints, with a resource policy allowing only those endpoints or VPCs',
   severity: 'high',
   resources: [restApi],
-  policySchema: privateEndpointPolicySchema,
+  get policySchema() {
+    return privateEndpointPolicySchema();
+  },
   triggers: {
     cloudTrail: [
       {

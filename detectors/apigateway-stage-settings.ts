@@ -1,7 +1,7 @@
 import type { MethodSetting, Stage } from '@aws-sdk/client-api-gateway';
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Observation } from '../core/control';
+import { lazySchema, type Observation } from '../core/control';
 import type { CloudTrailRecord, RampartEvent } from '../core/events';
 import type { ResourceRef } from '../core/finding';
 import { isRestApiRecord, patchOperationsOf, stageFromRecord, type PatchOperation } from './apigateway-records';
@@ -152,9 +152,9 @@ export const LIST_STAGES_PERMISSION = {
 } as const;
 
 /** A policy key naming stages: `<restApiId>/<stageName>` or `<restApiId>` (every stage of the API). */
-export const stageKeySchema = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9]+(\/[^/]+)?$/, { message: 'expected "<restApiId>" or "<restApiId>/<stageName>"' }));
+export const stageKeySchema = lazySchema(() =>
+  z.string().check(z.regex(/^[A-Za-z0-9]+(\/[^/]+)?$/, { message: 'expected "<restApiId>" or "<restApiId>/<stageName>"' })),
+);
 
 /** The value the policy gives a stage: its own key first, then its API's; `undefined` when it names neither. */
 export function forStage<V>(map: Readonly<Record<string, V>>, ref: ResourceRef): V | undefined {

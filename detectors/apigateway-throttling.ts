@@ -2,7 +2,7 @@ import type { MethodSetting, ThrottleSettings } from '@aws-sdk/client-api-gatewa
 import * as z from 'zod/mini';
 import { lazyModule } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { restApiStage, usagePlan, usagePlanRef } from './apigateway-resources';
@@ -23,31 +23,33 @@ import { riskSchema } from './policy-fields';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const apiGateway = lazyModule(() => require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway'));
 
-const limit = z.number().check(z.nonnegative());
-const count = z.int().check(z.nonnegative());
-
 /** The control's slice of the policy (`controls.apigateway-throttling`). */
-export const throttlingPolicySchema = z.strictObject({
-  /** Maximum steady-state requests per second for a stage's default method throttling (`*\/*`). */
-  rateLimit: limit,
-  /** Maximum burst for a stage's default method throttling. */
-  burstLimit: count,
-  /** Maxima for usage plans; each defaults to the stage value. */
-  usagePlans: z._default(
-    z.strictObject({
-      rateLimit: z.optional(limit),
-      burstLimit: z.optional(count),
-      /** Maximum request quota per period; unset = quotas not checked. */
-      quotaLimit: z.optional(z.int().check(z.positive())),
-      /** The period of a quota Rampart adds to a plan that has none. */
-      quotaPeriod: z._default(z.enum(['DAY', 'WEEK', 'MONTH']), 'MONTH'),
-    }),
-    { quotaPeriod: 'MONTH' },
-  ),
-  // tightening limits can reject live traffic: a human approves by default
-  risk: riskSchema('high'),
+export const throttlingPolicySchema = lazySchema(() => {
+  const limit = z.number().check(z.nonnegative());
+  const count = z.int().check(z.nonnegative());
+  return z.strictObject({
+    /** Maximum steady-state requests per second for a stage's default method throttling (`*\/*`). */
+    rateLimit: limit,
+    /** Maximum burst for a stage's default method throttling. */
+    burstLimit: count,
+    /** Maxima for usage plans; each defaults to the stage value. */
+    usagePlans: z._default(
+      z.strictObject({
+        rateLimit: z.optional(limit),
+        burstLimit: z.optional(count),
+        /** Maximum request quota per period; unset = quotas not checked. */
+        quotaLimit: z.optional(z.int().check(z.positive())),
+        /** The period of a quota Rampart adds to a plan that has none. */
+        quotaPeriod: z._default(z.enum(['DAY', 'WEEK', 'MONTH']), 'MONTH'),
+      }),
+      { quotaPeriod: 'MONTH' },
+    ),
+    // tightening limits can reject live traffic: a human approves by default
+    risk: riskSchema('high'),
+  });
 });
-export type ThrottlingPolicy = z.infer<typeof throttlingPolicySchema>;
+
+export type ThrottlingPolicy = z.infer<ReturnType<typeof throttlingPolicySchema>>;
 
 /**
  * A limit as far as it is known: a number; `null` when not set (the next layer up applies:
@@ -244,7 +246,9 @@ export const apigatewayThrottling: Detector<ThrottlingState, ThrottlingPolicy, '
   title: 'REST API stages and usage plans have throttling within the policy maxima',
   severity: 'medium',
   resources: [restApiStage, usagePlan],
-  policySchema: throttlingPolicySchema,
+  get policySchema() {
+    return throttlingPolicySchema();
+  },
   triggers: {
     cloudTrail: [
       {

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { lazyModule } from '../core/sdk';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { stageFromRecord } from './apigateway-records';
@@ -17,27 +17,29 @@ const wafv2 = lazyModule(() => require('@aws-sdk/client-wafv2') as typeof import
 export const apiGatewaySdk = lazyModule(() => require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway'));
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const webAclArn = z.string().check(
-  z.regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[^/]+\/[^/]+$/, {
-    message: 'expected a REGIONAL WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)',
-  }),
-);
-
 /** The control's slice of the policy (`controls.apigateway-waf`). */
-export const wafPolicySchema = z.strictObject({
-  /** The web ACL every REST API stage must carry unless `stages` maps it to another. */
-  defaultWebAclArn: z.optional(webAclArn),
-  /** Per stage (`<restApiId>/<stage>`) or per API (`<restApiId>`) web ACL. */
-  stages: z._default(
-    z.record(
-      z.string().check(z.regex(/^[A-Za-z0-9]+(\/[^/]+)?$/, { message: 'expected "<restApiId>" or "<restApiId>/<stageName>"' })),
-      webAclArn,
+export const wafPolicySchema = lazySchema(() => {
+  const webAclArn = z.string().check(
+    z.regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[^/]+\/[^/]+$/, {
+      message: 'expected a REGIONAL WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)',
+    }),
+  );
+  return z.strictObject({
+    /** The web ACL every REST API stage must carry unless `stages` maps it to another. */
+    defaultWebAclArn: z.optional(webAclArn),
+    /** Per stage (`<restApiId>/<stage>`) or per API (`<restApiId>`) web ACL. */
+    stages: z._default(
+      z.record(
+        z.string().check(z.regex(/^[A-Za-z0-9]+(\/[^/]+)?$/, { message: 'expected "<restApiId>" or "<restApiId>/<stageName>"' })),
+        webAclArn,
+      ),
+      {},
     ),
-    {},
-  ),
-  risk: riskSchema('low'),
+    risk: riskSchema('low'),
+  });
 });
-export type WafPolicy = z.infer<typeof wafPolicySchema>;
+
+export type WafPolicy = z.infer<ReturnType<typeof wafPolicySchema>>;
 
 /** The WAFv2 web ACL attached to a REST API stage (`null`: none). */
 export interface StageWafState {
@@ -102,7 +104,9 @@ export const apigatewayWaf: Detector<StageWafState, WafPolicy, 'apigateway-waf'>
   securityHubControls: ['APIGateway.4'],
   severity: 'high',
   resources: [restApiStage],
-  policySchema: wafPolicySchema,
+  get policySchema() {
+    return wafPolicySchema();
+  },
   // a regional web ACL attaches only to stages of its own region
   policyRegions(policy) {
     const region = (arn: string) => arn.split(':')[3] ?? '';

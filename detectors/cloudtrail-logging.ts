@@ -1,7 +1,7 @@
 import type { AdvancedEventSelector, EventSelector } from '@aws-sdk/client-cloudtrail';
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation, Permission } from '../core/control';
+import { lazySchema, type Detector, type Observation, type Permission } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation } from '../core/finding';
 import { defineKind, type ResourceRef } from '../core/resources';
@@ -16,28 +16,31 @@ import { riskSchema } from './policy-fields';
 export const cloudTrailSdk = lazyModule(() => require('@aws-sdk/client-cloudtrail') as typeof import('@aws-sdk/client-cloudtrail'));
 
 /** The control's slice of the policy (`controls.cloudtrail-logging`). A trail stricter than it is compliant. */
-export const trailPolicySchema = z.strictObject({
-  /** Trails held to the policy: `*`, or trail names or ARNs. */
-  trails: z._default(z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), ['*']),
-  multiRegion: z._default(z.boolean(), true),
-  logFileValidation: z._default(z.boolean(), true),
-  includeGlobalServiceEvents: z._default(z.boolean(), true),
-  /**
-   * The KMS key the log files must be encrypted with: a key ARN or key id. Not an alias: a trail
-   * reports its key by ARN, and an alias could not be compared with it without asking KMS.
-   * Unset: not checked.
-   */
-  kmsKeyId: z.optional(
-    z.string().check(
-      z.minLength(1),
-      z.refine((id) => !isAlias(id), { message: 'give the key ARN or key id, not an alias: a trail reports its KMS key by key ARN' }),
+export const trailPolicySchema = lazySchema(() => {
+  return z.strictObject({
+    /** Trails held to the policy: `*`, or trail names or ARNs. */
+    trails: z._default(z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), ['*']),
+    multiRegion: z._default(z.boolean(), true),
+    logFileValidation: z._default(z.boolean(), true),
+    includeGlobalServiceEvents: z._default(z.boolean(), true),
+    /**
+     * The KMS key the log files must be encrypted with: a key ARN or key id. Not an alias: a trail
+     * reports its key by ARN, and an alias could not be compared with it without asking KMS.
+     * Unset: not checked.
+     */
+    kmsKeyId: z.optional(
+      z.string().check(
+        z.minLength(1),
+        z.refine((id) => !isAlias(id), { message: 'give the key ARN or key id, not an alias: a trail reports its KMS key by key ARN' }),
+      ),
     ),
-  ),
-  /** `All`: read and write management events; `WriteOnly`: write events at least. */
-  managementEvents: z._default(z.enum(['All', 'WriteOnly']), 'All'),
-  risk: riskSchema('low'),
+    /** `All`: read and write management events; `WriteOnly`: write events at least. */
+    managementEvents: z._default(z.enum(['All', 'WriteOnly']), 'All'),
+    risk: riskSchema('low'),
+  });
 });
-export type TrailPolicy = z.infer<typeof trailPolicySchema>;
+
+export type TrailPolicy = z.infer<ReturnType<typeof trailPolicySchema>>;
 
 /** A trail: its ARN names its home region and the account that owns it (an organization trail's is the management account). */
 export interface TrailRef extends ResourceRef {
@@ -365,7 +368,9 @@ export const cloudtrailLogging: Detector<TrailState, TrailPolicy, 'cloudtrail-lo
   // a trail that stops or goes blinds every other control's events too
   severity: 'high',
   resources: [cloudTrailTrail],
-  policySchema: trailPolicySchema,
+  get policySchema() {
+    return trailPolicySchema();
+  },
   triggers: {
     cloudTrail: [{ source: 'aws.cloudtrail', eventSource: 'cloudtrail.amazonaws.com', eventNames: EVENT_NAMES }],
     configResourceTypes: ['AWS::CloudTrail::Trail'],

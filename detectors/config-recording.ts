@@ -1,7 +1,7 @@
 import type { ConfigurationRecorder, RecordingGroup, RecordingMode } from '@aws-sdk/client-config-service';
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { AnyDetector, Detector, Observation, Permission } from '../core/control';
+import { lazySchema, type AnyDetector, type Detector, type Observation, type Permission } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation } from '../core/finding';
 import { defineKind, type ResourceRef } from '../core/resources';
@@ -13,40 +13,43 @@ import { riskSchema } from './policy-fields';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const configSdk = lazyModule(() => require('@aws-sdk/client-config-service') as typeof import('@aws-sdk/client-config-service'));
 
-const resourceType = z
-  .string()
-  .check(z.regex(/^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$/, { message: 'expected a Config resource type such as AWS::S3::Bucket' }));
+export const recordingPolicySchema = lazySchema(() => {
+  const resourceType = z
+    .string()
+    .check(z.regex(/^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$/, { message: 'expected a Config resource type such as AWS::S3::Bucket' }));
 
-/** What re-creating a deleted recorder or delivery channel takes: only the owner knows the role and the bucket. */
-const recreateSchema = z.strictObject({
-  /** The role Config assumes (PutConfigurationRecorder `roleARN`). */
-  roleArn: z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { message: 'expected an IAM role ARN' })),
-  /** The bucket the delivery channel writes to (PutDeliveryChannel `s3BucketName`). */
-  s3BucketName: z.string().check(z.minLength(3), z.maxLength(63)),
-  s3KeyPrefix: z.optional(z.string().check(z.minLength(1))),
-  /** Names of a re-created recorder and channel; Config names both `default` when not told. */
-  recorderName: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'default'),
-  deliveryChannelName: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'default'),
+  /** What re-creating a deleted recorder or delivery channel takes: only the owner knows the role and the bucket. */
+  const recreateSchema = z.strictObject({
+    /** The role Config assumes (PutConfigurationRecorder `roleARN`). */
+    roleArn: z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { message: 'expected an IAM role ARN' })),
+    /** The bucket the delivery channel writes to (PutDeliveryChannel `s3BucketName`). */
+    s3BucketName: z.string().check(z.minLength(3), z.maxLength(63)),
+    s3KeyPrefix: z.optional(z.string().check(z.minLength(1))),
+    /** Names of a re-created recorder and channel; Config names both `default` when not told. */
+    recorderName: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'default'),
+    deliveryChannelName: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'default'),
+  });
+
+  /** The control's slice of the policy (`controls.config-recording`). */
+  return z.strictObject({
+    /** `true`: the recorder must record all supported resource types (`allSupported`). */
+    allSupported: z._default(z.boolean(), false),
+    /**
+     * Resource types the recorder must record. The Config resource types the enabled controls
+     * trigger on are added when the policy is read (`completePolicy`): their Config events stop
+     * when those types are not recorded.
+     */
+    resourceTypes: z._default(z.array(resourceType), []),
+    /** A delivery channel must exist (without one, a recorder cannot record). */
+    deliveryChannel: z._default(z.boolean(), true),
+    /** Unset: a deleted recorder or channel is reported, not re-created. */
+    recreate: z.optional(recreateSchema),
+    /** StartConfigurationRecorder; restoring the recording group and re-creating are always high. */
+    risk: riskSchema('low'),
+  });
 });
 
-/** The control's slice of the policy (`controls.config-recording`). */
-export const recordingPolicySchema = z.strictObject({
-  /** `true`: the recorder must record all supported resource types (`allSupported`). */
-  allSupported: z._default(z.boolean(), false),
-  /**
-   * Resource types the recorder must record. The Config resource types the enabled controls
-   * trigger on are added when the policy is read (`completePolicy`): their Config events stop
-   * when those types are not recorded.
-   */
-  resourceTypes: z._default(z.array(resourceType), []),
-  /** A delivery channel must exist (without one, a recorder cannot record). */
-  deliveryChannel: z._default(z.boolean(), true),
-  /** Unset: a deleted recorder or channel is reported, not re-created. */
-  recreate: z.optional(recreateSchema),
-  /** StartConfigurationRecorder; restoring the recording group and re-creating are always high. */
-  risk: riskSchema('low'),
-});
-export type RecordingPolicy = z.infer<typeof recordingPolicySchema>;
+export type RecordingPolicy = z.infer<ReturnType<typeof recordingPolicySchema>>;
 
 /**
  * The customer managed configuration recorder of an account and region. AWS allows one per
@@ -293,7 +296,9 @@ export const configRecording: Detector<RecordingState, RecordingPolicy, 'config-
   // a stopped recorder silences the Config triggers of every other control
   severity: 'high',
   resources: [configRecorder],
-  policySchema: recordingPolicySchema,
+  get policySchema() {
+    return recordingPolicySchema();
+  },
   triggers: {
     cloudTrail: [{ source: 'aws.config', eventSource: 'config.amazonaws.com', eventNames: EVENT_NAMES }],
     configResourceTypes: [],

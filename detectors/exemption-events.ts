@@ -57,8 +57,7 @@ export function withTagEvents<D extends AnyDetector>(detector: D): D {
     if (same) same.eventNames = [...same.eventNames, ...eventNames.filter((n) => !same.eventNames.includes(n))];
     else cloudTrail.push({ source, eventSource, eventNames });
   }
-  return {
-    ...detector,
+  const wrapped: Pick<D, 'triggers' | 'resourcesFrom' | 'stateFrom'> = {
     triggers: { ...detector.triggers, cloudTrail },
     resourcesFrom(event: RampartEvent) {
       if (!isTaggingEvent(event, kinds)) return detector.resourcesFrom(event);
@@ -71,6 +70,8 @@ export function withTagEvents<D extends AnyDetector>(detector: D): D {
       return detector.stateFrom(event, ref);
     },
   };
+  // the detector's properties copied as they are: a spread would read its `policySchema` getter and build the schema
+  return Object.defineProperties({} as D, { ...Object.getOwnPropertyDescriptors(detector), ...Object.getOwnPropertyDescriptors(wrapped) });
 }
 
 /**

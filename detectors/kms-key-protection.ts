@@ -1,7 +1,7 @@
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation, Permission } from '../core/control';
+import { lazySchema, type Detector, type Observation, type Permission } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation } from '../core/finding';
 import { defineKind, type ResourceRef } from '../core/resources';
@@ -13,21 +13,24 @@ import { isAlias, kmsSdk, policyKeyArn } from './kms-keys';
 import { riskSchema } from './policy-fields';
 
 /** The control's slice of the policy (`controls.kms-key-protection`). */
-export const keyPolicySchema = z.strictObject({
-  /** Customer managed keys held to the policy: `*`, or key ARNs, key ids, alias names or alias ARNs. */
-  keys: z._default(z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), ['*']),
-  /** Automatic rotation must be on (keys that support it: symmetric, KMS key material, not in a custom key store). */
-  rotation: z._default(z.boolean(), true),
-  /** The longest rotation period allowed (90 to 2560 days, EnableKeyRotation's range); unset: any. */
-  rotationPeriodInDays: z.optional(z.number().check(z.int(), z.minimum(90), z.maximum(2560))),
-  /** A key must be enabled (a disabled key is re-enabled only when Rampart last saw it enabled). */
-  enabled: z._default(z.boolean(), true),
-  /** The key policy must not allow `Principal: "*"` without a condition. */
-  noPublicPolicy: z._default(z.boolean(), true),
-  /** CancelKeyDeletion (with its EnableKey) and EnableKeyRotation; EnableKey alone and PutKeyPolicy are always high. */
-  risk: riskSchema('low'),
+export const keyPolicySchema = lazySchema(() => {
+  return z.strictObject({
+    /** Customer managed keys held to the policy: `*`, or key ARNs, key ids, alias names or alias ARNs. */
+    keys: z._default(z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), ['*']),
+    /** Automatic rotation must be on (keys that support it: symmetric, KMS key material, not in a custom key store). */
+    rotation: z._default(z.boolean(), true),
+    /** The longest rotation period allowed (90 to 2560 days, EnableKeyRotation's range); unset: any. */
+    rotationPeriodInDays: z.optional(z.number().check(z.int(), z.minimum(90), z.maximum(2560))),
+    /** A key must be enabled (a disabled key is re-enabled only when Rampart last saw it enabled). */
+    enabled: z._default(z.boolean(), true),
+    /** The key policy must not allow `Principal: "*"` without a condition. */
+    noPublicPolicy: z._default(z.boolean(), true),
+    /** CancelKeyDeletion (with its EnableKey) and EnableKeyRotation; EnableKey alone and PutKeyPolicy are always high. */
+    risk: riskSchema('low'),
+  });
 });
-export type KeyProtectionPolicy = z.infer<typeof keyPolicySchema>;
+
+export type KeyProtectionPolicy = z.infer<ReturnType<typeof keyPolicySchema>>;
 
 /** A KMS key: its ARN names its region and account. */
 export interface KeyRef extends ResourceRef {
@@ -241,7 +244,9 @@ export const kmsKeyProtection: Detector<KeyProtectionState, KeyProtectionPolicy,
   // KMS.4 "AWS KMS key rotation should be enabled", KMS.5 "KMS keys should not be publicly accessible"
   securityHubControls: ['KMS.3', 'KMS.4', 'KMS.5'],
   resources: [kmsKey],
-  policySchema: keyPolicySchema,
+  get policySchema() {
+    return keyPolicySchema();
+  },
   triggers: {
     cloudTrail: [{ source: 'aws.kms', eventSource: 'kms.amazonaws.com', eventNames: EVENT_NAMES }],
     configResourceTypes: ['AWS::KMS::Key'],

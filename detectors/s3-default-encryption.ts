@@ -1,7 +1,7 @@
 import type { ServerSideEncryptionRule } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { awsErrorName } from './aws-errors';
@@ -15,32 +15,35 @@ import { s3Bucket } from './s3-resources';
 export { s3Sdk } from './s3-reads';
 
 /** The control's slice of the policy (`controls.s3-default-encryption`). */
-export const s3EncryptionPolicySchema = z
-  .strictObject({
-    algorithm: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']),
-    /** Key ARN (preferred), key id, alias name or alias ARN. Only with aws:kms / aws:kms:dsse. */
-    kmsKeyId: z.optional(z.string().check(z.minLength(1))),
-    /** S3 Bucket Keys; only meaningful with KMS. Unset = not checked. */
-    bucketKeyEnabled: z.optional(z.boolean()),
-    /**
-     * `true`: the bucket must use exactly `algorithm`. Unset or `false`: a stronger one satisfies
-     * the policy too (AES256 < aws:kms < aws:kms:dsse), so a fix never downgrades a bucket.
-     */
-    exact: z.optional(z.boolean()),
-    risk: riskSchema('low'),
-  })
-  .check(
-    z.superRefine((value, ctx) => {
-      if (value.algorithm === 'AES256' && value.kmsKeyId !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['kmsKeyId'], message: 'kmsKeyId applies only with algorithm aws:kms or aws:kms:dsse' });
-      }
-      // S3 Bucket Keys exist for SSE-KMS only (not for SSE-S3, not for DSSE-KMS)
-      if (value.algorithm !== 'aws:kms' && value.bucketKeyEnabled === true) {
-        ctx.addIssue({ code: 'custom', path: ['bucketKeyEnabled'], message: 'S3 Bucket Keys apply only with algorithm aws:kms' });
-      }
-    }),
-  );
-export type S3EncryptionPolicy = z.infer<typeof s3EncryptionPolicySchema>;
+export const s3EncryptionPolicySchema = lazySchema(() => {
+  return z
+    .strictObject({
+      algorithm: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']),
+      /** Key ARN (preferred), key id, alias name or alias ARN. Only with aws:kms / aws:kms:dsse. */
+      kmsKeyId: z.optional(z.string().check(z.minLength(1))),
+      /** S3 Bucket Keys; only meaningful with KMS. Unset = not checked. */
+      bucketKeyEnabled: z.optional(z.boolean()),
+      /**
+       * `true`: the bucket must use exactly `algorithm`. Unset or `false`: a stronger one satisfies
+       * the policy too (AES256 < aws:kms < aws:kms:dsse), so a fix never downgrades a bucket.
+       */
+      exact: z.optional(z.boolean()),
+      risk: riskSchema('low'),
+    })
+    .check(
+      z.superRefine((value, ctx) => {
+        if (value.algorithm === 'AES256' && value.kmsKeyId !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['kmsKeyId'], message: 'kmsKeyId applies only with algorithm aws:kms or aws:kms:dsse' });
+        }
+        // S3 Bucket Keys exist for SSE-KMS only (not for SSE-S3, not for DSSE-KMS)
+        if (value.algorithm !== 'aws:kms' && value.bucketKeyEnabled === true) {
+          ctx.addIssue({ code: 'custom', path: ['bucketKeyEnabled'], message: 'S3 Bucket Keys apply only with algorithm aws:kms' });
+        }
+      }),
+    );
+});
+
+export type S3EncryptionPolicy = z.infer<ReturnType<typeof s3EncryptionPolicySchema>>;
 
 /** A bucket's default encryption: the first (and in practice only) rule of its configuration. */
 export interface S3EncryptionState {
@@ -222,7 +225,9 @@ export const s3DefaultEncryption: Detector<S3EncryptionState, S3EncryptionPolicy
   securityHubControls: ['S3.17'],
   severity: 'medium',
   resources: [s3Bucket],
-  policySchema: s3EncryptionPolicySchema,
+  get policySchema() {
+    return s3EncryptionPolicySchema();
+  },
   triggers: {
     cloudTrail: [{ source: 'aws.s3', eventSource: 's3.amazonaws.com', eventNames: EVENT_NAMES }],
     configResourceTypes: ['AWS::S3::Bucket'],

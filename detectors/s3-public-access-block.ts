@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { lazyModule } from '../core/sdk';
@@ -27,23 +27,26 @@ export type BlockSettings = Record<BlockSetting, boolean>;
 export const WEBSITE_SETTINGS: readonly BlockSetting[] = ['BlockPublicPolicy', 'RestrictPublicBuckets'];
 
 /** The control's slice of the policy (`controls.s3-public-access-block`). */
-export const publicAccessBlockPolicySchema = z.strictObject({
-  /** Also hold the account-level Block Public Access (S3 Control) of each swept account. */
-  account: z._default(z.boolean(), false),
-  /** Buckets that serve a public website: exempted from `BlockPublicPolicy` and `RestrictPublicBuckets`. */
-  websiteBuckets: z._default(
-    z.strictObject({
-      /** A bucket carrying any of these tag key/value pairs. */
-      tags: z._default(z.record(z.string().check(z.minLength(1)), z.string()), {}),
-      /** Bucket ARNs; `*` matches any run of characters. */
-      arns: z._default(z.array(z.string().check(z.minLength(1))), []),
-    }),
-    { tags: {}, arns: [] },
-  ),
-  // a public-access change can take a public site or a partner's access down: a human approves by default
-  risk: riskSchema('high'),
+export const publicAccessBlockPolicySchema = lazySchema(() => {
+  return z.strictObject({
+    /** Also hold the account-level Block Public Access (S3 Control) of each swept account. */
+    account: z._default(z.boolean(), false),
+    /** Buckets that serve a public website: exempted from `BlockPublicPolicy` and `RestrictPublicBuckets`. */
+    websiteBuckets: z._default(
+      z.strictObject({
+        /** A bucket carrying any of these tag key/value pairs. */
+        tags: z._default(z.record(z.string().check(z.minLength(1)), z.string()), {}),
+        /** Bucket ARNs; `*` matches any run of characters. */
+        arns: z._default(z.array(z.string().check(z.minLength(1))), []),
+      }),
+      { tags: {}, arns: [] },
+    ),
+    // a public-access change can take a public site or a partner's access down: a human approves by default
+    risk: riskSchema('high'),
+  });
 });
-export type PublicAccessBlockPolicy = z.infer<typeof publicAccessBlockPolicySchema>;
+
+export type PublicAccessBlockPolicy = z.infer<ReturnType<typeof publicAccessBlockPolicySchema>>;
 
 /** A bucket's or an account's Block Public Access. */
 export interface PublicAccessBlockState {
@@ -217,7 +220,9 @@ export const s3PublicAccessBlock: Detector<PublicAccessBlockState, PublicAccessB
   // S3.1 "S3 general purpose buckets should have block public access settings enabled" (the account's)
   securityHubControls: ['S3.1', 'S3.8'],
   resources: [s3Bucket, s3AccountPublicAccessBlock],
-  policySchema: publicAccessBlockPolicySchema,
+  get policySchema() {
+    return publicAccessBlockPolicySchema();
+  },
   triggers: {
     cloudTrail: [{ source: 'aws.s3', eventSource: 's3.amazonaws.com', eventNames: EVENT_NAMES }],
     configResourceTypes: ['AWS::S3::Bucket', 'AWS::S3::AccountPublicAccessBlock'],

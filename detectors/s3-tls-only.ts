@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { AwsClients } from '../core/aws';
-import type { Detector, Observation } from '../core/control';
+import { lazySchema, type Detector, type Observation } from '../core/control';
 import type { RampartEvent } from '../core/events';
 import type { Evaluation, ResourceRef } from '../core/finding';
 import { awsErrorName } from './aws-errors';
@@ -12,10 +12,13 @@ import { BUCKET_LIST_PERMISSIONS, bucketClient, bucketsFrom, isBucketGone, listB
 import { s3Bucket } from './s3-resources';
 
 /** The control's slice of the policy (`controls.s3-tls-only`). */
-export const tlsOnlyPolicySchema = z.strictObject({
-  risk: riskSchema('low'),
+export const tlsOnlyPolicySchema = lazySchema(() => {
+  return z.strictObject({
+    risk: riskSchema('low'),
+  });
 });
-export type TlsOnlyPolicy = z.infer<typeof tlsOnlyPolicySchema>;
+
+export type TlsOnlyPolicy = z.infer<ReturnType<typeof tlsOnlyPolicySchema>>;
 
 /** What the control judges of a bucket: its policy, and (online) whether it serves a website. */
 export interface TlsOnlyState {
@@ -99,7 +102,9 @@ export const s3TlsOnly: Detector<TlsOnlyState, TlsOnlyPolicy, 's3-tls-only'> = {
   // Security Hub controls reference: S3.5 "S3 general purpose buckets should require requests to use SSL"
   securityHubControls: ['S3.5'],
   resources: [s3Bucket],
-  policySchema: tlsOnlyPolicySchema,
+  get policySchema() {
+    return tlsOnlyPolicySchema();
+  },
   triggers: {
     cloudTrail: [{ source: 'aws.s3', eventSource: 's3.amazonaws.com', eventNames: EVENT_NAMES }],
     configResourceTypes: ['AWS::S3::Bucket'],

@@ -18,7 +18,7 @@ import { configRecordingRemediator, groupToWrite, planRecording } from '../../re
 import { fixture } from '../helpers';
 
 const ARN = 'arn:aws:config:us-west-2:222222222222:configuration-recorder/*';
-const policyOf = (input: Partial<RecordingPolicy> = {}): RecordingPolicy => recordingPolicySchema.parse(input) as RecordingPolicy;
+const policyOf = (input: Partial<RecordingPolicy> = {}): RecordingPolicy => recordingPolicySchema().parse(input) as RecordingPolicy;
 const RECREATE = {
   roleArn: 'arn:aws:iam::222222222222:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig',
   s3BucketName: 'config-bucket-222222222222',

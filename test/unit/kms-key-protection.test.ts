@@ -18,7 +18,7 @@ import { fixture } from '../helpers';
 
 const KEY = 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const REF = kmsKey.arn.parse(KEY)!;
-const policyOf = (input: Partial<KeyProtectionPolicy> = {}): KeyProtectionPolicy => keyPolicySchema.parse(input) as KeyProtectionPolicy;
+const policyOf = (input: Partial<KeyProtectionPolicy> = {}): KeyProtectionPolicy => keyPolicySchema().parse(input) as KeyProtectionPolicy;
 const ROOT_ONLY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' }],

@@ -34,7 +34,7 @@ import { fixture, jsonLines, runCli } from '../helpers';
 const ACCOUNT = '111122223333';
 const ALL_ON: BlockSettings = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
 const WEBSITE_OFF: BlockSettings = { ...ALL_ON, BlockPublicPolicy: false, RestrictPublicBuckets: false };
-const policyOf = (input: Record<string, unknown> = {}) => publicAccessBlockPolicySchema.parse(input) as PublicAccessBlockPolicy;
+const policyOf = (input: Record<string, unknown> = {}) => publicAccessBlockPolicySchema().parse(input) as PublicAccessBlockPolicy;
 const BUCKET = bucketRef('logs', 'eu-west-1', ACCOUNT);
 const ACCOUNT_REF = accountBlockRef(ACCOUNT, 'us-east-1');
 const WEBSITES = policyOf({ websiteBuckets: { tags: { 'rampart:public-website': 'true' }, arns: ['arn:aws:s3:::www-*'] } });
@@ -56,7 +56,7 @@ const finding = (overrides: Partial<Finding> = {}): Finding => ({
 describe('s3-public-access-block policy and kinds', () => {
   it('defaults to buckets only, no website exemption, high risk', () => {
     expect(policyOf()).toEqual({ account: false, websiteBuckets: { tags: {}, arns: [] }, risk: 'high' });
-    expect(publicAccessBlockPolicySchema.safeParse({ accounts: true }).success).toBe(false);
+    expect(publicAccessBlockPolicySchema().safeParse({ accounts: true }).success).toBe(false);
   });
 
   it('names the account-level setting arn:<partition>:s3::<account>:account-public-access-block, and reads Config ids', () => {

@@ -23,7 +23,7 @@ import { fixture, jsonLines, runCli } from '../helpers';
 const ACCOUNT = '111122223333';
 const ARN = 'arn:aws:s3:::logs';
 const REF = bucketRef('logs', 'eu-west-1', ACCOUNT);
-const POLICY = tlsOnlyPolicySchema.parse({});
+const POLICY = tlsOnlyPolicySchema().parse({});
 const doc = (...Statement: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 const TLS_DENY = {
   Effect: 'Deny',
