@@ -27,7 +27,6 @@ import { join } from 'node:path';
 import { mixEvents, mixRecords } from './fixtures';
 import { workflowLatency } from './workflow';
 import { describeLambdaFigures, lambdaFigures } from './lambdas';
-import { withFloor } from './paired';
 import { describeLoopbackSweep, loopbackSweepFigure, sweepFigure } from './sweep';
 import { describeOrgSweep, orgSweepFigure } from './org-sweep';
 import { cliStartFigures, largeLogFigure, trailFigure } from './replay-floors';
