@@ -166,8 +166,8 @@ export async function run(argv: string[], io: CliIo, deps: CliDeps = {}): Promis
     .option('--plan', 'show the exact change each finding would get and whether it needs approval')
     .option('--apply', 'after the replay, fix each resource found in violation against the real account (read → plan → apply → verify)')
     .option('--include-high-risk', 'with --apply: also apply fixes whose risk is high (otherwise they are listed for approval)')
-    .option('--since <when>', 's3:// paths: the first day of logs read (2024-05-14, 2024-05-14T09:00Z, or back from now: 36h, 7d)')
-    .option('--until <when>', 's3:// paths: the last day of logs read (default: today)')
+    .option('--since <when>', 's3:// paths: replay events from then on (2024-05-14, 2024-05-14T09:00Z, or back from now: 36h, 7d)')
+    .option('--until <when>', 's3:// paths: replay events up to then; a date alone is that whole day (default: now)')
     .option('--region <region>', 'with --apply: home region; for s3:// paths, where the bucket lookup starts (default: AWS_REGION)')
     .option('--endpoint <url>', 'with --apply, and for s3:// paths: send every AWS call to this endpoint (an emulator)')
     .action(async (paths: string[], options) => {

@@ -57,6 +57,7 @@ export function s3Progress(
           io.stderr,
           `s3: ${latest.read} objects read (${megabytes(latest.bytes)})${latest.errors > 0 ? `; unreadable listings: ${latest.errors}` : ''}`,
         );
+      if (latest.outOfRange > 0) write(io.stderr, `s3: ${latest.outOfRange} events outside --since/--until left out`);
     },
   };
 }

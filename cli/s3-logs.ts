@@ -104,6 +104,18 @@ export interface TimeRange {
 }
 
 /**
+ * Whether a log record happened in the range: its `eventTime` (every CloudTrail record has one,
+ * CloudTrail record contents). The day prefixes only narrow the listing to whole UTC days; a
+ * record without a readable time is kept (it is judged, and reported if malformed).
+ */
+export function recordInRange(record: unknown, range: TimeRange): boolean {
+  if (!range.since && !range.until) return true;
+  const time = Date.parse(String((record as { eventTime?: unknown } | null)?.eventTime ?? ''));
+  if (Number.isNaN(time)) return true;
+  return (!range.since || time >= range.since.getTime()) && (!range.until || time <= range.until.getTime());
+}
+
+/**
  * `--since`/`--until`: an ISO 8601 date or date-time (`2024-05-14`, `2024-05-14T09:00Z`), or
  * a time back from now (`36h`, `7d`). A string saying what is wrong otherwise.
  */
@@ -118,10 +130,18 @@ export function parseWhen(text: string, now: Date): Date | string {
   return `expected a date (2024-05-14), a date and time (2024-05-14T09:00Z) or a time back from now (36h, 7d), not ${JSON.stringify(text)}`;
 }
 
-/** The range of `--since`/`--until` (until defaults to now when since is given); a string saying what is wrong. */
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The range of `--since`/`--until` (until defaults to now when since is given); a string saying
+ * what is wrong. A date alone as `--until` is that whole day (`--until 2024-05-14`: through
+ * 23:59:59.999Z), as a date alone as `--since` starts at its midnight.
+ */
 export function timeRange(options: { since?: string; until?: string }, now: Date): TimeRange | string {
   const since = options.since === undefined ? undefined : parseWhen(options.since, now);
-  const until = options.until === undefined ? undefined : parseWhen(options.until, now);
+  const parsedUntil = options.until === undefined ? undefined : parseWhen(options.until, now);
+  const until =
+    parsedUntil instanceof Date && DATE_ONLY.test(options.until!.trim()) ? new Date(parsedUntil.getTime() + 86_400_000 - 1) : parsedUntil;
   if (typeof since === 'string') return `--since: ${since}`;
   if (typeof until === 'string') return `--until: ${until}`;
   if (since && until && since.getTime() > until.getTime())

@@ -4,7 +4,7 @@ import { messageOf } from '../core/errors';
 import { AwsAccessError, accessProblem } from './aws-access';
 import { EVENT_FILE, readStream } from './event-input';
 import { judgeItems, type JudgeContext, type Judged } from './replay-judge';
-import { dayPrefixes, followsLayout, keyInRange, layoutLevel, parseS3Path, s3Url, type TimeRange } from './s3-logs';
+import { dayPrefixes, followsLayout, keyInRange, layoutLevel, parseS3Path, recordInRange, s3Url, type TimeRange } from './s3-logs';
 
 /**
  * Replay from where a trail's logs live: the objects under an `s3://` path, listed by the
@@ -24,6 +24,8 @@ export interface S3Progress {
   read: number;
   bytes: number;
   errors: number;
+  /** Records of the objects read that happened outside `--since`/`--until` (left out, not judged). */
+  outOfRange: number;
   /** The listing is over: `listed` is the total. */
   listingDone: boolean;
 }
@@ -101,24 +103,32 @@ export async function* listLogObjects(s3: S3Client, bucket: string, prefix: stri
  * themselves (expired partway through a long replay): every object after would fail alike.
  * Given back, never thrown: the reads in flight behind it must not reject unawaited.
  */
-type ObjectRead = { parts: Judged[][] } | { refused: string; url: string };
+type ObjectRead = { parts: Judged[][]; outOfRange: number } | { refused: string; url: string };
 
 /** The items of one object, streamed; an object that cannot be fetched is one error line. */
-async function judgedObject(s3: S3Client, bucket: string, key: string, ctx: JudgeContext): Promise<ObjectRead> {
+async function judgedObject(s3: S3Client, bucket: string, key: string, ctx: JudgeContext, range: TimeRange): Promise<ObjectRead> {
   const url = s3Url(bucket, key);
   const out: Judged[][] = [];
+  let outOfRange = 0;
   try {
     const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!object.Body) return { parts: [judgeItems([{ file: url, position: 'file', error: 'cannot read: the object has no body' }], ctx)] };
+    if (!object.Body)
+      return { parts: [judgeItems([{ file: url, position: 'file', error: 'cannot read: the object has no body' }], ctx)], outOfRange };
     // on Node.js the SDK's body is a Readable (IncomingMessage)
-    for await (const items of readStream(url, object.Body as Readable)) out.push(judgeItems(items, ctx));
+    for await (const items of readStream(url, object.Body as Readable)) {
+      const kept = items.filter((item) => 'error' in item || recordInRange(item.value, range));
+      outOfRange += items.length - kept.length;
+      out.push(judgeItems(kept, ctx));
+    }
   } catch (error) {
     const refused = accessProblem(error);
     if (refused) return { refused, url };
     out.push(judgeItems([{ file: url, position: 'file', error: `cannot read: ${messageOf(error)}` }], ctx));
   }
-  return { parts: out };
+  // an object read whose events all fell outside the range still counts as a file of the replay
+  if (outOfRange > 0 && out.every((part) => part.length === 0)) out.push([{ file: url, events: 0 }]);
+  return { parts: out, outOfRange };
 }
 
 /**
@@ -133,11 +143,11 @@ export async function* judgedS3(
   tell: { progress(p: S3Progress): void; empty(path: string): void },
   readsAtOnce = S3_READS_AT_ONCE,
 ): AsyncIterable<Judged[]> {
-  const state: S3Progress = { listed: 0, read: 0, bytes: 0, errors: 0, listingDone: false };
+  const state: S3Progress = { listed: 0, read: 0, bytes: 0, errors: 0, outOfRange: 0, listingDone: false };
   const inFlight: Array<{ read: Promise<ObjectRead>; object: boolean }> = [];
   const failed = (file: string, position: string, error: string) => {
     state.errors++;
-    inFlight.push({ read: Promise.resolve({ parts: [judgeItems([{ file, position, error }], ctx)] }), object: false });
+    inFlight.push({ read: Promise.resolve({ parts: [judgeItems([{ file, position, error }], ctx)], outOfRange: 0 }), object: false });
   };
   const settle = async function* () {
     const next = inFlight.shift()!;
@@ -149,6 +159,7 @@ export async function* judgedS3(
         `${read.refused} (${read.url} and the objects after it were not read: ${state.read} of ${state.listed} listed so far)`,
       );
     if (next.object) state.read++;
+    state.outOfRange += read.outOfRange;
     tell.progress(state);
     for (const part of read.parts) yield part;
   };
@@ -166,7 +177,7 @@ export async function* judgedS3(
         found++;
         state.listed++;
         state.bytes += entry.size;
-        inFlight.push({ read: judgedObject(s3, location.bucket, entry.key, ctx), object: true });
+        inFlight.push({ read: judgedObject(s3, location.bucket, entry.key, ctx, range), object: true });
       }
       tell.progress(state);
       while (inFlight.length >= readsAtOnce) yield* settle();

@@ -96,7 +96,7 @@ export async function replayCommand(
     return EXIT.usage;
   }
   if ((options.since !== undefined || options.until !== undefined) && !inputs.some(isS3Path))
-    write(io.stderr, 'warning: --since and --until choose the days of s3:// paths; files and stdin are read whole');
+    write(io.stderr, 'warning: --since and --until apply to s3:// paths; files and stdin are replayed whole');
   const plan = Boolean(options.plan || options.apply);
   const format = formatOf(options);
   const shown: ReplayLine[] = [];

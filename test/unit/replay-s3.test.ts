@@ -91,6 +91,34 @@ describe('rampart replay s3://', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'summary', events: 18, files: 9, errors: 0 });
   });
 
+  it('replays only the events between --since and --until, not every event of the days listed, and says how many it left out', async () => {
+    // each object's two records happened at 09:1n of its day
+    trailBucket(['2024-05-14', '2024-05-15'], 3);
+
+    const result = await runCli([
+      'replay',
+      '--json',
+      `s3://${BUCKET}/${REGION_PREFIX}`,
+      '--since',
+      '2024-05-14T09:11Z',
+      '--until',
+      '2024-05-15T09:10Z',
+    ]);
+    const lines = jsonLines(result.stdout);
+
+    expect(result.code).toBe(0);
+    expect(eventIds(lines)).toEqual([
+      '2024-05-14-1-a',
+      '2024-05-14-1-b',
+      '2024-05-14-2-a',
+      '2024-05-14-2-b',
+      '2024-05-15-0-a',
+      '2024-05-15-0-b',
+    ]);
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', events: 6, files: 6, errors: 0 });
+    expect(result.stderr).toContain('6 events outside --since/--until left out');
+  });
+
   it('descends the organization trail layout (AWSLogs/<org-id>/<account>/CloudTrail/<region>/) and skips digests', async () => {
     const org = 'AWSLogs/o-a1b2c3d4e5/';
     trailBucket(['2024-05-14'], 1, `${org}111122223333/CloudTrail/us-east-1/`);
@@ -253,10 +281,16 @@ describe('the CloudTrail layout in S3', () => {
     expect(parseWhen('36h', now)).toEqual(new Date('2024-05-31T00:00:00Z'));
     expect(timeRange({ since: '7d' }, now)).toEqual({ since: new Date('2024-05-25T12:00:00Z'), until: now });
     expect(timeRange({ since: '2024-13-01' }, now)).toEqual(expect.stringContaining('--since'));
+    // a date alone as --until is the whole day; a time is that time
+    expect(timeRange({ since: '2024-05-14', until: '2024-05-14' }, now)).toEqual({
+      since: new Date('2024-05-14T00:00:00Z'),
+      until: new Date('2024-05-14T23:59:59.999Z'),
+    });
+    expect(timeRange({ until: '2024-05-14T09:00Z' }, now)).toEqual({ until: new Date('2024-05-14T09:00:00Z') });
   });
 
   it('fits the progress line to the terminal', () => {
-    const p = { listed: 120, read: 60, bytes: 3_300_000, errors: 0, listingDone: false };
+    const p = { listed: 120, read: 60, bytes: 3_300_000, errors: 0, outOfRange: 0, listingDone: false };
 
     expect(progressText(p, 79)).toBe('s3 [###############...............] 60/120+ objects, 3.1 MB');
     expect(progressText(p, 30).length).toBeLessThanOrEqual(30);
