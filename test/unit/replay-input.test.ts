@@ -206,16 +206,16 @@ describe('rampart replay decides the layout per document', () => {
     expect(r.stderr).toContain(`skipped ${join(dir, 'node_modules')}`);
   });
 
-  it('replays 30 MB of documents without a newline, gzipped (16 KB chunks), in linear time', async () => {
+  // linear time and flat memory are `npm run bench -- replay`'s (10 MB against 100 MB under a heap
+  // cap): a test asserts what comes out, never how long it took
+  it('replays 30 MB of documents without a newline, gzipped (16 KB chunks): every event, none lost', async () => {
     const one = line(event('same'));
     const count = Math.ceil((30 * 1024 * 1024) / one.length);
     const file = join(mkdtempSync(join(tmpdir(), 'rampart-long-')), 'one-line.json.gz');
     writeFileSync(file, gzipSync(one.repeat(count)));
 
-    const started = Date.now();
     const r = await replay([file]);
 
-    expect(r.summary).toMatchObject({ events: count, errors: 0 });
-    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.summary).toMatchObject({ events: count, errors: 0, files: 1 });
   }, 120_000);
 });
