@@ -201,7 +201,8 @@ function pushItemsOf(items: InputItem[], file: string, piece: JsonPiece): void {
   }
   let value: unknown;
   try {
-    value = JSON.parse(piece.text);
+    // a record of a CloudTrail log comes parsed already (core/json-records.ts `readWhole`)
+    value = 'value' in piece ? piece.value : JSON.parse(piece.text);
   } catch (error) {
     items.push({ file, position: piece.position, error: `invalid JSON: ${messageOf(error)}` });
     return;

@@ -19,6 +19,8 @@ export interface Doc {
   /** The container's array has closed; what is left is the wrapper's tail (`NextToken`). */
   closed: boolean;
   index: number;
+  /** An element was not whole where it seemed to end: every element after is scanned byte by byte. */
+  scanOnly?: boolean;
   /** Recognising `{"Records": [` or `{"Events": [` token by token; undefined once decided. */
   sniff?: { stage: 'open' | 'key' | 'colon' | 'value'; key: string };
 }

@@ -3,7 +3,8 @@
  * memory: a 100 MB CloudTrail log replays in flat memory and linear time. Each event is handed
  * over as text, to be `JSON.parse`d on its own, so a malformed event is reported at its
  * position and the ones after it still come through (a streaming parser of the whole document
- * would stop at the first bad byte).
+ * would stop at the first bad byte). A record of a log as CloudTrail writes it comes parsed
+ * already: found by where the next one begins (`NEXT_RECORD`), it is not scanned byte by byte.
  *
  * The layout is decided per top-level document, not per stream, so any mix of these, one after
  * the other, with or without newlines between them (`zcat *.json.gz`, NDJSON, pasted output):
@@ -24,7 +25,17 @@
  */
 import { WRAPPER_KEYS, documentPosition, elementPosition, type Container, type Doc } from './json-documents';
 
-export type JsonPiece = { position: string; text: string } | { position: string; error: string };
+/** `value`: the text already parsed (an element of a CloudTrail log read whole at once, below). */
+export type JsonPiece = { position: string; text: string; value?: unknown } | { position: string; error: string };
+
+/**
+ * Where the next record of a CloudTrail log begins, as CloudTrail writes its logs (minified,
+ * `eventVersion` first): `},{"eventVersion"`. Valid JSON holds these bytes only between two
+ * objects of an array (the quote cannot close a string: `eventVersion` would follow it), so at
+ * depth 1 of `Records` they are the end of the element, unless an array nested in the record
+ * holds such objects: then the element does not parse, and the byte scanner reads it.
+ */
+const NEXT_RECORD = Buffer.from('},{"eventVersion"');
 
 /** The bytes of the value being collected: a whole document, an element, or junk. */
 interface Unit {
@@ -69,6 +80,8 @@ export class JsonRecordSplitter {
   private out: JsonPiece[] = [];
 
   private bytesRead = 0;
+  /** Elements read whole (found by {@link NEXT_RECORD} and parsed at once) rather than scanned byte by byte. */
+  elementsReadWhole = 0;
 
   /** Whether no byte has been fed yet. */
   isEmpty(): boolean {
@@ -82,6 +95,7 @@ export class JsonRecordSplitter {
     this.keyFrom = 0;
     const n = buf.length;
     let nextLf = -1;
+    let nextRecord = -1;
     let i = 0;
     while (i < n) {
       if (this.inString) {
@@ -112,6 +126,26 @@ export class JsonRecordSplitter {
         continue;
       }
       const c = buf[i]!;
+      if (
+        c === OPEN_BRACE &&
+        this.doc?.container === 'Records' &&
+        !this.doc.scanOnly &&
+        this.unit === undefined &&
+        this.isBetweenElements()
+      ) {
+        if (nextRecord < i) {
+          nextRecord = buf.indexOf(NEXT_RECORD, i);
+          if (nextRecord < 0) nextRecord = n;
+        }
+        if (nextLf < i) {
+          nextLf = buf.indexOf(LF, i);
+          if (nextLf < 0) nextLf = n;
+        }
+        if (nextRecord < n && this.readWhole(buf, i, nextRecord + 1, nextLf)) {
+          i = nextRecord + 1;
+          continue;
+        }
+      }
       if (this.lineStart) {
         this.lineStart = false;
         if (this.isCutByLineStart(c)) {
@@ -152,6 +186,35 @@ export class JsonRecordSplitter {
     else if (reason) this.out.push({ position: `line ${this.line}`, error: message });
     this.reset();
     return this.take();
+  }
+
+  /**
+   * One record of a CloudTrail log, `buf[from, to)`, parsed at once: a single `JSON.parse` of
+   * its bytes instead of a scan of each byte then that same parse. False when it is not a whole
+   * record on one line (a nested array held the boundary's bytes, a line break, malformed
+   * JSON): the byte scanner reads it, and the rest of the document, with its positions and
+   * errors.
+   */
+  private readWhole(buf: Buffer, from: number, to: number, nextLf: number): boolean {
+    const doc = this.doc!;
+    if (nextLf < to) {
+      doc.scanOnly = true;
+      return false;
+    }
+    const text = buf.toString('utf8', from, to);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      doc.scanOnly = true;
+      return false;
+    }
+    doc.lastContentLine = this.line;
+    this.lineStart = false;
+    this.out.push({ position: elementPosition(doc), text, value });
+    doc.index++;
+    this.elementsReadWhole++;
+    return true;
   }
 
   private betweenDocuments(i: number, c: number): void {

@@ -35,6 +35,63 @@ describe('JsonRecordSplitter', () => {
     expect(summary(split(JSON.stringify({ Records: records }), size))).toEqual(records.map((r, i) => `Records[${i}] ${JSON.stringify(r)}`));
   });
 
+  describe('a log as CloudTrail writes it: each record parsed at once, not scanned byte by byte', () => {
+    // the splitter fed whole (one chunk) finds the records' boundaries; fed a byte at a time it
+    // never sees one in a chunk and scans every byte: both must hand over the same pieces
+    const both = (text: string) => {
+      const bytes = Buffer.from(text);
+      const whole = new JsonRecordSplitter();
+      const pieces = [...whole.push(bytes), ...whole.end()];
+      return { pieces, readWhole: whole.elementsReadWhole, scanned: split(text, 1) };
+    };
+    const record = (n: number, extra: Record<string, unknown> = {}) => ({ eventVersion: '1.09', eventID: `e${n}`, ...extra });
+    // what a reader gets of each piece: its value, or ERROR where the splitter or JSON.parse refuses it
+    const values = (pieces: JsonPiece[]) =>
+      pieces.map((p) => {
+        if ('error' in p) return `${p.position} ERROR`;
+        try {
+          return `${p.position} ${JSON.stringify(JSON.parse(p.text))}`;
+        } catch {
+          return `${p.position} ERROR`;
+        }
+      });
+
+    it('reads each record whole, with the values the scanner would parse', () => {
+      const text = JSON.stringify({ Records: [record(0), record(1, { note: '},{"eventVersion"' }), record(2)] });
+
+      const { pieces, readWhole, scanned } = both(text);
+
+      expect(readWhole).toBe(2);
+      expect(summary(pieces)).toEqual(summary(scanned));
+      expect(summary(pieces)).toEqual([0, 1, 2].map((n, i) => `Records[${i}] ${JSON.stringify(JSON.parse(text).Records[n])}`));
+      for (const p of pieces) if ('text' in p && 'value' in p) expect(p.value).toEqual(JSON.parse(p.text));
+    });
+
+    it('scans a record whose nested array holds the boundary bytes, and every record after it', () => {
+      const nested = record(1, { resources: [{ a: 1 }, { eventVersion: 'inner' }] });
+      const text = JSON.stringify({ Records: [record(0), nested, record(2), record(3)] });
+
+      const { pieces, readWhole, scanned } = both(text);
+
+      expect(readWhole).toBe(1);
+      expect(summary(pieces)).toEqual(summary(scanned));
+      expect(summary(pieces)).toHaveLength(4);
+    });
+
+    it('reports a malformed record at its position and keeps the ones after it', () => {
+      const text = `{"Records":[${JSON.stringify(record(0))},{"eventVersion":"1.09","eventID":},${JSON.stringify(record(2))}]}`;
+
+      const { pieces, scanned } = both(text);
+
+      expect(values(pieces)).toEqual(values(scanned));
+      expect(values(pieces)).toEqual([
+        `Records[0] ${JSON.stringify(record(0))}`,
+        'Records[1] ERROR',
+        `Records[2] ${JSON.stringify(record(2))}`,
+      ]);
+    });
+  });
+
   it('splits NDJSON by line and reports a bad line without losing the next', () => {
     const text = '{"a":1}\n{"b":\n\n{"c":3}\n';
 
