@@ -48,14 +48,16 @@ export type WorkerStart = { policy: Policy; claims: SharedArrayBuffer };
 
 /**
  * Worker threads for `files`: `RAMPART_REPLAY_THREADS` (0: none), else, when there are files
- * enough, one per core but the main thread's (it judges files too).
+ * enough, one per core. The main thread judges files too, but it also starts the workers,
+ * collects and prints: on 2 cores, two workers beside it replayed a 2,000-file trail in a median
+ * 1.70 s against 1.88 s with one (7 alternating runs each, quiet machine).
  */
 export function threadsFor(files: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
   const set = env.RAMPART_REPLAY_THREADS;
   if (set !== undefined && /^\d+$/.test(set)) return Number(set);
   const readable = files.filter((f) => f !== '-').length;
   const cores = availableParallelism();
-  return cores > 1 && readable >= MIN_FILES_FOR_THREADS ? Math.min(cores - 1, 7) : 0;
+  return cores > 1 && readable >= MIN_FILES_FOR_THREADS ? Math.min(cores, 8) : 0;
 }
 
 /** How the pool runs (tests): `mainJudges: false`, this thread waits for the workers; `resourceLimits` of each worker. */

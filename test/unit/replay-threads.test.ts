@@ -169,7 +169,7 @@ describe('rampart replay of many files', () => {
     expect(threadsFor(['-', ...many.slice(1)], {})).toBe(0);
     expect(threadsFor(many, { RAMPART_REPLAY_THREADS: '0' })).toBe(0);
     expect(threadsFor(['one.json'], { RAMPART_REPLAY_THREADS: '3' })).toBe(3);
-    // the main thread judges files too: one worker fewer than cores
-    expect(threadsFor(many, {})).toBe(availableParallelism() > 1 ? Math.min(availableParallelism() - 1, 7) : 0);
+    // one worker per core, beside the main thread (which judges files too)
+    expect(threadsFor(many, {})).toBe(availableParallelism() > 1 ? Math.min(availableParallelism(), 8) : 0);
   });
 });
