@@ -19,8 +19,8 @@ import { judgeItems, type JudgeContext, type Judged } from './replay-judge';
  * workers still starting, or busy), it claims the file and judges it itself rather than wait
  * (claims: one `Int32` per file in a `SharedArrayBuffer`, taken with `Atomics.compareExchange`
  * by whoever comes first, so a file is judged exactly once). The main thread thus works while
- * the workers start (about 100 ms each) and whenever they lag, so one core needs no worker of
- * its own: {@link threadsFor} starts one fewer than there are cores.
+ * the workers start (about 100 ms each) and whenever they lag; it also collects and prints,
+ * so {@link threadsFor} still starts one worker per core.
  */
 
 /** Below this many files, threads cost more to start than they save. */
@@ -136,7 +136,9 @@ class ReplayPool {
       const worker = startWorker(start, resourceLimits);
       const entry = { worker, alive: true, pending };
       worker.on('message', (m: FromWorker) => {
-        const job = pending.get(m.id)!;
+        // a file already given up for (the worker failed) takes no late parts
+        const job = pending.get(m.id);
+        if (!job) return;
         job.channel.push(m.judged, m.done);
         if (m.done) pending.delete(m.id);
       });

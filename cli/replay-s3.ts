@@ -57,7 +57,8 @@ export function s3Progress(
           io.stderr,
           `s3: ${latest.read} objects read (${megabytes(latest.bytes)})${latest.errors > 0 ? `; unreadable listings: ${latest.errors}` : ''}`,
         );
-      if (latest.outOfRange > 0) write(io.stderr, `s3: ${latest.outOfRange} events outside --since/--until left out`);
+      if (latest.outOfRange > 0)
+        write(io.stderr, `s3: ${latest.outOfRange} event${latest.outOfRange === 1 ? '' : 's'} outside --since/--until left out`);
     },
   };
 }

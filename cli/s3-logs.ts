@@ -89,12 +89,22 @@ export function dayOfKey(key: string): string | undefined {
   return match ? `${match[1]}/${match[2]}/${match[3]}/` : undefined;
 }
 
+/**
+ * The last day whose logs can hold events up to `until`: the day after it. A log file's path
+ * and name are its delivery time, and it holds records written at any point before then
+ * (CloudTrail User Guide, "CloudTrail log file examples"): events of 23:55 sit in a file of the
+ * next day. Its other events are left out by their `eventTime` (`recordInRange`).
+ */
+export function lastLogDay(until: Date): Date {
+  return new Date(until.getTime() + 86_400_000);
+}
+
 /** Whether a key's day is in the range (a key outside the layout is kept: it was asked for by its prefix). */
 export function keyInRange(key: string, range: TimeRange): boolean {
   const day = dayOfKey(key);
   if (!day || (!range.since && !range.until)) return true;
   const first = range.since ? dayPrefixes(range.since, range.since)[0]! : '';
-  const last = range.until ? dayPrefixes(range.until, range.until)[0]! : '\uffff';
+  const last = range.until ? dayPrefixes(lastLogDay(range.until), lastLogDay(range.until))[0]! : '\uffff';
   return day >= first && day <= last;
 }
 

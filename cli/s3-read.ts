@@ -4,7 +4,17 @@ import { messageOf } from '../core/errors';
 import { AwsAccessError, accessProblem } from './aws-access';
 import { EVENT_FILE, readStream } from './event-input';
 import { judgeItems, type JudgeContext, type Judged } from './replay-judge';
-import { dayPrefixes, followsLayout, keyInRange, layoutLevel, parseS3Path, recordInRange, s3Url, type TimeRange } from './s3-logs';
+import {
+  dayPrefixes,
+  followsLayout,
+  keyInRange,
+  lastLogDay,
+  layoutLevel,
+  parseS3Path,
+  recordInRange,
+  s3Url,
+  type TimeRange,
+} from './s3-logs';
 
 /**
  * Replay from where a trail's logs live: the objects under an `s3://` path, listed by the
@@ -59,7 +69,7 @@ async function* pages(
 /** A failed list call: an error line, or the end of the run when AWS cannot be reached at all. */
 function listingFailed(bucket: string, prefix: string, error: unknown): Listed {
   const problem = accessProblem(error);
-  if (problem) throw new AwsAccessError(problem);
+  if (problem) throw new AwsAccessError(problem, { cause: { listing: s3Url(bucket, prefix) } });
   return { prefix: s3Url(bucket, prefix), error: `cannot list: ${messageOf(error)}` };
 }
 
@@ -81,7 +91,8 @@ export async function* listLogObjects(s3: S3Client, bucket: string, prefix: stri
   const at = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
   const { level } = layoutLevel(at);
   if (level === 'region' && range.since) {
-    for (const day of dayPrefixes(range.since, range.until ?? new Date())) yield* keysUnder(s3, bucket, `${at}${day}`, () => true);
+    for (const day of dayPrefixes(range.since, lastLogDay(range.until ?? new Date())))
+      yield* keysUnder(s3, bucket, `${at}${day}`, () => true);
     return;
   }
   if (level === 'region' || level === 'dates') {
@@ -171,16 +182,25 @@ export async function* judgedS3(
     }
     let found = 0;
     const errorsBefore = state.errors;
-    for await (const entry of listLogObjects(s3, location.bucket, location.prefix, range)) {
-      if ('error' in entry) failed(entry.prefix, 'listing', entry.error);
-      else {
-        found++;
-        state.listed++;
-        state.bytes += entry.size;
-        inFlight.push({ read: judgedObject(s3, location.bucket, entry.key, ctx, range), object: true });
+    try {
+      for await (const entry of listLogObjects(s3, location.bucket, location.prefix, range)) {
+        if ('error' in entry) failed(entry.prefix, 'listing', entry.error);
+        else {
+          found++;
+          state.listed++;
+          state.bytes += entry.size;
+          inFlight.push({ read: judgedObject(s3, location.bucket, entry.key, ctx, range), object: true });
+        }
+        tell.progress(state);
+        while (inFlight.length >= readsAtOnce) yield* settle();
       }
-      tell.progress(state);
-      while (inFlight.length >= readsAtOnce) yield* settle();
+    } catch (error) {
+      const listing = error instanceof AwsAccessError ? (error.cause as { listing?: string } | undefined)?.listing : undefined;
+      if (!listing) throw error;
+      // AWS refused a listing partway: the objects listed before it are still handed on (a
+      // refused one among them stops the run first), then the sentence says where it stopped
+      while (inFlight.length > 0) yield* settle();
+      throw new AwsAccessError(`${(error as Error).message} (${listing} could not be listed: ${state.read} objects replayed before it)`);
     }
     // said on stderr: a path that holds nothing is most likely a typo (or a range without logs)
     if (found === 0 && state.errors === errorsBefore) tell.empty(path);

@@ -60,7 +60,7 @@ export interface AsffContext {
 }
 
 // ASFF limits: Title 256 characters, Description 1024
-const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+export const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 export function toAsffFinding(finding: Finding, ctx: AsffContext): AwsSecurityFinding {
   return {

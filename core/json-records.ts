@@ -82,6 +82,8 @@ export class JsonRecordSplitter {
   private bytesRead = 0;
   /** Elements read whole (found by {@link NEXT_RECORD} and parsed at once) rather than scanned byte by byte. */
   elementsReadWhole = 0;
+  /** Attempts to read an element whole that the byte scanner had to take over. */
+  wholeReadMisses = 0;
 
   /** Whether no byte has been fed yet. */
   isEmpty(): boolean {
@@ -96,6 +98,9 @@ export class JsonRecordSplitter {
     const n = buf.length;
     let nextLf = -1;
     let nextRecord = -1;
+    // a failed whole read decoded the bytes up to its boundary: none of them is tried again, so
+    // documents that each miss (one-record logs on one line) cost one decode, not one each
+    let noWholeReadBefore = 0;
     let i = 0;
     while (i < n) {
       if (this.inString) {
@@ -128,6 +133,7 @@ export class JsonRecordSplitter {
       const c = buf[i]!;
       if (
         c === OPEN_BRACE &&
+        i >= noWholeReadBefore &&
         this.doc?.container === 'Records' &&
         !this.doc.scanOnly &&
         this.unit === undefined &&
@@ -141,9 +147,13 @@ export class JsonRecordSplitter {
           nextLf = buf.indexOf(LF, i);
           if (nextLf < 0) nextLf = n;
         }
-        if (nextRecord < n && this.readWhole(buf, i, nextRecord + 1, nextLf)) {
-          i = nextRecord + 1;
-          continue;
+        if (nextRecord < n) {
+          if (this.readWhole(buf, i, nextRecord + 1, nextLf)) {
+            i = nextRecord + 1;
+            continue;
+          }
+          noWholeReadBefore = nextRecord + 1;
+          this.wholeReadMisses++;
         }
       }
       if (this.lineStart) {

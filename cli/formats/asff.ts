@@ -1,4 +1,4 @@
-import { toAsffFinding } from '../../core/asff';
+import { cut, toAsffFinding } from '../../core/asff';
 import { stepsOf } from '../../core/control';
 import type { Finding } from '../../core/finding';
 import type { FindingLine } from '../replay';
@@ -35,12 +35,15 @@ export function toAsff(findings: readonly FindingLine[], context: RunContext) {
           // ASFF holds at most 2,048 characters a value: the calls' names, in the order sent
           ...(change
             ? {
-                'rampart/change': `${stepsOf(change)
-                  .map((step) => step.operation)
-                  .join(', then ')} in ${change.region}`,
+                'rampart/change': cut(
+                  `${stepsOf(change)
+                    .map((step) => step.operation)
+                    .join(', then ')} in ${change.region}`,
+                  2048,
+                ),
               }
             : {}),
-          ...(change?.notice ? { 'rampart/notice': change.notice.slice(0, 2048) } : {}),
+          ...(change?.notice ? { 'rampart/notice': cut(change.notice, 2048) } : {}),
         },
       }),
     );

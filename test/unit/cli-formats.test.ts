@@ -192,4 +192,14 @@ describe('a change of several calls in csv and asff', () => {
 
     expect(document.Findings[0]!.ProductFields).toMatchObject({ 'rampart/change': 'CancelKeyDeletion, then EnableKey in us-east-1' });
   });
+
+  it('asff: a change of very many calls stays within the 2,048 characters Security Hub takes a value', () => {
+    const step = { service: 'apigateway', operation: 'UpdateMethod', region: 'us-east-1', input: {} };
+    const many: FindingLine = { ...line, change: { ...step, followUps: Array.from({ length: 150 }, () => step) } };
+
+    const fields = toAsff([many], context).document.Findings[0]!.ProductFields as Record<string, string>;
+
+    expect(fields['rampart/change']!.length).toBeLessThanOrEqual(2048);
+    expect(fields['rampart/change']).toMatch(/^UpdateMethod, then UpdateMethod, /);
+  });
 });

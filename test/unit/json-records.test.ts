@@ -78,6 +78,18 @@ describe('JsonRecordSplitter', () => {
       expect(summary(pieces)).toHaveLength(4);
     });
 
+    it('tries the bytes up to a boundary once: one-record logs on one line before a log of many cost one miss, not one each', () => {
+      const single = JSON.stringify({ Records: [record(0)] });
+      const text = Array.from({ length: 200 }, () => single).join('') + JSON.stringify({ Records: [record(1), record(2)] });
+
+      const whole = new JsonRecordSplitter();
+      const pieces = [...whole.push(Buffer.from(text)), ...whole.end()];
+
+      expect(values(pieces)).toEqual(values(split(text, 1)));
+      expect(pieces).toHaveLength(202);
+      expect(whole.wholeReadMisses).toBe(1);
+    });
+
     it('reports a malformed record at its position and keeps the ones after it', () => {
       const text = `{"Records":[${JSON.stringify(record(0))},{"eventVersion":"1.09","eventID":},${JSON.stringify(record(2))}]}`;
 

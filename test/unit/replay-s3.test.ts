@@ -71,13 +71,15 @@ describe('rampart replay s3://', () => {
     ]);
 
     expect(result.code).toBe(0);
+    // and the day after --until: a file delivered after midnight holds the day's last events
     expect([...new Set(listedPrefixes())]).toEqual([
       `${REGION_PREFIX}2024/05/13/|`,
       `${REGION_PREFIX}2024/05/14/|`,
       `${REGION_PREFIX}2024/05/15/|`,
+      `${REGION_PREFIX}2024/05/16/|`,
     ]);
     // three objects a day, two a page: two pages a day
-    expect(listedPrefixes()).toHaveLength(6);
+    expect(listedPrefixes()).toHaveLength(8);
     const lines = jsonLines(result.stdout);
     const dir = mkdtempSync(join(tmpdir(), 'rampart-s3-'));
     const local = keys.slice(3, 12).map((key, i) => {
@@ -88,7 +90,9 @@ describe('rampart replay s3://', () => {
     const fromFiles = jsonLines((await runCli(['replay', '--json', ...local])).stdout);
     expect(eventIds(lines)).toEqual(eventIds(fromFiles));
     expect(eventIds(lines)).toHaveLength(18);
-    expect(lines.at(-1)).toMatchObject({ type: 'summary', events: 18, files: 9, errors: 0 });
+    // the 16th's three objects were read, their events all after --until
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', events: 18, files: 12, errors: 0 });
+    expect(result.stderr).toContain('6 events outside --since/--until left out');
   });
 
   it('replays only the events between --since and --until, not every event of the days listed, and says how many it left out', async () => {
@@ -133,9 +137,11 @@ describe('rampart replay s3://', () => {
       `${org}111122223333/|/`,
       `${org}111122223333/CloudTrail/|/`,
       `${org}111122223333/CloudTrail/us-east-1/2024/05/14/|`,
+      `${org}111122223333/CloudTrail/us-east-1/2024/05/15/|`,
       `${org}444455556666/|/`,
       `${org}444455556666/CloudTrail/|/`,
       `${org}444455556666/CloudTrail/eu-west-1/2024/05/14/|`,
+      `${org}444455556666/CloudTrail/eu-west-1/2024/05/15/|`,
     ]);
     expect(jsonLines(result.stdout).at(-1)).toMatchObject({ events: 4, files: 2 });
   });
@@ -184,6 +190,35 @@ describe('rampart replay s3://', () => {
     expect(eventIds(lines)).toEqual(keys.slice(0, 5).flatMap((_, n) => [`2024-05-14-${n}-a`, `2024-05-14-${n}-b`]));
     expect(result.stderr.match(/credentials were refused \(ExpiredToken\)/g)).toHaveLength(1);
     expect(result.stderr).toContain(`s3://${BUCKET}/${keys[5]}`);
+  });
+
+  it('credentials refused at a listing partway: what was read before is printed, and the sentence names the listing', async () => {
+    const keys = trailBucket(['2024-05-14', '2024-05-15'], 3);
+    const expired = Object.assign(new Error('The provided token has expired.'), { name: 'ExpiredToken' });
+    s3.mock.on(ListObjectsV2Command, { Prefix: `${REGION_PREFIX}2024/05/15/` }).rejects(expired);
+
+    const result = await runCli(['replay', '--json', `s3://${BUCKET}/${REGION_PREFIX}`, '--since', '2024-05-14', '--until', '2024-05-15']);
+    const lines = jsonLines(result.stdout);
+
+    expect(result.code).toBe(2);
+    expect(eventIds(lines)).toEqual(keys.slice(0, 3).flatMap((_, n) => [`2024-05-14-${n}-a`, `2024-05-14-${n}-b`]));
+    expect(result.stderr.match(/credentials were refused \(ExpiredToken\)/g)).toHaveLength(1);
+    expect(result.stderr).toContain(`s3://${BUCKET}/${REGION_PREFIX}2024/05/15/`);
+  });
+
+  it('replays an event of the --until day that CloudTrail delivered after midnight', async () => {
+    trailBucket(['2024-05-15'], 1);
+    const late = `${REGION_PREFIX}2024/05/16/111122223333_CloudTrail_us-east-1_20240516T0005Z_0000LATEEXAMPLE.json.gz`;
+    s3.putObject(
+      BUCKET,
+      late,
+      gzipSync(JSON.stringify({ Records: [record('late', '2024-05-15T23:55:00Z'), record('next', '2024-05-16T00:01:00Z')] })),
+    );
+
+    const result = await runCli(['replay', '--json', `s3://${BUCKET}/${REGION_PREFIX}`, '--since', '2024-05-15', '--until', '2024-05-15']);
+
+    expect(eventIds(jsonLines(result.stdout))).toEqual(['2024-05-15-0-a', '2024-05-15-0-b', 'late']);
+    expect(result.stderr).toContain('1 event outside --since/--until left out');
   });
 
   it('without credentials: one sentence and exit 2, no stack trace', async () => {
