@@ -66,10 +66,20 @@ async function* pages(
   } while (token);
 }
 
+/** AWS refused the credentials at a listing: the prefix, so the run can say where it stopped. */
+class ListingRefused extends AwsAccessError {
+  constructor(
+    message: string,
+    readonly listing: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A failed list call: an error line, or the end of the run when AWS cannot be reached at all. */
 function listingFailed(bucket: string, prefix: string, error: unknown): Listed {
   const problem = accessProblem(error);
-  if (problem) throw new AwsAccessError(problem, { cause: { listing: s3Url(bucket, prefix) } });
+  if (problem) throw new ListingRefused(problem, s3Url(bucket, prefix));
   return { prefix: s3Url(bucket, prefix), error: `cannot list: ${messageOf(error)}` };
 }
 
@@ -195,12 +205,11 @@ export async function* judgedS3(
         while (inFlight.length >= readsAtOnce) yield* settle();
       }
     } catch (error) {
-      const listing = error instanceof AwsAccessError ? (error.cause as { listing?: string } | undefined)?.listing : undefined;
-      if (!listing) throw error;
+      if (!(error instanceof ListingRefused)) throw error;
       // AWS refused a listing partway: the objects listed before it are still handed on (a
       // refused one among them stops the run first), then the sentence says where it stopped
       while (inFlight.length > 0) yield* settle();
-      throw new AwsAccessError(`${(error as Error).message} (${listing} could not be listed: ${state.read} objects replayed before it)`);
+      throw new AwsAccessError(`${error.message} (${error.listing} could not be listed: ${state.read} objects replayed before it)`);
     }
     // said on stderr: a path that holds nothing is most likely a typo (or a range without logs)
     if (found === 0 && state.errors === errorsBefore) tell.empty(path);
