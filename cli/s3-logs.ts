@@ -125,6 +125,9 @@ export function recordInRange(record: unknown, range: TimeRange): boolean {
   return (!range.since || time >= range.since.getTime()) && (!range.until || time <= range.until.getTime());
 }
 
+/** A date alone (`2024-05-14`): its midnight as `--since`, the whole day as `--until`. */
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
 /**
  * `--since`/`--until`: an ISO 8601 date or date-time (`2024-05-14`, `2024-05-14T09:00Z`), or
  * a time back from now (`36h`, `7d`). A string saying what is wrong otherwise.
@@ -133,14 +136,12 @@ export function parseWhen(text: string, now: Date): Date | string {
   const relative = /^(\d+)([hd])$/.exec(text.trim());
   if (relative) return new Date(now.getTime() - Number(relative[1]) * (relative[2] === 'h' ? 3_600_000 : 86_400_000));
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim())) {
-    const iso = /^\d{4}-\d{2}-\d{2}$/.test(text.trim()) ? `${text.trim()}T00:00:00Z` : text.trim();
+    const iso = DATE_ONLY.test(text.trim()) ? `${text.trim()}T00:00:00Z` : text.trim();
     const time = Date.parse(/Z|[+-]\d{2}:?\d{2}$/.test(iso) ? iso : `${iso}Z`);
     if (!Number.isNaN(time)) return new Date(time);
   }
   return `expected a date (2024-05-14), a date and time (2024-05-14T09:00Z) or a time back from now (36h, 7d), not ${JSON.stringify(text)}`;
 }
-
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * The range of `--since`/`--until` (until defaults to now when since is given); a string saying
