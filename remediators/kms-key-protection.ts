@@ -107,8 +107,7 @@ export const kmsKeyProtectionRemediator: Remediator<KeyProtectionState, KeyProte
 
   async verify(ref, clients, policy, written) {
     const observation = await kmsKeyProtection.readState(ref, clients);
-    if (observation.status !== 'known')
-      return { compliant: false, reason: observation.reason };
+    if (observation.status !== 'known') return { compliant: false, reason: observation.reason };
     const evaluation = evaluateKey(observation.state, policy, ref);
     if (evaluation.status === 'compliant' || carries(observation.state, written, policy))
       return { compliant: true, state: observation.state };
