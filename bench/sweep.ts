@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { median } from './paired';
 
 export interface SweepFigure {
   count: number;
@@ -22,6 +23,8 @@ export function sweepFigure(count: number, latencyMs = 20): SweepFigure {
 export interface LoopbackSweepFigure {
   count: number;
   concurrency: number;
+  /** Alternating rounds of the sweep and the floor; each figure is the median of its side's. */
+  rounds: number;
   /** Rampart's sweep: resources/s and CPU ms per resource. */
   perSecond: number;
   cpuMsPerResource: number;
@@ -44,14 +47,17 @@ export function loopbackSweepFigure(count = 2000, latencyMs = 20, concurrency = 
     { encoding: 'utf8' },
   );
   type Run = { resources: number; seconds: number; cpuMs: number };
-  const r = JSON.parse(raw.trim().split('\n').at(-1)!) as { rampart: Run; floor: Run; maxRssKb: number };
+  const r = JSON.parse(raw.trim().split('\n').at(-1)!) as { rampart: Run[]; floor: Run[]; maxRssKb: number };
+  const rate = (runs: Run[]) => median(runs.map((x) => x.resources / x.seconds));
+  const cpu = (runs: Run[]) => median(runs.map((x) => x.cpuMs / x.resources));
   return {
     count,
     concurrency,
-    perSecond: r.rampart.resources / r.rampart.seconds,
-    cpuMsPerResource: r.rampart.cpuMs / r.rampart.resources,
-    floorPerSecond: r.floor.resources / r.floor.seconds,
-    floorCpuMsPerResource: r.floor.cpuMs / r.floor.resources,
+    rounds: r.rampart.length,
+    perSecond: rate(r.rampart),
+    cpuMsPerResource: cpu(r.rampart),
+    floorPerSecond: rate(r.floor),
+    floorCpuMsPerResource: cpu(r.floor),
     latencyLimitPerSecond: concurrency / (latencyMs / 1000),
     maxRssMb: r.maxRssKb / 1024,
   };
@@ -59,7 +65,7 @@ export function loopbackSweepFigure(count = 2000, latencyMs = 20, concurrency = 
 
 export function describeLoopbackSweep(f: LoopbackSweepFigure): string {
   return (
-    `sweep with the real SDK, ${f.count.toLocaleString('en-US')} buckets on a loopback endpoint (20 ms a call, ${f.concurrency} at once): ` +
+    `sweep with the real SDK, ${f.count.toLocaleString('en-US')} buckets on a loopback endpoint (20 ms a call, ${f.concurrency} at once; medians of ${f.rounds} alternating rounds): ` +
     `${Math.round(f.perSecond)} resources/s = ${((100 * f.perSecond) / f.latencyLimitPerSecond).toFixed(0)} % of the latency limit (${f.latencyLimitPerSecond}/s), ` +
     `${f.cpuMsPerResource.toFixed(2)} ms CPU per resource; floor (bare S3 client, same calls): ${Math.round(f.floorPerSecond)}/s, ` +
     `${f.floorCpuMsPerResource.toFixed(2)} ms CPU per resource (${(f.cpuMsPerResource / f.floorCpuMsPerResource).toFixed(2)}x); ` +

@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetBucketEncryptionCommand, GetBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { createClientFactory } from '../../core/aws';
 
@@ -40,6 +40,25 @@ describe('the client factory', () => {
     const client = member.get(S3Client, 'eu-west-1');
     expect((await client.config.credentials()).accessKeyId).toBe('key-444455556666');
     expect(asked).toEqual([{ account: '444455556666', region: 'eu-west-1' }]);
+  });
+
+  it('resolves the middleware stack once per command class, not on every call', async () => {
+    const s3 = createClientFactory({ credentials }).clientsFor({}).get(S3Client, 'us-east-1');
+    // every call ends at the first step: nothing is signed or sent
+    s3.middlewareStack.add(
+      () => async () => {
+        throw new Error('offline');
+      },
+      { step: 'initialize', name: 'offline' },
+    );
+    const resolved = jest.spyOn(s3.middlewareStack, 'concat');
+
+    for (let i = 0; i < 3; i++) {
+      await expect(s3.send(new GetBucketTaggingCommand({ Bucket: `b${i}` }))).rejects.toThrow('offline');
+      await expect(s3.send(new GetBucketEncryptionCommand({ Bucket: `b${i}` }))).rejects.toThrow('offline');
+    }
+
+    expect(resolved).toHaveBeenCalledTimes(2);
   });
 
   it('sends every client to an emulator endpoint, S3 path-style', async () => {
