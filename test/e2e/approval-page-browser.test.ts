@@ -100,7 +100,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  // no server when the set-up failed before starting it: the failure, not a hung hook, is the report
+  if (server) await new Promise((resolve) => server.close(resolve));
   sfn.restore();
 });
 
