@@ -121,9 +121,10 @@ function clientSet(
         credentials: provider.credentialsFor({ ...scope, region }),
         maxAttempts: options.maxAttempts ?? 5,
         retryMode: 'adaptive',
-        // the middleware stack resolved once per command class, not on every send: a sweep's
-        // calls cost a fifth less CPU. Nothing here adds middleware after a client's first call
-        // (the tracer captures a client when it is made)
+        // the middleware stack resolved once per command class, not on every send: a tenth less
+        // CPU per swept resource. It holds because nothing adds middleware to these clients or
+        // sends with per-call options, and none of them follows S3 region redirects (one
+        // bucket's redirect would then be kept in the context the calls of a class share)
         cacheMiddleware: true,
         // path-style addressing: emulators rarely resolve <bucket>.<host>; other clients ignore it
         ...(options.endpoint ? { forcePathStyle: true } : {}),
