@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startFakeAwsEndpoint } from './fake-aws-endpoint';
 import { bundledFloorSource } from './lambda-floor-calls';
-import { median, withFloor, type Paired } from './paired';
+import { median, pairedOf, quantile, withFloor, type Paired } from './paired';
 
 const ROOT = join(__dirname, '..');
 const TRACER_BESIDE = join('node_modules', '@aws-lambda-powertools', 'tracer', 'index.js');
@@ -134,16 +134,6 @@ async function invoke(invoker: string, args: string[], env: Record<string, strin
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH '));
   if (!line) throw new Error(`the invocation printed no figures: ${stdout.slice(-2000)}`);
   return JSON.parse(line.slice('BENCH '.length)) as Invocation;
-}
-
-const quantile = (values: readonly number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
-
-/** Figures of runs made in pairs (round r of each side ran next to the other's): medians and the median of the per-pair ratios. */
-function pairedOf(subject: readonly number[], floor: readonly number[]): Paired {
-  return { subject: median(subject), floor: median(floor), ratio: median(subject.map((x, i) => x / floor[i]!)) };
 }
 
 const inProcess = (r: Invocation) => r.requireMs + r.firstMs;

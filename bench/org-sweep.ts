@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadPolicyFile } from '../controls/policy';
 import { SWEEP_MEMORY_MB } from '../infra/constructs/periodic-sweep';
+import { median } from './paired';
 
 /**
  * The organization sweep at scale, through the model of the Distributed Map: each child
@@ -51,8 +52,6 @@ const PRICE = {
   stateTransition: 0.025 / 1000,
   customEvent: 1.0 / 1e6,
 };
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** The makespan of `durations` (ms) run `slots` at a time, each started as soon as a slot frees (a Distributed Map's scheduling). */
 export function makespanMs(durations: readonly number[], slots: number): number {

@@ -10,21 +10,28 @@ export interface Paired {
   ratio: number;
 }
 
-export const median = (values: readonly number[]): number => {
+export const median = (values: readonly number[]): number => quantile(values, 0.5);
+
+/** The value below which a share `q` of `values` lies (nearest rank): p50, p99. */
+export const quantile = (values: readonly number[], q: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 };
 
-/** Alternates `floor()` and `subject()` (each returns a figure, e.g. seconds) for `rounds` pairs. */
-export async function paired(
+/** Figures of runs made in pairs (round r of each side ran next to the other's): medians and the median of the per-pair ratios. */
+export function pairedOf(subject: readonly number[], floor: readonly number[]): Paired {
+  return { subject: median(subject), floor: median(floor), ratio: median(subject.map((x, i) => x / floor[i]!)) };
+}
+
+/** Runs `subject()` and `floor()` for `rounds` pairs, each going first in turn (a warming or cooling machine favours neither). */
+export async function alternately<T>(
   rounds: number,
-  subject: () => number | Promise<number>,
-  floor: () => number | Promise<number>,
-): Promise<Paired> {
-  const s: number[] = [];
-  const f: number[] = [];
+  subject: () => T | Promise<T>,
+  floor: () => T | Promise<T>,
+): Promise<{ subject: T[]; floor: T[] }> {
+  const s: T[] = [];
+  const f: T[] = [];
   for (let r = 0; r < rounds; r++) {
-    // alternate who goes first: a warming or cooling machine favours neither
     if (r % 2 === 0) {
       f.push(await floor());
       s.push(await subject());
@@ -33,7 +40,17 @@ export async function paired(
       f.push(await floor());
     }
   }
-  return { subject: median(s), floor: median(f), ratio: median(s.map((x, i) => x / f[i]!)) };
+  return { subject: s, floor: f };
+}
+
+/** Alternates `floor()` and `subject()` (each returns a figure, e.g. seconds) for `rounds` pairs. */
+export async function paired(
+  rounds: number,
+  subject: () => number | Promise<number>,
+  floor: () => number | Promise<number>,
+): Promise<Paired> {
+  const runs = await alternately(rounds, subject, floor);
+  return pairedOf(runs.subject, runs.floor);
 }
 
 /** `12.3 ms (floor 4.1 ms, 3.00×)` */

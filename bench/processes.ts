@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median } from './paired';
 
 export interface ProcessTime {
   wallMs: number;
@@ -43,8 +44,6 @@ export function timeNode(args: string[], options: NodeRunOptions = {}): ProcessT
   if (result.status !== 0 && result.status !== 1) throw new Error(`node ${args.join(' ')}: exit ${result.status}: ${result.stderr}`);
   return { wallMs, cpuMs: Number(readFileSync(cpuFile, 'utf8')), stdout: result.stdout };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** Runs each command `rounds` times, interleaved; the median wall and CPU time of each. */
 export function pairedRuns(

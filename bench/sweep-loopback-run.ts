@@ -13,6 +13,7 @@ import { createAwsClients } from '../core/aws';
 import { parsePolicy } from '../controls/policy';
 import { sweep } from '../detectors/sweep';
 import { DETECTORS } from '../controls';
+import { alternately } from './paired';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -95,15 +96,11 @@ async function main(): Promise<void> {
     // warm-up: the SDK's modules and the connections, for both
     await sweepRound();
     await floorRound();
-    // alternating rounds, each side first in turn: a noisy neighbour on a shared machine lands on both alike
-    const rampart: Run[] = [];
-    const floor: Run[] = [];
-    for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) rampart.push(await sweepRound());
-      floor.push(await floorRound());
-      if (r % 2 === 1) rampart.push(await sweepRound());
-    }
-    process.stdout.write(`${JSON.stringify({ count, latency, concurrency, rampart, floor, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+    // alternating rounds: a noisy neighbour on a shared machine lands on both sides alike
+    const runs = await alternately(rounds, sweepRound, floorRound);
+    process.stdout.write(
+      `${JSON.stringify({ count, latency, concurrency, rampart: runs.subject, floor: runs.floor, maxRssKb: process.resourceUsage().maxRSS })}\n`,
+    );
   } finally {
     endpoint.stop();
   }

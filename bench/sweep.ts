@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { median } from './paired';
+import { median, pairedOf } from './paired';
 
 export interface SweepFigure {
   count: number;
@@ -31,6 +31,8 @@ export interface LoopbackSweepFigure {
   /** The same calls from a bare S3 client, same run. */
   floorPerSecond: number;
   floorCpuMsPerResource: number;
+  /** Median over the rounds of the sweep's CPU per resource ÷ the floor's. */
+  cpuRatio: number;
   /** `concurrency` resources in flight, one 20 ms round trip each (both reads at once). */
   latencyLimitPerSecond: number;
   maxRssMb: number;
@@ -49,7 +51,8 @@ export function loopbackSweepFigure(count = 2000, latencyMs = 20, concurrency = 
   type Run = { resources: number; seconds: number; cpuMs: number };
   const r = JSON.parse(raw.trim().split('\n').at(-1)!) as { rampart: Run[]; floor: Run[]; maxRssKb: number };
   const rate = (runs: Run[]) => median(runs.map((x) => x.resources / x.seconds));
-  const cpu = (runs: Run[]) => median(runs.map((x) => x.cpuMs / x.resources));
+  const perResource = (runs: Run[]) => runs.map((x) => x.cpuMs / x.resources);
+  const cpu = (runs: Run[]) => median(perResource(runs));
   return {
     count,
     concurrency,
@@ -58,6 +61,7 @@ export function loopbackSweepFigure(count = 2000, latencyMs = 20, concurrency = 
     cpuMsPerResource: cpu(r.rampart),
     floorPerSecond: rate(r.floor),
     floorCpuMsPerResource: cpu(r.floor),
+    cpuRatio: pairedOf(perResource(r.rampart), perResource(r.floor)).ratio,
     latencyLimitPerSecond: concurrency / (latencyMs / 1000),
     maxRssMb: r.maxRssKb / 1024,
   };
@@ -67,8 +71,8 @@ export function describeLoopbackSweep(f: LoopbackSweepFigure): string {
   return (
     `sweep with the real SDK, ${f.count.toLocaleString('en-US')} buckets on a loopback endpoint (20 ms a call, ${f.concurrency} at once; medians of ${f.rounds} alternating rounds): ` +
     `${Math.round(f.perSecond)} resources/s = ${((100 * f.perSecond) / f.latencyLimitPerSecond).toFixed(0)} % of the latency limit (${f.latencyLimitPerSecond}/s), ` +
-    `${f.cpuMsPerResource.toFixed(2)} ms CPU per resource; floor (bare S3 client, same calls): ${Math.round(f.floorPerSecond)}/s, ` +
-    `${f.floorCpuMsPerResource.toFixed(2)} ms CPU per resource (${(f.cpuMsPerResource / f.floorCpuMsPerResource).toFixed(2)}x); ` +
+    `${f.cpuMsPerResource.toFixed(2)} ms CPU per resource; floor (bare S3 client with the SDK's middleware cache, same calls): ${Math.round(f.floorPerSecond)}/s, ` +
+    `${f.floorCpuMsPerResource.toFixed(2)} ms CPU per resource (${f.cpuRatio.toFixed(2)}x); ` +
     `one vCPU sustains ${Math.round(1000 / f.cpuMsPerResource)} resources/s; peak RSS ${f.maxRssMb.toFixed(0)} MB`
   );
 }

@@ -10,6 +10,7 @@ import { EventRouter } from '../detectors/router';
 import { FakeAws } from '../test/fakes';
 import { LocalWorkflow, synthesizeWorkflow } from '../test/workflow/harness';
 import { mixEvents } from './fixtures';
+import { quantile } from './paired';
 import '../test/polyfills';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -69,8 +70,7 @@ export async function workflowLatency(runs = 1000): Promise<WorkflowLatency> {
     aws.restore();
     local.restore();
   }
-  const at = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
-  return { p50: at(times, 0.5), p99: at(times, 0.99), runs, floorP50: at(floor, 0.5), floorP99: at(floor, 0.99) };
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), runs, floorP50: quantile(floor, 0.5), floorP99: quantile(floor, 0.99) };
 }
 
 if (require.main === module) {
