@@ -4,6 +4,7 @@ import type { RampartEvent } from './events';
 import type { Evaluation, Finding, ResourceRef } from './finding';
 import type { ResourceKind } from './resources';
 import type { $ZodType } from 'zod/v4/core';
+import { lazy } from './lazy';
 
 /**
  * The detector contract (docs/architecture.md, "Adding a control"). One module per control
@@ -220,10 +221,7 @@ export type PolicySchema<P = unknown> = $ZodType<P>;
  *
  * @example export const tlsOnlyPolicySchema = lazySchema(() => z.strictObject({ risk: riskSchema('low') }));
  */
-export function lazySchema<S>(build: () => S): () => S {
-  let schema: S | undefined;
-  return () => (schema ??= build());
-}
+export const lazySchema: <S>(build: () => S) => () => S = lazy;
 
 /** One control: its detector and remediator halves, bound once (the registry holds these). */
 export interface Control<D extends AnyDetector = AnyDetector, R extends AnyRemediator = AnyRemediator> {

@@ -4,6 +4,8 @@
  * cold start), so a function loads only what it calls, when it calls it. A control loads its
  * own packages the same way, in its module (`lazyModule`). Types come from `import type`.
  */
+import { lazy } from './lazy';
+
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const sdk = {
   get dynamodb(): typeof import('@aws-sdk/client-dynamodb') {
@@ -39,7 +41,4 @@ export const sdk = {
  * @example const s3 = lazyModule(() => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'));
  *          clients.get(s3().S3Client, region).send(new (s3().GetBucketEncryptionCommand)({ Bucket }))
  */
-export function lazyModule<T>(load: () => T): () => T {
-  let loaded: T | undefined;
-  return () => (loaded ??= load());
-}
+export const lazyModule: <T>(load: () => T) => () => T = lazy;

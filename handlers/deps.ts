@@ -3,6 +3,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { assumedRoleCredentials } from '../core/assume-role';
+import { lazy } from '../core/lazy';
 import { createClientFactory, type AwsClients, type CredentialsScope } from '../core/aws';
 import { documentClient, DynamoApprovalStore, DynamoFindingsStore, DynamoFixLedger, DynamoLastKnownGood } from '../core/dynamo-stores';
 import { ledgerKeepSeconds, type FixLedger } from '../core/fix-budget';
@@ -118,20 +119,16 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
   const policy = policyFromEnv(env);
   const table = required(env, 'RAMPART_TABLE');
   // clients are built (and their SDK packages loaded) on first use: a function pays only for what it calls
-  const once = <T>(make: () => T): (() => T) => {
-    let value: T | undefined;
-    return () => (value ??= make());
-  };
-  const db = once(() => documentClient(traced(new sdk.dynamodb.DynamoDBClient({}))));
-  const findings = once(() => new DynamoFindingsStore(db(), table, Number(env.RAMPART_RETENTION_DAYS ?? 90)));
-  const approvals = once(() => new DynamoApprovalStore(db(), table));
-  const lastKnownGood = once(() => new DynamoLastKnownGood(db(), table));
-  const fixes = once(() => new DynamoFixLedger(db(), table, ledgerKeepSeconds(policy.fixBudget)));
-  const sns = once(() => traced(new sdk.sns.SNSClient({})));
-  const sfn = once(() => traced(new sdk.sfn.SFNClient(WORKFLOW_CLIENT_CONFIG)));
-  const secrets = once(() => new SecretCache(traced(new sdk.secretsManager.SecretsManagerClient({}))));
+  const db = lazy(() => documentClient(traced(new sdk.dynamodb.DynamoDBClient({}))));
+  const findings = lazy(() => new DynamoFindingsStore(db(), table, Number(env.RAMPART_RETENTION_DAYS ?? 90)));
+  const approvals = lazy(() => new DynamoApprovalStore(db(), table));
+  const lastKnownGood = lazy(() => new DynamoLastKnownGood(db(), table));
+  const fixes = lazy(() => new DynamoFixLedger(db(), table, ledgerKeepSeconds(policy.fixBudget)));
+  const sns = lazy(() => traced(new sdk.sns.SNSClient({})));
+  const sfn = lazy(() => traced(new sdk.sfn.SFNClient(WORKFLOW_CLIENT_CONFIG)));
+  const secrets = lazy(() => new SecretCache(traced(new sdk.secretsManager.SecretsManagerClient({}))));
   const hub = env.RAMPART_HUB === 'true';
-  const sts = once(() => traced(new sdk.sts.STSClient({ region: env.AWS_REGION, ...WORKFLOW_CLIENT_CONFIG })));
+  const sts = lazy(() => traced(new sdk.sts.STSClient({ region: env.AWS_REGION, ...WORKFLOW_CLIENT_CONFIG })));
   const factory = createClientFactory({
     region: env.AWS_REGION,
     regions: policy.regions,
@@ -148,7 +145,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): GuardDeps {
   });
   // the guard's own account, from the stack (RAMPART_ACCOUNT), never from the function's ARN
   const own = factory.clientsFor({ account: env.RAMPART_ACCOUNT });
-  const organizations = once(() => traced(new sdk.organizations.OrganizationsClient(WORKFLOW_CLIENT_CONFIG)));
+  const organizations = lazy(() => traced(new sdk.organizations.OrganizationsClient(WORKFLOW_CLIENT_CONFIG)));
   return {
     policy,
     clients: own,
