@@ -10,7 +10,7 @@ import { restApi, tagging } from './apigateway-resources';
 import { awsErrorName } from './aws-errors';
 import { refFromConfigEvent } from './config-events';
 import { asObject } from './json';
-import { riskSchema } from './policy-fields';
+import { restApiIdSchema, riskSchema } from './policy-fields';
 
 /**
  * API Gateway's security policies (SecurityPolicy in the SDK, version 3.1142): the legacy
@@ -50,7 +50,7 @@ export function minimumTlsOf(securityPolicy: string): number | undefined {
 
 /** The control's slice of the policy (`controls.apigateway-domain-tls`). */
 export const domainTlsPolicySchema = lazySchema(() => {
-  const restApiId = z.string().check(z.regex(/^[A-Za-z0-9]+$/, { message: 'expected a REST API id' }));
+  const restApiId = restApiIdSchema();
   return z.strictObject({
     /** The weakest security policy a custom domain may have: its TLS floor is compared. */
     minimumSecurityPolicy: z._default(z.enum(SECURITY_POLICIES), 'TLS_1_2'),

@@ -10,11 +10,11 @@ import { parseResourcePolicy, resourcePolicyProblem, type AllowedSources } from 
 import { awsErrorName } from './aws-errors';
 import { configObservation } from './config-events';
 import { asObject } from './json';
-import { riskSchema } from './policy-fields';
+import { restApiIdSchema, riskSchema } from './policy-fields';
 
 /** The control's slice of the policy (`controls.apigateway-private-endpoint`). */
 export const privateEndpointPolicySchema = lazySchema(() => {
-  const restApiId = z.string().check(z.regex(/^[A-Za-z0-9]+$/, { message: 'expected a REST API id' }));
+  const restApiId = restApiIdSchema();
   const vpcEndpointId = z.string().check(z.regex(/^vpce-[0-9a-f]+$/, { message: 'expected a VPC endpoint id (vpce-...)' }));
   const vpcId = z.string().check(z.regex(/^vpc-[0-9a-f]+$/, { message: 'expected a VPC id (vpc-...)' }));
 

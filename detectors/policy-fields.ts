@@ -10,3 +10,8 @@ import { RISKS, type Risk } from '../core/controls';
 export function riskSchema(defaultRisk: Risk) {
   return z._default(z.enum(RISKS), defaultRisk);
 }
+
+/** A REST API id, as API Gateway makes them (letters and digits: `a1b2c3d4e5`). */
+export function restApiIdSchema() {
+  return z.string().check(z.regex(/^[A-Za-z0-9]+$/, { message: 'expected a REST API id' }));
+}
