@@ -343,6 +343,16 @@ export interface PolicySchemas<P extends Policy> {
   deployable: z.ZodType<P>;
 }
 
+/**
+ * What an issue says: a bad key of a record (a map keyed by REST API id, by stage) says what a
+ * key must be, not zod's bare "Invalid key in record".
+ */
+function messageOfIssue(issue: { code?: string; message: string; issues?: ReadonlyArray<{ message: string }> }): string {
+  if (issue.code === 'invalid_key' && issue.issues && issue.issues.length > 0)
+    return `invalid key: ${issue.issues.map((i) => i.message).join('; ')}`;
+  return issue.message;
+}
+
 function pathOf(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
 }
@@ -367,7 +377,8 @@ export function parsePolicyWith<P extends Policy>(
   if (result.success) return result.data;
   const issues: PolicyIssue[] = result.error.issues.map((issue) => {
     const where = locate?.(issue.path as PropertyKey[]);
-    return { path: pathOf(issue.path as PropertyKey[]), message: where ? `${issue.message} (${where})` : issue.message };
+    const message = messageOfIssue(issue);
+    return { path: pathOf(issue.path as PropertyKey[]), message: where ? `${message} (${where})` : message };
   });
   throw new PolicyError(source, issues);
 }

@@ -127,6 +127,12 @@ describe('apigateway-private-endpoint', () => {
     expect(() => policy({ controls: { [ID]: { apis: { [API_ID]: {} } } } })).toThrow(/at least one allowed VPC endpoint/);
   });
 
+  it('refuses a key that is no REST API id, naming it', () => {
+    expect(() => policy({ controls: { [ID]: { apis: { 'my-api.example.com': { vpcEndpointIds: [VPCE] } } } } })).toThrow(
+      /expected a REST API id/,
+    );
+  });
+
   it('judges UpdateRestApi records offline: a type turned REGIONAL, an open policy with its endpoint removed', () => {
     const regional = violationOf('apigateway-UpdateRestApi.private-to-regional-constructed.json');
     expect(regional).toMatchObject({ resourceArn: API, resourceType: 'AWS::ApiGateway::RestApi' });
